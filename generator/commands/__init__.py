@@ -1,0 +1,1 @@
+"""One module per `kb` subcommand: `HELP`, `configure(parser)`, `run(args) -> exit status`."""

@@ -1,0 +1,69 @@
+"""Every error the product raises on purpose. The CLI catches `KBError` once, prints it, exits 1 (or 2).
+
+Each subclass formats its own message so that it names the file, the place and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from generator.problems import Problem
+
+
+class KBError(Exception):
+    """Base class: a failure the user can act on. Printed as one line, no traceback."""
+
+    exit_code = 1
+
+
+class UsageError(KBError):
+    """The command was called wrongly (unknown card id, bad option combination)."""
+
+    exit_code = 2
+
+
+class ConfigError(KBError):
+    """The `kb` section of mkdocs.yml is invalid."""
+
+
+class ValidationFailed(KBError):
+    """One or more cards have errors; carries every located problem."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.is_error]
+        super().__init__(f"{len(errors)} error(s) in the knowledge base:\n" + "\n".join(
+            p.format() for p in self.problems))
+
+
+class MissingDependency(KBError):
+    """An optional dependency is not installed; the message says which extra brings it."""
+
+    def __init__(self, package: str, extra: str, purpose: str):
+        self.package, self.extra = package, extra
+        super().__init__(
+            f"{purpose} needs the Python package '{package}', which is not installed. "
+            f'Install it with: pip install -e ".[{extra}]"'
+        )
+
+
+class OutputConflict(KBError):
+    """A generated file would overwrite a file the product did not generate (a hand-written page)."""
+
+
+class RenderError(KBError):
+    """A template failed to render a card."""
+
+
+class RepoError(KBError):
+    """An upstream repository could not be cloned, fetched or checked out safely."""
+
+
+class SmokeError(KBError):
+    """The embedding smoke test could not run (not: a check failed, which is a report)."""
+
+
+class CheckFailed(KBError):
+    """A CI check (links, licenses, citations) found problems; they were printed already."""

@@ -1,0 +1,356 @@
+"""Loading the knowledge base: every card file read, validated against its schema, cross-checked.
+
+`load_knowledge_base` never raises on card content. It returns the cards that validated and every
+problem found, each located by file, line, column and field path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from generator.problems import Problem, Severity
+from generator.schema import CARD_KINDS, SCHEMA_VERSION, TEMPLATE_SECTIONS, CardKind, ModelCard
+from generator.schema.common import PLACEHOLDER
+from generator.yamlio import Document, FieldPath, dotted, read_document
+
+
+@dataclass
+class LoadedCard:
+    """A validated card with where it came from."""
+
+    kind: CardKind
+    card: Any
+    path: Path
+    rel: str
+    """Path relative to the project root, as shown to users (`kb/model_cards/x.yaml`)."""
+    doc: Document
+
+    @property
+    def id(self) -> str:
+        return str(self.card.id)
+
+    def line_of(self, *loc: str | int) -> int:
+        return self.doc.locate(loc)[0]
+
+
+@dataclass
+class KnowledgeBase:
+    """All valid cards, by kind and id, with cross-references resolved both ways."""
+
+    root: Path
+    cards: dict[str, dict[str, LoadedCard]] = field(default_factory=dict)
+
+    def of_kind(self, kind: str) -> list[LoadedCard]:
+        return sorted(self.cards.get(kind, {}).values(), key=lambda c: c.id)
+
+    @property
+    def models(self) -> list[LoadedCard]:
+        return self.of_kind("model")
+
+    def get(self, kind: str, card_id: str) -> LoadedCard | None:
+        return self.cards.get(kind, {}).get(card_id)
+
+    def all(self) -> Iterator[LoadedCard]:
+        for kind in CARD_KINDS:
+            yield from self.of_kind(kind)
+
+    def references(self, loaded: LoadedCard) -> Iterator[tuple[str, str, FieldPath]]:
+        """(kind, id, field path) of every card this card points at."""
+        yield from _references(loaded.card)
+
+    def referrers(self, kind: str, card_id: str) -> list[LoadedCard]:
+        """Cards that point at (kind, id): the other half of "linked both ways"."""
+        return [c for c in self.all() if any(
+            k == kind and i == card_id for k, i, _ in _references(c.card))]
+
+    def related(self, loaded: LoadedCard) -> dict[str, list[LoadedCard]]:
+        """Every card related to this one in either direction, by kind, without duplicates."""
+        out: dict[str, dict[str, LoadedCard]] = {}
+        for kind, card_id, _ in _references(loaded.card):
+            target = self.get(kind, card_id)
+            if target is not None and target is not loaded:
+                out.setdefault(kind, {})[card_id] = target
+        for other in self.referrers(loaded.kind.name, loaded.id):
+            if other is not loaded:
+                out.setdefault(other.kind.name, {})[other.id] = other
+        return {k: sorted(v.values(), key=lambda c: c.id) for k, v in out.items()}
+
+
+def _references(card: Any) -> Iterator[tuple[str, str, FieldPath]]:
+    if isinstance(card, ModelCard):
+        rel = card.related
+        for kind, ids, name in (("model", rel.models, "models"), ("dataset", rel.datasets, "datasets"),
+                                ("integration", rel.integrations, "integrations"),
+                                ("recipe", rel.recipes, "recipes")):
+            for i, ref in enumerate(ids):
+                yield kind, ref, ("related", name, i)
+        if card.integration.strategy:
+            yield "integration", card.integration.strategy, ("integration", "strategy")
+        for i, src in enumerate(card.training.sources):
+            if src.dataset:
+                yield "dataset", src.dataset, ("training", "sources", i, "dataset")
+    for i, ref in enumerate(getattr(card, "integrations", []) or []):
+        yield "integration", ref, ("integrations", i)
+
+
+def card_files(kb_dir: Path) -> Iterator[tuple[CardKind, Path]]:
+    """Every card file under `kb/`, by kind, in a stable order."""
+    for kind in CARD_KINDS.values():
+        folder = kb_dir / kind.folder
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.yaml")):
+                if not path.name.endswith(".lock.yaml"):
+                    yield kind, path
+
+
+def kind_of(path: Path) -> CardKind | None:
+    folder = path.resolve().parent.name
+    return next((k for k in CARD_KINDS.values() if k.folder == folder), None)
+
+
+def load_knowledge_base(
+    root: Path, paths: Iterable[Path] | None = None, kb_dir: Path | None = None
+) -> tuple[KnowledgeBase, list[Problem]]:
+    """Load and validate cards (all under `kb_dir`, or just `paths`): the valid ones and all problems."""
+    root = root.resolve()
+    kb_dir = (kb_dir or root / "kb").resolve()
+    kb = KnowledgeBase(root)
+    problems: list[Problem] = []
+    if paths is None:
+        files = list(card_files(kb_dir))
+    else:
+        files = []
+        for p in paths:
+            kind = kind_of(p)
+            if kind is None:
+                problems.append(Problem(_rel(p, root), "not a card folder: cards live in kb/"
+                                        + ", kb/".join(k.folder for k in CARD_KINDS.values())))
+                continue
+            files.append((kind, p))
+    for kind, path in files:
+        loaded, found = _load_card(kind, path, root)
+        problems.extend(found)
+        if loaded is not None:
+            kb.cards.setdefault(kind.name, {})[loaded.id] = loaded
+    # Cross-references resolve against the whole knowledge base even when validating a few files.
+    universe = kb
+    if paths is not None:
+        universe, _ = load_knowledge_base(root, None, kb_dir)
+        for kind_name, cards in kb.cards.items():
+            universe.cards.setdefault(kind_name, {}).update(cards)
+    problems.extend(_cross_check(kb, universe))
+    return kb, problems
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _load_card(kind: CardKind, path: Path, root: Path) -> tuple[LoadedCard | None, list[Problem]]:
+    rel = _rel(path, root)
+    doc = read_document(path, rel)
+    problems = list(doc.problems)
+    if doc.data is None:
+        return None, problems
+    if not isinstance(doc.data, dict):
+        problems.append(Problem(rel, "a card must be a YAML mapping of keys to values", line=1, col=1))
+        return None, problems
+    version = doc.data.get("schema_version")
+    if version is None:
+        problems.append(Problem(rel, "missing required key 'schema_version'", line=1, col=1,
+                                hint=f"add 'schema_version: {SCHEMA_VERSION}' at the top"))
+        return None, problems
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        line, col = doc.locate(("schema_version",))
+        problems.append(Problem(rel, f"schema_version {version} is newer than this tool supports "
+                                f"({SCHEMA_VERSION})", field="schema_version", line=line, col=col,
+                                hint="upgrade foundation-model-kb"))
+        return None, problems
+    try:
+        card = kind.model.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(exc, kind.model, doc))
+        return None, problems
+    loaded = LoadedCard(kind, card, path, rel, doc)
+    problems.extend(_card_checks(loaded))
+    return loaded, problems
+
+
+# --- pydantic errors, made readable and located -------------------------------------------------
+
+def _pydantic_problems(exc: ValidationError, model: type[BaseModel], doc: Document) -> list[Problem]:
+    out = []
+    seen: set[tuple[FieldPath, str]] = set()
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        message, hint = _message(err, model, loc, doc)
+        if (loc, message) in seen:
+            continue
+        seen.add((loc, message))
+        target = loc if err["type"] != "missing" else loc[:-1]
+        line, col = doc.locate(target)
+        out.append(Problem(doc.path, message, field=dotted(loc), line=line, col=col, hint=hint))
+    return out
+
+
+def _message(err: Any, model: type[BaseModel], loc: FieldPath, doc: Document) -> tuple[str, str]:
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _fields_at(model, loc[:-1])
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else (
+            "allowed keys: " + ", ".join(sorted(allowed)) if allowed else "")
+        return f"unknown key '{key}'", hint
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'", ""
+    if kind in ("value_error", "assertion_error"):
+        return str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, "), ""
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        options = [o.strip(" '") for o in expected.replace(" or ", ", ").split(",")]
+        close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)
+        return f"{value!r} is not allowed here; expected {expected}", (
+            f"did you mean '{close[0]}'?" if close else "")
+    msg = str(err["msg"])
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return f"{msg[0].lower()}{msg[1:]}, got {value!r}", ""
+    return f"{msg[0].lower()}{msg[1:]}, got a {type(value).__name__}", ""
+
+
+def _fields_at(model: type[BaseModel], loc: FieldPath) -> list[str]:
+    """Field names allowed for the mapping at `loc` inside `model` (for "did you mean")."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            current = args[0] if args else None
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(part)
+            current = info.annotation if info else None
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Optional/Annotated so that the BaseModel or list inside shows."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+# --- checks beyond types ------------------------------------------------------------------------
+
+def _card_checks(loaded: LoadedCard) -> list[Problem]:
+    out: list[Problem] = []
+    card, doc = loaded.card, loaded.doc
+
+    def add(loc: FieldPath, message: str, severity: Severity = Severity.ERROR, hint: str = "") -> None:
+        line, col = doc.locate(loc)
+        out.append(Problem(loaded.rel, message, severity, dotted(loc), line, col, hint))
+
+    if card.id != loaded.path.stem:
+        add(("id",), f"id '{card.id}' does not match the file name '{loaded.path.name}'",
+            hint=f"rename the file to {card.id}.yaml or set id: {loaded.path.stem}")
+    for loc in _license_fields(card):
+        raw = _get(doc.data, loc)
+        normalised = _get_attr(card, loc)
+        if isinstance(raw, str) and normalised and raw != normalised:
+            add(loc, f"license id '{raw}' is deprecated or not in canonical form",
+                Severity.WARNING, hint=f"write '{normalised}'")
+    if isinstance(card, ModelCard):
+        for key, title in TEMPLATE_SECTIONS.items():
+            if key == "strengths":
+                empty = not card.strengths and not card.limitations
+            else:
+                empty = _is_empty(getattr(card, key))
+            if empty:
+                add((key,) if key in doc.data else (), f"the template section '{title}' is empty",
+                    Severity.WARNING, hint=f"fill in '{key}' (see kb new for the template)")
+    for loc, text in _strings(doc.data, ()):
+        m = PLACEHOLDER.search(text)
+        if m:
+            add(loc, f"leftover placeholder '{m.group(0)}'", Severity.WARNING,
+                hint="replace it with the real value")
+    return out
+
+
+def _license_fields(card: Any) -> list[FieldPath]:
+    return [(name,) for name in ("license", "weights_license") if getattr(card, name, None)]
+
+
+def _get(data: Any, loc: FieldPath) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _get_attr(obj: Any, loc: FieldPath) -> Any:
+    for part in loc:
+        obj = obj[part] if isinstance(part, int) else getattr(obj, part, None)
+    return obj
+
+
+def _is_empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, (list, str)):
+        return not value
+    if isinstance(value, BaseModel):
+        return all(_is_empty(getattr(value, f)) or getattr(value, f) == info.default
+                   for f, info in type(value).model_fields.items())
+    return False
+
+
+def _strings(data: Any, loc: FieldPath) -> Iterator[tuple[FieldPath, str]]:
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            if k not in ("source", "bibtex"):  # code may legitimately contain <...> and TODO
+                yield from _strings(v, (*loc, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _strings(v, (*loc, i))
+
+
+def _cross_check(kb: KnowledgeBase, universe: KnowledgeBase) -> list[Problem]:
+    out = []
+    for loaded in kb.all():
+        for kind, ref, loc in _references(loaded.card):
+            if universe.get(kind, ref) is None:
+                known = sorted(universe.cards.get(kind, {}))
+                close = difflib.get_close_matches(ref, known, n=1, cutoff=0.6)
+                folder = CARD_KINDS[kind].folder
+                hint = f"did you mean '{close[0]}'?" if close else f"add kb/{folder}/{ref}.yaml"
+                line, col = loaded.doc.locate(loc)
+                out.append(Problem(loaded.rel, f"{kind} card '{ref}' does not exist in kb/{folder}/",
+                                   field=dotted(loc), line=line, col=col, hint=hint))
+    return out

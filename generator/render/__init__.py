@@ -1,0 +1,1 @@
+"""Rendering cards through Jinja: the one environment (`jinja`), safe Markdown (`markup`), views."""

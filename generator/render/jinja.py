@@ -1,0 +1,50 @@
+"""The one Jinja environment: templates from the user's override folder first, then the product's.
+
+`StrictUndefined` makes a typo in a template fail loudly instead of rendering an empty string.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from generator.exceptions import RenderError
+from generator.render import markup
+
+
+class Renderer:
+    """Owns the Jinja environment; renders a named template with a context."""
+
+    def __init__(self, templates_dir: Path, overrides: Path | None = None, *, autoescape: bool = False):
+        search = [str(overrides)] if overrides else []
+        search.append(str(templates_dir))
+        self.search_path = [Path(p) for p in search]
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(search),
+            undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(["html", "htm", "xml"]) if autoescape else False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["md"] = markup.escape_html_in_markdown
+        self.env.filters["inline"] = markup.inline
+        self.env.filters["md_html"] = markup.markdown_to_html
+
+    def render(self, name: str, **context: Any) -> str:
+        try:
+            return self.env.get_template(name).render(**context)
+        except jinja2.TemplateError as exc:
+            where = f"{exc.filename}:{exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else name
+            raise RenderError(f"template {where}: {exc}") from exc
+
+    def template_files(self, prefix: str = "") -> list[Path]:
+        """Every template file that can shape the output (for cache keys), overrides first."""
+        files = []
+        for folder in self.search_path:
+            base = folder / prefix
+            if base.is_dir():
+                files.extend(sorted(p for p in base.rglob("*") if p.is_file()))
+        return files

@@ -1,0 +1,183 @@
+"""Shared building blocks of every card schema: the strict base node and the checked string types."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+PLACEHOLDER = re.compile(r"<[^<>\n]{1,60}>|\bTODO\b|\bTBD\b|\bFIXME\b")
+"""Leftover template placeholders: `<tag-or-sha>`, TODO, TBD, FIXME."""
+
+
+class Node(BaseModel):
+    """Base of every schema object: unknown keys are errors, attribute docstrings describe fields."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        use_attribute_docstrings=True,
+        frozen=True,
+        str_strip_whitespace=False,
+    )
+
+
+def _slug(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", value):
+        raise ValueError(
+            f"'{value}' is not a valid id: use lower-case letters, digits, '.', '_' and '-'"
+        )
+    return value
+
+
+def _commit(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{40}", value):
+        raise ValueError(
+            f"'{value}' is not a full commit hash: give all 40 lower-case hex digits "
+            "(git rev-parse <tag>^{commit} prints it)"
+        )
+    return value
+
+
+def _doi(value: str) -> str:
+    if not re.fullmatch(r"10\.\d{4,9}/[^\s]+", value):
+        raise ValueError(f"'{value}' is not a DOI: expected the form 10.NNNN/suffix, without https://doi.org/")
+    return value
+
+
+def _arxiv(value: str) -> str:
+    if not re.fullmatch(r"\d{4}\.\d{4,5}(v\d+)?|[a-z-]+(\.[A-Z]{2})?/\d{7}(v\d+)?", value):
+        raise ValueError(f"'{value}' is not an arXiv id: expected e.g. 2403.03234 (no 'arXiv:' prefix)")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?", value):
+        raise ValueError(f"'{value}' is not an http(s) URL")
+    return value
+
+
+def _git_url(value: str) -> str:
+    """Anything git clones: http(s)/ssh/git/file URLs, scp-like `user@host:path`, or a local path."""
+    if not value or any(c.isspace() for c in value):
+        raise ValueError(f"'{value}' is not a git URL")
+    if "://" in value and not re.match(r"(https?|ssh|git|file)://", value):
+        raise ValueError(f"'{value}' uses a scheme git does not clone: use https://, ssh://, git:// or file://")
+    return value
+
+
+def _rel_path(value: str) -> str:
+    if not value or value.startswith(("/", "\\")) or re.match(r"[A-Za-z]:[\\/]", value):
+        raise ValueError(f"'{value}' must be a relative path inside its folder, not an absolute one")
+    if ".." in re.split(r"[\\/]", value):
+        raise ValueError(f"'{value}' leaves its folder ('..' is not allowed)")
+    return value
+
+
+@lru_cache(maxsize=1)
+def _licensing() -> Any:
+    from license_expression import get_spdx_licensing
+
+    return get_spdx_licensing()
+
+
+@lru_cache(maxsize=512)
+def spdx_check(expression: str) -> tuple[str, tuple[str, ...]]:
+    """Validate an SPDX expression offline: (normalised expression, error messages)."""
+    licensing = _licensing()
+    info = licensing.validate(expression, strict=True)
+    errors = list(info.errors)
+    unknown = [str(s) for s in getattr(info, "invalid_symbols", [])]
+    if errors and unknown and all(s.startswith("LicenseRef-") for s in unknown):
+        # SPDX allows custom `LicenseRef-<idstring>` ids (model licenses such as Llama's).
+        return expression, ()
+    if errors:
+        hint = ""
+        if unknown:
+            hint = " (unknown license id(s): " + ", ".join(unknown) + "; see https://spdx.org/licenses/)"
+        return expression, (f"'{expression}' is not a valid SPDX license expression{hint}",)
+    return str(info.normalized_expression or expression), ()
+
+
+def _spdx(value: str) -> str:
+    normalised, errors = spdx_check(value)
+    if errors:
+        raise ValueError(errors[0])
+    return normalised
+
+
+_PARAM = re.compile(r"~?(\d+(?:\.\d+)?)\s*([KMBT])?", re.IGNORECASE)
+
+
+def _param_count(value: int | str) -> int | str:
+    """A parameter count: an integer or a string like `117M`, `2.5B`, `~7.7M`."""
+    if isinstance(value, int):
+        if value <= 0:
+            raise ValueError("a parameter count must be positive")
+        return value
+    if not _PARAM.fullmatch(value.strip()):
+        raise ValueError(f"'{value}' is not a parameter count: write e.g. 117M, 2.5B or 7700000")
+    return value
+
+
+def param_count_value(value: int | str | None) -> int | None:
+    """The number a parameter count stands for (`2.5B` -> 2_500_000_000)."""
+    if value is None or isinstance(value, int):
+        return value
+    m = _PARAM.fullmatch(value.strip())
+    assert m is not None
+    scale = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}[(m.group(2) or "").upper()]
+    return round(float(m.group(1)) * scale)
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+Commit = Annotated[str, AfterValidator(_commit)]
+Doi = Annotated[str, AfterValidator(_doi)]
+ArxivId = Annotated[str, AfterValidator(_arxiv)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+GitUrl = Annotated[str, AfterValidator(_git_url)]
+RelPath = Annotated[str, AfterValidator(_rel_path)]
+Spdx = Annotated[str, AfterValidator(_spdx)]
+ParamCount = Annotated[int | str, AfterValidator(_param_count)]
+Markdown = Annotated[str, Field(json_schema_extra={"format": "markdown"})]
+"""Prose rendered as Markdown; raw HTML inside it is escaped, never passed through."""
+
+
+class Citation(Node):
+    """A paper or preprint to cite."""
+
+    title: str
+    """Title of the work."""
+    authors: list[str] = []
+    """Authors in citation order ("Family, Given" or "Given Family")."""
+    year: int | None = None
+    """Year of publication."""
+    venue: str | None = None
+    """Journal, conference or preprint server."""
+    doi: Doi | None = None
+    """DOI without the resolver prefix, e.g. 10.1038/s41592-024-02523-z."""
+    arxiv: ArxivId | None = None
+    """arXiv identifier without the `arXiv:` prefix, e.g. 2403.03234."""
+    url: HttpUrl | None = None
+    """Landing page when there is neither DOI nor arXiv id."""
+    bibtex: str | None = None
+    """The BibTeX entry, shown with a copy button."""
+
+
+class NamedLink(Node):
+    """A labelled external link."""
+
+    title: str
+    """Link text."""
+    url: HttpUrl
+    """Target URL."""
+
+
+class CodeBlock(Node):
+    """Code written in the card itself (not cited from upstream)."""
+
+    language: str = "python"
+    """Pygments language name used for highlighting."""
+    source: str
+    """The code."""

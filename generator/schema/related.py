@@ -1,0 +1,87 @@
+"""Card kinds that model cards point at: datasets, integration strategies and analysis recipes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from generator.schema.common import Citation, CodeBlock, HttpUrl, Markdown, Node, Slug, Spdx
+from generator.schema.model_card import Modality, Projector
+
+
+class DatasetCard(Node):
+    """A dataset card (`kb/datasets/<id>.yaml`)."""
+
+    schema_version: Literal[1]
+    """Card format version."""
+    id: Slug
+    """Slug; equals the file name."""
+    name: str
+    """Dataset name."""
+    summary: str = ""
+    """One sentence shown in catalogs."""
+    modality: Modality
+    """Data modality."""
+    description: Markdown = ""
+    """What the data is, how it was collected and preprocessed."""
+    license: Spdx | None = None
+    """License of the data (SPDX), where one is stated."""
+    access: str = ""
+    """How to obtain it (open download, data-use agreement)."""
+    url: HttpUrl | None = None
+    """Landing page."""
+    size: str = ""
+    """Samples, subjects or base pairs."""
+    preprocessing: list[str] = []
+    """Preprocessing the models assume."""
+    citations: list[Citation] = []
+    """Papers to cite."""
+
+
+class IntegrationCard(Node):
+    """An integration strategy card (`kb/integrations/<id>.yaml`)."""
+
+    schema_version: Literal[1]
+    """Card format version."""
+    id: Slug
+    """Slug; equals the file name."""
+    name: str
+    """Strategy name."""
+    summary: str = ""
+    """One sentence shown in catalogs."""
+    description: Markdown = ""
+    """The strategy in full."""
+    projector: Projector | None = None
+    """The default projector the strategy uses."""
+    steps: list[str] = []
+    """Steps, in order."""
+    baselines: list[str] = []
+    """Baselines to compare against."""
+    requirements: list[str] = []
+    """What the inputs must satisfy."""
+    pitfalls: list[str] = []
+    """Known ways to get it wrong (leakage across folds)."""
+    citations: list[Citation] = []
+    """Papers to cite."""
+
+
+class RecipeCard(Node):
+    """An analysis recipe card (`kb/recipes/<id>.yaml`)."""
+
+    schema_version: Literal[1]
+    """Card format version."""
+    id: Slug
+    """Slug; equals the file name."""
+    name: str
+    """Recipe name."""
+    summary: str = ""
+    """One sentence shown in catalogs."""
+    description: Markdown = ""
+    """What the recipe answers."""
+    steps: list[str] = []
+    """Steps, in order."""
+    code: CodeBlock | None = None
+    """Code for the recipe."""
+    integrations: list[Slug] = []
+    """Integration cards the recipe builds on."""
+    citations: list[Citation] = []
+    """Papers to cite."""

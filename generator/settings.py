@@ -1,0 +1,175 @@
+"""Settings: the `kb` plugin's section of mkdocs.yml, read by both the plugin and the command line.
+
+Every setting has its default here and nowhere else. `Project` resolves them to absolute paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from generator.exceptions import ConfigError
+
+CONFIG_FILE = "mkdocs.yml"
+
+
+class LicensePolicy(BaseModel):
+    """Licenses to flag on the page (a badge) or to refuse for publishing."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    flag: list[str] = []
+    """SPDX ids shown with a badge (e.g. non-commercial licenses)."""
+    refuse: list[str] = []
+    """SPDX ids that block `kb build --strict` and `kb check licenses`."""
+
+
+class Settings(BaseModel):
+    """The `kb` plugin's options in mkdocs.yml (`plugins: [kb: {...}]`)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    kb_dir: str = "kb"
+    """Folder of the knowledge base (cards)."""
+    templates_dir: str = "templates"
+    """The product's Jinja templates."""
+    template_overrides: str | None = None
+    """A folder whose templates replace the product's ones of the same name."""
+    artifacts_dir: str = "artifacts"
+    """Build outputs kept between builds (PDFs, smoke reports)."""
+    external_repos_dir: str = "external_repos"
+    """Upstream repositories, cloned at their pinned commits."""
+    pdf: bool = True
+    """Copy the PDF walkthroughs into the built site and link them from the pages."""
+    pdf_on_serve: bool = False
+    """Render PDFs during `mkdocs serve` too (off: editing stays fast)."""
+    pdf_jobs: int = 0
+    """Processes rendering PDFs; 0 = one per core."""
+    permalink_templates: dict[str, str] = Field(default_factory=dict)
+    """Per-host permalink patterns for code citations, e.g.
+    `{"git.example.org": "{url}/src/commit/{commit}/{path}#L{start}-L{end}"}`."""
+    license_policy: LicensePolicy = LicensePolicy()
+    """Licenses to flag or refuse."""
+    smoke_device: str = "auto"
+    """Default device for `kb smoke`."""
+    link_cache_max_age: int = 86400
+    """Seconds an external link check result stays valid in the cache."""
+    strict: bool = False
+    """Treat warnings as errors in validation during `mkdocs build`."""
+
+
+@dataclass
+class Project:
+    """A knowledge-base project: the folder holding mkdocs.yml, with its settings resolved."""
+
+    root: Path
+    settings: Settings
+    mkdocs_config: dict[str, Any]
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> Project:
+        """The project at `root`, or the nearest folder at or above the working directory with mkdocs.yml."""
+        root = (root or _find_root(Path.cwd())).resolve()
+        config_path = root / CONFIG_FILE
+        config: dict[str, Any] = {}
+        if config_path.exists():
+            config = _read_mkdocs_yml(config_path)
+        return cls(root, settings_from_config(config, config_path), config)
+
+    def path(self, value: str) -> Path:
+        p = Path(value)
+        return p if p.is_absolute() else self.root / p
+
+    @cached_property
+    def kb_dir(self) -> Path:
+        return self.path(self.settings.kb_dir)
+
+    @cached_property
+    def templates_dir(self) -> Path:
+        return self.path(self.settings.templates_dir)
+
+    @cached_property
+    def template_overrides(self) -> Path | None:
+        return self.path(self.settings.template_overrides) if self.settings.template_overrides else None
+
+    @cached_property
+    def docs_dir(self) -> Path:
+        return self.path(str(self.mkdocs_config.get("docs_dir", "site_src")))
+
+    @cached_property
+    def site_dir(self) -> Path:
+        return self.path(str(self.mkdocs_config.get("site_dir", "site")))
+
+    @cached_property
+    def artifacts_dir(self) -> Path:
+        return self.path(self.settings.artifacts_dir)
+
+    @cached_property
+    def pdf_dir(self) -> Path:
+        return self.artifacts_dir / "pdf" / "code_walkthroughs"
+
+    @cached_property
+    def smoke_dir(self) -> Path:
+        return self.artifacts_dir / "smoke"
+
+    @cached_property
+    def external_repos_dir(self) -> Path:
+        return self.path(self.settings.external_repos_dir)
+
+    def repo_dir(self, repo_name: str) -> Path:
+        return self.external_repos_dir / repo_name
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+
+def _find_root(start: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).exists():
+            return folder
+    return start
+
+
+def _read_mkdocs_yml(path: Path) -> dict[str, Any]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        # Round-trip mode keeps unknown tags such as !!python/name: instead of failing on them.
+        data = YAML(typ="rt", pure=True).load(path.read_text(encoding="utf-8"))
+    except (OSError, YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the MkDocs configuration: {exc}") from exc
+    return dict(data or {})
+
+
+def plugin_options(config: dict[str, Any]) -> dict[str, Any]:
+    """The options given to the `kb` plugin in a mkdocs.yml mapping (empty when not listed)."""
+    for entry in config.get("plugins", []) or []:
+        if isinstance(entry, dict) and "kb" in entry:
+            return dict(entry["kb"] or {})
+    return {}
+
+
+def settings_from_config(config: dict[str, Any], where: Path | str = CONFIG_FILE) -> Settings:
+    options = _plain(plugin_options(config))
+    try:
+        return Settings.model_validate(options)
+    except ValidationError as exc:
+        details = "; ".join(
+            f"plugins.kb.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{where}: invalid kb settings: {details}") from exc
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
