@@ -1,0 +1,1 @@
+"""Upstream repositories at pinned commits (`kb repos`) and code citations verified against them."""

@@ -1,0 +1,1 @@
+"""The embedding smoke test: load a checkpoint, pool, project to 512-D, check, report."""

@@ -1,0 +1,49 @@
+"""The publishing gate's view of a smoke report: passed, failed, skipped, stale or not run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+STATES = ("passed", "failed", "skipped", "stale", "not run")
+
+
+@dataclass(frozen=True)
+class SmokeStatus:
+    """What the page shows about a card's smoke test."""
+
+    state: str
+    date: str | None = None
+    device: str | None = None
+    summary: str = ""
+
+    @property
+    def publishable(self) -> bool:
+        return self.state == "passed"
+
+
+def report_path(smoke_dir: Path, card_id: str) -> Path:
+    return smoke_dir / f"{card_id}.json"
+
+
+def read_report(smoke_dir: Path, card_id: str) -> dict[str, Any] | None:
+    path = report_path(smoke_dir, card_id)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def card_status(smoke_dir: Path, card_id: str, inputs_hash: str | None = None) -> SmokeStatus:
+    """Status from `artifacts/smoke/<id>.json`; stale when the report's inputs hash differs."""
+    report = read_report(smoke_dir, card_id)
+    if report is None:
+        return SmokeStatus("not run")
+    state = str(report.get("status", "failed"))
+    if inputs_hash is not None and report.get("inputs_hash") not in (None, inputs_hash):
+        state = "stale"
+    return SmokeStatus(state if state in STATES else "failed", report.get("finished_at"),
+                       report.get("device"), str(report.get("summary", "")))
