@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from generator.schema.derived import FineTunedCard, SAECard
 from generator.schema.model_card import TEMPLATE_SECTIONS, ModelCard
 from generator.schema.related import DatasetCard, IntegrationCard, RecipeCard
 
@@ -29,6 +30,8 @@ CARD_KINDS: dict[str, CardKind] = {
         CardKind("dataset", "datasets", DatasetCard, "Datasets"),
         CardKind("integration", "integrations", IntegrationCard, "Integration strategies"),
         CardKind("recipe", "recipes", RecipeCard, "Analysis recipes"),
+        CardKind("sae", "sae_cards", SAECard, "Sparse autoencoders"),
+        CardKind("finetuned", "finetuned_cards", FineTunedCard, "Fine-tuned models"),
     )
 }
 
@@ -38,7 +41,9 @@ __all__ = [
     "TEMPLATE_SECTIONS",
     "CardKind",
     "DatasetCard",
+    "FineTunedCard",
     "IntegrationCard",
     "ModelCard",
     "RecipeCard",
+    "SAECard",
 ]
