@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kb", description="Publish a knowledge base of foundation-model cards.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-C", "--project", type=Path, default=None,
-                        help="project folder (default: the nearest folder with mkdocs.yml)")
+    parser.add_argument("-C", dest="chdir", type=Path, default=None, metavar="DIR",
+                        help="run as if kb was started in DIR (like git -C)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
@@ -59,8 +60,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
+    args.project = None  # commands find the project from the working directory
+    previous = Path.cwd()
     try:
+        if args.chdir:
+            os.chdir(args.chdir)
         return int(args._run(args))
+    except FileNotFoundError as exc:
+        if args.chdir and not args.chdir.is_dir():
+            print(f"kb: error: -C {args.chdir}: no such folder", file=sys.stderr)
+            return 2
+        raise exc
     except KBError as exc:
         if args.verbose:
             raise
@@ -69,3 +79,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        os.chdir(previous)

@@ -10,6 +10,7 @@ import difflib
 import typing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,11 @@ class LoadedCard:
     def id(self) -> str:
         return str(self.card.id)
 
+    @cached_property
+    def refs(self) -> list[tuple[str, str, FieldPath]]:
+        """(kind, id, field path) of every card this card points at."""
+        return list(references(self.kind.name, self.doc.data))
+
     def line_of(self, *loc: str | int) -> int:
         return self.doc.locate(loc)[0]
 
@@ -46,6 +52,8 @@ class KnowledgeBase:
 
     root: Path
     cards: dict[str, dict[str, LoadedCard]] = field(default_factory=dict)
+    files_checked: int = 0
+    """How many card files were read (valid or not)."""
 
     def of_kind(self, kind: str) -> list[LoadedCard]:
         return sorted(self.cards.get(kind, {}).values(), key=lambda c: c.id)
@@ -61,19 +69,14 @@ class KnowledgeBase:
         for kind in CARD_KINDS:
             yield from self.of_kind(kind)
 
-    def references(self, loaded: LoadedCard) -> Iterator[tuple[str, str, FieldPath]]:
-        """(kind, id, field path) of every card this card points at."""
-        yield from _references(loaded.card)
-
     def referrers(self, kind: str, card_id: str) -> list[LoadedCard]:
         """Cards that point at (kind, id): the other half of "linked both ways"."""
-        return [c for c in self.all() if any(
-            k == kind and i == card_id for k, i, _ in _references(c.card))]
+        return [c for c in self.all() if any(k == kind and i == card_id for k, i, _ in c.refs)]
 
     def related(self, loaded: LoadedCard) -> dict[str, list[LoadedCard]]:
         """Every card related to this one in either direction, by kind, without duplicates."""
         out: dict[str, dict[str, LoadedCard]] = {}
-        for kind, card_id, _ in _references(loaded.card):
+        for kind, card_id, _ in loaded.refs:
             target = self.get(kind, card_id)
             if target is not None and target is not loaded:
                 out.setdefault(kind, {})[card_id] = target
@@ -83,21 +86,42 @@ class KnowledgeBase:
         return {k: sorted(v.values(), key=lambda c: c.id) for k, v in out.items()}
 
 
-def _references(card: Any) -> Iterator[tuple[str, str, FieldPath]]:
-    if isinstance(card, ModelCard):
-        rel = card.related
-        for kind, ids, name in (("model", rel.models, "models"), ("dataset", rel.datasets, "datasets"),
-                                ("integration", rel.integrations, "integrations"),
-                                ("recipe", rel.recipes, "recipes")):
-            for i, ref in enumerate(ids):
-                yield kind, ref, ("related", name, i)
-        if card.integration.strategy:
-            yield "integration", card.integration.strategy, ("integration", "strategy")
-        for i, src in enumerate(card.training.sources):
-            if src.dataset:
-                yield "dataset", src.dataset, ("training", "sources", i, "dataset")
-    for i, ref in enumerate(getattr(card, "integrations", []) or []):
-        yield "integration", ref, ("integrations", i)
+REF_FIELDS: dict[str, list[tuple[tuple[str, ...], str]]] = {
+    "model": [
+        (("related", "models", "*"), "model"),
+        (("related", "datasets", "*"), "dataset"),
+        (("related", "integrations", "*"), "integration"),
+        (("related", "recipes", "*"), "recipe"),
+        (("integration", "strategy"), "integration"),
+        (("training", "sources", "*", "dataset"), "dataset"),
+    ],
+    "recipe": [(("integrations", "*"), "integration")],
+    # Seed-003 cards link to their base model's card and their dataset card (generator/schema/derived.py).
+    "sae": [(("base_model_card",), "model"), (("training", "dataset_card"), "dataset")],
+    "finetuned": [(("base_model_card",), "model"), (("training", "dataset_card"), "dataset")],
+}
+"""Per card kind: the fields (`*` = every list item) that hold ids of other cards, and their kind."""
+
+
+def references(kind: str, data: Any) -> Iterator[tuple[str, str, FieldPath]]:
+    """(target kind, id, field path) of every reference in a card's raw data, valid or not."""
+    for pattern, target in REF_FIELDS.get(kind, []):
+        for loc, value in _walk(data, pattern, ()):
+            if isinstance(value, str):
+                yield target, value, loc
+
+
+def _walk(data: Any, pattern: tuple[str, ...], loc: FieldPath) -> Iterator[tuple[FieldPath, Any]]:
+    if not pattern:
+        yield loc, data
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                yield from _walk(item, rest, (*loc, i))
+    elif isinstance(data, dict) and head in data:
+        yield from _walk(data[head], rest, (*loc, head))
 
 
 def card_files(kb_dir: Path) -> Iterator[tuple[CardKind, Path]]:
@@ -134,18 +158,25 @@ def load_knowledge_base(
                                         + ", kb/".join(k.folder for k in CARD_KINDS.values())))
                 continue
             files.append((kind, p))
+    kb.files_checked = len(files)
+    docs: list[tuple[CardKind, Document]] = []
     for kind, path in files:
-        loaded, found = _load_card(kind, path, root)
+        try:
+            loaded, doc, found = _load_card(kind, path, root)
+        except Exception as exc:  # no card content may end in a traceback: report it, located
+            loaded, doc, found = None, None, [Problem(
+                _rel(path, root), f"internal error while validating: {exc!r}", line=1, col=1,
+                hint="please report this as a bug")]
         problems.extend(found)
         if loaded is not None:
             kb.cards.setdefault(kind.name, {})[loaded.id] = loaded
-    # Cross-references resolve against the whole knowledge base even when validating a few files.
-    universe = kb
-    if paths is not None:
-        universe, _ = load_knowledge_base(root, None, kb_dir)
-        for kind_name, cards in kb.cards.items():
-            universe.cards.setdefault(kind_name, {}).update(cards)
-    problems.extend(_cross_check(kb, universe))
+        if doc is not None and isinstance(doc.data, dict):
+            docs.append((kind, doc))
+    # References resolve against every card file of the knowledge base, even when checking a few.
+    known: dict[str, set[str]] = {}
+    for kind, path in [*card_files(kb_dir), *files]:
+        known.setdefault(kind.name, set()).add(path.stem)
+    problems.extend(_cross_check(docs, known))
     return kb, problems
 
 
@@ -156,9 +187,16 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _load_card(kind: CardKind, path: Path, root: Path) -> tuple[LoadedCard | None, list[Problem]]:
+def _load_card(kind: CardKind, path: Path, root: Path
+               ) -> tuple[LoadedCard | None, Document, list[Problem]]:
     rel = _rel(path, root)
     doc = read_document(path, rel)
+    loaded, problems = _validate(kind, path, doc)
+    return loaded, doc, problems
+
+
+def _validate(kind: CardKind, path: Path, doc: Document) -> tuple[LoadedCard | None, list[Problem]]:
+    rel = doc.path
     problems = list(doc.problems)
     if doc.data is None:
         return None, problems
@@ -180,10 +218,10 @@ def _load_card(kind: CardKind, path: Path, root: Path) -> tuple[LoadedCard | Non
         card = kind.model.model_validate(doc.data)
     except ValidationError as exc:
         problems.extend(_pydantic_problems(exc, kind.model, doc))
-        return None, problems
+        return None, problems + _placeholders(doc, {p.field for p in problems})
     loaded = LoadedCard(kind, card, path, rel, doc)
     problems.extend(_card_checks(loaded))
-    return loaded, problems
+    return loaded, problems + _placeholders(doc, set())
 
 
 # --- pydantic errors, made readable and located -------------------------------------------------
@@ -192,7 +230,8 @@ def _pydantic_problems(exc: ValidationError, model: type[BaseModel], doc: Docume
     out = []
     seen: set[tuple[FieldPath, str]] = set()
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        loc = tuple(p for p in err["loc"]
+                    if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
         message, hint = _message(err, model, loc, doc)
         if (loc, message) in seen:
             continue
@@ -290,12 +329,33 @@ def _card_checks(loaded: LoadedCard) -> list[Problem]:
                 empty = _is_empty(getattr(card, key))
             if empty:
                 add((key,) if key in doc.data else (), f"the template section '{title}' is empty",
-                    Severity.WARNING, hint=f"fill in '{key}' (see kb new for the template)")
+                    Severity.WARNING, hint=f"fill it in as the card template shows: kb new <id> writes one")
+    out.extend(_derived_name_checks(loaded))
+    return out
+
+
+def _derived_name_checks(loaded: LoadedCard) -> list[Problem]:
+    """SAE and fine-tuned cards: each part of the seed-003 name must agree with the card's fields."""
+    from generator.schema.derived import FineTunedCard, SAECard, name_disagreements
+
+    if not isinstance(loaded.card, (SAECard, FineTunedCard)):
+        return []
+    out = []
+    for loc, message, hint in name_disagreements(loaded.card):
+        line, col = loaded.doc.locate(loc)
+        out.append(Problem(loaded.rel, message, Severity.ERROR, dotted(loc), line, col, hint))
+    return out
+
+
+def _placeholders(doc: Document, reported: set[str]) -> list[Problem]:
+    """Leftover template placeholders, except in fields that already have an error."""
+    out = []
     for loc, text in _strings(doc.data, ()):
         m = PLACEHOLDER.search(text)
-        if m:
-            add(loc, f"leftover placeholder '{m.group(0)}'", Severity.WARNING,
-                hint="replace it with the real value")
+        if m and dotted(loc) not in reported:
+            line, col = doc.locate(loc)
+            out.append(Problem(doc.path, f"leftover placeholder '{m.group(0)}'", Severity.WARNING,
+                               dotted(loc), line, col, "replace it with the real value"))
     return out
 
 
@@ -341,16 +401,16 @@ def _strings(data: Any, loc: FieldPath) -> Iterator[tuple[FieldPath, str]]:
             yield from _strings(v, (*loc, i))
 
 
-def _cross_check(kb: KnowledgeBase, universe: KnowledgeBase) -> list[Problem]:
+def _cross_check(docs: list[tuple[CardKind, Document]], known: dict[str, set[str]]) -> list[Problem]:
     out = []
-    for loaded in kb.all():
-        for kind, ref, loc in _references(loaded.card):
-            if universe.get(kind, ref) is None:
-                known = sorted(universe.cards.get(kind, {}))
-                close = difflib.get_close_matches(ref, known, n=1, cutoff=0.6)
-                folder = CARD_KINDS[kind].folder
-                hint = f"did you mean '{close[0]}'?" if close else f"add kb/{folder}/{ref}.yaml"
-                line, col = loaded.doc.locate(loc)
-                out.append(Problem(loaded.rel, f"{kind} card '{ref}' does not exist in kb/{folder}/",
-                                   field=dotted(loc), line=line, col=col, hint=hint))
+    for kind, doc in docs:
+        for target, ref, loc in references(kind.name, doc.data):
+            if ref in known.get(target, set()):
+                continue
+            folder = CARD_KINDS[target].folder
+            close = difflib.get_close_matches(ref, sorted(known.get(target, set())), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else f"add kb/{folder}/{ref}.yaml"
+            line, col = doc.locate(loc)
+            out.append(Problem(doc.path, f"{target} card '{ref}' does not exist in kb/{folder}/",
+                               field=dotted(loc), line=line, col=col, hint=hint))
     return out

@@ -72,7 +72,7 @@ class Project:
 
     @classmethod
     def load(cls, root: Path | None = None) -> Project:
-        """The project at `root`, or the nearest folder at or above the working directory with mkdocs.yml."""
+        """The project at `root`, or the nearest one at or above the working directory."""
         root = (root or _find_root(Path.cwd())).resolve()
         config_path = root / CONFIG_FILE
         config: dict[str, Any] = {}
@@ -131,8 +131,9 @@ class Project:
 
 
 def _find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` with mkdocs.yml or a kb/ folder."""
     for folder in (start, *start.parents):
-        if (folder / CONFIG_FILE).exists():
+        if (folder / CONFIG_FILE).exists() or (folder / "kb").is_dir():
             return folder
     return start
 

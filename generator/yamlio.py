@@ -55,11 +55,11 @@ def read_document(path: Path, display: str | None = None) -> Document:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        doc.problems.append(Problem(name, f"cannot read the file: {exc.strerror}"))
+        doc.problems.append(Problem(name, f"cannot read the file: {exc.strerror}", line=1, col=1))
         return doc
     if len(raw) > MAX_BYTES:
         doc.problems.append(Problem(
-            name, f"the file is {len(raw):,} bytes; cards are limited to 1 MiB",
+            name, f"the file is {len(raw):,} bytes; cards are limited to 1 MiB", line=1, col=1,
             hint="move large content (code, tables) to files under kb/assets/"))
         return doc
     try:
@@ -101,7 +101,7 @@ class _Builder:
 
     def __init__(self, doc: Document):
         self.doc = doc
-        self.seen: set[int] = set()
+        self.built: dict[int, Any] = {}
 
     def _pos(self, node: Node) -> tuple[int, int]:
         return node.start_mark.line + 1, node.start_mark.column + 1
@@ -112,23 +112,27 @@ class _Builder:
             self.doc.path, message, field=dotted(path), line=line, col=col, hint=hint))
 
     def build(self, node: Node, path: FieldPath) -> Any:
-        if id(node) in self.seen:
+        if id(node) in self.built:
             # An alias resolves to the anchored node itself; report it where the alias is used.
             line, col = self.doc.positions.get(path, self._pos(node))
             self.doc.problems.append(Problem(
                 self.doc.path, "YAML aliases (*name) are not allowed in cards", field=dotted(path),
                 line=line, col=col, hint="write the value out in full"))
-            return None
-        self.seen.add(id(node))
+            return self.built[id(node)]  # keep validating the rest as if it were written out
+        self.built[id(node)] = None
         if getattr(node, "anchor", None):
             self._problem(node, path, "YAML anchors (&name) are not allowed in cards",
                           hint="write each value out in full")
         self.doc.positions.setdefault(path, self._pos(node))
+        value: Any
         if isinstance(node, MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return _scalar(node)
+            value = self._mapping(node, path)
+        elif isinstance(node, SequenceNode):
+            value = [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        else:
+            value = _scalar(node)
+        self.built[id(node)] = value
+        return value
 
     def _mapping(self, node: MappingNode, path: FieldPath) -> dict[str, Any]:
         out: dict[str, Any] = {}

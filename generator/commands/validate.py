@@ -24,7 +24,6 @@ def run(args: argparse.Namespace) -> int:
     kb, problems = load_knowledge_base(project.root, args.paths or None, project.kb_dir)
     problems = escalate(problems, args.strict or project.settings.strict)
     sys.stdout.write(render(problems, args.format))
-    count = sum(1 for _ in kb.all())
     if args.format == "text":
-        print(f"{count} card(s) checked: {summary(problems)}", file=sys.stderr)
+        print(f"{kb.files_checked} card(s) checked: {summary(problems)}", file=sys.stderr)
     return 1 if any(p.is_error for p in problems) else 0

@@ -23,7 +23,7 @@ class Node(BaseModel):
     )
 
 
-def _slug(value: str) -> str:
+def slug(value: str) -> str:
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", value):
         raise ValueError(
             f"'{value}' is not a valid id: use lower-case letters, digits, '.', '_' and '-'"
@@ -86,7 +86,11 @@ def _licensing() -> Any:
 def spdx_check(expression: str) -> tuple[str, tuple[str, ...]]:
     """Validate an SPDX expression offline: (normalised expression, error messages)."""
     licensing = _licensing()
-    info = licensing.validate(expression, strict=True)
+    try:
+        info = licensing.validate(expression, strict=True)
+    except Exception:  # license-expression raises (not reports) on some malformed keys
+        return expression, (f"'{expression}' is not a valid SPDX license expression "
+                            "(see https://spdx.org/licenses/)",)
     errors = list(info.errors)
     unknown = [str(s) for s in getattr(info, "invalid_symbols", [])]
     if errors and unknown and all(s.startswith("LicenseRef-") for s in unknown):
@@ -98,6 +102,26 @@ def spdx_check(expression: str) -> tuple[str, tuple[str, ...]]:
             hint = " (unknown license id(s): " + ", ".join(unknown) + "; see https://spdx.org/licenses/)"
         return expression, (f"'{expression}' is not a valid SPDX license expression{hint}",)
     return str(info.normalized_expression or expression), ()
+
+
+@lru_cache(maxsize=1)
+def spdx_pattern() -> str:
+    """A regular expression for SPDX expressions over the known license and exception ids.
+
+    Pydantic validates with license-expression; this pattern lets JSON Schema tools (editors,
+    `kb schema`) reject the same unknown ids.
+    """
+    licensing = _licensing()
+    ids, exceptions = [], []
+    for symbol in licensing.known_symbols.values():
+        if symbol.key.startswith("LicenseRef-"):
+            continue  # covered by the generic LicenseRef-<idstring> form below
+        (exceptions if getattr(symbol, "is_exception", False) else ids).append(symbol.key)
+    lic = "(?:" + "|".join(re.escape(i) for i in sorted(set(ids), key=lambda s: (-len(s), s)))
+    lic += r"|LicenseRef-[A-Za-z0-9.-]+)\+?"
+    exc = "(?:" + "|".join(re.escape(i) for i in sorted(set(exceptions), key=lambda s: (-len(s), s))) + ")"
+    term = rf"\(*{lic}(?: WITH {exc})?\)*"
+    return rf"^{term}(?: (?:AND|OR) {term})*$"
 
 
 def _spdx(value: str) -> str:
@@ -131,15 +155,27 @@ def param_count_value(value: int | str | None) -> int | None:
     return round(float(m.group(1)) * scale)
 
 
-Slug = Annotated[str, AfterValidator(_slug)]
-Commit = Annotated[str, AfterValidator(_commit)]
-Doi = Annotated[str, AfterValidator(_doi)]
-ArxivId = Annotated[str, AfterValidator(_arxiv)]
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
-GitUrl = Annotated[str, AfterValidator(_git_url)]
-RelPath = Annotated[str, AfterValidator(_rel_path)]
-Spdx = Annotated[str, AfterValidator(_spdx)]
-ParamCount = Annotated[int | str, AfterValidator(_param_count)]
+def _pattern(regex: str) -> Any:
+    """Expose a validator's rule to the JSON Schema (editors, `kb schema`) without a second check."""
+    return Field(json_schema_extra={"pattern": regex})
+
+
+RELPATH_RE = r"^(?![/\\])(?![A-Za-z]:[/\\])(?!(.*[/\\])?\.\.([/\\]|$)).+$"
+
+Slug = Annotated[str, AfterValidator(slug), _pattern(r"^[a-z0-9][a-z0-9._-]*$")]
+Commit = Annotated[str, AfterValidator(_commit), _pattern(r"^[0-9a-f]{40}$")]
+Doi = Annotated[str, AfterValidator(_doi), _pattern(r"^10\.\d{4,9}/\S+$")]
+ArxivId = Annotated[str, AfterValidator(_arxiv),
+                    _pattern(r"^(\d{4}\.\d{4,5}(v\d+)?|[a-z-]+(\.[A-Z]{2})?/\d{7}(v\d+)?)$")]
+HttpUrl = Annotated[str, AfterValidator(_http_url), _pattern(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/\S*)?$")]
+GitUrl = Annotated[str, AfterValidator(_git_url),
+                   _pattern(r"^(?![A-Za-z][A-Za-z0-9+.-]*://)\S+$|^(https?|ssh|git|file)://\S+$")]
+RelPath = Annotated[str, AfterValidator(_rel_path), _pattern(RELPATH_RE)]
+Spdx = Annotated[str, AfterValidator(_spdx), Field(json_schema_extra=lambda s: s.update(
+    pattern=spdx_pattern()))]
+ParamCount = Annotated[int | str, AfterValidator(_param_count), Field(json_schema_extra={"anyOf": [
+    {"type": "integer", "minimum": 1},
+    {"type": "string", "pattern": r"^~?\d+(\.\d+)?\s*[KMBTkmbt]?$"}]})]
 Markdown = Annotated[str, Field(json_schema_extra={"format": "markdown"})]
 """Prose rendered as Markdown; raw HTML inside it is escaped, never passed through."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from generator.schema.common import (
     Citation,
@@ -29,6 +29,9 @@ Modality = Literal["dna", "rna", "protein", "fmri", "smri", "eeg", "text", "mult
 
 class Repo(Node):
     """The upstream code repository, pinned."""
+
+    model_config = ConfigDict(**Node.model_config, json_schema_extra={
+        "anyOf": [{"required": ["commit"]}, {"required": ["tag"]}]})
 
     name: Slug
     """Folder name under `external_repos/`."""
@@ -73,7 +76,9 @@ class Variant(Node):
 class Architecture(Node):
     """Architecture and inductive biases."""
 
-    model_type: Literal["encoder", "causal", "encoder-decoder", "autoencoder", "joint-embedding"] | None = None
+    model_type: (
+        Literal["encoder", "causal", "encoder-decoder", "autoencoder", "joint-embedding"] | None
+    ) = None
     """Encoder (bidirectional), causal (autoregressive), or another type (seed 004's "Type")."""
     objective: str | None = None
     """Pre-training objective (masked LM, next token, masked autoencoding, JEPA)."""
@@ -260,20 +265,31 @@ class Projector(Node):
     """Input width: the pooled embedding width (the smoke test sizes it from the measured width)."""
     hidden_dim: int
     """Hidden width."""
-    out_dim: int
+    out_dim: int = Field(json_schema_extra={"const": 512})
     """Output width: always 512 in this knowledge base."""
     dropout: float = 0.1
     """Dropout probability between the two Linear layers."""
 
-    @model_validator(mode="after")
-    def _dims(self) -> Projector:
-        if self.out_dim != 512:
-            raise ValueError(f"out_dim is {self.out_dim}: the knowledge base projects every model to 512-D")
-        if min(self.in_dim, self.hidden_dim) < 1:
-            raise ValueError("in_dim and hidden_dim must be positive")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout {self.dropout} must be in [0, 1)")
-        return self
+    @field_validator("out_dim")
+    @classmethod
+    def _out_dim(cls, value: int) -> int:
+        if value != 512:
+            raise ValueError(f"out_dim is {value}: the knowledge base projects every model to 512-D")
+        return value
+
+    @field_validator("in_dim", "hidden_dim")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"{value} must be a positive width")
+        return value
+
+    @field_validator("dropout")
+    @classmethod
+    def _dropout(cls, value: float) -> float:
+        if not 0 <= value < 1:
+            raise ValueError(f"dropout {value} must be in [0, 1)")
+        return value
 
 
 class LoRA(Node):
