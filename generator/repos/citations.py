@@ -1,25 +1,40 @@
-"""Code citations: what a page or PDF shows for a walkthrough step that cites upstream code.
+"""Code citations: what a page or PDF shows for a walkthrough step that cites upstream code, and the
+check that every citation still holds at the pinned commit.
 
-The snippet comes from the card's lock file (`<id>.lock.yaml` beside the card), which
-`kb repos sync --update-citations` fills from the pinned commit, so pages build without the repository.
+The snippet comes from the card's lock file (`<id>.lock.yaml` beside the card), which `kb repos sync`
+fills from the pinned commit, so pages build without the repository. `check_citations` reads the
+repository's object database at the pin (never its working tree) and compares.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
-from generator.schema.model_card import Repo
+from generator.problems import Problem, Severity, escalate
+from generator.repos import lockfile
+from generator.schema.model_card import ModelCard, Repo
 from generator.schema.walkthrough import CodeCitation
+from generator.yamlio import dotted
+
+if TYPE_CHECKING:
+    from git import Repo as GitRepo
+
+    from generator.knowledge import KnowledgeBase, LoadedCard
+    from generator.settings import Project
 
 LANGUAGES = {
     ".py": "python", ".pyx": "cython", ".sh": "bash", ".yaml": "yaml", ".yml": "yaml",
     ".json": "json", ".md": "markdown", ".cu": "cuda", ".cpp": "cpp", ".cc": "cpp", ".c": "c",
     ".h": "c", ".hpp": "cpp", ".rs": "rust", ".js": "javascript", ".ts": "typescript",
     ".toml": "toml", ".cfg": "ini", ".ini": "ini", ".txt": "text", ".ipynb": "json", ".r": "r",
-    ".jl": "julia",
+    ".jl": "julia", ".cuh": "cuda", ".pyi": "python", ".ipy": "python",
 }
+FILENAMES = {"Dockerfile": "docker", "Makefile": "make", "CMakeLists.txt": "cmake"}
+
+NOT_SYNCED_NOTE = "The snippet appears after `kb repos sync`."
 
 
 @dataclass(frozen=True)
@@ -33,19 +48,34 @@ class CitationView:
     permalink: str | None
     snippet: str | None
     """The cited lines from the pinned commit; None until `kb repos sync` has filled the lock file."""
+    commit: str | None = None
+    """The commit the snippet (or the permalink) refers to, when known."""
+    note: str | None = None
+    """What the page says instead of the snippet when there is none (None when there is a snippet)."""
+
+    @property
+    def label(self) -> str:
+        """`src/model.py, lines 10-24` (or `line 10`)."""
+        span = f"line {self.start}" if self.start == self.end else f"lines {self.start}-{self.end}"
+        return f"{self.path}, {span}"
 
 
 def language_for(path: str, explicit: str | None = None) -> str:
+    """Pygments language for a cited file: the card's choice, else from the file name."""
     if explicit:
         return explicit
-    return LANGUAGES.get(Path(path).suffix.lower(), "text")
+    name = PurePosixPath(path).name
+    return FILENAMES.get(name) or LANGUAGES.get(PurePosixPath(name).suffix.lower(), "text")
 
 
 def permalink(repo: Repo, path: str, start: int, end: int,
-              templates: dict[str, str] | None = None) -> str | None:
-    """`<url>/blob/<commit>/<path>#L<a>-L<b>` for GitHub and GitLab; per-host patterns from settings."""
+              templates: dict[str, str] | None = None, commit: str | None = None) -> str | None:
+    """`<url>/blob/<commit>/<path>#L<a>-L<b>` for GitHub and GitLab; per-host patterns from settings.
+
+    `commit` is the resolved pin when the card gives only a tag (tags can move; commits cannot).
+    """
     url = repo.url.removesuffix("/").removesuffix(".git")
-    ref = repo.commit or repo.tag
+    ref = repo.commit or commit or repo.tag
     if not url.startswith(("http://", "https://")) or not ref:
         return None
     host = url.split("/")[2].lower()
@@ -53,26 +83,30 @@ def permalink(repo: Repo, path: str, start: int, end: int,
         if host == pattern_host.lower():
             return pattern.format(url=url, commit=ref, path=path, start=start, end=end)
     if host in ("github.com", "gitlab.com") or host.startswith("gitlab."):
-        return f"{url}/blob/{ref}/{path}#L{start}-L{end}"
+        # GitHub writes a range `#L3-L5`, GitLab `#L3-5`; one line is `#L3` on both.
+        anchor = f"#L{start}" if start == end else (
+            f"#L{start}-L{end}" if host == "github.com" else f"#L{start}-{end}")
+        return f"{url}/blob/{ref}/{path}{anchor}"
     return None
 
 
 def lock_path(card_path: Path) -> Path:
-    return card_path.with_name(card_path.stem + ".lock.yaml")
+    return lockfile.lock_path(card_path)
 
 
 def read_lock(card_path: Path) -> dict[str, Any]:
     """The card's lock file as plain data (empty when absent or unreadable)."""
-    from ruamel.yaml import YAML
+    return lockfile.read_lock_data(card_path)
 
-    path = lock_path(card_path)
-    if not path.exists():
-        return {}
-    try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    except Exception:
-        return {}
-    return data if isinstance(data, dict) else {}
+
+def lock_matches_pin(repo: Repo, lock: dict[str, Any]) -> bool:
+    """Whether the lock file was written for the card's current pin."""
+    commit = lock.get("commit")
+    if not commit:
+        return False
+    if repo.commit:
+        return bool(commit == repo.commit)
+    return bool(lock.get("tag") == repo.tag)
 
 
 def citation_view(repo: Repo, cite: CodeCitation, lock: dict[str, Any],
@@ -80,10 +114,189 @@ def citation_view(repo: Repo, cite: CodeCitation, lock: dict[str, Any],
     """The view of one citation; the snippet is used only if the lock matches path, range and pin."""
     start, end = cite.lines
     snippet = None
-    if lock.get("commit") in (repo.commit, None):
+    matches = lock_matches_pin(repo, lock)
+    if matches:
         for entry in lock.get("citations", []) or []:
             if entry.get("path") == cite.path and list(entry.get("lines", [])) == [start, end]:
                 snippet = entry.get("snippet")
                 break
+    commit = repo.commit or (lock.get("commit") if matches else None)
+    note = None
+    if snippet is None:
+        note = NOT_SYNCED_NOTE
+        if lock.get("commit") and not matches:
+            note = (f"The copy of this snippet was taken at {str(lock['commit'])[:7]}, not at the pinned "
+                    "commit; it appears after `kb repos sync --update-citations`.")
     return CitationView(cite.path, start, end, language_for(cite.path, cite.language),
-                        permalink(repo, cite.path, start, end, templates), snippet)
+                        permalink(repo, cite.path, start, end, templates, commit), snippet, commit, note)
+
+
+def card_citations(loaded: LoadedCard, templates: dict[str, str] | None = None) -> dict[int, CitationView]:
+    """Every citation of a model card, by walkthrough step index (the lock file read once)."""
+    card = loaded.card
+    if not isinstance(card, ModelCard):
+        return {}
+    lock = read_lock(loaded.path)
+    return {i: citation_view(card.repo, step.cite, lock, templates)
+            for i, step in enumerate(card.walkthrough) if step.cite is not None}
+
+
+# --- reading snippets from git ------------------------------------------------------------------
+
+def file_lines(content: bytes) -> list[str]:
+    """A file's lines as git and the forges number them (split at `\\n` only, `\\r` dropped)."""
+    text = content.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def join_lines(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
+@dataclass(frozen=True)
+class CitationRead:
+    """The outcome of reading one citation at a commit: the snippet, or why there is none."""
+
+    entry: lockfile.LockEntry | None
+    lines: list[str] | None = None
+    """Every line of the cited file (None when the file does not exist)."""
+    moved_to: tuple[str, ...] = ()
+    """Files of the same name elsewhere in the tree, when the cited path does not exist."""
+
+
+def read_citation(git_repo: GitRepo, commit: str, cite: CodeCitation) -> CitationRead:
+    """Read one citation at `commit` from git's object database."""
+    from generator.repos import gitops
+
+    content = gitops.read_file(git_repo, commit, cite.path)
+    if content is None:
+        same_name = gitops.files_named(git_repo, commit, PurePosixPath(cite.path).name)
+        return CitationRead(None, None, tuple(same_name))
+    lines = file_lines(content)
+    start, end = cite.lines
+    if end > len(lines):
+        return CitationRead(None, lines)
+    return CitationRead(lockfile.LockEntry(cite.path, (start, end), join_lines(lines[start - 1:end])), lines)
+
+
+def find_block(lines: list[str], block: list[str]) -> int | None:
+    """1-based line where `block` occurs in `lines` (the first time), or None."""
+    if not block:
+        return None
+    for i in range(len(lines) - len(block) + 1):
+        if lines[i:i + len(block)] == block:
+            return i + 1
+    return None
+
+
+def citations_of(card: ModelCard) -> Iterator[tuple[int, CodeCitation]]:
+    for i, step in enumerate(card.walkthrough):
+        if step.cite is not None:
+            yield i, step.cite
+
+
+# --- the check ----------------------------------------------------------------------------------
+
+def check_citations(project: Project, kb: KnowledgeBase, strict: bool = False) -> list[Problem]:
+    """Verify every code citation against its repository at the pinned commit.
+
+    Errors: a cited file missing at the pin (with a hint when a file of the same name exists elsewhere),
+    a range past the end of the file, a snippet that differs from its copy in the lock file, a missing
+    copy, a lock file written for another pin. A repository that is not synced is a warning (an error
+    under `strict`): nothing can be verified there.
+    """
+    from generator.repos import gitops
+
+    problems: list[Problem] = []
+    for loaded in kb.models:
+        card: ModelCard = loaded.card
+        cites = list(citations_of(card))
+        if not cites:
+            continue
+        repo_dir = project.repo_dir(card.repo.name)
+        where = project.rel(repo_dir)
+        git_repo = gitops.open_repo(repo_dir)
+        if git_repo is None:
+            problems.append(_at(loaded, ("repo",), Severity.WARNING,
+                                f"repository '{card.repo.name}' is not synced to {where}: "
+                                f"{len(cites)} citation(s) cannot be verified",
+                                f"run `kb repos sync {loaded.id}`"))
+            continue
+        with git_repo:
+            problems.extend(_check_card(loaded, git_repo, where))
+    return escalate(problems, strict)
+
+
+def _check_card(loaded: LoadedCard, git_repo: GitRepo, where: str) -> list[Problem]:
+    from generator.repos import gitops
+
+    card: ModelCard = loaded.card
+    repo = card.repo
+    commit = gitops.resolve(git_repo, repo.commit) if repo.commit else gitops.resolve(git_repo, str(repo.tag))
+    if commit is None:
+        what = f"commit {repo.commit[:7]}" if repo.commit else f"tag '{repo.tag}'"
+        return [_at(loaded, ("repo", "commit" if repo.commit else "tag"), Severity.WARNING,
+                    f"the pinned {what} is not in {where}: its citations cannot be verified",
+                    f"run `kb repos sync {loaded.id}`")]
+    short = commit[:7]
+    lock = lockfile.load_lock(loaded.path)
+    lock_name = str(Path(loaded.rel).with_name(lockfile.lock_path(loaded.path).name))
+    lock_is_current = lock is not None and lock.commit == commit
+    out: list[Problem] = []
+    copies_unchanged = True
+    for i, cite in citations_of(card):
+        loc = ("walkthrough", i, "cite")
+        start, end = cite.lines
+        found = read_citation(git_repo, commit, cite)
+        if found.lines is None:
+            hint = "check `path` against the repository at the pin"
+            if found.moved_to:
+                hint = (f"a file of that name is at {', '.join(found.moved_to)}: "
+                        "if it moved, update `path` (and `lines`)")
+            out.append(_at(loaded, loc, Severity.ERROR,
+                           f"{cite.path} does not exist at {short} in {repo.name}", hint))
+            copies_unchanged = False
+            continue
+        if found.entry is None:
+            out.append(_at(loaded, loc, Severity.ERROR,
+                           f"lines {start}-{end} of {cite.path} are past the end of the file "
+                           f"({len(found.lines)} lines at {short})", "fix `lines`"))
+            copies_unchanged = False
+            continue
+        copy = lock.entry(cite.path, (start, end)) if lock is not None else None
+        if copy is None:
+            out.append(_at(loaded, loc, Severity.ERROR,
+                           f"no copy of {cite.path}:{start}-{end} in {lock_name}",
+                           f"run `kb repos sync {loaded.id}` to write it"))
+            copies_unchanged = False
+            continue
+        if copy.snippet != found.entry.snippet:
+            copies_unchanged = False
+            assert lock is not None
+            if lock_is_current:
+                hint = f"the lock file was edited by hand: restore it with `kb repos sync {loaded.id}`"
+            else:
+                hint = (f"the copy was taken at {lock.commit[:7]}; review the change with "
+                        f"`kb repos sync {loaded.id} --update-citations`")
+                moved = find_block(found.lines, copy.snippet.splitlines())
+                if moved is not None and moved != start:
+                    last = moved + (end - start)
+                    hint = (f"the copied code is now at lines {moved}-{last}: "
+                            f"set `lines: [{moved}, {last}]`, or {hint.split('; ', 1)[1]}")
+            message = f"{cite.path}:{start}-{end} at {short} differs from its copy in {lock_name}"
+            out.append(_at(loaded, loc, Severity.ERROR, message, hint))
+    if lock is not None and not lock_is_current and copies_unchanged:
+        out.append(_at(loaded, ("repo",), Severity.ERROR,
+                       f"{lock_name} records commit {lock.commit[:7]} but the card pins {short}",
+                       f"run `kb repos sync {loaded.id} --update-citations` to record the new pin "
+                       "(the cited snippets are unchanged)"))
+    return out
+
+
+def _at(loaded: LoadedCard, loc: tuple[str | int, ...], severity: Severity, message: str,
+        hint: str = "") -> Problem:
+    line, col = loaded.doc.locate(loc)
+    return Problem(loaded.rel, message, severity, dotted(loc), line, col, hint)
