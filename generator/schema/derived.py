@@ -134,7 +134,9 @@ class SAEConfig(Node):
     layer: str
     """The layer as card names write it, e.g. `mlp0`, `resid5`."""
     target_layer: str = ""
-    """The hook point in words, e.g. `MLP output of block 0` (or `blocks.0.hook_mlp_out`)."""
+    """The layer in words, e.g. `MLP output of block 0`."""
+    hook_point: str = ""
+    """The hook in the base model's code (TransformerLens/SAELens name), e.g. `blocks.0.hook_mlp_out`."""
     input_dim: int
     """Width of the activations it reads (d_in)."""
     expansion_factor: int
