@@ -67,3 +67,11 @@ class SmokeError(KBError):
 
 class CheckFailed(KBError):
     """A CI check (links, licenses, citations) found problems; they were printed already."""
+
+
+class BuildFailed(KBError):
+    """The MkDocs build of the site failed (or had warnings under --strict)."""
+
+
+class PublishRefused(KBError):
+    """`kb build --require-smoke` found cards whose smoke test did not pass; the message names them."""

@@ -32,7 +32,25 @@ def _iter_code(text: str) -> list[tuple[int, int]]:
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # `{...}` would let attr_list set arbitrary attributes (onclick=...) on the element; `\{` shows `{`.
+    text = text.replace("{", "\\{").replace("}", "\\}")
+    return _UNSAFE_LINK.sub(_neutralise_link, text)
+
+
+# Link destinations (inline `](...)` or reference `]: ...`) whose scheme runs code in a browser.
+_UNSAFE_LINK = re.compile(r"(\]\(|\]:)([ \t]*<?)([^)\n>]*)")
+_UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:")
+
+
+def _neutralise_link(m: re.Match[str]) -> str:
+    """`[x](javascript:...)` -> `[x](unsafe:javascript...)`: a harmless unknown scheme, shown as written."""
+    dest = m.group(3)
+    # Browsers drop whitespace and control characters inside a scheme (`java\tscript:`).
+    cleaned = re.sub(r"[\x00-\x20]", "", dest).lower()
+    if cleaned.startswith(_UNSAFE_SCHEMES):
+        dest = "unsafe:" + re.sub(r"[\x00-\x20:]", "", dest)
+    return m.group(1) + m.group(2) + dest
 
 
 def inline(text: str) -> str:

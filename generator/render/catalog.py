@@ -1,0 +1,223 @@
+"""Catalog pages across all cards: per-kind indexes, models by modality, the comparison table, the
+model-selection guide, downloads, tags, and the card-format reference generated from the schema."""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from types import UnionType
+from typing import Any
+
+from pydantic import BaseModel
+
+from generator.render import views
+from generator.render.context import PDF_FOLDER, Site, page_folder, page_path, relative
+from generator.schema import CARD_KINDS
+from generator.schema.common import param_count_value
+
+MODALITY_LABELS = {"dna": "DNA", "rna": "RNA", "protein": "Protein", "fmri": "fMRI", "smri": "sMRI",
+                   "eeg": "EEG", "text": "Text", "multimodal": "Multimodal"}
+
+CATALOG_PAGES: dict[str, str] = {
+    "catalog": "catalog/index.md",
+    "comparison": "catalog/comparison.md",
+    "selection": "catalog/selection.md",
+    "tags": "catalog/tags.md",
+    "downloads": "catalog/downloads.md",
+    "card_format": "reference/card-format.md",
+}
+"""Catalog page name -> its path under docs_dir; the template is `pages/catalog/<name>.md.j2`."""
+
+
+def catalog_link(page: str, name: str) -> str:
+    return relative(page, CATALOG_PAGES[name])
+
+
+def context_label(tok: Any) -> str:
+    """A model's context window in words: the card's description, else the numbers it gives."""
+    if tok is None:
+        return ""
+    ctx = tok.context
+    if ctx.description:
+        return str(ctx.description)
+    parts = []
+    if ctx.tokens:
+        parts.append(f"{ctx.tokens:,} tokens")
+    if ctx.bases:
+        parts.append(f"{ctx.bases:,} bp")
+    if ctx.timepoints:
+        parts.append(f"{ctx.timepoints} timepoints")
+    if ctx.voxel_grid:
+        parts.append(str(ctx.voxel_grid))
+    return ", ".join(parts)
+
+
+def tokenization_label(tok: Any) -> str:
+    if tok is None:
+        return ""
+    if tok.kind == "k-mer" and tok.k:
+        return f"{tok.k}-mer"
+    return str(tok.kind)
+
+
+@dataclass
+class ModelRow:
+    """One model in the catalog tables (seed 004's comparison columns)."""
+
+    id: str
+    name: str
+    link: str
+    summary: str
+    modality: str
+    type: str
+    family: str
+    parameters: str
+    context: str
+    tokenization: str
+    embedding_dim: str
+    vram: str
+    license: str
+    sort_params: int
+
+
+def model_rows(site: Site, page: str) -> list[ModelRow]:
+    kind = CARD_KINDS["model"]
+    rows = []
+    for loaded in site.kb.models:
+        c = loaded.card
+        a = c.architecture
+        dim = a.embedding_dim or a.hidden_size
+        rows.append(ModelRow(
+            id=loaded.id, name=str(c.name), link=relative(page, page_path(kind, loaded.id)),
+            summary=str(c.summary), modality=str(c.modality), type=str(a.model_type or ""),
+            family=str(a.family or ""), parameters=str(a.parameters or ""),
+            context=context_label(c.tokenization), tokenization=tokenization_label(c.tokenization),
+            embedding_dim=str(dim or ""), vram=str(c.deployment.vram_inference or ""),
+            license=views.license_label(c), sort_params=param_count_value(a.parameters) or 0))
+    return rows
+
+
+def by_modality(rows: list[ModelRow]) -> list[tuple[str, list[ModelRow]]]:
+    groups: dict[str, list[ModelRow]] = {}
+    for row in rows:
+        groups.setdefault(row.modality, []).append(row)
+    order = list(MODALITY_LABELS)
+    return [(MODALITY_LABELS.get(m, m), sorted(groups[m], key=lambda r: r.name.lower()))
+            for m in sorted(groups, key=lambda m: order.index(m) if m in order else len(order))]
+
+
+def selection_guide(site: Site, page: str) -> dict[str, Any]:
+    """Tasks -> the models that are a good first choice for them, and what to avoid each model for."""
+    kind = CARD_KINDS["model"]
+    best: dict[str, list[tuple[str, str]]] = {}
+    avoid = []
+    for loaded in site.kb.models:
+        sel = loaded.card.selection
+        link = relative(page, page_path(kind, loaded.id))
+        for task in sel.best_for:
+            best.setdefault(task, []).append((str(loaded.card.name), link))
+        if sel.avoid_for:
+            avoid.append((str(loaded.card.name), link, list(sel.avoid_for)))
+    return {"best": sorted(best.items(), key=lambda kv: kv[0].lower()), "avoid": avoid}
+
+
+def downloads(site: Site, page: str) -> list[tuple[str, str, str]]:
+    """(model name, card page link, PDF link) for every model whose PDF exists."""
+    out = []
+    for loaded in site.kb.all():
+        if site.pdf_file(loaded.id):
+            out.append((str(loaded.card.name), relative(page, page_path(loaded.kind, loaded.id)),
+                        relative(page, f"{PDF_FOLDER}/{views.pdf_name(loaded.id)}")))
+    return out
+
+
+def kind_index(site: Site, kind_name: str) -> list[tuple[str, str, str]]:
+    """(name, link, summary) of every card of a kind, for its index page."""
+    kind = CARD_KINDS[kind_name]
+    page = f"{page_folder(kind)}/index.md"
+    return [(str(c.card.name), relative(page, page_path(kind, c.id)), str(getattr(c.card, "summary", "")))
+            for c in site.kb.of_kind(kind_name)]
+
+
+# --- the card-format reference ------------------------------------------------------------------
+
+@dataclass
+class FieldDoc:
+    name: str
+    type: str
+    required: bool
+    default: str
+    description: str
+
+
+@dataclass
+class SchemaSection:
+    """One schema object of the reference page: its title, docstring and fields."""
+
+    name: str
+    anchor: str
+    doc: str
+    fields: list[FieldDoc]
+
+
+def schema_reference() -> list[tuple[str, str, list[SchemaSection]]]:
+    """(kind title, card folder, sections) for every card kind, walking nested schema objects once."""
+    out = []
+    seen: set[type[BaseModel]] = set()
+    for kind in CARD_KINDS.values():
+        sections: list[SchemaSection] = []
+        _walk(kind.model, sections, seen)
+        out.append((kind.title, kind.folder, sections))
+    return out
+
+
+def _walk(model: type[BaseModel], sections: list[SchemaSection], seen: set[type[BaseModel]]) -> None:
+    if model in seen:
+        return
+    seen.add(model)
+    fields = []
+    nested: list[type[BaseModel]] = []
+    for name, info in model.model_fields.items():
+        required = info.is_required()
+        default = "" if required else _default(info)
+        fields.append(FieldDoc(name, _type_name(info.annotation, nested), required, default,
+                               " ".join((info.description or "").split())))
+    sections.append(SchemaSection(model.__name__, model.__name__.lower(),
+                                  " ".join((model.__doc__ or "").split()), fields))
+    for sub in nested:
+        _walk(sub, sections, seen)
+
+
+def _default(info: Any) -> str:
+    value = info.get_default(call_default_factory=True)
+    if value is None or value == [] or value == {} or value == "":
+        return ""
+    if isinstance(value, BaseModel):
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _type_name(tp: Any, nested: list[type[BaseModel]]) -> str:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Annotated:
+        return _type_name(args[0], nested)
+    if origin in (typing.Union, UnionType):
+        parts = [_type_name(a, nested) for a in args if a is not type(None)]
+        return " or ".join(parts)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in args)
+    if origin is list:
+        return "list of " + _type_name(args[0], nested)
+    if origin is tuple:
+        return "pair of " + _type_name(args[0], nested) if len(args) == 2 else "tuple"
+    if origin is dict:
+        return "mapping"
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if tp not in nested:
+            nested.append(tp)
+        return f"[{tp.__name__}](#{tp.__name__.lower()})"
+    names = {str: "text", int: "integer", float: "number", bool: "true/false"}
+    return names.get(tp, getattr(tp, "__name__", str(tp)))

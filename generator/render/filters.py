@@ -1,0 +1,74 @@
+"""Jinja filters for Markdown pages, beside `markup`'s `md` and `inline`: code fences and quoted titles.
+
+Card text is untrusted: code goes into a fence longer than any backtick run inside it, and the
+language and options of a fence are reduced to characters that cannot end the info string.
+"""
+
+from __future__ import annotations
+
+import re
+
+from generator.render import markup
+
+_SAFE_LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
+
+
+def fence(code: str, language: str | None = "text", *, linenums: int | None = None,
+          title: str | None = None) -> str:
+    """A fenced code block that no content can close early, highlighted by pymdownx.highlight."""
+    lang = language if language and _SAFE_LANG.fullmatch(language) else "text"
+    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    opts = ""
+    if linenums is not None:
+        opts += f' linenums="{int(linenums)}"'
+    if title:
+        opts += f' title="{_quote_free(title)}"'
+    body = code if code.endswith("\n") else code + "\n"
+    return f"{ticks}{lang}{opts}\n{body}{ticks}"
+
+
+def _quote_free(text: str) -> str:
+    return " ".join(text.replace('"', "'").split())
+
+
+def title(text: str) -> str:
+    """Text for an admonition or tab title inside double quotes: inline-safe, no quote to end it."""
+    return markup.inline(text).replace('"', "&quot;")
+
+
+def cell(value: object, empty: str = "—") -> str:
+    """A table cell: untrusted value made inline-safe, or a dash when there is nothing."""
+    if value is None or value == "" or value == []:
+        return empty
+    return markup.inline(str(value))
+
+
+def indent_md(text: str, width: int = 4) -> str:
+    """Indent every line (blank ones too stay blank) so Markdown nests inside an admonition or tab."""
+    pad = " " * width
+    return "\n".join(pad + line if line.strip() else "" for line in text.splitlines())
+
+
+FILTERS = {"fence": fence, "title": title, "cell": cell, "indent_md": indent_md}
+
+
+def url(value: str) -> str:
+    """A URL for a Markdown link destination: characters that could end or bend the link are escaped."""
+    out = str(value)
+    for ch, enc in (("\\", "%5C"), (" ", "%20"), ("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E"),
+                    ('"', "%22"), ("'", "%27"), ("`", "%60"), ("\n", ""), ("\t", "")):
+        out = out.replace(ch, enc)
+    return out
+
+
+def code(text: str) -> str:
+    """Inline code that shows `text` literally, whatever backticks it contains."""
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+FILTERS.update({"url": url, "code": code})
