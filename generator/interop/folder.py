@@ -20,7 +20,7 @@ from typing import Any
 from generator.interop import markdown
 from generator.interop.weights import describe
 from generator.problems import Problem, Severity
-from generator.schema.derived import parse_token_count
+from generator.schema.derived import FineTunedCard, SAECard, format_token_count, parse_token_count
 
 PLACEHOLDER = re.compile(r"^\[.*\]$|^<.*>$|^(TODO|TBD|N/?A|-)?$", re.IGNORECASE)
 """Template values left unfilled (`[Value]`, `[e.g., GPT-2 Small]`) or empty."""
@@ -226,7 +226,11 @@ def import_folder(folder: Path, kind: str, display: Callable[[Path], str] = str)
     _read_weights(b, folder)
     if b.extra:
         b.data["extra_sections"] = b.extra
-    return FolderImport(kind, _ordered(b.data, kind), b.problems)
+    tokens = b.get(("training", "tokens"))
+    if isinstance(tokens, int) and parse_token_count(format_token_count(tokens)) == tokens:
+        b.data["training"]["tokens"] = format_token_count(tokens)  # `1M` reads better than 1000000
+    model = SAECard if kind == "sae" else FineTunedCard
+    return FolderImport(kind, _ordered(b.data, model), b.problems)
 
 
 def _read_config(b: _Builder, path: Path) -> None:
@@ -383,13 +387,22 @@ def _read_weights(b: _Builder, folder: Path) -> None:
     b.data["weights"] = weights
 
 
-_ORDER = ["schema_version", "id", "name", "summary", "base_model", "base_model_card", "domain",
-          "domain_description", "sae", "training", "performance", "intended_use", "limitations", "notes",
-          "date", "author", "license", "weights", "extra_sections"]
+_FIRST = ["schema_version", "id", "name", "summary", "base_model", "base_model_card", "domain",
+          "domain_description", "sae"]
 
 
-def _ordered(data: dict[str, Any], kind: str) -> dict[str, Any]:
-    """Keys in the order a person reads the card."""
-    out = {k: data[k] for k in _ORDER if k in data}
-    out.update({k: v for k, v in data.items() if k not in out})
+def _ordered(data: dict[str, Any], model: Any) -> dict[str, Any]:
+    """Keys in the schema's order (the order a person reads the card), nested mappings too."""
+    from pydantic import BaseModel
+
+    fields = getattr(model, "model_fields", {})
+    order = [*_FIRST, *fields] if model in (SAECard, FineTunedCard) else list(fields)
+    out: dict[str, Any] = {}
+    for key in [*dict.fromkeys(order), *data]:
+        if key in data and key not in out:
+            value = data[key]
+            sub = fields[key].annotation if key in fields else None
+            if isinstance(value, dict) and isinstance(sub, type) and issubclass(sub, BaseModel):
+                value = _ordered(value, sub)
+            out[key] = value
     return out
