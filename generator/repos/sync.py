@@ -62,6 +62,7 @@ def _sync(project: Project, group: RepoGroup, update_citations: bool, echo: Echo
     where = project.rel(target)
     url = gitops.clone_url(group.repo.url, project.root)
     git_repo = gitops.open_repo(target)
+    fresh = git_repo is None
     if git_repo is None and target.exists() and any(target.iterdir()):
         raise RepoError(f"{where} exists but is not a git clone: move it away or delete it, "
                         "then run `kb repos sync` again")
@@ -76,8 +77,8 @@ def _sync(project: Project, group: RepoGroup, update_citations: bool, echo: Echo
     with git_repo:
         commit = _resolve_all(git_repo, group)
         _refuse_local_commits(git_repo, where, commit)
-        before = gitops.head_commit(git_repo)
-        _checkout(git_repo, commit, where)
+        before = None if fresh else gitops.head_commit(git_repo)
+        _checkout(git_repo, commit, where, fresh)
         label = _pin_label(git_repo, group, commit)
         date = gitops.commit_date(git_repo, commit)
         moved = "already at" if before == commit else "checked out"
@@ -173,11 +174,14 @@ def _refuse_local_commits(git_repo: GitRepo, where: str, commit: str) -> None:
                     "(nothing was changed)")
 
 
-def _checkout(git_repo: GitRepo, commit: str, where: str) -> None:
+def _checkout(git_repo: GitRepo, commit: str, where: str, fresh: bool) -> None:
     from git import GitCommandError
 
+    # A clone made with --no-checkout has an empty index: only --force fills the working tree when
+    # HEAD already names the pin. Nobody's work can be in a clone made a moment ago.
+    force = ("--force",) if fresh else ()
     try:
-        git_repo.git.checkout("--detach", "--quiet", commit)
+        git_repo.git.checkout("--detach", "--quiet", *force, commit)
     except GitCommandError as exc:
         raise RepoError(f"cannot check out {commit[:7]} in {where}: {gitops.git_error_text(exc)} "
                         "(move the files it names away, then run `kb repos sync` again)") from exc
