@@ -26,6 +26,9 @@ class SmokeInput(Node):
     """Number of ROIs (parcels) for `roi-timeseries` input."""
     seed: int = 0
     """Random seed of the synthetic input."""
+    argument: str | None = None
+    """Keyword the model's forward takes the input as (default: `input_ids`, or `pixel_values` for
+    `roi-timeseries`)."""
 
     @model_validator(mode="after")
     def _shape(self) -> SmokeInput:
@@ -41,9 +44,10 @@ class SmokeTest(Node):
 
     checkpoint: RelPath
     """Folder under `external_repos/<repo.name>/checkpoints/` holding the checkpoint."""
-    loader: Literal["auto", "masked-lm", "entry-point"] = "auto"
+    loader: Literal["auto", "masked-lm", "causal-lm", "entry-point"] = "auto"
     """`auto`: transformers AutoModel; `masked-lm`: AutoModelForMaskedLM, then the base model
-    attribute; `entry-point`: a Python function in the upstream repository."""
+    attribute; `causal-lm`: AutoModelForCausalLM (hidden states and next-token logits, for the
+    log-likelihood ratio); `entry-point`: a Python function in the upstream repository."""
     base_model_attr: str | None = None
     """Attribute of the masked-LM wrapper holding the base model (e.g. `esm`)."""
     entry_point: str | None = None
@@ -62,6 +66,27 @@ class SmokeTest(Node):
     """Relative tolerance of the determinism, invariance and golden-reference comparisons."""
     atol: float = 1e-5
     """Absolute tolerance of the same comparisons."""
+    low_precision_rtol: float = 2e-2
+    """Relative tolerance used instead of `rtol` when the run computes in bfloat16 or float16."""
+    low_precision_atol: float = 2e-2
+    """Absolute tolerance used instead of `atol` when the run computes in bfloat16 or float16."""
+    tokenizer: Literal["checkpoint", "none"] = "checkpoint"
+    """`checkpoint`: the tokenizer saved in the checkpoint folder (AutoTokenizer); `none`: the input
+    is fed as numbers (token ids or fMRI tensors)."""
+    batching: Literal["auto", "padded", "unpadded"] = "auto"
+    """How sequences of different lengths are batched. `auto`: a padded batch with an attention mask
+    when the model takes one, right padding plus a masked mean for causal models without one, and
+    one sequence at a time otherwise. `padded` forces a padded batch; `unpadded` one at a time."""
+    rc_invariant: bool | None = None
+    """Whether the pooled embedding is claimed to be reverse-complement invariant (checked). Default:
+    true when `pooling.reverse_complement` is `average` or `split`, false otherwise."""
+    requires: list[str] = []
+    """Extra Python packages the model code imports (e.g. `mamba-ssm`); imported before loading so a
+    missing one is reported with the command that installs it."""
+    code_sha256: dict[str, str] = {}
+    """sha256 of each Python file in the checkpoint folder that the upstream repository does not
+    track (hub checkpoints carry their own modeling code): remote code runs only when every such
+    file is either tracked at the pinned commit or pinned here."""
 
     @model_validator(mode="after")
     def _loader(self) -> SmokeTest:

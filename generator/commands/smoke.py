@@ -1,0 +1,91 @@
+"""`kb smoke`: the embedding smoke test of each card's checkpoint, reported into artifacts/smoke/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from generator.exceptions import UsageError, ValidationFailed
+from generator.io import write_if_changed
+from generator.knowledge import load_knowledge_base
+from generator.settings import Project
+from generator.smoke.status import report_path
+
+if TYPE_CHECKING:
+    from generator.smoke.runner import Report
+
+HELP = "load each card's checkpoint, pool and project it to 512-D, check it; reports in artifacts/smoke/"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("ids", nargs="*", metavar="ID", help="card ids (default: every model card)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                        help="where to run (default: the smoke_device setting, auto = CUDA when available)")
+    parser.add_argument("--record", action="store_true",
+                        help="store the outputs as the golden reference next to each card")
+
+
+def run(args: argparse.Namespace) -> int:
+    project = Project.load(args.project)
+    kb, problems = load_knowledge_base(project.root, None, project.kb_dir)
+    errors = [p for p in problems if p.is_error]
+    models = {c.id: c for c in kb.models}
+    selected = []
+    for card_id in args.ids:
+        if card_id not in models:
+            bad = [p for p in errors if p.file.endswith(f"{card_id}.yaml")]
+            if bad:
+                raise ValidationFailed(bad)
+            raise UsageError(f"no model card '{card_id}' in {project.rel(project.kb_dir)}/model_cards/")
+        selected.append(models[card_id])
+    if not args.ids:
+        if errors:
+            raise ValidationFailed(problems)
+        selected = list(models.values())
+    device = args.device or project.settings.smoke_device
+
+    from tqdm import tqdm
+
+    from generator.smoke.loader import import_torch, import_transformers
+
+    import_torch()
+    import_transformers()
+    from generator.smoke.runner import smoke_card
+
+    failed = 0
+    bar = tqdm(selected, desc="kb smoke", unit="card", file=sys.stderr, disable=None, leave=False)
+    for loaded in bar:
+        def step(stage: str, card_id: str = loaded.id) -> None:
+            bar.set_postfix_str(f"{card_id}: {stage}")
+
+        report = smoke_card(project, loaded, device, args.record, step)
+        write_if_changed(report_path(project.smoke_dir, loaded.id),
+                         json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n")
+        line = _line(report)
+        bar.write(line, file=sys.stdout)
+        if report.status == "failed":
+            failed += 1
+            for check in report.failures:
+                bar.write(f"kb smoke: {loaded.id}: {check.name}: {check.message}", file=sys.stderr)
+    bar.close()
+    total = len(selected)
+    print(f"{total} card(s): {total - failed} not failed, {failed} failed; reports in "
+          f"{project.rel(project.smoke_dir)}/", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _line(r: Report) -> str:
+    """One line per card: status, id, device and dtype, timings, peak memory."""
+    head = f"{r.status.upper():7} {r.id}"
+    if r.status == "skipped":
+        return f"{head}: {r.summary}"
+    parts = [f"{r.device}/{r.dtype}"]
+    if "load_s" in r.timings:
+        parts.append(f"load {r.timings['load_s']:.2f} s")
+    if "forward_per_sample_ms" in r.timings:
+        parts.append(f"{r.timings['forward_per_sample_ms']:.1f} ms/sample")
+    if r.memory:
+        parts.append(f"peak {r.memory['peak_mb']:.0f} MB")
+    return f"{head} ({', '.join(parts)})"
