@@ -1,0 +1,225 @@
+"""`kb check licenses`: every card's license is stated, valid, allowed and consistent with upstream.
+
+Per model card:
+
+- `license` and `weights_license` are valid SPDX expressions (the schema already refuses invalid
+  ones); a deprecated or non-canonical id (`GPL-2.0` for `GPL-2.0-only`) is a warning;
+- the settings' license policy (`plugins.kb.license_policy` in mkdocs.yml) refuses (error) or flags
+  (info) licenses; entries are SPDX ids or shell patterns such as `CC-BY-NC-*`;
+- where the upstream repository is synced under `external_repos/`, its license file is identified
+  and must be one of the licenses of the card's code license; no license file is an error (nobody
+  may redistribute code without one);
+- the rendered page and the PDF carry the license note (`generator.render.views.license_note`);
+  outputs not built yet are skipped with an info.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generator.checks.license_id import family, find_license_files, identify_file
+from generator.problems import Problem, Severity, escalate
+
+if TYPE_CHECKING:
+    from generator.knowledge import KnowledgeBase, LoadedCard
+    from generator.settings import Project
+
+
+def check_licenses(project: Project, kb: KnowledgeBase, strict: bool = False) -> list[Problem]:
+    """Every license problem of the model cards in `kb` (warnings become errors under `strict`)."""
+    problems: list[Problem] = []
+    for loaded in kb.models:
+        problems += _expression_problems(loaded)
+        problems += _policy_problems(project, loaded)
+        problems += _upstream_problems(project, loaded)
+        problems += _note_problems(project, loaded)
+    return escalate(problems, strict)
+
+
+def license_ids(expression: str) -> list[str]:
+    """The SPDX license ids of an expression (`Apache-2.0 OR MIT` -> both), exceptions left out."""
+    from generator.schema.common import _licensing
+
+    try:
+        parsed = _licensing().parse(expression)
+    except Exception:  # the schema already reported an unparsable expression
+        return []
+    if parsed is None:
+        return []
+    symbols = _licensing().license_symbols(parsed, decompose=False)
+    # `X WITH exception` counts as X: the exception adds a permission, it is not a license of its own.
+    return [str(getattr(s, "license_symbol", s).key) for s in symbols]
+
+
+def _problem(loaded: LoadedCard, field: str, message: str, severity: Severity = Severity.ERROR,
+             hint: str = "") -> Problem:
+    line, col = loaded.doc.locate((field,)) if field in (loaded.doc.data or {}) else (0, 0)
+    return Problem(loaded.rel, message, severity, field, line, col, hint)
+
+
+def _fields(loaded: LoadedCard) -> list[tuple[str, str]]:
+    card = loaded.card
+    names = ("license", "weights_license")
+    return [(name, getattr(card, name)) for name in names if getattr(card, name, None)]
+
+
+def _expression_problems(loaded: LoadedCard) -> list[Problem]:
+    from generator.schema.common import spdx_check
+
+    out = []
+    for name, _value in _fields(loaded):
+        raw = (loaded.doc.data or {}).get(name)
+        if not isinstance(raw, str):
+            continue
+        normalised, errors = spdx_check(raw)
+        if errors:
+            out.append(_problem(loaded, name, errors[0]))
+        elif normalised != raw:
+            out.append(_problem(loaded, name, f"license id '{raw}' is deprecated or not in canonical form",
+                                Severity.WARNING, hint=f"write '{normalised}'"))
+    return out
+
+
+def _matches(patterns: list[str], license_id: str) -> str | None:
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(license_id.lower(), pattern.lower()):
+            return pattern
+    return None
+
+
+def _policy_problems(project: Project, loaded: LoadedCard) -> list[Problem]:
+    policy = project.settings.license_policy
+    out = []
+    for name, value in _fields(loaded):
+        what = "weights" if name == "weights_license" else "code"
+        for license_id in license_ids(value):
+            refused = _matches(policy.refuse, license_id)
+            flagged = _matches(policy.flag, license_id)
+            if refused:
+                out.append(_problem(
+                    loaded, name, f"the {what} license {license_id} is refused by the license policy "
+                    f"('{refused}' in plugins.kb.license_policy.refuse of mkdocs.yml)",
+                    hint="leave this card out of the published site, or change the policy"))
+            elif flagged:
+                out.append(_problem(
+                    loaded, name, f"the {what} license {license_id} is flagged by the license policy "
+                    f"('{flagged}' in plugins.kb.license_policy.flag); the page shows a badge",
+                    Severity.INFO))
+    return out
+
+
+def upstream_license_files(project: Project, loaded: LoadedCard) -> list[Path] | None:
+    """The license files of the card's synced repository ([] when it has none; None when not synced).
+
+    A git clone is read through `generator.repos.status` (the files in the tree at the pin); a plain
+    folder is searched for LICENSE*, LICENCE*, COPYING* at its top.
+    """
+    repo_dir = project.repo_dir(loaded.card.repo.name)
+    if not repo_dir.is_dir():
+        return None
+    try:
+        from generator.repos.status import repo_status
+
+        status = repo_status(project, loaded)
+    except Exception:  # a broken clone is `kb repos status`'s to report; fall back to the folder
+        status = None
+    if status is not None and status.present:
+        if status.license_file:
+            first = project.root / status.license_file
+            return [first, *(p for p in find_license_files(repo_dir) if p != first)]
+        return []
+    return find_license_files(repo_dir)
+
+
+def _upstream_problems(project: Project, loaded: LoadedCard) -> list[Problem]:
+    repo = loaded.card.repo
+    files = upstream_license_files(project, loaded)
+    if files is None:
+        return [_problem(loaded, "repo", f"upstream repository '{repo.name}' is not synced: its license "
+                         "file was not checked", Severity.INFO, hint=f"run `kb repos sync {loaded.id}`")]
+    rel_repo = project.rel(project.repo_dir(repo.name))
+    if not files:
+        return [_problem(
+            loaded, "license", f"upstream repository {rel_repo} ({repo.url}) has no license file "
+            "(LICENSE, LICENCE or COPYING): its code may not be redistributed or reused",
+            hint="ask upstream to add one, or pin a commit that has one; do not publish the card until then")]
+    identified = {str(project.rel(p)): identify_file(p) for p in files}
+    known = {f: ids for f, ids in identified.items() if ids}
+    if not known:
+        names = ", ".join(identified)
+        return [_problem(loaded, "license", f"the upstream license file {names} is unrecognised: compare "
+                         f"it with the card's license {loaded.card.license} by hand", Severity.WARNING)]
+    stated = {family(i) for i in license_ids(loaded.card.license)}
+    if stated & {family(s) for ids in known.values() for s in ids}:
+        return []
+    found = ", ".join(f"{f} is {' / '.join(ids)}" for f, ids in known.items())
+    return [_problem(loaded, "license", f"the card says the code is under {loaded.card.license}, but the "
+                     f"upstream license file says otherwise ({found})",
+                     hint="correct `license` (or `weights_license` if only the weights differ), or the pin")]
+
+
+def _squash(text: str) -> str:
+    """Letters and digits only: markup, escapes and PDF line breaks do not matter for the comparison."""
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def _note_problems(project: Project, loaded: LoadedCard) -> list[Problem]:
+    from generator.render.views import license_note
+
+    note = license_note(loaded.card)
+    wanted = _squash(note)
+    out: list[Problem] = []
+    outputs = _outputs(project, loaded)
+    if not any(path.exists() for _, path in outputs):
+        return [_problem(loaded, "", "no page or PDF of this card is built yet: license notes not checked",
+                         Severity.INFO, hint="run `kb build`")]
+    for what, path in outputs:
+        if not path.exists():
+            continue
+        text = _text_of(path)
+        if text is None:
+            out.append(Problem(project.rel(path), f"cannot read the {what} to check its license note",
+                               Severity.INFO))
+        elif wanted not in _squash(text):
+            out.append(Problem(project.rel(path), f"the {what} of {loaded.id} lacks the license note "
+                               f"'{note}'", hint="render it again (`kb build`) or restore the note in the "
+                               "template"))
+    return out
+
+
+def _outputs(project: Project, loaded: LoadedCard) -> list[tuple[str, Path]]:
+    from generator.render.context import page_path
+    from generator.render.views import pdf_name
+
+    page = page_path(loaded.kind, loaded.id)
+    stem = page.removesuffix(".md")
+    built = project.site_dir / stem / "index.html"
+    if not built.exists():
+        built = project.site_dir / f"{stem}.html"
+    return [("page", project.docs_dir / page), ("built page", built),
+            ("PDF", project.pdf_dir / pdf_name(loaded.id))]
+
+
+def _text_of(path: Path) -> str | None:
+    try:
+        if path.suffix == ".pdf":
+            return _pdf_text(path)
+        if path.suffix == ".html":
+            from lxml import html
+
+            return str(html.parse(str(path)).getroot().text_content())
+        return path.read_text(encoding="utf-8")
+    except Exception:
+        return None
+
+
+def _pdf_text(path: Path) -> str | None:
+    try:
+        import pypdf
+    except ImportError:
+        return None  # reported as "cannot read": pypdf is in the test extra
+    reader: Any = pypdf.PdfReader(str(path))
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
