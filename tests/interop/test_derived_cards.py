@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from generator.cli import main
-from generator.knowledge import load_knowledge_base
 from generator.interop.cardfile import card_yaml
+from generator.knowledge import load_knowledge_base
 from generator.schema.derived import format_token_count, parse_token_count
 from tests.factory import make_card, write_card
 
@@ -54,7 +54,8 @@ def write(project: Path, card: dict[str, Any], folder: str, name: str | None = N
 def validate(project: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
     """Exit status and the problems reported for the SAE and fine-tuned cards."""
     code = main(["validate"])
-    return code, [line for line in capsys.readouterr().out.splitlines() if not line.startswith("kb/model_cards/")]
+    lines = capsys.readouterr().out.splitlines()
+    return code, [line for line in lines if not line.startswith("kb/model_cards/")]
 
 
 @pytest.mark.parametrize(("text", "number"), [
@@ -80,8 +81,9 @@ def test_valid_cards(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_name_disagreeing_with_expansion_factor(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project, sae(id="gpt2-small_mlp0_exp4_1m", name="gpt2-small_mlp0_exp4_1M"), "sae_cards")
     assert validate(project, capsys) == (1, [
-        "kb/sae_cards/gpt2-small_mlp0_exp4_1m.yaml:3:1: error: name: name part 'exp4' says expansion factor 4, "
-        "but sae.expansion_factor is 2 (name it gpt2-small_mlp0_exp2_1M or correct sae.expansion_factor)",
+        "kb/sae_cards/gpt2-small_mlp0_exp4_1m.yaml:3:1: error: name: name part 'exp4' says "
+        "expansion factor 4, but sae.expansion_factor is 2 "
+        "(name it gpt2-small_mlp0_exp2_1M or correct sae.expansion_factor)",
     ])
 
 
@@ -99,7 +101,8 @@ def test_name_disagreeing_with_expansion_factor(project: Path, capsys: pytest.Ca
 def test_each_name_part_is_checked(project: Path, capsys: pytest.CaptureFixture[str],
                                    changes: dict[str, Any], message: str) -> None:
     write(project, sae(**changes), "sae_cards")
-    assert validate(project, capsys) == (1, [f"kb/sae_cards/gpt2-small_mlp0_exp2_1m.yaml:3:1: error: {message}"])
+    expected = f"kb/sae_cards/gpt2-small_mlp0_exp2_1m.yaml:3:1: error: {message}"
+    assert validate(project, capsys) == (1, [expected])
 
 
 def test_rounded_token_count_agrees(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,8 +123,8 @@ def test_finetuned_domain_disagrees(project: Path, capsys: pytest.CaptureFixture
     write_card(project, make_card())
     write(project, {**FINETUNED, "domain": "enhancers"}, "finetuned_cards")
     assert validate(project, capsys) == (1, [
-        "kb/finetuned_cards/tiny-bert_promoters_500k.yaml:3:1: error: name: name part 'promoters' says domain "
-        "'promoters', but domain is 'enhancers' (name it tiny-bert_enhancers_500K or correct domain)",
+        "kb/finetuned_cards/tiny-bert_promoters_500k.yaml:3:1: error: name: name part 'promoters' says "
+        "domain 'promoters', but domain is 'enhancers' (name it tiny-bert_enhancers_500K or correct domain)",
     ])
 
 
@@ -149,5 +152,6 @@ def test_missing_base_model_card(project: Path, capsys: pytest.CaptureFixture[st
     write(project, FINETUNED, "finetuned_cards")
     code, out = validate(project, capsys)
     assert code == 1
-    assert out == ["kb/finetuned_cards/tiny-bert_promoters_500k.yaml:9:1: error: base_model_card: "
-                   "model card 'tiny-bert' does not exist in kb/model_cards/ (add kb/model_cards/tiny-bert.yaml)"]
+    assert out == ["kb/finetuned_cards/tiny-bert_promoters_500k.yaml:7:1: error: base_model_card: "
+                   "model card 'tiny-bert' does not exist in kb/model_cards/ "
+                   "(add kb/model_cards/tiny-bert.yaml)"]

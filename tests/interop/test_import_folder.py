@@ -41,7 +41,8 @@ def test_sae_folder(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "training": {"dataset": "Skylion007/openwebtext", "tokens": "1M", "batch_size": 4096,
                      "context_size": 128, "learning_rate": 0.0004, "l1_coefficient": 8e-05},
         "performance": {"final_loss": 0.0123, "feature_activation_rate": 0.035},
-        "intended_use": "This model is intended for interpretability research on GPT-2 Small's first MLP layer.",
+        "intended_use": "This model is intended for interpretability research on GPT-2 Small's first "
+                        "MLP layer.",
         "limitations": ["Trained on only 1M tokens: many features are dead or noisy.",
                         "Not evaluated on downstream tasks."],
         "notes": "Trained with SAELens defaults apart from the values above.",
@@ -73,7 +74,8 @@ def test_finetuned_folder(project: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert card["weights"]["size_bytes"] == 37
 
 
-def test_lfs_pointer_is_recorded_not_taken_for_weights(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_lfs_pointer_is_recorded_not_taken_for_weights(project: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "import", "models/sae/gpt2-small_resid5_exp8_2B")
     assert code == 0
     assert out[1:] == [
@@ -103,8 +105,10 @@ def test_missing_and_extra_sections_are_reported_and_kept(project: Path,
         "extra_sections: - Warmup Steps: 500",
         f"{md}:20:1: info: Evaluation: section 'Evaluation' is not in the seed-003 template; kept in "
         "extra_sections",
-        f"{md}:25:1: warning: Intended Use: section 'Intended Use' is empty or still the template's placeholder",
-        f"{md}:28:1: warning: Limitations: section 'Limitations' is empty or still the template's placeholder",
+        f"{md}:25:1: warning: Intended Use: section 'Intended Use' is empty or still the template's "
+        "placeholder",
+        f"{md}:28:1: warning: Limitations: section 'Limitations' is empty or still the template's "
+        "placeholder",
         f"{md}:32:1: warning: Date: date 'spring 2024' is not YYYY-MM-DD; kept in extra_sections",
     ]
     assert err == "1 card(s) imported: 0 error(s), 7 warning(s)\n"
@@ -127,7 +131,8 @@ def test_existing_card_needs_force(project: Path, capsys: pytest.CaptureFixture[
     assert main(["import", "--force", "models/sae/gpt2-small_mlp0_exp2_1M"]) == 0
 
 
-def test_output_kb_dir_and_unknown_kind(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_output_kb_dir_and_unknown_kind(project: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
     other = tmp_path / "elsewhere"
     assert main(["import", "-o", str(other), "models/fine_tuned/gpt2-small_biomed_500K"]) == 0
     assert (other / "finetuned_cards/gpt2-small_biomed_500k.yaml").is_file()
