@@ -255,7 +255,7 @@ def _check_card(loaded: LoadedCard, git_repo: GitRepo, where: str) -> list[Probl
             hint = "check `path` against the repository at the pin"
             if found.moved_to:
                 hint = (f"a file of that name is at {', '.join(found.moved_to)}: "
-                        "if it moved, update `path` (and `lines`)")
+                        "if it moved, update `path` and check `lines`")
             out.append(_at(loaded, loc, Severity.ERROR,
                            f"{cite.path} does not exist at {short} in {repo.name}", hint))
             copies_unchanged = False
@@ -291,8 +291,8 @@ def _check_card(loaded: LoadedCard, git_repo: GitRepo, where: str) -> list[Probl
     if lock is not None and not lock_is_current and copies_unchanged:
         out.append(_at(loaded, ("repo",), Severity.ERROR,
                        f"{lock_name} records commit {lock.commit[:7]} but the card pins {short}",
-                       f"run `kb repos sync {loaded.id} --update-citations` to record the new pin "
-                       "(the cited snippets are unchanged)"))
+                       "the cited snippets are unchanged: record the new pin with "
+                       f"`kb repos sync {loaded.id} --update-citations`"))
     return out
 
 
