@@ -66,15 +66,16 @@ def site_base_path(site_url: str | None) -> str:
 
 def check_site(site_dir: Path, *, external: bool = False, site_url: str | None = None,
                cache_file: Path | None = None, cache_max_age: int = 86400, allow_local: bool = False,
-               timeout: float = 10.0, **external_options: Any) -> list[Problem]:
+               timeout: float = 10.0, jobs: int = 0, **external_options: Any) -> list[Problem]:
     """Every problem with the links of the built site in `site_dir` (empty when all resolve).
 
     `site_url` (mkdocs.yml's) maps absolute links such as the 404 page's `/kb/...` and the canonical
     `https://host/kb/...` onto the site folder. With `external`, http(s) URLs are requested (see
     `generator.checks.external.check_urls`), using `cache_file` for results younger than
-    `cache_max_age` seconds. `allow_local` accepts links to localhost (tests only).
+    `cache_max_age` seconds. `allow_local` accepts links to localhost (tests only). `jobs` processes
+    parse the pages (0 = one per core).
     """
-    report = scan_site(site_dir, site_url=site_url, allow_local=allow_local)
+    report = scan_site(site_dir, site_url=site_url, allow_local=allow_local, jobs=jobs)
     problems = report.problems
     if external and report.external:
         from generator.checks.external import check_urls
@@ -245,12 +246,14 @@ class _Scanner:
         if error:
             part.problems.append(_problem(page, link, error, value.getparent().sourceline or 0))
             return
+        if target is None:
+            return
         if target is _SELF:
             target = page
         # Material's own `#__drawer`-style ids and the HTML spec's implicit `#top` always work.
         if (fragment and not fragment.startswith("__") and fragment != "top"
                 and target.endswith((".html", ".htm"))):
-            part.pending.append((page, link, target, fragment, value.getparent().sourceline or 0))
+            part.pending.append((page, link, target, fragment, int(value.getparent().sourceline or 0)))
 
     def _resolve(self, folder: str, link: str) -> tuple[str | None, str, str | None]:
         """(target file relative to the site, fragment, reason it is broken / "external" / None)."""

@@ -1,0 +1,124 @@
+"""`kb check links|licenses|citations|all`: the CI checks, each printing located problems."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from generator.exceptions import UsageError
+from generator.problems import Problem, Severity, escalate, render, summary
+from generator.settings import Project
+
+HELP = "the CI checks: links of the built site, licenses, code citations, or all of them"
+
+CACHE_FILE = ".kb-cache/links.json"
+"""External link results, under the project root (git-ignored)."""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("what", choices=("links", "licenses", "citations", "all"), help="which check")
+    parser.add_argument("--site", type=Path, default=None,
+                        help="built site folder to check (default: site_dir of mkdocs.yml)")
+    parser.add_argument("--external", action="store_true",
+                        help="also request external URLs (cached for link_cache_max_age seconds)")
+    parser.add_argument("--no-cache", action="store_true", help="request external URLs even if cached")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per external request")
+    parser.add_argument("--jobs", type=int, default=0, help="processes parsing pages (0 = one per core)")
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.add_argument("--format", choices=("text", "json", "github"), default="text")
+
+
+def run(args: argparse.Namespace) -> int:
+    project = Project.load(args.project)
+    strict = args.strict or project.settings.strict
+    checks: dict[str, Callable[[], list[Problem]]] = {
+        "links": lambda: links(project, args),
+        "licenses": lambda: licenses(project, strict),
+        "citations": lambda: citations(project, strict),
+    }
+    if args.what != "all":
+        problems = escalate(checks[args.what](), strict)
+        _print(problems, args.format)
+        if args.format == "text":
+            print(f"kb check {args.what}: {summary(problems)}", file=sys.stderr)
+        return 1 if any(p.is_error for p in problems) else 0
+    return run_all(project, args, strict, checks)
+
+
+def run_all(project: Project, args: argparse.Namespace, strict: bool,
+            checks: dict[str, Callable[[], list[Problem]]]) -> int:
+    """Validation, citations, licenses, links; every problem once, then one summary."""
+    results: dict[str, list[Problem]] = {"validation": escalate(validation(project), strict)}
+    for name in ("citations", "licenses", "links"):
+        results[name] = escalate(checks[name](), strict)
+    seen: set[Problem] = set()
+    everything: list[Problem] = []
+    for problems in results.values():
+        for p in problems:
+            if p not in seen:  # e.g. a deprecated license id: reported by validation and licenses
+                seen.add(p)
+                everything.append(p)
+    _print(everything, args.format)
+    failed = [name for name, problems in results.items() if any(p.is_error for p in problems)]
+    lines = [f"  {name:<11} {summary(problems)}" for name, problems in results.items()]
+    verdict = f"FAILED: {', '.join(failed)}" if failed else "all checks passed"
+    text = "kb check all:\n" + "\n".join(lines) + f"\n{verdict}\n"
+    # The summary goes to stderr so that `--format json` stays machine-readable on stdout.
+    sys.stderr.write(text)
+    return 1 if failed else 0
+
+
+def _print(problems: list[Problem], fmt: str) -> None:
+    sys.stdout.write(render(problems, fmt))
+
+
+def validation(project: Project) -> list[Problem]:
+    from generator.knowledge import load_knowledge_base
+
+    _, problems = load_knowledge_base(project.root, None, project.kb_dir)
+    return problems
+
+
+def _kb(project: Project):  # type: ignore[no-untyped-def]  # KnowledgeBase, imported lazily
+    from generator.knowledge import load_knowledge_base
+
+    kb, _ = load_knowledge_base(project.root, None, project.kb_dir)
+    return kb
+
+
+def links(project: Project, args: argparse.Namespace) -> list[Problem]:
+    from generator.checks.links import check_site
+
+    site = args.site.resolve() if args.site else project.site_dir
+    if not site.is_dir() or not (site / "index.html").exists():
+        message = f"no built site at {project.rel(site)}: run `kb build` (or `mkdocs build`) first"
+        if args.what == "links":
+            raise UsageError(message)
+        return [Problem(project.rel(site), message + "; links not checked", Severity.WARNING)]
+    cache = None if args.no_cache else project.root / CACHE_FILE
+    started = time.perf_counter()
+    problems = check_site(site, external=args.external, site_url=project.mkdocs_config.get("site_url"),
+                          cache_file=cache, cache_max_age=project.settings.link_cache_max_age,
+                          timeout=args.timeout, jobs=args.jobs)
+    if args.format == "text" and args.what == "links":
+        print(f"checked the links of {project.rel(site)} in {time.perf_counter() - started:.2f} s",
+              file=sys.stderr)
+    return problems
+
+
+def licenses(project: Project, strict: bool) -> list[Problem]:
+    from generator.checks.licenses import check_licenses
+
+    return check_licenses(project, _kb(project), strict)
+
+
+def citations(project: Project, strict: bool) -> list[Problem]:
+    try:
+        from generator.repos.citations import check_citations
+    except ImportError:
+        return [Problem("kb", "the citation check is not available in this version "
+                        "(generator.repos.citations.check_citations is missing)", Severity.WARNING)]
+    return check_citations(project, _kb(project), strict)
