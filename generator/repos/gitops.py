@@ -152,14 +152,16 @@ def changed_files(repo: GitRepo) -> list[str]:
     return sorted(p for p in out if p)
 
 
-def local_commits(repo: GitRepo) -> list[str]:
+def local_commits(repo: GitRepo, known: tuple[str, ...] = ()) -> list[str]:
     """Commits on HEAD or a local branch that no remote branch or tag holds: work a checkout could strand.
 
-    One line per commit, `<short sha> <subject>`, newest first.
+    `known` are commits this tool put there (pins, present or past) and their history: not local work
+    even when upstream no longer holds them. One line per commit, `<short sha> <subject>`, newest first.
     """
     if head_commit(repo) is None:
         return []
-    shas = repo.git.rev_list("HEAD", "--branches", "--not", "--remotes", "--tags").split()
+    known = tuple(sha for sha in known if has_commit(repo, sha))
+    shas = repo.git.rev_list("HEAD", "--branches", "--not", "--remotes", "--tags", *known).split()
     return [f"{s[:7]} {_text(repo.commit(s).summary)}" for s in shas]
 
 

@@ -76,7 +76,7 @@ def _sync(project: Project, group: RepoGroup, update_citations: bool, echo: Echo
         _fetch(git_repo, group.repo.url)
     with git_repo:
         commit = _resolve_all(git_repo, group)
-        _refuse_local_commits(git_repo, where, commit)
+        _refuse_local_commits(git_repo, where, (commit, *_locked_commits(group)))
         before = None if fresh else gitops.head_commit(git_repo)
         _checkout(git_repo, commit, where, fresh)
         label = _pin_label(git_repo, group, commit)
@@ -162,10 +162,15 @@ def _resolve_all(git_repo: GitRepo, group: RepoGroup) -> str:
     return commit
 
 
-def _refuse_local_commits(git_repo: GitRepo, where: str, commit: str) -> None:
-    local = gitops.local_commits(git_repo)
-    # The pinned commit itself may be held by no ref (fetched by hash): it is not local work.
-    local = [line for line in local if not commit.startswith(line.split()[0])]
+def _locked_commits(group: RepoGroup) -> list[str]:
+    """Pins recorded by earlier syncs (in the lock files): they came from upstream, not local work."""
+    locks = (lockfile.load_lock(c.path) for c in group.cards)
+    return [lock.commit for lock in locks if lock is not None]
+
+
+def _refuse_local_commits(git_repo: GitRepo, where: str, known: tuple[str, ...]) -> None:
+    # A pin may be held by no ref (fetched by hash, or dropped upstream by a force-push): not local work.
+    local = gitops.local_commits(git_repo, known)
     if not local:
         return
     shown = "; ".join(local[:3]) + (f"; and {len(local) - 3} more" if len(local) > 3 else "")

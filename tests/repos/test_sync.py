@@ -223,3 +223,20 @@ def test_a_fresh_clone_at_the_default_branch_tip_has_its_files(project, card_for
     from git import Repo
 
     assert not Repo(clone).is_dirty()
+
+
+def test_a_former_pin_dropped_upstream_is_not_local_work(project, card_for, upstream, capsys):
+    card_for(at="v2")
+    assert sync(project) == 0
+    # Upstream force-pushes main back to v1 and deletes the v1.1 tag: the clone's HEAD (the old pin)
+    # is held by no remote ref any more, but it came from upstream, so moving away loses nothing.
+    repo = upstream.repo
+    repo.delete_tag(repo.tags["v1.1"])
+    repo.git.reset("--hard", upstream.shas["v1"])
+    from git import Repo
+
+    clone = Repo(project / "external_repos" / "upstream")
+    clone.delete_tag(clone.tags["v1.1"])  # as if the clone never had it: only the lock file knows v1.1
+    card_for(at="v1")
+    assert sync(project, "--update-citations") == 0
+    assert head(project / "external_repos" / "upstream") == upstream.shas["v1"]
