@@ -33,6 +33,8 @@ DOMAIN_TAGS = {"dna": "genomics", "rna": "genomics", "protein": "proteomics", "f
 MODALITIES = tuple(DOMAIN_TAGS)
 FIXED_TAGS = {"foundation-model", "sparse-autoencoder", "fine-tuned", *DOMAIN_TAGS.values()}
 """Tags the export derives from the modality or kind (not read back into a field)."""
+FAMILY_TAGS = {"transformer", "bert", "esm", "mamba", "hyena", "striped-hyena", "vit", "swin", "ssm", "cnn"}
+"""Tags a foreign README may carry that name an architecture family (ours state it in Model details)."""
 DETAILS = "Model details"
 
 Card = ModelCard | SAECard | FineTunedCard
@@ -82,9 +84,10 @@ def dump_front_matter(meta: dict[str, Any]) -> str:
 
     from ruamel.yaml import YAML
 
-    yaml = YAML(typ="safe", pure=True)
+    yaml = YAML(typ="rt", pure=True)  # round-trip mode keeps the keys in the order given
     yaml.default_flow_style = False
     yaml.allow_unicode = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
     buf = io.StringIO()
     yaml.dump(meta, buf)
     return "---\n" + buf.getvalue() + "---\n"
@@ -182,9 +185,7 @@ def import_readme(path: Path, card_id: str | None = None, display: str | None = 
     modality = facts.get("modality") or next((t for t in tags if t in MODALITIES), None)
     if modality is None:
         report("no modality found (no 'Modality' detail and no modality tag): fill in 'modality'")
-    family = facts.get("architecture family") or next(
-        (t for t in tags if t not in FIXED_TAGS and t not in MODALITIES
-         and re.fullmatch(r"[a-z0-9][a-z0-9._-]*", t)), None)
+    family = facts.get("architecture family") or next((t for t in tags if t in FAMILY_TAGS), None)
     hub_license = hub_to_spdx(meta)
     code_license = facts.get("license") or hub_license
     weights_license = facts.get("weights license")
