@@ -37,7 +37,8 @@ def _project(tmp_path: Path, license_file: str | None, policy: str = "", **card:
     write_card(root, make_card(**card))
     if policy:
         config = (root / "mkdocs.yml").read_text()
-        (root / "mkdocs.yml").write_text(config.replace("  - kb\n", f"  - kb:\n      license_policy: {policy}\n", 1))
+        policy_yaml = f"  - kb:\n      license_policy: {policy}\n"
+        (root / "mkdocs.yml").write_text(config.replace("  - kb\n", policy_yaml, 1))
     repo = root / "external_repos" / "tiny-bert"
     repo.mkdir(parents=True)
     (repo / "model.py").write_text("x = 1\n")
