@@ -50,8 +50,10 @@ def sync_group(project: Project, group: RepoGroup, update_citations: bool, echo:
         commit, notes_ok = _sync(project, group, update_citations, echo)
     except (RepoError, PinError) as exc:
         return SyncResult(group.name, False, str(exc))
-    return SyncResult(group.name, notes_ok, "" if notes_ok else "some citations could not be refreshed",
-                      commit)
+    if not notes_ok:
+        return SyncResult(group.name, False, "some citations could not be read at the pin: fix their "
+                          "`path` or `lines` (see `kb check citations`), then sync again", commit)
+    return SyncResult(group.name, True, "", commit)
 
 
 def _sync(project: Project, group: RepoGroup, update_citations: bool, echo: Echo) -> tuple[str, bool]:

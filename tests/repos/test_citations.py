@@ -199,3 +199,31 @@ def test_language_from_file_name(name, language):
 
     assert language_for(f"dir/{name}") == language
     assert language_for(name, "yaml") == "yaml"
+
+
+def test_kb_check_citations_reports_through_the_cli(project, card_for, upstream, capsys):
+    card = card_for()
+    assert main(["-C", str(project), "check", "citations"]) == 0  # unsynced: a warning only
+    captured = capsys.readouterr()
+    assert captured.out == (
+        f"kb/model_cards/tiny.yaml:{repo_line(card)}:1: warning: repo: repository 'upstream' is not synced "
+        "to external_repos/upstream: 2 citation(s) cannot be verified (run `kb repos sync tiny`)\n")
+    assert main(["-C", str(project), "check", "citations", "--strict"]) == 1
+    capsys.readouterr()
+    assert sync(project) == 0
+    capsys.readouterr()
+    assert main(["-C", str(project), "check", "citations", "--strict"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_update_citations_fails_when_a_citation_cannot_be_read(project, card_for, upstream, capsys):
+    card_for()
+    assert sync(project) == 0
+    card_for(at="v2")  # src/util.py moved away in v1.1
+    capsys.readouterr()
+    assert sync(project, "--update-citations") == 1
+    captured = capsys.readouterr()
+    assert (f"  kb/model_cards/tiny.yaml: walkthrough[1].cite: src/util.py does not exist at "
+            f"{upstream.shas['v2'][:7]} (see `kb check citations`)") in captured.out.splitlines()
+    assert captured.err == ("upstream: failed: some citations could not be read at the pin: fix their "
+                            "`path` or `lines` (see `kb check citations`), then sync again\n")
