@@ -95,6 +95,18 @@ def claims(report: Any, card: Any, model: Any, hidden_width: int, pooled_width: 
             "" if ok else f", but the card says tokenization.context.tokens {context}"))
 
 
+def weights(report: Any, model: Any) -> None:
+    """Every weight came from the checkpoint: transformers fills missing ones at random, silently."""
+    missing = [k for k in model.missing_keys if "pooler" not in k.split(".")[0:2]]
+    if not missing:
+        note = " (an unused pooler head was initialised at random)" if model.missing_keys else ""
+        report.add("weights", True, f"every weight came from the checkpoint{note}")
+        return
+    shown = ", ".join(missing[:4]) + ("..." if len(missing) > 4 else "")
+    report.add("weights", False, f"{len(missing)} weight(s) are not in the checkpoint and were initialised at "
+               f"random ({shown}): wrong loader or class for this checkpoint (smoke_test.loader)")
+
+
 def output(report: Any, projected: torch.Tensor, batch: int) -> None:
     """Shape [batch, 512], finite, not constant, LayerNorm rows with mean ~0 and std ~1."""
     shape = list(projected.shape)
@@ -209,8 +221,10 @@ def reverse_complement_check(report: Any, card: Any, embed: Callable[[list[str]]
            "split": "the model is not RC-equivariant in the channel layout 'split' assumes (second half = "
                     "reverse-complement strand); use average instead",
            "average": "check the tokenizer's reverse complement"}[mode]
+    source = ("smoke_test.rc_invariant: true" if card.smoke_test.rc_invariant
+              else f"pooling.reverse_complement: {mode}")
     report.add("reverse complement", False,
-               f"the card claims an RC-invariant embedding (pooling.reverse_complement: {mode}), but a sequence "
+               f"the card claims an RC-invariant embedding ({source}), but a sequence "
                f"and its reverse complement give embeddings that differ by up to {diff:.3g} (sequence "
                f"{where[0] if where else 0}, channel {where[1] if len(where) > 1 else 0}); {fix}")
 

@@ -91,6 +91,8 @@ class LoadedModel:
     input_name: str
     accepted: set[str] = field(default_factory=set)
     """Keyword arguments the encoder's forward accepts (empty: it takes **kwargs)."""
+    missing_keys: list[str] = field(default_factory=list)
+    """Weights the checkpoint did not provide (initialised at random by transformers)."""
 
 
 def _forward_params(module: Any) -> tuple[set[str], bool]:
@@ -119,12 +121,15 @@ def load(card: Any, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted
             auto = {"auto": transformers.AutoModel, "masked-lm": transformers.AutoModelForMaskedLM,
                     "causal-lm": transformers.AutoModelForCausalLM}[smoke.loader]
             try:
-                full = auto.from_pretrained(str(ckpt), config=config, dtype=dtype, **kwargs)
+                full, info = auto.from_pretrained(str(ckpt), config=config, dtype=dtype,
+                                                  output_loading_info=True, **kwargs)
+                missing = sorted(info.get("missing_keys", []))
             except (OSError, ValueError, KeyError) as exc:
                 raise SmokeError(f"card '{card.id}': loading {ckpt} with {auto.__name__} failed: {exc}") from exc
             tokenizer = _load_tokenizer(transformers, card, ckpt, kwargs)
         else:
             full, tokenizer = _entry_point(card, ckpt, repo_dir)
+            missing = []
             full = full.to(dtype=dtype)
             config = getattr(full, "config", None)
             if tokenizer is None:
@@ -146,7 +151,7 @@ def load(card: Any, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted
                          f"smoke_test.input.argument to one of: {', '.join(sorted(params - {'self'}))}")
     torch.set_grad_enabled(False)
     return LoadedModel(encoder, full, tokenizer, config, "attention_mask" in params, input_name,
-                       set() if var_kw else params)
+                       set() if var_kw else params, missing)
 
 
 def _load_config(transformers: Any, card: Any, ckpt: Path, kwargs: dict[str, Any]) -> Any:

@@ -101,7 +101,7 @@ def smoke_card(project: Project, loaded: Any, device_choice: str = "auto", recor
         why = "no CUDA device on this machine" if not has_cuda else "--device cpu was asked for"
         report.add("device", None, f"the card needs CUDA (smoke_test.requires_cuda) and {why}; never counted "
                    "as passed")
-        report.summary = f"skipped: needs CUDA ({why})"
+        report.summary = f"needs CUDA ({why}); not counted as passed"
         report.inputs_hash = inputs_hash(card, _maybe_dir(project, card), golden_path(loaded.path, card.id))
         return report.finish("skipped")
     try:
@@ -217,6 +217,7 @@ def _run(project: Project, loaded: Any, report: Report, device: str, record: boo
     projected = project_(pooled)
 
     step("check")
+    checks.weights(report, model)
     checks.claims(report, card, model, hidden_width, int(pooled.shape[1]), len(tok.tokenizer))
     checks.output(report, projected, smoke.input.batch_size)
     checks.determinism(report, embed, project_, seqs, pooled, projected, exact=device == "cpu",

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from generator.knowledge import LoadedCard
+    from generator.settings import Project
 
 STATES = ("passed", "failed", "skipped", "stale", "not run")
 
@@ -47,3 +51,18 @@ def card_status(smoke_dir: Path, card_id: str, inputs_hash: str | None = None) -
         state = "stale"
     return SmokeStatus(state if state in STATES else "failed", report.get("finished_at"),
                        report.get("device"), str(report.get("summary", "")))
+
+
+def project_status(project: Project, loaded: LoadedCard) -> SmokeStatus:
+    """A card's status with staleness worked out: the report's inputs hash against the card, its
+    checkpoint files, the projector and the golden reference as they are now."""
+    from generator.smoke.fingerprint import card_inputs_hash
+
+    return card_status(project.smoke_dir, loaded.id, card_inputs_hash(project, loaded))
+
+
+def failed_checks(smoke_dir: Path, card_id: str) -> list[tuple[str, str]]:
+    """(check, message) of each failed check in the card's last report."""
+    report = read_report(smoke_dir, card_id) or {}
+    return [(str(c.get("name")), str(c.get("message"))) for c in report.get("checks", [])
+            if isinstance(c, dict) and c.get("status") == "failed"]

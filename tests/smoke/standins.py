@@ -88,7 +88,7 @@ def build_bert(out: Path) -> int:
     tok = bpe_tokenizer()
     config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=512, pad_token_id=tok.pad_token_id)
-    model = _seeded(lambda: BertModel(config, add_pooling_layer=False))
+    model = _seeded(lambda: BertModel(config))
     model.save_pretrained(out)
     tok.save_pretrained(out)
     return _params(model)

@@ -1,0 +1,84 @@
+"""Fixtures of the smoke tests: the stand-in checkpoints are built once per session, in git
+repositories under a template project; each test works on its own copy."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from generator.cli import main  # noqa: E402
+from tests.factory import write_card  # noqa: E402
+from tests.smoke.standins import StandIn, build_all  # noqa: E402
+
+
+@dataclass
+class SmokeProject:
+    """A throwaway project holding every stand-in, its card and its upstream git repository."""
+
+    root: Path
+    standins: dict[str, StandIn]
+    capsys: pytest.CaptureFixture[str]
+
+    def card(self, card_id: str) -> dict[str, Any]:
+        return self.standins[card_id].card
+
+    def write(self, card: dict[str, Any]) -> None:
+        write_card(self.root, card)
+
+    def repo(self, card_id: str) -> Path:
+        return self.root / "external_repos" / self.standins[card_id].repo
+
+    def checkpoint(self, card_id: str) -> Path:
+        spec = self.standins[card_id]
+        return self.repo(card_id) / "checkpoints" / spec.checkpoint
+
+    def kb(self, *args: str) -> tuple[int, str, str]:
+        """Run `kb -C <root> ARGS...`: (exit status, stdout, stderr)."""
+        self.capsys.readouterr()
+        code = main(["-C", str(self.root), *args])
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def report(self, card_id: str) -> dict[str, Any]:
+        return json.loads((self.root / "artifacts" / "smoke" / f"{card_id}.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def standin_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, StandIn]]:
+    root = tmp_path_factory.mktemp("smoke-template") / "project"
+    (root / "kb" / "model_cards").mkdir(parents=True)
+    standins = build_all(root)
+    for spec in standins.values():
+        write_card(root, spec.card)
+    return root, standins
+
+
+@pytest.fixture
+def smoke_project(standin_template: tuple[Path, dict[str, StandIn]], tmp_path: Path,
+                  capsys: pytest.CaptureFixture[str]) -> SmokeProject:
+    template, standins = standin_template
+    root = tmp_path / "project"
+    shutil.copytree(template, root, symlinks=True)
+    import copy
+
+    return SmokeProject(root, copy.deepcopy(standins), capsys)
+
+
+@pytest.fixture
+def only(smoke_project: SmokeProject) -> Callable[[str], SmokeProject]:
+    """Keep just one card in the project (the smoke run then touches one model)."""
+    def keep(card_id: str) -> SmokeProject:
+        for path in (smoke_project.root / "kb" / "model_cards").glob("*.yaml"):
+            if path.stem != card_id:
+                path.unlink()
+        return smoke_project
+    return keep

@@ -1,0 +1,107 @@
+"""Every stand-in family passes `kb smoke --device cpu`, and the report says what a user needs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.smoke.conftest import SmokeProject
+
+FAMILIES = ["tiny-caduceus-ph", "tiny-caduceus-ps", "tiny-dnabert", "tiny-hyena", "tiny-mamba", "tiny-nt"]
+"""BERT-like with a mask, ESM-like (NT) through its masked-LM wrapper, transformers' MambaModel,
+a Hyena-like causal custom-code model without a mask, and Caduceus-like PH and PS custom-code models."""
+
+CHECKS = ["weights", "hidden width", "layers", "vocabulary", "parameters", "context", "shape", "finite",
+          "not constant", "layernorm", "determinism", "padding invariance", "reverse complement", "zero-shot",
+          "golden reference"]
+
+
+@pytest.fixture(scope="module")
+def all_passed(standin_template: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory
+               ) -> tuple[Path, int, str]:
+    """One `kb smoke --device cpu` over every stand-in (a single run keeps the suite fast)."""
+    import contextlib
+    import io
+    import shutil
+
+    from generator.cli import main
+
+    template, _ = standin_template
+    root = tmp_path_factory.mktemp("smoke-all") / "project"
+    shutil.copytree(template, root, symlinks=True)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["-C", str(root), "smoke", "--device", "cpu"])
+    return root, code, out.getvalue()
+
+
+def test_every_family_passes(all_passed: tuple[Path, int, str]) -> None:
+    _, code, out = all_passed
+    assert code == 0
+    for card_id in FAMILIES:
+        assert f"PASSED  {card_id} (cpu/float32, load " in out
+
+
+@pytest.mark.parametrize("card_id", FAMILIES)
+def test_report_contents(all_passed: tuple[Path, int, str], card_id: str) -> None:
+    root, _, _ = all_passed
+    report = json.loads((root / "artifacts" / "smoke" / f"{card_id}.json").read_text())
+    assert report["status"] == "passed"
+    assert [c["name"] for c in report["checks"] if c["name"] != "remote code"] == CHECKS
+    assert report["device"] == "cpu" and report["dtype"] == "float32"
+    assert report["timings"]["load_s"] > 0 and report["timings"]["forward_per_sample_ms"] > 0
+    assert report["memory"]["kind"] == "process_peak_rss" and report["memory"]["peak_mb"] > 0
+    assert {"torch", "transformers", "python"} <= set(report["versions"])
+    assert report["inputs_hash"] and report["finished_at"]
+    # The checkpoint's hash covers every file; the upstream commit is the repository's HEAD.
+    ckpt = root / report["checkpoint"]["path"]
+    files = {p.relative_to(ckpt).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in sorted(ckpt.rglob("*")) if p.is_file()}
+    assert report["checkpoint"]["files"] == files
+    assert report["upstream"]["commit"] == report["upstream"]["pinned"]
+
+
+def test_what_each_family_is_fed(all_passed: tuple[Path, int, str]) -> None:
+    root, _, _ = all_passed
+
+    def emb(card_id: str) -> dict:
+        return json.loads((root / "artifacts" / "smoke" / f"{card_id}.json").read_text())["embedding"]
+
+    # Models with a mask get a padded batch; the causal Hyena-like model (no mask) right padding with a
+    # masked mean; the bidirectional Caduceus-like models (no mask) one sequence at a time.
+    assert emb("tiny-dnabert")["batching"] == "padded" and emb("tiny-dnabert")["takes_attention_mask"]
+    assert emb("tiny-hyena")["batching"] == "padded" and not emb("tiny-hyena")["takes_attention_mask"]
+    assert emb("tiny-caduceus-ph")["batching"] == "unpadded"
+    # PS: 2 x d_model channels measured, d_model after the one-pass split; the projector is sized from it.
+    assert (emb("tiny-caduceus-ps")["hidden_width"], emb("tiny-caduceus-ps")["pooled_width"]) == (32, 16)
+    # RC for a 6-mer vocabulary re-tokenizes the RC string; for characters it flips ids.
+    assert emb("tiny-nt")["rc_tokens"] == "re-tokenized the reverse-complement string"
+    assert emb("tiny-caduceus-ph")["rc_tokens"] == "flipped character ids"
+
+
+def test_notes_for_models_without_a_mask(all_passed: tuple[Path, int, str]) -> None:
+    root, _, _ = all_passed
+    report = json.loads((root / "artifacts" / "smoke" / "tiny-caduceus-ps.json").read_text())
+    padding = next(c for c in report["checks"] if c["name"] == "padding invariance")
+    assert padding["status"] == "skipped"
+    assert padding["message"].startswith("not applicable: the model takes no attention mask")
+    zero_shot = next(c for c in json.loads((root / "artifacts" / "smoke" / "tiny-hyena.json").read_text())["checks"]
+                     if c["name"] == "zero-shot")
+    assert zero_shot["message"].startswith("log-likelihood-ratio: identical sequences 0, single-base substitution")
+
+
+def test_golden_reference_round_trip(smoke_project: SmokeProject) -> None:
+    code, out, _ = smoke_project.kb("smoke", "tiny-nt", "--device", "cpu", "--record")
+    assert code == 0, out
+    golden = smoke_project.root / "kb" / "model_cards" / "tiny-nt.smoke-golden.npz"
+    assert golden.is_file()
+    assert "recorded to kb/model_cards/tiny-nt.smoke-golden.npz" in json.dumps(smoke_project.report("tiny-nt"))
+    # The golden file is not taken for a card, and a second run matches it.
+    code, _, err = smoke_project.kb("smoke", "tiny-nt", "--device", "cpu")
+    assert code == 0, err
+    check = next(c for c in smoke_project.report("tiny-nt")["checks"] if c["name"] == "golden reference")
+    assert check["status"] == "passed"
+    assert check["message"].startswith("matches kb/model_cards/tiny-nt.smoke-golden.npz (recorded on cpu in float32)")
