@@ -22,7 +22,7 @@ def test_status_before_sync(project, card_for, upstream, capsys):
     assert capsys.readouterr().out.splitlines() == [
         "REPOSITORY  CARDS  SYNCED  AT PIN  DIRTY  PINNED   NEWEST TAG  LICENSE FILE",
         f"upstream    tiny   no      -       -      {v1}  -           -",
-        "upstream: not synced to external_repos/upstream: run `kb repos sync tiny`",
+        "not synced: upstream: run `kb repos sync`",
     ]
 
 
