@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import Enum
 
 
@@ -64,10 +64,7 @@ def escalate(problems: Iterable[Problem], strict: bool) -> list[Problem]:
     out = list(problems)
     if not strict:
         return out
-    return [
-        Problem(**{**p.as_dict(), "severity": Severity.ERROR}) if p.severity is Severity.WARNING else p
-        for p in out
-    ]
+    return [replace(p, severity=Severity.ERROR) if p.severity is Severity.WARNING else p for p in out]
 
 
 def render(problems: Sequence[Problem], fmt: str) -> str:

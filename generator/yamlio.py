@@ -6,15 +6,26 @@ Nothing here raises on bad input: problems come back as `Problem`s naming the fi
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from generator.problems import Problem
+
+_CLoader: Any = getattr(yaml, "CSafeLoader", None)
+"""libyaml's C loader, when PyYAML was built with it; otherwise every file takes the exact path."""
+
+if _CLoader is not None:
+    class _FastLoader(_CLoader):  # defined only when PyYAML was built with libyaml
+        """libyaml composition without PyYAML's YAML 1.1 tag resolution (`_scalar` resolves 1.2)."""
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            return ""
 
 MAX_BYTES = 1024 * 1024
 """Cards larger than 1 MiB are refused: no card needs that, and it bounds the work of a build."""
@@ -32,8 +43,16 @@ class Document:
     problems: list[Problem] = field(default_factory=list)
     source: str = ""
 
+    lazy_positions: bool = False
+    """Positions were skipped on the fast path; they are computed on the first `locate`."""
+
     def locate(self, loc: FieldPath) -> tuple[int, int]:
         """Line and column of a field, or of its nearest enclosing field that exists."""
+        if self.lazy_positions:
+            self.lazy_positions = False
+            located = Document(self.path)
+            _Builder(located).build(yaml.compose(self.source, Loader=_FastLoader), ())
+            self.positions = located.positions
         loc = tuple(loc)
         while loc:
             if loc in self.positions:
@@ -44,7 +63,7 @@ class Document:
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt", pure=True)
-    yaml.version = (1, 2)  # type: ignore[assignment]  # `no`, `on`, `yes` stay strings
+    yaml.version = (1, 2)  # `no`, `on`, `yes` stay strings
     return yaml
 
 
@@ -75,8 +94,31 @@ def read_document(path: Path, display: str | None = None) -> Document:
     return parse_text(text, doc)
 
 
+_NODE_PROPERTY = re.compile(r"(?m)(?::[ \t]+|^[ \t]*(?:-[ \t]+)*|[\[{,][ \t]*)[&*!]|<<")
+"""Where an anchor, alias, explicit tag or merge key could start: such files take the exact path."""
+
+
 def parse_text(text: str, doc: Document) -> Document:
-    """Parse YAML text into `doc`: data, positions and problems."""
+    """Parse YAML text into `doc`: data, positions and problems.
+
+    Clean files take a fast path (libyaml's C composer through PyYAML, with YAML 1.2 scalar rules
+    applied here, so both paths give the same data). Anything unusual, and every file with a problem,
+    goes through ruamel.yaml, whose messages and anchor handling are exact.
+    """
+    if _CLoader is not None and not _NODE_PROPERTY.search(text):
+        fast = Document(doc.path, source=text, lazy_positions=True)
+        try:
+            node = yaml.compose(text, Loader=_FastLoader)
+        except yaml.YAMLError:
+            node = None
+        if node is not None:
+            fast.data = _Builder(fast, positions=False).build(node, ())
+            if not fast.problems:
+                return fast
+    return _parse_exact(text, doc)
+
+
+def _parse_exact(text: str, doc: Document) -> Document:
     try:
         node = _yaml().compose(text)
     except MarkedYAMLError as exc:
@@ -99,19 +141,20 @@ def parse_text(text: str, doc: Document) -> Document:
 class _Builder:
     """Turns composed nodes into plain Python data, refusing anchors, aliases and duplicate keys."""
 
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, positions: bool = True):
         self.doc = doc
+        self.record = positions
         self.built: dict[int, Any] = {}
 
-    def _pos(self, node: Node) -> tuple[int, int]:
+    def _pos(self, node: Any) -> tuple[int, int]:
         return node.start_mark.line + 1, node.start_mark.column + 1
 
-    def _problem(self, node: Node, path: FieldPath, message: str, hint: str = "") -> None:
+    def _problem(self, node: Any, path: FieldPath, message: str, hint: str = "") -> None:
         line, col = self._pos(node)
         self.doc.problems.append(Problem(
             self.doc.path, message, field=dotted(path), line=line, col=col, hint=hint))
 
-    def build(self, node: Node, path: FieldPath) -> Any:
+    def build(self, node: Any, path: FieldPath) -> Any:
         if id(node) in self.built:
             # An alias resolves to the anchored node itself; report it where the alias is used.
             line, col = self.doc.positions.get(path, self._pos(node))
@@ -123,25 +166,26 @@ class _Builder:
         if getattr(node, "anchor", None):
             self._problem(node, path, "YAML anchors (&name) are not allowed in cards",
                           hint="write each value out in full")
-        self.doc.positions.setdefault(path, self._pos(node))
+        if self.record:
+            self.doc.positions.setdefault(path, self._pos(node))
         value: Any
-        if isinstance(node, MappingNode):
+        if node.id == "mapping":
             value = self._mapping(node, path)
-        elif isinstance(node, SequenceNode):
+        elif node.id == "sequence":
             value = [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         else:
             value = _scalar(node)
         self.built[id(node)] = value
         return value
 
-    def _mapping(self, node: MappingNode, path: FieldPath) -> dict[str, Any]:
+    def _mapping(self, node: Any, path: FieldPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag.endswith(":merge"):
                 self._problem(key_node, path, "YAML merge keys (<<) are not allowed in cards")
                 continue
-            key = _scalar(key_node) if isinstance(key_node, ScalarNode) else None
+            key = _scalar(key_node) if key_node.id == "scalar" else None
             if not isinstance(key, str):
                 self._problem(key_node, path, f"keys must be strings, not {key!r}")
                 continue
@@ -152,33 +196,42 @@ class _Builder:
                               hint="keep one of them")
                 continue
             first_line[key] = key_node.start_mark.line + 1
-            self.doc.positions[child] = self._pos(key_node)
+            if self.record:
+                self.doc.positions[child] = self._pos(key_node)
             out[key] = self.build(value_node, child)
         return out
 
 
-def _scalar(node: Node) -> Any:
-    """YAML 1.2 core-schema scalars; timestamps stay strings (pydantic parses dates itself)."""
+_MAYBE_NOT_STRING = frozenset("0123456789+-.~nNtTfF")
+_NULL = re.compile(r"~|null|Null|NULL|")
+_BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+
+
+def _scalar(node: Any) -> Any:
+    """A scalar under the YAML 1.2 core schema (`no`, `on`, `yes` and dates stay strings).
+
+    Quoted and block scalars are strings; only plain ones are resolved. Both parsers' nodes carry
+    `style` (None for plain), so one rule serves both paths.
+    """
     value: str = node.value
-    tag = node.tag or ""
-    kind = tag.rsplit(":", 1)[-1]
-    if kind == "null":
+    if node.style or not isinstance(value, str):
+        return value
+    if value and value[0] not in _MAYBE_NOT_STRING:
+        return value  # prose and identifiers: most scalars of a card
+    if _NULL.fullmatch(value):
         return None
-    if kind == "bool":
+    if _BOOL.fullmatch(value):
         return value.lower() == "true"
-    if kind == "int":
-        digits = value.replace("_", "")
-        try:
-            return int(digits, 0)
-        except ValueError:
-            return int(digits, 10)
-    if kind == "float":
-        low = value.lower().replace("_", "")
-        if low.endswith(".inf"):
-            return -math.inf if low.startswith("-") else math.inf
-        if low.endswith(".nan"):
-            return math.nan
-        return float(low)
+    if _INT.fullmatch(value):
+        return int(value, 0) if value[:2] in ("0o", "0x") else int(value, 10)
+    if _FLOAT.fullmatch(value):
+        return float(value)
+    if _SPECIAL_FLOAT.fullmatch(value):
+        low = value.lower()
+        return math.nan if "nan" in low else (-math.inf if low.startswith("-") else math.inf)
     return value
 
 

@@ -112,7 +112,8 @@ def spdx_pattern() -> str:
     `kb schema`) reject the same unknown ids.
     """
     licensing = _licensing()
-    ids, exceptions = [], []
+    ids: list[str] = []
+    exceptions: list[str] = []
     for symbol in licensing.known_symbols.values():
         if symbol.key.startswith("LicenseRef-"):
             continue  # covered by the generic LicenseRef-<idstring> form below

@@ -70,7 +70,7 @@ def test_new_card_validates_once_placeholders_are_filled(tmp_path: Path, capsys:
     assert main(["validate", "--strict"]) == 1
     capsys.readouterr()
     fills = {"<SPDX id, e.g. Apache-2.0>": "MIT", "<https://github.com/owner/repo>": "https://github.com/o/r",
-             "<40-hex commit sha>": "0" * 40, "<e.g. 117M>": "117M", "<arXiv id>": "'2403.03234'",
+             "<40-hex commit sha>": "a" * 40, "<e.g. 117M>": "117M", "<arXiv id>": "'2403.03234'",
              "<https://docs.example.org>": "https://o.example.org/docs",
              "<https://github.com/owner/repo/issues>": "https://github.com/o/r/issues"}
     for placeholder, value in fills.items():

@@ -133,3 +133,13 @@ def test_missing_optional_sections_only_warn(tmp_path: Path) -> None:
     _, problems = load_knowledge_base(tmp_path)
     assert sorted(p.field for p in problems) == ["", "", "related"]
     assert all(not p.is_error for p in problems)
+
+
+def test_unquoted_number_where_text_belongs_says_to_quote_it(tmp_path: Path) -> None:
+    path = write_card(tmp_path, make_card())
+    path.write_text(path.read_text().replace("commit: 0123456789abcdef0123456789abcdef01234567",
+                                             "commit: 1234567890123456789012345678901234567890"))
+    _, problems = load_knowledge_base(tmp_path)
+    assert [p.format() for p in problems if p.is_error] == [
+        "kb/model_cards/tiny-bert.yaml:46:3: error: repo.commit: input should be a valid string, got "
+        "1234567890123456789012345678901234567890 (YAML reads this value as a number: put it in quotes)"]
