@@ -18,8 +18,8 @@ SNIPPET = "def forward(self, x):\n    h = self.embed(x)\n    return self.encoder
 
 def rich_card(table_rows: int = 2) -> dict[str, Any]:
     """A card with a cited snippet (lock file), a training table of `table_rows` rows and a related card."""
-    sources = [{"name": f"Genome {i}", "samples": f"{i * 1000} sequences", "description": "Reference assembly."}
-               for i in range(1, table_rows + 1)]
+    sources = [{"name": f"Genome {i}", "samples": f"{i * 1000} sequences",
+                "description": "Reference assembly."} for i in range(1, table_rows + 1)]
     return make_card(
         id="rich-model", name="Rich Model", alias="RichM", related={"models": ["tiny-bert"]},
         training={"sources": sources},

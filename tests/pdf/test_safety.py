@@ -69,7 +69,8 @@ def test_images_under_kb_assets_are_embedded(tmp_path: Path, capsys: pytest.Capt
     (root / "kb/assets").mkdir(parents=True)
     (root / "kb/assets/figure.png").write_bytes(PNG)
     (root / "kb/assets/sneaky.png").symlink_to("/etc/passwd")
-    write_card(root, make_card(walkthrough=[{"title": "Figure", "prose": "![fig](figure.png) ![s](sneaky.png)"}]))
+    prose = "![fig](figure.png) ![s](sneaky.png)"
+    write_card(root, make_card(walkthrough=[{"title": "Figure", "prose": prose}]))
     assert kb_pdf(root) == 0
     err = capsys.readouterr().err
     assert "did not fetch figure.png" not in err and "figure.png" not in err
