@@ -5,6 +5,7 @@ of contents, headings with permalinks, a PDF download, a few external links and 
 plus a home page, a catalog, a tags page, a 404 page with absolute links, sitemap and search index.
 """
 
+# ruff: noqa: E501  (the page template keeps Material's markup one element per line, as it is built)
 from __future__ import annotations
 
 import gzip
