@@ -26,6 +26,9 @@ class SmokeInput(Node):
     """Number of ROIs (parcels) for `roi-timeseries` input."""
     seed: int = 0
     """Random seed of the synthetic input."""
+    shape: list[int] | None = None
+    """Per-sample tensor shape for `roi-timeseries` (default `[rois, length]`), e.g. `[1, 424, 200]` for a
+    ViT-MAE that reads the ROI-by-time matrix as a one-channel image."""
     argument: str | None = None
     """Keyword the model's forward takes the input as (default: `input_ids`, or `pixel_values` for
     `roi-timeseries`)."""

@@ -161,6 +161,19 @@ def determinism(report: Any, embed: Callable[[list[str]], torch.Tensor], project
 def padding(report: Any, embedder: Any, tok: Any, seqs: list[str], takes_mask: bool, batching: str,
             rtol: float, atol: float) -> None:
     """Each sequence alone equals it inside a padded batch."""
+    if batching == "batch":  # fixed-size tensors: nothing is padded, but the batch must not matter
+        batch = embedder.pooled(seqs)
+        for i, item in enumerate(seqs):
+            alone = embedder.pooled([item])
+            if not _close(alone[0], batch[i], rtol, atol):
+                diff, where = _diff(alone[0].cpu(), batch[i].cpu())
+                report.add("batch invariance", False,
+                           f"sample {i} alone differs from it inside a batch of {len(seqs)} (largest difference "
+                           f"{diff:.3g} at channel {where[0] if where else 0}): the model mixes samples of a batch "
+                           "(batch statistics in train mode?)")
+                return
+        report.add("batch invariance", True, f"each of {len(seqs)} samples alone equals it inside the batch")
+        return
     if batching == "unpadded":
         report.add("padding invariance", None,
                    "not applicable: the model takes no attention mask, so padding would change its outputs; "

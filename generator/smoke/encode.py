@@ -62,9 +62,10 @@ class Forward:
     """[B, L] 1 for real tokens."""
 
 
-def forward(model: LoadedModel, ids: torch.Tensor, mask: torch.Tensor | None, layer: int) -> Forward:
+def forward(model: LoadedModel, ids: torch.Tensor, mask: torch.Tensor | None, layer: int,
+            extra: dict[str, Any] | None = None) -> Forward:
     """One forward pass; the mask is passed only to models that take one."""
-    kwargs: dict[str, Any] = {model.input_name: ids}
+    kwargs: dict[str, Any] = {model.input_name: ids, **(extra or {})}
     accepts = model.accepted
 
     def ok(name: str) -> bool:
@@ -97,7 +98,7 @@ def forward(model: LoadedModel, ids: torch.Tensor, mask: torch.Tensor | None, la
         raise PoolingError(f"pooling.layer {layer}: the model returns no hidden_states to take it from")
     if hidden.dim() != 3:
         raise PoolingError(f"expected hidden states [batch, tokens, width], got shape {list(hidden.shape)}")
-    full_mask = mask if mask is not None else torch.ones(ids.shape[:2], dtype=torch.long, device=ids.device)
+    full_mask = mask if mask is not None else torch.ones(hidden.shape[:2], dtype=torch.long, device=hidden.device)
     return Forward(hidden, logits, full_mask)
 
 
@@ -148,6 +149,11 @@ class Embedder:
             return split_rc(out.hidden, out.mask, self.strategy, self.hub_tokens)
         return pool(out.hidden, out.mask, self.strategy, self.hub_tokens)
 
+    def hidden_width(self, item: list[int]) -> int:
+        """Width of the hidden states themselves (2 x d_model for an RC-equivariant PS model)."""
+        ids, mask = pad_batch([item], self.pad_id, self.device)
+        return int(forward(self.model, ids, mask, self.layer).hidden.shape[-1])
+
     def log_likelihood(self, seq: list[int]) -> float:
         """Sum of next-token log-probabilities of a sequence (for the log-likelihood ratio)."""
         ids, mask = pad_batch([seq], self.pad_id, self.device)
@@ -156,3 +162,39 @@ class Embedder:
             raise PoolingError("the loaded model returns no logits; load it with smoke_test.loader: causal-lm")
         logp = torch.log_softmax(out.logits[0, :-1].float(), dim=-1)
         return float(logp.gather(-1, ids[0, 1:].unsqueeze(-1)).sum())
+
+
+@dataclass
+class TensorEmbedder:
+    """Pooled embeddings of fixed-size numeric samples (fMRI ROI-by-time tensors): no tokens, no mask."""
+
+    model: LoadedModel
+    strategy: str
+    layer: int
+    hub_tokens: int | None
+    device: Any
+    dtype: Any
+    batching: str = "batch"
+
+    def _hidden(self, items: list[Any]) -> Forward:
+        x = torch.stack([torch.as_tensor(i) for i in items]).to(self.device, self.dtype)
+        return forward(self.model, x, None, self.layer, self._noise(x))
+
+    def _noise(self, x: torch.Tensor) -> dict[str, Any]:
+        """ViT-MAE shuffles patches by random noise even with mask_ratio 0; fixed noise keeps their order,
+        so two runs sum in the same order and agree exactly."""
+        config = self.model.config
+        patch = getattr(config, "patch_size", None)
+        if getattr(config, "mask_ratio", None) is None or not isinstance(patch, int) or x.dim() != 4:
+            return {}
+        if self.model.accepted and "noise" not in self.model.accepted:
+            return {}
+        n = (x.shape[-2] // patch) * (x.shape[-1] // patch)
+        return {"noise": torch.arange(n, device=x.device, dtype=torch.float32).expand(x.shape[0], n)}
+
+    def pooled(self, items: list[Any]) -> torch.Tensor:
+        out = self._hidden(items)
+        return pool(out.hidden, out.mask, self.strategy, self.hub_tokens)
+
+    def hidden_width(self, item: Any) -> int:
+        return int(self._hidden([item]).hidden.shape[-1])

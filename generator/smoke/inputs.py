@@ -67,3 +67,40 @@ class Tokenize:
                 out[i] = t
             return out, "flipped character ids"
         return self(reverse_complement(seq)), "re-tokenized the reverse-complement string"
+
+
+def roi_batch(rois: int, length: int, batch_size: int, seed: int, shape: list[int] | None = None) -> list[Any]:
+    """`batch_size` ROI-by-time samples, each ROI z-scored over time (the usual fMRI preprocessing)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(batch_size):
+        x = rng.standard_normal((rois, length)).cumsum(axis=1)  # slow drifts, like BOLD signals
+        x = (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True).clip(1e-6)
+        out.append(x.astype(np.float32).reshape(shape or [rois, length]))
+    return out
+
+
+def token_batch(vocab_size: int, length: int, batch_size: int, seed: int, special: set[int]) -> list[list[int]]:
+    """`batch_size` random token id sequences of decreasing length, avoiding special tokens."""
+    rng = random.Random(seed)
+    choices = [i for i in range(vocab_size) if i not in special] or list(range(vocab_size))
+    step = max(1, length // 8)
+    return [[rng.choice(choices) for _ in range(max(1, length - i * step))] for i in range(batch_size)]
+
+
+class Identity:
+    """The `Tokenize` interface for inputs that are token ids already."""
+
+    character = False
+
+    def __init__(self, pad_id: int, vocab_size: int):
+        self.pad_id = pad_id
+        self.vocab_size = vocab_size
+
+    def __call__(self, item: Any) -> Any:
+        return list(item) if isinstance(item, (list, tuple)) else item
+
+    def __len__(self) -> int:
+        return self.vocab_size

@@ -93,6 +93,8 @@ class LoadedModel:
     """Keyword arguments the encoder's forward accepts (empty: it takes **kwargs)."""
     missing_keys: list[str] = field(default_factory=list)
     """Weights the checkpoint did not provide (initialised at random by transformers)."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """Configuration values changed for inference (ViT-MAE's mask_ratio)."""
 
 
 def _forward_params(module: Any) -> tuple[set[str], bool]:
@@ -113,6 +115,7 @@ def load(card: Any, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted
     kwargs: dict[str, Any] = {"local_files_only": True, "trust_remote_code": trusted}
     with offline_hub():
         config = None
+        overrides: dict[str, Any] = {}
         if smoke.loader != "entry-point":
             config = _load_config(transformers, card, ckpt, kwargs)
             overrides = {"mask_ratio": 0.0} if hasattr(config, "mask_ratio") else {}
@@ -151,7 +154,7 @@ def load(card: Any, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted
                          f"smoke_test.input.argument to one of: {', '.join(sorted(params - {'self'}))}")
     torch.set_grad_enabled(False)
     return LoadedModel(encoder, full, tokenizer, config, "attention_mask" in params, input_name,
-                       set() if var_kw else params, missing)
+                       set() if var_kw else params, missing, overrides)
 
 
 def _load_config(transformers: Any, card: Any, ckpt: Path, kwargs: dict[str, Any]) -> Any:

@@ -125,8 +125,7 @@ def _run(project: Project, loaded: Any, report: Report, device: str, record: boo
     import torch
 
     from generator.smoke import checks
-    from generator.smoke.encode import Embedder, PoolingError
-    from generator.smoke.inputs import Tokenize, dna_batch
+    from generator.smoke.encode import PoolingError
     from generator.smoke.loader import load
     from generator.smoke.projector import seeded_projector
 
@@ -162,49 +161,38 @@ def _run(project: Project, loaded: Any, report: Report, device: str, record: boo
     report.timings["load_s"] = round(time.perf_counter() - t0, 4)
     report.versions = _versions()
 
-    if smoke.input.kind != "dna":
-        raise SmokeError(f"card '{card.id}': smoke_test.input.kind '{smoke.input.kind}' is not supported by this "
-                         "version of kb smoke yet (dna only)")
-    if model.tokenizer is None:
-        raise SmokeError(f"card '{card.id}': DNA input needs the checkpoint's tokenizer (smoke_test.tokenizer)")
-    tokenization_kind = card.tokenization.kind if card.tokenization else None
-    tok = Tokenize(model.tokenizer, tokenization_kind)
     pooling = card.pooling
-    batching = smoke.batching
-    if batching == "auto":
-        causal = card.architecture.model_type == "causal"
-        batching = "padded" if (model.takes_mask or causal) else "unpadded"
-    embedder = Embedder(model, pooling.strategy, pooling.layer, pooling.reverse_complement,
-                        pooling.hub_tokens, batching, tok.pad_id, torch.device(device))
+    kind = smoke.input.kind
+    embedder, tok, samples, batching = _inputs(card, model, torch.device(device), dtype)
     rc_note = ""
 
-    def embed(seqs: list[str]) -> torch.Tensor:
+    def embed(items: list[Any]) -> torch.Tensor:
         nonlocal rc_note
-        pooled = embedder.pooled([tok(s) for s in seqs])
-        if pooling.reverse_complement == "average":
-            rc = [tok.reverse_complement_ids(s) for s in seqs]
+        pooled = embedder.pooled([tok(s) for s in items])
+        if kind == "dna" and pooling.reverse_complement == "average":
+            rc = [tok.reverse_complement_ids(s) for s in items]
             rc_note = rc[0][1]
             pooled = 0.5 * (pooled + embedder.pooled([ids for ids, _ in rc]))
         return pooled
 
-    seqs = dna_batch(smoke.input.length, smoke.input.batch_size, smoke.input.seed)
     step("encode")
     try:
-        hidden_width = _hidden_width(model, embedder, tok(seqs[0]))  # also warms up
+        hidden_width = embedder.hidden_width(tok(samples[0]))  # also warms up
         t0 = time.perf_counter()
-        pooled = embed(seqs)
+        pooled = embed(samples)
         if device == "cuda":
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - t0
     except PoolingError as exc:
         report.add("pooling", False, str(exc))
         return
-    report.timings["forward_per_sample_ms"] = round(1000 * elapsed / len(seqs), 3)
-    report.embedding = {"hidden_width": hidden_width, "pooled_width": int(pooled.shape[1]),
+    report.timings["forward_per_sample_ms"] = round(1000 * elapsed / len(samples), 3)
+    sizes = [list(getattr(s, "shape", [len(s)])) for s in samples]
+    report.embedding = {"input": kind, "hidden_width": hidden_width, "pooled_width": int(pooled.shape[1]),
                         "batching": batching, "takes_attention_mask": model.takes_mask,
                         "pooling": pooling.strategy, "layer": pooling.layer,
                         "reverse_complement": pooling.reverse_complement, "rc_tokens": rc_note or None,
-                        "sequence_lengths": [len(s) for s in seqs]}
+                        "sample_sizes": sizes, "config_overrides": model.overrides}
 
     step("project")
     projector = seeded_projector(card.integration.projector, int(pooled.shape[1]), smoke.input.seed)
@@ -218,28 +206,59 @@ def _run(project: Project, loaded: Any, report: Report, device: str, record: boo
 
     step("check")
     checks.weights(report, model)
-    checks.claims(report, card, model, hidden_width, int(pooled.shape[1]), len(tok.tokenizer))
+    vocab = len(tok.tokenizer) if kind == "dna" else len(tok)
+    checks.claims(report, card, model, hidden_width, int(pooled.shape[1]), vocab)
     checks.output(report, projected, smoke.input.batch_size)
-    checks.determinism(report, embed, project_, seqs, pooled, projected, exact=device == "cpu",
+    checks.determinism(report, embed, project_, samples, pooled, projected, exact=device == "cpu",
                        rtol=rtol, atol=atol)
-    checks.padding(report, embedder, tok, seqs, model.takes_mask, batching, rtol, atol)
-    checks.reverse_complement_check(report, card, embed, embedder, tok, seqs, rtol, atol)
-    checks.zero_shot(report, card, embed, embedder, tok, seqs[0])
+    checks.padding(report, embedder, tok, samples, model.takes_mask, batching, rtol, atol)
+    if kind == "dna":
+        checks.reverse_complement_check(report, card, embed, embedder, tok, samples, rtol, atol)
+        checks.zero_shot(report, card, embed, embedder, tok, samples[0])
+    else:
+        report.add("reverse complement", None, f"not applicable to {kind} input")
+        report.add("zero-shot", None, f"not applicable to {kind} input (reference/alternate DNA pairs only)")
     gpath = golden_path(loaded.path, card.id)
     pooled_np, projected_np = pooled.float().cpu().numpy(), projected.float().cpu().numpy()
     checks.golden(report, project, gpath, pooled_np, projected_np, record, (rtol, atol),
                   (smoke.low_precision_rtol, smoke.low_precision_atol), low_precision,
                   meta={"device": device, "dtype": report.dtype, "seed": smoke.input.seed,
-                        "lengths": [len(s) for s in seqs]})
+                        "sizes": sizes})
     report.memory = _memory(device)
 
 
-def _hidden_width(model: Any, embedder: Any, ids: list[int]) -> int:
-    """Width of the hidden states themselves (2 x d_model for an RC-equivariant PS model)."""
-    from generator.smoke.encode import forward, pad_batch
+def _inputs(card: Any, model: Any, device: Any, dtype: Any) -> tuple[Any, Any, list[Any], str]:
+    """(embedder, tokenize, samples, batching) for the card's input kind."""
+    from generator.smoke.encode import Embedder, TensorEmbedder
+    from generator.smoke.inputs import Identity, Tokenize, dna_batch, roi_batch, token_batch
 
-    batch, mask = pad_batch([ids], embedder.pad_id, embedder.device)
-    return int(forward(model, batch, mask, embedder.layer).hidden.shape[-1])
+    smoke, pooling, spec = card.smoke_test, card.pooling, card.smoke_test.input
+    if spec.kind == "roi-timeseries":
+        samples = roi_batch(spec.rois, spec.length, spec.batch_size, spec.seed, spec.shape)
+        embedder = TensorEmbedder(model, pooling.strategy, pooling.layer, pooling.hub_tokens, device, dtype)
+        vocab = getattr(model.config, "vocab_size", 0) or 0
+        return embedder, Identity(0, vocab), samples, "batch"
+    batching = smoke.batching
+    if batching == "auto":
+        causal = card.architecture.model_type == "causal"
+        batching = "padded" if (model.takes_mask or causal) else "unpadded"
+    if spec.kind == "dna":
+        if model.tokenizer is None:
+            raise SmokeError(f"card '{card.id}': DNA input needs the checkpoint's tokenizer "
+                             "(smoke_test.tokenizer: checkpoint)")
+        tok: Any = Tokenize(model.tokenizer, card.tokenization.kind if card.tokenization else None)
+        samples = dna_batch(spec.length, spec.batch_size, spec.seed)
+    else:
+        vocab = int(getattr(model.config, "vocab_size", 0) or 0)
+        if not vocab:
+            raise SmokeError(f"card '{card.id}': token-ids input needs config.vocab_size in the checkpoint")
+        pad = getattr(model.config, "pad_token_id", None)
+        special = set(getattr(model.tokenizer, "all_special_ids", []) or []) | ({pad} if pad is not None else set())
+        tok = Identity(int(pad or 0), vocab)
+        samples = token_batch(vocab, spec.length, spec.batch_size, spec.seed, special)
+    embedder = Embedder(model, pooling.strategy, pooling.layer, pooling.reverse_complement,
+                        pooling.hub_tokens, batching, tok.pad_id, device)
+    return embedder, tok, samples, batching
 
 
 def _memory(device: str) -> dict[str, Any]:

@@ -120,6 +120,17 @@ def build_mamba(out: Path) -> int:
     return _params(model)
 
 
+def build_vitmae(out: Path) -> int:
+    """A BrainLM-like ViT-MAE reading a 32-ROI x 32-timepoint matrix as a one-channel image."""
+    from transformers import ViTMAEConfig, ViTMAEModel
+
+    config = ViTMAEConfig(image_size=32, patch_size=8, num_channels=1, hidden_size=32, num_hidden_layers=2,
+                          num_attention_heads=2, intermediate_size=64, mask_ratio=0.75)
+    model = _seeded(lambda: ViTMAEModel(config))
+    model.save_pretrained(out)
+    return _params(model)
+
+
 def _custom(out: Path, module_file: str, config_cls: str, auto: dict[str, str], config_kwargs: dict[str, Any],
             sep_at_end: bool, vocab_size: int) -> int:
     """Save a custom-code model the way hub repositories do: config.json with auto_map + modeling_*.py."""
@@ -267,6 +278,17 @@ def build_all(root: Path) -> dict[str, StandIn]:
             smoke_test={"checkpoint": f"caduceus-{variant}-tiny", "trust_remote_code": True,
                         "input": {"kind": "dna", "length": 48, "batch_size": 2}}),
             "tiny-caduceus", f"caduceus-{variant}-tiny")
+
+    n = build_vitmae(ckpt("tiny-brainlm", "brainlm-tiny"))
+    specs["tiny-brainlm"] = StandIn(_card(
+        "tiny-brainlm", "tiny-brainlm", "brainlm-tiny", n, modality="fmri",
+        architecture={"model_type": "autoencoder", "family": "vit", "hidden_size": 32, "layers": 2,
+                      "parameters": n},
+        tokenization={"kind": "roi-tensors", "patch": "8 timepoints"},
+        pooling={"strategy": "cls"},
+        smoke_test={"checkpoint": "brainlm-tiny", "tokenizer": "none",
+                    "input": {"kind": "roi-timeseries", "rois": 32, "length": 32, "batch_size": 2,
+                              "shape": [1, 32, 32]}}), "tiny-brainlm", "brainlm-tiny")
 
     commits = {repo.name: git_commit_all(repo) for repo in sorted(repos.iterdir())}
     for spec in specs.values():
