@@ -21,10 +21,15 @@ HELP = "load each card's checkpoint, pool and project it to 512-D, check it; rep
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("ids", nargs="*", metavar="ID", help="card ids (default: every model card)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
-                        help="where to run (default: the smoke_device setting, auto = CUDA when available)")
-    parser.add_argument("--record", action="store_true",
-                        help="store the outputs as the golden reference next to each card")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default=None,
+        help="where to run (default: the smoke_device setting, auto = CUDA when available)",
+    )
+    parser.add_argument(
+        "--record", action="store_true", help="store the outputs as the golden reference next to each card"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,12 +62,15 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     bar = tqdm(selected, desc="kb smoke", unit="card", file=sys.stderr, disable=None, leave=False)
     for loaded in bar:
+
         def step(stage: str, card_id: str = loaded.id) -> None:
             bar.set_postfix_str(f"{card_id}: {stage}")
 
         report = smoke_card(project, loaded, device, args.record, step)
-        write_if_changed(report_path(project.smoke_dir, loaded.id),
-                         json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n")
+        write_if_changed(
+            report_path(project.smoke_dir, loaded.id),
+            json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n",
+        )
         line = _line(report)
         bar.write(line, file=sys.stdout)
         if report.status == "failed":
@@ -71,8 +79,11 @@ def run(args: argparse.Namespace) -> int:
                 bar.write(f"kb smoke: {loaded.id}: {check.name}: {check.message}", file=sys.stderr)
     bar.close()
     total = len(selected)
-    print(f"{total} card(s): {total - failed} not failed, {failed} failed; reports in "
-          f"{project.rel(project.smoke_dir)}/", file=sys.stderr)
+    print(
+        f"{total} card(s): {total - failed} not failed, {failed} failed; reports in "
+        f"{project.rel(project.smoke_dir)}/",
+        file=sys.stderr,
+    )
     return 1 if failed else 0
 
 

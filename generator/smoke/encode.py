@@ -40,11 +40,15 @@ def pool(h: torch.Tensor, mask: torch.Tensor, strategy: str, hub_tokens: int | N
     raise PoolingError(f"unknown pooling strategy '{strategy}'")
 
 
-def split_rc(h: torch.Tensor, mask: torch.Tensor, strategy: str, hub_tokens: int | None = None) -> torch.Tensor:
+def split_rc(
+    h: torch.Tensor, mask: torch.Tensor, strategy: str, hub_tokens: int | None = None
+) -> torch.Tensor:
     """The one-pass RC-invariant embedding of an RC-equivariant model (Caduceus-PS): d of 2 x d channels."""
     width = h.shape[-1]
     if width % 2:
-        raise PoolingError(f"reverse_complement 'split' needs an even number of channels; the model gives {width}")
+        raise PoolingError(
+            f"reverse_complement 'split' needs an even number of channels; the model gives {width}"
+        )
     d = width // 2
     fwd = pool(h[..., :d], mask, strategy, hub_tokens)
     rev = pool(h[..., d:], mask, strategy, hub_tokens)
@@ -62,8 +66,13 @@ class Forward:
     """[B, L] 1 for real tokens."""
 
 
-def forward(model: LoadedModel, ids: torch.Tensor, mask: torch.Tensor | None, layer: int,
-            extra: dict[str, Any] | None = None) -> Forward:
+def forward(
+    model: LoadedModel,
+    ids: torch.Tensor,
+    mask: torch.Tensor | None,
+    layer: int,
+    extra: dict[str, Any] | None = None,
+) -> Forward:
     """One forward pass; the mask is passed only to models that take one."""
     kwargs: dict[str, Any] = {model.input_name: ids, **(extra or {})}
     accepts = model.accepted
@@ -90,23 +99,28 @@ def forward(model: LoadedModel, ids: torch.Tensor, mask: torch.Tensor | None, la
         try:
             hidden = hidden_states[layer]
         except IndexError:
-            raise PoolingError(f"pooling.layer {layer} does not exist: the model returns "
-                               f"{len(hidden_states)} hidden states (embeddings + layers)") from None
+            raise PoolingError(
+                f"pooling.layer {layer} does not exist: the model returns "
+                f"{len(hidden_states)} hidden states (embeddings + layers)"
+            ) from None
     elif torch.is_tensor(out):
         hidden = out
     else:
         raise PoolingError(f"pooling.layer {layer}: the model returns no hidden_states to take it from")
     if hidden.dim() != 3:
         raise PoolingError(f"expected hidden states [batch, tokens, width], got shape {list(hidden.shape)}")
-    full_mask = mask if mask is not None else torch.ones(hidden.shape[:2], dtype=torch.long, device=hidden.device)
+    full_mask = (
+        mask if mask is not None else torch.ones(hidden.shape[:2], dtype=torch.long, device=hidden.device)
+    )
     return Forward(hidden, logits, full_mask)
 
 
 def _get(out: Any, name: str) -> Any:
+    """A field of a model output (ModelOutput, dict or plain object), or None."""
     if isinstance(out, dict) or hasattr(out, "keys"):
         try:
-            return out[name] if name in out else None
-        except (KeyError, TypeError):
+            return out.get(name)
+        except (KeyError, TypeError, AttributeError):
             return None
     return getattr(out, name, None)
 
@@ -159,7 +173,9 @@ class Embedder:
         ids, mask = pad_batch([seq], self.pad_id, self.device)
         out = forward(self.model, ids, mask, -1)
         if out.logits is None:
-            raise PoolingError("the loaded model returns no logits; load it with smoke_test.loader: causal-lm")
+            raise PoolingError(
+                "the loaded model returns no logits; load it with smoke_test.loader: causal-lm"
+            )
         logp = torch.log_softmax(out.logits[0, :-1].float(), dim=-1)
         return float(logp.gather(-1, ids[0, 1:].unsqueeze(-1)).sum())
 

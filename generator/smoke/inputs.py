@@ -28,7 +28,7 @@ def substitute(seq: str, position: int | None = None) -> str:
     """The sequence with one base changed (the alternate allele of a single-base substitution)."""
     pos = len(seq) // 2 if position is None else position
     alt = {"A": "G", "G": "A", "C": "T", "T": "C"}.get(seq[pos], "A")
-    return seq[:pos] + alt + seq[pos + 1:]
+    return seq[:pos] + alt + seq[pos + 1 :]
 
 
 class Tokenize:
@@ -69,7 +69,9 @@ class Tokenize:
         return self(reverse_complement(seq)), "re-tokenized the reverse-complement string"
 
 
-def roi_batch(rois: int, length: int, batch_size: int, seed: int, shape: list[int] | None = None) -> list[Any]:
+def roi_batch(
+    rois: int, length: int, batch_size: int, seed: int, shape: list[int] | None = None
+) -> list[Any]:
     """`batch_size` ROI-by-time samples, each ROI z-scored over time (the usual fMRI preprocessing)."""
     import numpy as np
 
@@ -82,7 +84,9 @@ def roi_batch(rois: int, length: int, batch_size: int, seed: int, shape: list[in
     return out
 
 
-def token_batch(vocab_size: int, length: int, batch_size: int, seed: int, special: set[int]) -> list[list[int]]:
+def token_batch(
+    vocab_size: int, length: int, batch_size: int, seed: int, special: set[int]
+) -> list[list[int]]:
     """`batch_size` random token id sequences of decreasing length, avoiding special tokens."""
     rng = random.Random(seed)
     choices = [i for i in range(vocab_size) if i not in special] or list(range(vocab_size))

@@ -50,8 +50,9 @@ def import_required(card: Any) -> None:
         try:
             importlib.import_module(name)
         except ImportError as exc:
-            raise MissingDependency(package, EXTRAS.get(package, "smoke"),
-                                    f"card '{card.id}' (smoke_test.requires)") from exc
+            raise MissingDependency(
+                package, EXTRAS.get(package, "smoke"), f"card '{card.id}' (smoke_test.requires)"
+            ) from exc
 
 
 @contextlib.contextmanager
@@ -107,7 +108,9 @@ def _forward_params(module: Any) -> tuple[set[str], bool]:
 
 
 def load(card: Any, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted: bool) -> LoadedModel:
-    """Load the card's checkpoint onto `device` in `dtype`, in eval mode. `trusted`: remote code was vetted."""
+    """Load the card's checkpoint onto `device` in `dtype`, in eval mode.
+
+    `trusted`: the upstream code was verified at the pinned commit, so it may run."""
     torch = import_torch()
     transformers = import_transformers()
     smoke = card.smoke_test
@@ -121,14 +124,20 @@ def load(card: Any, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted
             overrides = {"mask_ratio": 0.0} if hasattr(config, "mask_ratio") else {}
             for key, value in overrides.items():  # ViT-MAE masks at random unless told not to
                 setattr(config, key, value)
-            auto = {"auto": transformers.AutoModel, "masked-lm": transformers.AutoModelForMaskedLM,
-                    "causal-lm": transformers.AutoModelForCausalLM}[smoke.loader]
+            auto = {
+                "auto": transformers.AutoModel,
+                "masked-lm": transformers.AutoModelForMaskedLM,
+                "causal-lm": transformers.AutoModelForCausalLM,
+            }[smoke.loader]
             try:
-                full, info = auto.from_pretrained(str(ckpt), config=config, dtype=dtype,
-                                                  output_loading_info=True, **kwargs)
+                full, info = auto.from_pretrained(
+                    str(ckpt), config=config, dtype=dtype, output_loading_info=True, **kwargs
+                )
                 missing = sorted(info.get("missing_keys", []))
             except (OSError, ValueError, KeyError) as exc:
-                raise SmokeError(f"card '{card.id}': loading {ckpt} with {auto.__name__} failed: {exc}") from exc
+                raise SmokeError(
+                    f"card '{card.id}': loading {ckpt} with {auto.__name__} failed: {exc}"
+                ) from exc
             tokenizer = _load_tokenizer(transformers, card, ckpt, kwargs)
         else:
             full, tokenizer = _entry_point(card, ckpt, repo_dir)
@@ -143,18 +152,33 @@ def load(card: Any, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted
         attr = smoke.base_model_attr
         encoder = getattr(full, attr, None) if attr else getattr(full, "base_model", None)
         if encoder is None:
-            raise SmokeError(f"card '{card.id}': the masked-LM wrapper {type(full).__name__} has no attribute "
-                             f"'{attr or 'base_model'}'; set smoke_test.base_model_attr to the base model's name")
+            raise SmokeError(
+                f"card '{card.id}': the masked-LM wrapper {type(full).__name__} has no attribute "
+                f"'{attr or 'base_model'}'; set smoke_test.base_model_attr to the base model's name"
+            )
     if smoke.loader == "causal-lm":
         encoder = full  # hidden states come with the logits
     params, var_kw = _forward_params(encoder)
-    input_name = smoke.input.argument or ("pixel_values" if smoke.input.kind == "roi-timeseries" else "input_ids")
+    input_name = smoke.input.argument or (
+        "pixel_values" if smoke.input.kind == "roi-timeseries" else "input_ids"
+    )
     if not var_kw and input_name not in params:
-        raise SmokeError(f"card '{card.id}': {type(encoder).__name__}.forward takes no '{input_name}'; set "
-                         f"smoke_test.input.argument to one of: {', '.join(sorted(params - {'self'}))}")
+        raise SmokeError(
+            f"card '{card.id}': {type(encoder).__name__}.forward takes no '{input_name}'; set "
+            f"smoke_test.input.argument to one of: {', '.join(sorted(params - {'self'}))}"
+        )
     torch.set_grad_enabled(False)
-    return LoadedModel(encoder, full, tokenizer, config, "attention_mask" in params, input_name,
-                       set() if var_kw else params, missing, overrides)
+    return LoadedModel(
+        encoder,
+        full,
+        tokenizer,
+        config,
+        "attention_mask" in params,
+        input_name,
+        set() if var_kw else params,
+        missing,
+        overrides,
+    )
 
 
 def _load_config(transformers: Any, card: Any, ckpt: Path, kwargs: dict[str, Any]) -> Any:
@@ -162,8 +186,10 @@ def _load_config(transformers: Any, card: Any, ckpt: Path, kwargs: dict[str, Any
         return transformers.AutoConfig.from_pretrained(str(ckpt), **kwargs)
     except ValueError as exc:
         if "trust_remote_code" in str(exc) and not kwargs["trust_remote_code"]:
-            raise SmokeError(f"card '{card.id}': the checkpoint ships its own model code; set "
-                             "smoke_test.trust_remote_code: true after reviewing it at the pinned commit") from exc
+            raise SmokeError(
+                f"card '{card.id}': the checkpoint ships its own model code; set "
+                "smoke_test.trust_remote_code: true after reviewing it at the pinned commit"
+            ) from exc
         raise SmokeError(f"card '{card.id}': cannot read the model configuration in {ckpt}: {exc}") from exc
     except OSError as exc:
         raise SmokeError(f"card '{card.id}': cannot read the model configuration in {ckpt}: {exc}") from exc
@@ -175,14 +201,22 @@ def _load_tokenizer(transformers: Any, card: Any, ckpt: Path, kwargs: dict[str, 
     try:
         return transformers.AutoTokenizer.from_pretrained(str(ckpt), **kwargs)
     except (OSError, ValueError, KeyError) as exc:
-        raise SmokeError(f"card '{card.id}': no usable tokenizer in {ckpt} ({exc}); save the checkpoint's "
-                         "tokenizer there, or set smoke_test.tokenizer: none for numeric inputs") from exc
+        raise SmokeError(
+            f"card '{card.id}': no usable tokenizer in {ckpt} ({exc}); save the checkpoint's "
+            "tokenizer there, or set smoke_test.tokenizer: none for numeric inputs"
+        ) from exc
 
 
 def _entry_point(card: Any, ckpt: Path, repo_dir: Path) -> tuple[Any, Any | None]:
     """Call `module:function(checkpoint_dir)` from the upstream repository; it returns a model or
     (model, tokenizer)."""
     module_name, _, func_name = card.smoke_test.entry_point.partition(":")
+    top = module_name.split(".")[0]
+    cached = sys.modules.get(top)
+    if cached is not None and not str(getattr(cached, "__file__", "") or "").startswith(str(repo_dir)):
+        # A module of the same name from another repository (or another checkout) must not be reused.
+        for name in [n for n in sys.modules if n == top or n.startswith(f"{top}.")]:
+            del sys.modules[name]
     sys.path.insert(0, str(repo_dir))
     try:
         module = importlib.import_module(module_name)

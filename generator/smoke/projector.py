@@ -25,7 +25,15 @@ from torch import nn
 from generator.smoke.fingerprint import PROJECTOR_VERSION
 
 OUT_DIM = 512
-__all__ = ["OUT_DIM", "PCA", "PROJECTOR_VERSION", "Projector", "cross_fit", "fit_projector", "seeded_projector"]
+__all__ = [
+    "OUT_DIM",
+    "PCA",
+    "PROJECTOR_VERSION",
+    "Projector",
+    "cross_fit",
+    "fit_projector",
+    "seeded_projector",
+]
 
 
 class Projector(nn.Sequential):
@@ -57,6 +65,7 @@ def seeded_projector(config: Any, in_dim: int, seed: int = 0) -> Projector:
 
 
 # --- fold-aware fitting ------------------------------------------------------------------------------
+
 
 @dataclass
 class Standardizer:
@@ -116,10 +125,19 @@ class FittedProjector:
             return self.projector(t).numpy()
 
 
-def fit_projector(x: np.ndarray, y: np.ndarray, config: Any | None = None, *, hidden_dim: int = 1024,
-                  dropout: float = 0.1, task: Literal["classification", "regression"] | None = None,
-                  epochs: int = 200, lr: float = 1e-3, weight_decay: float = 1e-2,
-                  seed: int = 0) -> FittedProjector:
+def fit_projector(
+    x: np.ndarray,
+    y: np.ndarray,
+    config: Any | None = None,
+    *,
+    hidden_dim: int = 1024,
+    dropout: float = 0.1,
+    task: Literal["classification", "regression"] | None = None,
+    epochs: int = 200,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-2,
+    seed: int = 0,
+) -> FittedProjector:
     """Train the projector with a linear head on (x, y) of the training folds only.
 
     `task` defaults to classification for integer labels and regression otherwise. Full-batch AdamW:
@@ -155,8 +173,13 @@ def fit_projector(x: np.ndarray, y: np.ndarray, config: Any | None = None, *, hi
     return FittedProjector(scaler, projector)
 
 
-def cross_fit(x: np.ndarray, folds: Sequence[int] | np.ndarray, method: Literal["pca", "projector"] = "pca",
-              y: np.ndarray | None = None, **fit_kwargs: Any) -> np.ndarray:
+def cross_fit(
+    x: np.ndarray,
+    folds: Sequence[int] | np.ndarray,
+    method: Literal["pca", "projector"] = "pca",
+    y: np.ndarray | None = None,
+    **fit_kwargs: Any,
+) -> np.ndarray:
     """Out-of-fold 512-D embeddings: for each fold, fit on the other folds, transform this one.
 
     `folds[i]` is the fold of row i (e.g. a subject's or a chromosome's group, for leave-one-group-out).

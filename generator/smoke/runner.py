@@ -21,6 +21,7 @@ from generator.settings import Project
 from generator.smoke.fingerprint import golden_path, inputs_hash
 from generator.smoke.trust import checkpoint_dir, require_pinned_clean, sha256_file, upstream_commit
 
+
 @dataclass
 class Check:
     """One check's outcome."""
@@ -77,15 +78,22 @@ def resolve_device(choice: str) -> tuple[str, bool]:
 
     has_cuda = torch.cuda.is_available()
     if choice == "cuda" and not has_cuda:
-        raise UsageError("--device cuda: no CUDA device is available on this machine (torch "
-                         f"{torch.__version__}); use --device cpu or auto")
+        raise UsageError(
+            "--device cuda: no CUDA device is available on this machine (torch "
+            f"{torch.__version__}); use --device cpu or auto"
+        )
     if choice == "auto":
         return ("cuda" if has_cuda else "cpu"), has_cuda
     return choice, has_cuda
 
 
-def smoke_card(project: Project, loaded: Any, device_choice: str = "auto", record: bool = False,
-               step: Callable[[str], None] | None = None) -> Report:
+def smoke_card(
+    project: Project,
+    loaded: Any,
+    device_choice: str = "auto",
+    record: bool = False,
+    step: Callable[[str], None] | None = None,
+) -> Report:
     """Run every check on one card and return its report (not yet written)."""
     step = step or (lambda _s: None)
     card = loaded.card
@@ -99,16 +107,22 @@ def smoke_card(project: Project, loaded: Any, device_choice: str = "auto", recor
     needs_cuda = smoke.requires_cuda or card.deployment.requires_cuda
     if needs_cuda and device != "cuda":
         why = "no CUDA device on this machine" if not has_cuda else "--device cpu was asked for"
-        report.add("device", None, f"the card needs CUDA (smoke_test.requires_cuda) and {why}; never counted "
-                   "as passed")
+        report.add(
+            "device",
+            None,
+            f"the card needs CUDA (smoke_test.requires_cuda) and {why}; never counted as passed",
+        )
         report.summary = f"needs CUDA ({why}); not counted as passed"
         report.inputs_hash = inputs_hash(card, _maybe_dir(project, card), golden_path(loaded.path, card.id))
         return report.finish("skipped")
     try:
         _run(project, loaded, report, device, record, step)
     except (SmokeError, MissingDependency) as exc:
-        name = "remote code" if "refusing to run" in str(exc) else (
-            "dependencies" if isinstance(exc, MissingDependency) else "load")
+        name = (
+            "remote code"
+            if "refusing to run" in str(exc)
+            else ("dependencies" if isinstance(exc, MissingDependency) else "load")
+        )
         report.add(name, False, str(exc).removeprefix(f"card '{card.id}': "))
     report.inputs_hash = inputs_hash(card, _maybe_dir(project, card), golden_path(loaded.path, card.id))
     return report.finish()
@@ -118,8 +132,9 @@ def _maybe_dir(project: Project, card: Any) -> Path:
     return project.repo_dir(card.repo.name) / "checkpoints" / card.smoke_test.checkpoint
 
 
-def _run(project: Project, loaded: Any, report: Report, device: str, record: bool,
-         step: Callable[[str], None]) -> None:
+def _run(
+    project: Project, loaded: Any, report: Report, device: str, record: bool, step: Callable[[str], None]
+) -> None:
     import hashlib
 
     import torch
@@ -134,12 +149,22 @@ def _run(project: Project, loaded: Any, report: Report, device: str, record: boo
     ckpt = checkpoint_dir(project, card)
     runs_code = smoke.trust_remote_code or smoke.loader == "entry-point"
     if smoke.loader == "entry-point" and not smoke.trust_remote_code:
-        raise SmokeError(f"card '{card.id}': refusing to run the upstream entry point {smoke.entry_point}: the "
-                         "card does not opt in (set smoke_test.trust_remote_code: true after reviewing the code)")
-    commit = (require_pinned_clean(project, card, ckpt, "the checkpoint's own code (trust_remote_code)")
-              if runs_code else upstream_commit(repo_dir))
-    report.upstream = {"repo": card.repo.name, "url": card.repo.url, "pinned": card.repo.commit,
-                       "commit": commit, "remote_code": runs_code}
+        raise SmokeError(
+            f"card '{card.id}': refusing to run the upstream entry point {smoke.entry_point}: the "
+            "card does not opt in (set smoke_test.trust_remote_code: true after reviewing the code)"
+        )
+    commit = (
+        require_pinned_clean(project, card, ckpt, "the checkpoint's own code (trust_remote_code)")
+        if runs_code
+        else upstream_commit(repo_dir)
+    )
+    report.upstream = {
+        "repo": card.repo.name,
+        "url": card.repo.url,
+        "pinned": card.repo.commit,
+        "commit": commit,
+        "remote_code": runs_code,
+    }
     if runs_code:
         report.add("remote code", True, f"upstream at the pinned commit {str(commit)[:12]} with a clean tree")
     files = sorted(p for p in ckpt.rglob("*") if p.is_file())
@@ -150,8 +175,9 @@ def _run(project: Project, loaded: Any, report: Report, device: str, record: boo
     low_precision = device == "cuda" and smoke.dtype != "float32"
     dtype = getattr(torch, smoke.dtype) if device == "cuda" else torch.float32
     report.dtype = str(dtype).removeprefix("torch.")
-    rtol, atol = ((smoke.low_precision_rtol, smoke.low_precision_atol) if low_precision
-                  else (smoke.rtol, smoke.atol))
+    rtol, atol = (
+        (smoke.low_precision_rtol, smoke.low_precision_atol) if low_precision else (smoke.rtol, smoke.atol)
+    )
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
 
@@ -188,11 +214,19 @@ def _run(project: Project, loaded: Any, report: Report, device: str, record: boo
         return
     report.timings["forward_per_sample_ms"] = round(1000 * elapsed / len(samples), 3)
     sizes = [list(getattr(s, "shape", [len(s)])) for s in samples]
-    report.embedding = {"input": kind, "hidden_width": hidden_width, "pooled_width": int(pooled.shape[1]),
-                        "batching": batching, "takes_attention_mask": model.takes_mask,
-                        "pooling": pooling.strategy, "layer": pooling.layer,
-                        "reverse_complement": pooling.reverse_complement, "rc_tokens": rc_note or None,
-                        "sample_sizes": sizes, "config_overrides": model.overrides}
+    report.embedding = {
+        "input": kind,
+        "hidden_width": hidden_width,
+        "pooled_width": int(pooled.shape[1]),
+        "batching": batching,
+        "takes_attention_mask": model.takes_mask,
+        "pooling": pooling.strategy,
+        "layer": pooling.layer,
+        "reverse_complement": pooling.reverse_complement,
+        "rc_tokens": rc_note or None,
+        "sample_sizes": sizes,
+        "config_overrides": model.overrides,
+    }
 
     step("project")
     projector = seeded_projector(card.integration.projector, int(pooled.shape[1]), smoke.input.seed)
@@ -209,8 +243,9 @@ def _run(project: Project, loaded: Any, report: Report, device: str, record: boo
     vocab = len(tok.tokenizer) if kind == "dna" else len(tok)
     checks.claims(report, card, model, hidden_width, int(pooled.shape[1]), vocab)
     checks.output(report, projected, smoke.input.batch_size)
-    checks.determinism(report, embed, project_, samples, pooled, projected, exact=device == "cpu",
-                       rtol=rtol, atol=atol)
+    checks.determinism(
+        report, embed, project_, samples, pooled, projected, exact=device == "cpu", rtol=rtol, atol=atol
+    )
     checks.padding(report, embedder, tok, samples, model.takes_mask, batching, rtol, atol)
     if kind == "dna":
         checks.reverse_complement_check(report, card, embed, embedder, tok, samples, rtol, atol)
@@ -220,10 +255,18 @@ def _run(project: Project, loaded: Any, report: Report, device: str, record: boo
         report.add("zero-shot", None, f"not applicable to {kind} input (reference/alternate DNA pairs only)")
     gpath = golden_path(loaded.path, card.id)
     pooled_np, projected_np = pooled.float().cpu().numpy(), projected.float().cpu().numpy()
-    checks.golden(report, project, gpath, pooled_np, projected_np, record, (rtol, atol),
-                  (smoke.low_precision_rtol, smoke.low_precision_atol), low_precision,
-                  meta={"device": device, "dtype": report.dtype, "seed": smoke.input.seed,
-                        "sizes": sizes})
+    checks.golden(
+        report,
+        project,
+        gpath,
+        pooled_np,
+        projected_np,
+        record,
+        (rtol, atol),
+        (smoke.low_precision_rtol, smoke.low_precision_atol),
+        low_precision,
+        meta={"device": device, "dtype": report.dtype, "seed": smoke.input.seed, "sizes": sizes},
+    )
     report.memory = _memory(device)
 
 
@@ -235,17 +278,19 @@ def _inputs(card: Any, model: Any, device: Any, dtype: Any) -> tuple[Any, Any, l
     smoke, pooling, spec = card.smoke_test, card.pooling, card.smoke_test.input
     if spec.kind == "roi-timeseries":
         samples = roi_batch(spec.rois, spec.length, spec.batch_size, spec.seed, spec.shape)
-        embedder = TensorEmbedder(model, pooling.strategy, pooling.layer, pooling.hub_tokens, device, dtype)
+        tensors = TensorEmbedder(model, pooling.strategy, pooling.layer, pooling.hub_tokens, device, dtype)
         vocab = getattr(model.config, "vocab_size", 0) or 0
-        return embedder, Identity(0, vocab), samples, "batch"
+        return tensors, Identity(0, vocab), samples, "batch"
     batching = smoke.batching
     if batching == "auto":
         causal = card.architecture.model_type == "causal"
         batching = "padded" if (model.takes_mask or causal) else "unpadded"
     if spec.kind == "dna":
         if model.tokenizer is None:
-            raise SmokeError(f"card '{card.id}': DNA input needs the checkpoint's tokenizer "
-                             "(smoke_test.tokenizer: checkpoint)")
+            raise SmokeError(
+                f"card '{card.id}': DNA input needs the checkpoint's tokenizer "
+                "(smoke_test.tokenizer: checkpoint)"
+            )
         tok: Any = Tokenize(model.tokenizer, card.tokenization.kind if card.tokenization else None)
         samples = dna_batch(spec.length, spec.batch_size, spec.seed)
     else:
@@ -253,11 +298,21 @@ def _inputs(card: Any, model: Any, device: Any, dtype: Any) -> tuple[Any, Any, l
         if not vocab:
             raise SmokeError(f"card '{card.id}': token-ids input needs config.vocab_size in the checkpoint")
         pad = getattr(model.config, "pad_token_id", None)
-        special = set(getattr(model.tokenizer, "all_special_ids", []) or []) | ({pad} if pad is not None else set())
+        special = set(getattr(model.tokenizer, "all_special_ids", []) or []) | (
+            {pad} if pad is not None else set()
+        )
         tok = Identity(int(pad or 0), vocab)
         samples = token_batch(vocab, spec.length, spec.batch_size, spec.seed, special)
-    embedder = Embedder(model, pooling.strategy, pooling.layer, pooling.reverse_complement,
-                        pooling.hub_tokens, batching, tok.pad_id, device)
+    embedder = Embedder(
+        model,
+        pooling.strategy,
+        pooling.layer,
+        pooling.reverse_complement,
+        pooling.hub_tokens,
+        batching,
+        tok.pad_id,
+        device,
+    )
     return embedder, tok, samples, batching
 
 
@@ -268,8 +323,10 @@ def _memory(device: str) -> dict[str, Any]:
         return {"kind": "cuda_max_allocated", "peak_mb": round(torch.cuda.max_memory_allocated() / 2**20, 1)}
     # ru_maxrss is KiB on Linux, bytes on macOS; it is the process's peak, all cards so far included.
     scale = 1 if platform.system() == "Darwin" else 1024
-    return {"kind": "process_peak_rss", "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                                                         * scale / 2**20, 1)}
+    return {
+        "kind": "process_peak_rss",
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20, 1),
+    }
 
 
 def _versions() -> dict[str, str]:

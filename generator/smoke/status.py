@@ -49,8 +49,12 @@ def card_status(smoke_dir: Path, card_id: str, inputs_hash: str | None = None) -
     state = str(report.get("status", "failed"))
     if inputs_hash is not None and report.get("inputs_hash") not in (None, inputs_hash):
         state = "stale"
-    return SmokeStatus(state if state in STATES else "failed", report.get("finished_at"),
-                       report.get("device"), str(report.get("summary", "")))
+    return SmokeStatus(
+        state if state in STATES else "failed",
+        report.get("finished_at"),
+        report.get("device"),
+        str(report.get("summary", "")),
+    )
 
 
 def project_status(project: Project, loaded: LoadedCard) -> SmokeStatus:
@@ -64,5 +68,8 @@ def project_status(project: Project, loaded: LoadedCard) -> SmokeStatus:
 def failed_checks(smoke_dir: Path, card_id: str) -> list[tuple[str, str]]:
     """(check, message) of each failed check in the card's last report."""
     report = read_report(smoke_dir, card_id) or {}
-    return [(str(c.get("name")), str(c.get("message"))) for c in report.get("checks", [])
-            if isinstance(c, dict) and c.get("status") == "failed"]
+    return [
+        (str(c.get("name")), str(c.get("message")))
+        for c in report.get("checks", [])
+        if isinstance(c, dict) and c.get("status") == "failed"
+    ]

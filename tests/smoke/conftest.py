@@ -15,9 +15,9 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from generator.cli import main  # noqa: E402
-from tests.factory import write_card  # noqa: E402
-from tests.smoke.standins import StandIn, build_all  # noqa: E402
+from generator.cli import main
+from tests.factory import write_card
+from tests.smoke.standins import StandIn, build_all
 
 
 @dataclass
@@ -63,8 +63,9 @@ def standin_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, di
 
 
 @pytest.fixture
-def smoke_project(standin_template: tuple[Path, dict[str, StandIn]], tmp_path: Path,
-                  capsys: pytest.CaptureFixture[str]) -> SmokeProject:
+def smoke_project(
+    standin_template: tuple[Path, dict[str, StandIn]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> SmokeProject:
     template, standins = standin_template
     root = tmp_path / "project"
     shutil.copytree(template, root, symlinks=True)
@@ -76,9 +77,11 @@ def smoke_project(standin_template: tuple[Path, dict[str, StandIn]], tmp_path: P
 @pytest.fixture
 def only(smoke_project: SmokeProject) -> Callable[[str], SmokeProject]:
     """Keep just one card in the project (the smoke run then touches one model)."""
+
     def keep(card_id: str) -> SmokeProject:
         for path in (smoke_project.root / "kb" / "model_cards").glob("*.yaml"):
             if path.stem != card_id:
                 path.unlink()
         return smoke_project
+
     return keep

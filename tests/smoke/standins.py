@@ -31,6 +31,7 @@ class StandIn:
 
 # --- tokenizers -------------------------------------------------------------------------------------
 
+
 def char_tokenizer(sep_at_end: bool, vocab_size: int | None = None) -> Any:
     """A character-level fast tokenizer with HyenaDNA's ids; optionally padded to `vocab_size` entries."""
     from tokenizers import Regex, Tokenizer, models, pre_tokenizers, processors
@@ -43,8 +44,14 @@ def char_tokenizer(sep_at_end: bool, vocab_size: int | None = None) -> Any:
     tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
     if sep_at_end:
         tok.post_processor = processors.TemplateProcessing(single="$A [SEP]", special_tokens=[("[SEP]", 1)])
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]",
-                                   sep_token="[SEP]", cls_token="[CLS]", mask_token="[MASK]")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        sep_token="[SEP]",
+        cls_token="[CLS]",
+        mask_token="[MASK]",
+    )
 
 
 def bpe_tokenizer(vocab_size: int = 64) -> Any:
@@ -56,13 +63,21 @@ def bpe_tokenizer(vocab_size: int = 64) -> Any:
     corpus = ["".join(rng.choice("ACGT") for _ in range(200)) for _ in range(50)]
     specials = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
     tok = Tokenizer(models.BPE(unk_token="[UNK]"))
-    tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
-                                                        show_progress=False))
+    tok.train_from_iterator(
+        corpus, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False)
+    )
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", tok.token_to_id("[CLS]")),
-                                                 ("[SEP]", tok.token_to_id("[SEP]"))])
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]",
-                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+        single="[CLS] $A [SEP]",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
 
 
 def nt_tokenizer(folder: Path) -> Any:
@@ -78,6 +93,7 @@ def nt_tokenizer(folder: Path) -> Any:
 
 # --- checkpoints ------------------------------------------------------------------------------------
 
+
 def _params(model: Any) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -86,8 +102,15 @@ def build_bert(out: Path) -> int:
     from transformers import BertConfig, BertModel
 
     tok = bpe_tokenizer()
-    config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=512, pad_token_id=tok.pad_token_id)
+    config = BertConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        pad_token_id=tok.pad_token_id,
+    )
     model = _seeded(lambda: BertModel(config))
     model.save_pretrained(out)
     tok.save_pretrained(out)
@@ -98,10 +121,20 @@ def build_esm(out: Path) -> int:
     from transformers import EsmConfig, EsmForMaskedLM
 
     tok = nt_tokenizer(out)
-    config = EsmConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                       intermediate_size=64, max_position_embeddings=2050, position_embedding_type="rotary",
-                       pad_token_id=tok.pad_token_id, mask_token_id=tok.mask_token_id, token_dropout=False,
-                       emb_layer_norm_before=False, tie_word_embeddings=False)
+    config = EsmConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=2050,
+        position_embedding_type="rotary",
+        pad_token_id=tok.pad_token_id,
+        mask_token_id=tok.mask_token_id,
+        token_dropout=False,
+        emb_layer_norm_before=False,
+        tie_word_embeddings=False,
+    )
     model = _seeded(lambda: EsmForMaskedLM(config))
     model.save_pretrained(out)
     tok.save_pretrained(out)
@@ -112,8 +145,16 @@ def build_mamba(out: Path) -> int:
     from transformers import MambaConfig, MambaModel
 
     tok = char_tokenizer(sep_at_end=False, vocab_size=16)
-    config = MambaConfig(vocab_size=16, hidden_size=16, num_hidden_layers=2, state_size=4, expand=2,
-                         conv_kernel=4, pad_token_id=4, use_mambapy=False)
+    config = MambaConfig(
+        vocab_size=16,
+        hidden_size=16,
+        num_hidden_layers=2,
+        state_size=4,
+        expand=2,
+        conv_kernel=4,
+        pad_token_id=4,
+        use_mambapy=False,
+    )
     model = _seeded(lambda: MambaModel(config))
     model.save_pretrained(out)
     tok.save_pretrained(out)
@@ -124,15 +165,30 @@ def build_vitmae(out: Path) -> int:
     """A BrainLM-like ViT-MAE reading a 32-ROI x 32-timepoint matrix as a one-channel image."""
     from transformers import ViTMAEConfig, ViTMAEModel
 
-    config = ViTMAEConfig(image_size=32, patch_size=8, num_channels=1, hidden_size=32, num_hidden_layers=2,
-                          num_attention_heads=2, intermediate_size=64, mask_ratio=0.75)
+    config = ViTMAEConfig(
+        image_size=32,
+        patch_size=8,
+        num_channels=1,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        mask_ratio=0.75,
+    )
     model = _seeded(lambda: ViTMAEModel(config))
     model.save_pretrained(out)
     return _params(model)
 
 
-def _custom(out: Path, module_file: str, config_cls: str, auto: dict[str, str], config_kwargs: dict[str, Any],
-            sep_at_end: bool, vocab_size: int) -> int:
+def _custom(
+    out: Path,
+    module_file: str,
+    config_cls: str,
+    auto: dict[str, str],
+    config_kwargs: dict[str, Any],
+    sep_at_end: bool,
+    vocab_size: int,
+) -> int:
     """Save a custom-code model the way hub repositories do: config.json with auto_map + modeling_*.py."""
     import importlib.util
     import sys
@@ -147,8 +203,10 @@ def _custom(out: Path, module_file: str, config_cls: str, auto: dict[str, str], 
     spec.loader.exec_module(module)
     config = getattr(module, config_cls)(**config_kwargs)
     model_cls = getattr(module, auto["model"])
-    config.auto_map = {"AutoConfig": f"{module_file[:-3]}.{config_cls}",
-                       auto["auto"]: f"{module_file[:-3]}.{auto['model']}"}
+    config.auto_map = {
+        "AutoConfig": f"{module_file[:-3]}.{config_cls}",
+        auto["auto"]: f"{module_file[:-3]}.{auto['model']}",
+    }
     model = _seeded(lambda: model_cls(config))
     model.save_pretrained(out)
     # save_pretrained copies the module only for classes registered through auto_map; keep ours.
@@ -158,19 +216,30 @@ def _custom(out: Path, module_file: str, config_cls: str, auto: dict[str, str], 
 
 
 def build_hyena(out: Path) -> int:
-    return _custom(out, "modeling_hyena_standin.py", "HyenaStandinConfig",
-                   {"auto": "AutoModelForCausalLM", "model": "HyenaStandinForCausalLM"},
-                   {"vocab_size": 12, "d_model": 16, "n_layer": 2, "max_seq_len": 1024}, True, 12)
+    return _custom(
+        out,
+        "modeling_hyena_standin.py",
+        "HyenaStandinConfig",
+        {"auto": "AutoModelForCausalLM", "model": "HyenaStandinForCausalLM"},
+        {"vocab_size": 12, "d_model": 16, "n_layer": 2, "max_seq_len": 1024},
+        True,
+        12,
+    )
 
 
 COMPLEMENT = {7: 10, 10: 7, 8: 9, 9: 8}
 
 
 def build_caduceus(out: Path, rcps: bool) -> int:
-    return _custom(out, "modeling_caduceus_standin.py", "CaduceusStandinConfig",
-                   {"auto": "AutoModel", "model": "CaduceusStandinModel"},
-                   {"vocab_size": 16, "d_model": 16, "n_layer": 2, "rcps": rcps, "complement_map": COMPLEMENT},
-                   False, 16)
+    return _custom(
+        out,
+        "modeling_caduceus_standin.py",
+        "CaduceusStandinConfig",
+        {"auto": "AutoModel", "model": "CaduceusStandinModel"},
+        {"vocab_size": 16, "d_model": 16, "n_layer": 2, "rcps": rcps, "complement_map": COMPLEMENT},
+        False,
+        16,
+    )
 
 
 def _seeded(factory: Any) -> Any:
@@ -181,6 +250,7 @@ def _seeded(factory: Any) -> Any:
 
 
 # --- repositories and cards -------------------------------------------------------------------------
+
 
 def git_commit_all(repo_dir: Path, message: str = "stand-in checkpoint") -> str:
     """Make `repo_dir` a git repository (if needed) and commit everything in it; returns the commit."""
@@ -198,9 +268,10 @@ def git_commit_all(repo_dir: Path, message: str = "stand-in checkpoint") -> str:
 
 def _card(card_id: str, repo: str, checkpoint: str, params: int, **over: Any) -> dict[str, Any]:
     base = {
-        "id": card_id, "name": card_id, "alias": card_id,
-        "repo": {"name": repo, "url": f"https://github.com/example/{repo}",
-                 "commit": "0" * 40},
+        "id": card_id,
+        "name": card_id,
+        "alias": card_id,
+        "repo": {"name": repo, "url": f"https://github.com/example/{repo}", "commit": "0" * 40},
         "checkpoints": [{"name": checkpoint, "path": checkpoint}],
     }
     card = make_card(**base)
@@ -224,71 +295,162 @@ def build_all(root: Path) -> dict[str, StandIn]:
         return repos / repo / "checkpoints" / name
 
     n = build_bert(ckpt("tiny-dnabert", "dnabert-tiny"))
-    specs["tiny-dnabert"] = StandIn(_card(
-        "tiny-dnabert", "tiny-dnabert", "dnabert-tiny", n,
-        architecture__hidden_size=32, architecture__layers=2,
-        tokenization={"kind": "bpe", "vocab_size": 64, "context": {"tokens": 512}},
-        pooling={"strategy": "mean", "notes": "Mean over non-padding tokens."},
-        evaluation={"zero_shot_method": "cosine-distance"},
-        smoke_test={"checkpoint": "dnabert-tiny", "loader": "auto",
-                    "input": {"kind": "dna", "length": 64, "batch_size": 3}}), "tiny-dnabert", "dnabert-tiny")
+    specs["tiny-dnabert"] = StandIn(
+        _card(
+            "tiny-dnabert",
+            "tiny-dnabert",
+            "dnabert-tiny",
+            n,
+            architecture__hidden_size=32,
+            architecture__layers=2,
+            tokenization={"kind": "bpe", "vocab_size": 64, "context": {"tokens": 512}},
+            pooling={"strategy": "mean", "notes": "Mean over non-padding tokens."},
+            evaluation={"zero_shot_method": "cosine-distance"},
+            smoke_test={
+                "checkpoint": "dnabert-tiny",
+                "loader": "auto",
+                "input": {"kind": "dna", "length": 64, "batch_size": 3},
+            },
+        ),
+        "tiny-dnabert",
+        "dnabert-tiny",
+    )
 
     n = build_esm(ckpt("tiny-nt", "nt-v2-tiny"))
-    specs["tiny-nt"] = StandIn(_card(
-        "tiny-nt", "tiny-nt", "nt-v2-tiny", n,
-        architecture__hidden_size=32, architecture__layers=2,
-        tokenization={"kind": "k-mer", "k": 6, "vocab_size": 4107, "context": {"tokens": 2048}},
-        pooling={"strategy": "mean", "reverse_complement": "average"},
-        evaluation={"zero_shot_method": "cosine-distance"},
-        smoke_test={"checkpoint": "nt-v2-tiny", "loader": "masked-lm", "base_model_attr": "esm",
-                    "input": {"kind": "dna", "length": 96, "batch_size": 3}}), "tiny-nt", "nt-v2-tiny")
+    specs["tiny-nt"] = StandIn(
+        _card(
+            "tiny-nt",
+            "tiny-nt",
+            "nt-v2-tiny",
+            n,
+            architecture__hidden_size=32,
+            architecture__layers=2,
+            tokenization={"kind": "k-mer", "k": 6, "vocab_size": 4107, "context": {"tokens": 2048}},
+            pooling={"strategy": "mean", "reverse_complement": "average"},
+            evaluation={"zero_shot_method": "cosine-distance"},
+            smoke_test={
+                "checkpoint": "nt-v2-tiny",
+                "loader": "masked-lm",
+                "base_model_attr": "esm",
+                "input": {"kind": "dna", "length": 96, "batch_size": 3},
+            },
+        ),
+        "tiny-nt",
+        "nt-v2-tiny",
+    )
 
     n = build_mamba(ckpt("tiny-mamba", "mamba-tiny"))
-    specs["tiny-mamba"] = StandIn(_card(
-        "tiny-mamba", "tiny-mamba", "mamba-tiny", n,
-        architecture={"model_type": "causal", "family": "mamba", "hidden_size": 16, "layers": 2,
-                      "parameters": n},
-        tokenization={"kind": "character", "vocab_size": 16},
-        pooling={"strategy": "mean"},
-        evaluation={"zero_shot_method": "cosine-distance"},
-        smoke_test={"checkpoint": "mamba-tiny", "input": {"kind": "dna", "length": 48, "batch_size": 2}}),
-        "tiny-mamba", "mamba-tiny")
+    specs["tiny-mamba"] = StandIn(
+        _card(
+            "tiny-mamba",
+            "tiny-mamba",
+            "mamba-tiny",
+            n,
+            architecture={
+                "model_type": "causal",
+                "family": "mamba",
+                "hidden_size": 16,
+                "layers": 2,
+                "parameters": n,
+            },
+            tokenization={"kind": "character", "vocab_size": 16},
+            pooling={"strategy": "mean"},
+            evaluation={"zero_shot_method": "cosine-distance"},
+            smoke_test={"checkpoint": "mamba-tiny", "input": {"kind": "dna", "length": 48, "batch_size": 2}},
+        ),
+        "tiny-mamba",
+        "mamba-tiny",
+    )
 
     n = build_hyena(ckpt("tiny-hyena", "hyena-tiny"))
-    specs["tiny-hyena"] = StandIn(_card(
-        "tiny-hyena", "tiny-hyena", "hyena-tiny", n,
-        architecture={"model_type": "causal", "family": "hyena", "hidden_size": 16, "layers": 2,
-                      "parameters": n},
-        tokenization={"kind": "character", "vocab_size": 12, "context": {"tokens": 1024}},
-        pooling={"strategy": "mean"},
-        evaluation={"zero_shot_method": "log-likelihood-ratio"},
-        smoke_test={"checkpoint": "hyena-tiny", "loader": "causal-lm", "trust_remote_code": True,
-                    "input": {"kind": "dna", "length": 64, "batch_size": 3}}), "tiny-hyena", "hyena-tiny")
+    specs["tiny-hyena"] = StandIn(
+        _card(
+            "tiny-hyena",
+            "tiny-hyena",
+            "hyena-tiny",
+            n,
+            architecture={
+                "model_type": "causal",
+                "family": "hyena",
+                "hidden_size": 16,
+                "layers": 2,
+                "parameters": n,
+            },
+            tokenization={"kind": "character", "vocab_size": 12, "context": {"tokens": 1024}},
+            pooling={"strategy": "mean"},
+            evaluation={"zero_shot_method": "log-likelihood-ratio"},
+            smoke_test={
+                "checkpoint": "hyena-tiny",
+                "loader": "causal-lm",
+                "trust_remote_code": True,
+                "input": {"kind": "dna", "length": 64, "batch_size": 3},
+            },
+        ),
+        "tiny-hyena",
+        "hyena-tiny",
+    )
 
     for variant, rc in (("ph", "average"), ("ps", "split")):
         n = build_caduceus(ckpt("tiny-caduceus", f"caduceus-{variant}-tiny"), rcps=variant == "ps")
         card_id = f"tiny-caduceus-{variant}"
-        specs[card_id] = StandIn(_card(
-            card_id, "tiny-caduceus", f"caduceus-{variant}-tiny", n,
-            architecture={"model_type": "encoder", "family": "mamba", "hidden_size": 16, "layers": 2,
-                          "parameters": n},
-            tokenization={"kind": "character", "vocab_size": 16},
-            pooling={"strategy": "mean", "reverse_complement": rc},
-            evaluation={"zero_shot_method": "cosine-distance"},
-            smoke_test={"checkpoint": f"caduceus-{variant}-tiny", "trust_remote_code": True,
-                        "input": {"kind": "dna", "length": 48, "batch_size": 2}}),
-            "tiny-caduceus", f"caduceus-{variant}-tiny")
+        specs[card_id] = StandIn(
+            _card(
+                card_id,
+                "tiny-caduceus",
+                f"caduceus-{variant}-tiny",
+                n,
+                architecture={
+                    "model_type": "encoder",
+                    "family": "mamba",
+                    "hidden_size": 16,
+                    "layers": 2,
+                    "parameters": n,
+                },
+                tokenization={"kind": "character", "vocab_size": 16},
+                pooling={"strategy": "mean", "reverse_complement": rc},
+                evaluation={"zero_shot_method": "cosine-distance"},
+                smoke_test={
+                    "checkpoint": f"caduceus-{variant}-tiny",
+                    "trust_remote_code": True,
+                    "input": {"kind": "dna", "length": 48, "batch_size": 2},
+                },
+            ),
+            "tiny-caduceus",
+            f"caduceus-{variant}-tiny",
+        )
 
     n = build_vitmae(ckpt("tiny-brainlm", "brainlm-tiny"))
-    specs["tiny-brainlm"] = StandIn(_card(
-        "tiny-brainlm", "tiny-brainlm", "brainlm-tiny", n, modality="fmri",
-        architecture={"model_type": "autoencoder", "family": "vit", "hidden_size": 32, "layers": 2,
-                      "parameters": n},
-        tokenization={"kind": "roi-tensors", "patch": "8 timepoints"},
-        pooling={"strategy": "cls"},
-        smoke_test={"checkpoint": "brainlm-tiny", "tokenizer": "none",
-                    "input": {"kind": "roi-timeseries", "rois": 32, "length": 32, "batch_size": 2,
-                              "shape": [1, 32, 32]}}), "tiny-brainlm", "brainlm-tiny")
+    specs["tiny-brainlm"] = StandIn(
+        _card(
+            "tiny-brainlm",
+            "tiny-brainlm",
+            "brainlm-tiny",
+            n,
+            modality="fmri",
+            architecture={
+                "model_type": "autoencoder",
+                "family": "vit",
+                "hidden_size": 32,
+                "layers": 2,
+                "parameters": n,
+            },
+            tokenization={"kind": "roi-tensors", "patch": "8 timepoints"},
+            pooling={"strategy": "cls"},
+            smoke_test={
+                "checkpoint": "brainlm-tiny",
+                "tokenizer": "none",
+                "input": {
+                    "kind": "roi-timeseries",
+                    "rois": 32,
+                    "length": 32,
+                    "batch_size": 2,
+                    "shape": [1, 32, 32],
+                },
+            },
+        ),
+        "tiny-brainlm",
+        "brainlm-tiny",
+    )
 
     commits = {repo.name: git_commit_all(repo) for repo in sorted(repos.iterdir())}
     for spec in specs.values():

@@ -26,8 +26,10 @@ def test_wrong_hidden_width(smoke_project: SmokeProject) -> None:
     card["architecture"]["hidden_size"] = 48
     smoke_project.write(card)
     line = _fails(smoke_project, "tiny-dnabert", "hidden width")
-    assert line == ("kb smoke: tiny-dnabert: hidden width: the card says architecture.hidden_size 48, "
-                    "but the model's hidden states are 32 wide")
+    assert line == (
+        "kb smoke: tiny-dnabert: hidden width: the card says architecture.hidden_size 48, "
+        "but the model's hidden states are 32 wide"
+    )
 
 
 def test_wrong_layers_and_parameters(smoke_project: SmokeProject) -> None:
@@ -35,8 +37,11 @@ def test_wrong_layers_and_parameters(smoke_project: SmokeProject) -> None:
     card["architecture"].update(layers=29, parameters="500M")
     smoke_project.write(card)
     assert _fails(smoke_project, "tiny-nt", "layers").endswith(
-        "config.num_hidden_layers is 2, but the card says architecture.layers 29")
-    assert "the card says 500M (500,000,000), more than 5% away" in _fails(smoke_project, "tiny-nt", "parameters")
+        "config.num_hidden_layers is 2, but the card says architecture.layers 29"
+    )
+    assert "the card says 500M (500,000,000), more than 5% away" in _fails(
+        smoke_project, "tiny-nt", "parameters"
+    )
 
 
 def test_padding_leaks_into_the_embedding(smoke_project: SmokeProject) -> None:
@@ -45,10 +50,14 @@ def test_padding_leaks_into_the_embedding(smoke_project: SmokeProject) -> None:
     card["smoke_test"]["batching"] = "padded"
     smoke_project.write(card)
     line = _fails(smoke_project, "tiny-caduceus-ph", "padding invariance")
-    assert line.startswith("kb smoke: tiny-caduceus-ph: padding invariance: sequence 1 (42 tokens) alone differs "
-                           "from it inside a padded batch of 2 (largest difference ")
-    assert line.endswith("padding leaks into the embedding; the model takes no attention mask, so the padding "
-                         "tokens mix into the real ones; use smoke_test.batching: unpadded (or auto) for this model")
+    assert line.startswith(
+        "kb smoke: tiny-caduceus-ph: padding invariance: sequence 1 (42 tokens) alone differs "
+        "from it inside a padded batch of 2 (largest difference "
+    )
+    assert line.endswith(
+        "padding leaks into the embedding; the model takes no attention mask, so the padding "
+        "tokens mix into the real ones; use smoke_test.batching: unpadded (or auto) for this model"
+    )
 
 
 def test_projector_out_dim_must_be_512(smoke_project: SmokeProject) -> None:
@@ -57,8 +66,11 @@ def test_projector_out_dim_must_be_512(smoke_project: SmokeProject) -> None:
     smoke_project.write(card)
     code, _, err = smoke_project.kb("smoke", "tiny-mamba", "--device", "cpu")
     assert code == 1
-    assert ("kb/model_cards/tiny-mamba.yaml" in err and "integration.projector" in err
-            and "out_dim is 256: the knowledge base projects every model to 512-D" in err)
+    assert (
+        "kb/model_cards/tiny-mamba.yaml" in err
+        and "integration.projector" in err
+        and "out_dim is 256: the knowledge base projects every model to 512-D" in err
+    )
 
 
 def test_ph_model_without_rc_averaging(smoke_project: SmokeProject) -> None:
@@ -67,11 +79,15 @@ def test_ph_model_without_rc_averaging(smoke_project: SmokeProject) -> None:
     card["smoke_test"]["rc_invariant"] = True
     smoke_project.write(card)
     line = _fails(smoke_project, "tiny-caduceus-ph", "reverse complement")
-    assert line.startswith("kb smoke: tiny-caduceus-ph: reverse complement: the card claims an RC-invariant "
-                           "embedding (smoke_test.rc_invariant: true), but a sequence and its reverse complement "
-                           "give embeddings that differ by up to ")
-    assert line.endswith("set pooling.reverse_complement: average (models trained with RC augmentation, e.g. "
-                         "Caduceus-PH) or split (RC-equivariant models, e.g. Caduceus-PS)")
+    assert line.startswith(
+        "kb smoke: tiny-caduceus-ph: reverse complement: the card claims an RC-invariant "
+        "embedding (smoke_test.rc_invariant: true), but a sequence and its reverse complement "
+        "give embeddings that differ by up to "
+    )
+    assert line.endswith(
+        "set pooling.reverse_complement: average (models trained with RC augmentation, e.g. "
+        "Caduceus-PH) or split (RC-equivariant models, e.g. Caduceus-PS)"
+    )
 
 
 def test_split_on_a_model_that_is_not_rc_equivariant(smoke_project: SmokeProject) -> None:
@@ -89,12 +105,16 @@ def test_golden_reference_no_longer_matches(smoke_project: SmokeProject) -> None
     weights = smoke_project.checkpoint("tiny-dnabert") / "model.safetensors"
     tensors = load_file(str(weights))
     key = next(k for k in sorted(tensors) if k.endswith("output.dense.weight"))
-    tensors[key][0] += 0.5  # a different checkpoint revision (one row: a constant shift would vanish in LayerNorm)
+    tensors[key][0] += (
+        0.5  # a different checkpoint revision (one row: a constant shift would vanish in LayerNorm)
+    )
     save_file(tensors, str(weights), metadata={"format": "pt"})
     line = _fails(smoke_project, "tiny-dnabert", "golden reference")
-    assert line.startswith("kb smoke: tiny-dnabert: golden reference: outputs no longer match "
-                           "kb/model_cards/tiny-dnabert.smoke-golden.npz (recorded on cpu in float32; "
-                           "rtol=0.0001, atol=1e-05): pooled: ")
+    assert line.startswith(
+        "kb smoke: tiny-dnabert: golden reference: outputs no longer match "
+        "kb/model_cards/tiny-dnabert.smoke-golden.npz (recorded on cpu in float32; "
+        "rtol=0.0001, atol=1e-05): pooled: "
+    )
     assert "values outside tolerance, largest difference " in line and " at [" in line
     assert line.endswith("If the change is intended, record again with kb smoke --record tiny-dnabert")
 
@@ -103,10 +123,12 @@ def test_remote_code_with_a_dirty_tree_is_refused(smoke_project: SmokeProject) -
     code_file = smoke_project.checkpoint("tiny-hyena") / "modeling_hyena_standin.py"
     code_file.write_text(code_file.read_text() + "\nimport os  # injected\n")
     line = _fails(smoke_project, "tiny-hyena", "remote code")
-    assert line == ("kb smoke: tiny-hyena: remote code: refusing to run the checkpoint's own code "
-                    "(trust_remote_code): the working tree of external_repos/tiny-hyena has uncommitted changes "
-                    "(checkpoints/hyena-tiny/modeling_hyena_standin.py); discard or commit them, then review and "
-                    "pin the new commit")
+    assert line == (
+        "kb smoke: tiny-hyena: remote code: refusing to run the checkpoint's own code "
+        "(trust_remote_code): the working tree of external_repos/tiny-hyena has uncommitted changes "
+        "(checkpoints/hyena-tiny/modeling_hyena_standin.py); discard or commit them, then review and "
+        "pin the new commit"
+    )
 
 
 def test_remote_code_at_another_commit_is_refused(smoke_project: SmokeProject) -> None:
@@ -116,10 +138,12 @@ def test_remote_code_at_another_commit_is_refused(smoke_project: SmokeProject) -
     head = git_commit_all(smoke_project.repo("tiny-caduceus-ps"), "upstream moved on")
     pinned = smoke_project.card("tiny-caduceus-ps")["repo"]["commit"]
     line = _fails(smoke_project, "tiny-caduceus-ps", "remote code")
-    assert line == (f"kb smoke: tiny-caduceus-ps: remote code: refusing to run the checkpoint's own code "
-                    f"(trust_remote_code): external_repos/tiny-caduceus is at {head[:12]}, not at the pinned "
-                    f"commit {pinned[:12]}; check out the pinned commit (kb repos sync) or update repo.commit "
-                    "after reviewing the code")
+    assert line == (
+        f"kb smoke: tiny-caduceus-ps: remote code: refusing to run the checkpoint's own code "
+        f"(trust_remote_code): external_repos/tiny-caduceus is at {head[:12]}, not at the pinned "
+        f"commit {pinned[:12]}; check out the pinned commit (kb repos sync) or update repo.commit "
+        "after reviewing the code"
+    )
 
 
 def test_untracked_checkpoint_code_must_be_pinned_by_hash(smoke_project: SmokeProject) -> None:
@@ -135,11 +159,14 @@ def test_untracked_checkpoint_code_must_be_pinned_by_hash(smoke_project: SmokePr
     card["repo"]["commit"] = head
     smoke_project.write(card)
     line = _fails(smoke_project, "tiny-hyena", "remote code")
-    digest = hashlib.sha256((smoke_project.checkpoint("tiny-hyena") / "modeling_hyena_standin.py").read_bytes()
-                            ).hexdigest()
-    assert line.endswith("external_repos/tiny-hyena/checkpoints/hyena-tiny/modeling_hyena_standin.py is not "
-                         "tracked by the upstream repository and not pinned by the card; after reviewing it, add "
-                         f"to smoke_test.code_sha256: {{modeling_hyena_standin.py: {digest}}}")
+    digest = hashlib.sha256(
+        (smoke_project.checkpoint("tiny-hyena") / "modeling_hyena_standin.py").read_bytes()
+    ).hexdigest()
+    assert line.endswith(
+        "external_repos/tiny-hyena/checkpoints/hyena-tiny/modeling_hyena_standin.py is not "
+        "tracked by the upstream repository and not pinned by the card; after reviewing it, add "
+        f"to smoke_test.code_sha256: {{modeling_hyena_standin.py: {digest}}}"
+    )
     card["smoke_test"]["code_sha256"] = {"modeling_hyena_standin.py": digest}
     smoke_project.write(card)
     code, _, err = smoke_project.kb("smoke", "tiny-hyena", "--device", "cpu")
@@ -155,7 +182,10 @@ def test_checkpoint_outside_its_folder_is_refused(smoke_project: SmokeProject, t
     card["smoke_test"]["checkpoint"] = "escape"
     smoke_project.write(card)
     line = _fails(smoke_project, "tiny-dnabert", "load")
-    assert "smoke_test.checkpoint 'escape' resolves to" in line and "outside external_repos/tiny-dnabert/checkpoints/" in line
+    assert (
+        "smoke_test.checkpoint 'escape' resolves to" in line
+        and "outside external_repos/tiny-dnabert/checkpoints/" in line
+    )
 
 
 def test_needs_cuda_on_a_cpu_machine_is_skipped_never_passed(smoke_project: SmokeProject) -> None:
@@ -174,6 +204,7 @@ def test_missing_optional_dependency_names_the_extra(smoke_project: SmokeProject
     pytest.importorskip("torch")
     try:
         import mamba_ssm  # noqa: F401
+
         pytest.skip("mamba-ssm is installed here")
     except ImportError:
         pass
@@ -181,8 +212,10 @@ def test_missing_optional_dependency_names_the_extra(smoke_project: SmokeProject
     card["smoke_test"]["requires"] = ["mamba-ssm"]
     smoke_project.write(card)
     line = _fails(smoke_project, "tiny-mamba", "dependencies")
-    assert line.endswith("needs the Python package 'mamba-ssm', which is not installed. Install it with: "
-                         'pip install -e ".[gpu]"')
+    assert line.endswith(
+        "needs the Python package 'mamba-ssm', which is not installed. Install it with: "
+        'pip install -e ".[gpu]"'
+    )
 
 
 def test_unknown_card_is_a_usage_error(smoke_project: SmokeProject) -> None:
@@ -218,3 +251,47 @@ def _loaded(project, card_id):  # type: ignore[no-untyped-def]
 
     kb, _ = load_knowledge_base(project.root, None, project.kb_dir)
     return kb.get("model", card_id)
+
+
+ENTRY = '''"""Upstream's own loader (the stand-in of e.g. Brain-JEPA's `src.helper:init_model`)."""
+from transformers import AutoModel, AutoTokenizer
+
+
+def load(checkpoint):
+    return (AutoModel.from_pretrained(checkpoint, local_files_only=True),
+            AutoTokenizer.from_pretrained(checkpoint, local_files_only=True))
+'''
+
+
+def _entry_point_card(project: SmokeProject, trust: bool) -> dict:
+    from tests.smoke.standins import git_commit_all
+
+    repo = project.repo("tiny-dnabert")
+    (repo / "upstream").mkdir()
+    (repo / "upstream" / "__init__.py").write_text("")
+    (repo / "upstream" / "loading.py").write_text(ENTRY)
+    card = project.card("tiny-dnabert")
+    card["repo"]["commit"] = git_commit_all(repo, "an entry point")
+    card["smoke_test"].update(
+        loader="entry-point", entry_point="upstream.loading:load", trust_remote_code=trust
+    )
+    project.write(card)
+    return card
+
+
+def test_entry_point_in_the_upstream_repository(smoke_project: SmokeProject) -> None:
+    _entry_point_card(smoke_project, trust=True)
+    code, out, err = smoke_project.kb("smoke", "tiny-dnabert", "--device", "cpu")
+    assert code == 0, err
+    assert out.startswith("PASSED  tiny-dnabert")
+    assert smoke_project.report("tiny-dnabert")["upstream"]["remote_code"] is True
+
+
+def test_entry_point_needs_the_card_to_opt_in(smoke_project: SmokeProject) -> None:
+    _entry_point_card(smoke_project, trust=False)
+    line = _fails(smoke_project, "tiny-dnabert", "remote code")
+    assert line == (
+        "kb smoke: tiny-dnabert: remote code: refusing to run the upstream entry point "
+        "upstream.loading:load: the card does not opt in (set smoke_test.trust_remote_code: true "
+        "after reviewing the code)"
+    )

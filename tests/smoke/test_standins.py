@@ -10,20 +10,42 @@ import pytest
 
 from tests.smoke.conftest import SmokeProject
 
-FAMILIES = ["tiny-brainlm", "tiny-caduceus-ph", "tiny-caduceus-ps", "tiny-dnabert", "tiny-hyena", "tiny-mamba",
-            "tiny-nt"]
+FAMILIES = [
+    "tiny-brainlm",
+    "tiny-caduceus-ph",
+    "tiny-caduceus-ps",
+    "tiny-dnabert",
+    "tiny-hyena",
+    "tiny-mamba",
+    "tiny-nt",
+]
 """BERT-like with a mask, ESM-like (NT) through its masked-LM wrapper, transformers' MambaModel,
 a Hyena-like causal custom-code model without a mask, Caduceus-like PH and PS custom-code models, and
 a BrainLM-like ViT-MAE fed ROI-by-time tensors."""
 
-CHECKS = ["weights", "hidden width", "layers", "vocabulary", "parameters", "context", "shape", "finite",
-          "not constant", "layernorm", "determinism", "padding invariance", "reverse complement", "zero-shot",
-          "golden reference"]
+CHECKS = [
+    "weights",
+    "hidden width",
+    "layers",
+    "vocabulary",
+    "parameters",
+    "context",
+    "shape",
+    "finite",
+    "not constant",
+    "layernorm",
+    "determinism",
+    "padding invariance",
+    "reverse complement",
+    "zero-shot",
+    "golden reference",
+]
 
 
 @pytest.fixture(scope="module")
-def all_passed(standin_template: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory
-               ) -> tuple[Path, int, str]:
+def all_passed(
+    standin_template: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, int, str]:
     """One `kb smoke --device cpu` over every stand-in (a single run keeps the suite fast)."""
     import contextlib
     import io
@@ -52,8 +74,9 @@ def test_report_contents(all_passed: tuple[Path, int, str], card_id: str) -> Non
     root, _, _ = all_passed
     report = json.loads((root / "artifacts" / "smoke" / f"{card_id}.json").read_text())
     assert report["status"] == "passed"
-    expected = [("batch invariance" if card_id == "tiny-brainlm" and c == "padding invariance" else c)
-                for c in CHECKS]
+    expected = [
+        ("batch invariance" if card_id == "tiny-brainlm" and c == "padding invariance" else c) for c in CHECKS
+    ]
     assert [c["name"] for c in report["checks"] if c["name"] != "remote code"] == expected
     assert report["device"] == "cpu" and report["dtype"] == "float32"
     assert report["timings"]["load_s"] > 0 and report["timings"]["forward_per_sample_ms"] > 0
@@ -62,8 +85,11 @@ def test_report_contents(all_passed: tuple[Path, int, str], card_id: str) -> Non
     assert report["inputs_hash"] and report["finished_at"]
     # The checkpoint's hash covers every file; the upstream commit is the repository's HEAD.
     ckpt = root / report["checkpoint"]["path"]
-    files = {p.relative_to(ckpt).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in sorted(ckpt.rglob("*")) if p.is_file()}
+    files = {
+        p.relative_to(ckpt).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(ckpt.rglob("*"))
+        if p.is_file()
+    }
     assert report["checkpoint"]["files"] == files
     assert report["upstream"]["commit"] == report["upstream"]["pinned"]
 
@@ -92,9 +118,14 @@ def test_notes_for_models_without_a_mask(all_passed: tuple[Path, int, str]) -> N
     padding = next(c for c in report["checks"] if c["name"] == "padding invariance")
     assert padding["status"] == "skipped"
     assert padding["message"].startswith("not applicable: the model takes no attention mask")
-    zero_shot = next(c for c in json.loads((root / "artifacts" / "smoke" / "tiny-hyena.json").read_text())["checks"]
-                     if c["name"] == "zero-shot")
-    assert zero_shot["message"].startswith("log-likelihood-ratio: identical sequences 0, single-base substitution")
+    zero_shot = next(
+        c
+        for c in json.loads((root / "artifacts" / "smoke" / "tiny-hyena.json").read_text())["checks"]
+        if c["name"] == "zero-shot"
+    )
+    assert zero_shot["message"].startswith(
+        "log-likelihood-ratio: identical sequences 0, single-base substitution"
+    )
 
 
 def test_golden_reference_round_trip(smoke_project: SmokeProject) -> None:
@@ -102,13 +133,17 @@ def test_golden_reference_round_trip(smoke_project: SmokeProject) -> None:
     assert code == 0, out
     golden = smoke_project.root / "kb" / "model_cards" / "tiny-nt.smoke-golden.npz"
     assert golden.is_file()
-    assert "recorded to kb/model_cards/tiny-nt.smoke-golden.npz" in json.dumps(smoke_project.report("tiny-nt"))
+    assert "recorded to kb/model_cards/tiny-nt.smoke-golden.npz" in json.dumps(
+        smoke_project.report("tiny-nt")
+    )
     # The golden file is not taken for a card, and a second run matches it.
     code, _, err = smoke_project.kb("smoke", "tiny-nt", "--device", "cpu")
     assert code == 0, err
     check = next(c for c in smoke_project.report("tiny-nt")["checks"] if c["name"] == "golden reference")
     assert check["status"] == "passed"
-    assert check["message"].startswith("matches kb/model_cards/tiny-nt.smoke-golden.npz (recorded on cpu in float32)")
+    assert check["message"].startswith(
+        "matches kb/model_cards/tiny-nt.smoke-golden.npz (recorded on cpu in float32)"
+    )
 
 
 def test_vit_mae_runs_without_random_masking(all_passed: tuple[Path, int, str]) -> None:

@@ -16,8 +16,17 @@ from transformers.modeling_outputs import BaseModelOutput
 class CaduceusStandinConfig(PretrainedConfig):
     model_type = "caduceus_standin"
 
-    def __init__(self, vocab_size=16, d_model=16, n_layer=2, kernel_size=4, rcps=False,
-                 complement_map=None, pad_token_id=4, **kwargs):
+    def __init__(
+        self,
+        vocab_size=16,
+        d_model=16,
+        n_layer=2,
+        kernel_size=4,
+        rcps=False,
+        complement_map=None,
+        pad_token_id=4,
+        **kwargs,
+    ):
         self.vocab_size, self.d_model, self.n_layer = vocab_size, d_model, n_layer
         self.kernel_size, self.rcps = kernel_size, rcps
         self.complement_map = {str(k): v for k, v in (complement_map or {}).items()}
@@ -49,7 +58,9 @@ class CaduceusStandinModel(PreTrainedModel):
     def __init__(self, config: CaduceusStandinConfig):
         super().__init__(config)
         self.embed = nn.Embedding(config.vocab_size, config.d_model)
-        self.blocks = nn.ModuleList(BiBlock(config.d_model, config.kernel_size) for _ in range(config.n_layer))
+        self.blocks = nn.ModuleList(
+            BiBlock(config.d_model, config.kernel_size) for _ in range(config.n_layer)
+        )
         self.norm = nn.LayerNorm(config.d_model)
         table = torch.arange(config.vocab_size)
         for k, v in config.complement_map.items():
@@ -72,6 +83,7 @@ class CaduceusStandinModel(PreTrainedModel):
             rc_ids = self.complement.to(input_ids.device)[input_ids].flip(1)
             rev = self._strand(rc_ids)
             # Second half: the RC strand mapped back to forward positions, channels flipped.
-            fwd = [torch.cat([f, r.flip(1).flip(-1)], dim=-1) for f, r in zip(fwd, rev)]
-        return BaseModelOutput(last_hidden_state=fwd[-1],
-                               hidden_states=tuple(fwd) if output_hidden_states else None)
+            fwd = [torch.cat([f, r.flip(1).flip(-1)], dim=-1) for f, r in zip(fwd, rev, strict=True)]
+        return BaseModelOutput(
+            last_hidden_state=fwd[-1], hidden_states=tuple(fwd) if output_hidden_states else None
+        )

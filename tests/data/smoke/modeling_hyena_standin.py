@@ -14,8 +14,9 @@ from transformers.modeling_outputs import CausalLMOutput
 class HyenaStandinConfig(PretrainedConfig):
     model_type = "hyena_standin"
 
-    def __init__(self, vocab_size=12, d_model=16, n_layer=2, kernel_size=8, max_seq_len=1024,
-                 pad_token_id=4, **kwargs):
+    def __init__(
+        self, vocab_size=12, d_model=16, n_layer=2, kernel_size=8, max_seq_len=1024, pad_token_id=4, **kwargs
+    ):
         self.vocab_size, self.d_model, self.n_layer = vocab_size, d_model, n_layer
         self.kernel_size, self.max_seq_len = kernel_size, max_seq_len
         super().__init__(pad_token_id=pad_token_id, **kwargs)
@@ -44,7 +45,9 @@ class HyenaStandinForCausalLM(PreTrainedModel):
     def __init__(self, config: HyenaStandinConfig):
         super().__init__(config)
         self.embed = nn.Embedding(config.vocab_size, config.d_model)
-        self.blocks = nn.ModuleList(HyenaBlock(config.d_model, config.kernel_size) for _ in range(config.n_layer))
+        self.blocks = nn.ModuleList(
+            HyenaBlock(config.d_model, config.kernel_size) for _ in range(config.n_layer)
+        )
         self.norm = nn.LayerNorm(config.d_model)
         self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
         self.post_init()
@@ -57,5 +60,6 @@ class HyenaStandinForCausalLM(PreTrainedModel):
             states.append(x)
         x = self.norm(x)
         states[-1] = x
-        return CausalLMOutput(logits=self.lm_head(x),
-                              hidden_states=tuple(states) if output_hidden_states else None)
+        return CausalLMOutput(
+            logits=self.lm_head(x), hidden_states=tuple(states) if output_hidden_states else None
+        )
