@@ -111,7 +111,7 @@ def load(card: Any, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted
     """Load the card's checkpoint onto `device` in `dtype`, in eval mode.
 
     `trusted`: the upstream code was verified at the pinned commit, so it may run."""
-    torch = import_torch()
+    import_torch()
     transformers = import_transformers()
     smoke = card.smoke_test
     import_required(card)
@@ -167,7 +167,6 @@ def load(card: Any, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted
             f"card '{card.id}': {type(encoder).__name__}.forward takes no '{input_name}'; set "
             f"smoke_test.input.argument to one of: {', '.join(sorted(params - {'self'}))}"
         )
-    torch.set_grad_enabled(False)
     return LoadedModel(
         encoder,
         full,

@@ -164,11 +164,12 @@ def fit_projector(
     params = [*projector.parameters(), *head.parameters()]
     optim = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     projector.train()
-    for _ in range(epochs):
-        optim.zero_grad()
-        loss = loss_fn(head(projector(inputs)), target)
-        loss.backward()
-        optim.step()
+    with torch.enable_grad():  # callers may have switched gradients off globally
+        for _ in range(epochs):
+            optim.zero_grad()
+            loss = loss_fn(head(projector(inputs)), target)
+            loss.backward()
+            optim.step()
     projector.eval()
     return FittedProjector(scaler, projector)
 
