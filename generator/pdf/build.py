@@ -83,6 +83,9 @@ def build_pdfs(project: Project, kb: KnowledgeBase | None = None, ids: Iterable[
         invalid = _invalid_cards(project, kb, problems)
 
     # 1. The cards to print.
+    if not printable_kinds(project):
+        where = project.rel(project.templates_dir)
+        run.warnings.append(f"no print templates: add {where}/pdf/<kind>.html.j2 (e.g. model.html.j2)")
     cards, collisions = _printable_cards(project, kb)
     for card_id, message in collisions.items():
         run.failed[card_id] = message
@@ -111,6 +114,7 @@ def build_pdfs(project: Project, kb: KnowledgeBase | None = None, ids: Iterable[
             todo.append(job)
 
     # 3. Render what changed; record each result in the manifest as it arrives.
+    _remove_leftovers(project.pdf_dir)
     try:
         for result in _render_all(todo, jobs, progress):
             job = next(j for j in todo if j.card_id == result.card_id)
@@ -139,6 +143,13 @@ def build_pdfs(project: Project, kb: KnowledgeBase | None = None, ids: Iterable[
     run.skipped.sort()
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Temporary files of a run that was killed mid-write (atomic writes never leave a partial PDF)."""
+    if folder.is_dir():
+        for tmp in folder.glob(".*.pdf.*.tmp"):
+            tmp.unlink(missing_ok=True)
 
 
 def _search_path(project: Project) -> list[Path]:

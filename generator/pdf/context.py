@@ -102,6 +102,8 @@ def _license_note(card: Any) -> str:
     repo: Any = getattr(card, "repo", None)
     if _is_repo(repo) and hasattr(card, "weights_license"):
         return views.license_note(card)
+    if not getattr(card, "license", None):
+        return f"No license is stated for {card.name}: check its source before reusing it."
     if _is_repo(repo):
         return f"This walkthrough references {repo.name} under {_license_label(card)}."
     return f"{card.name} is under {_license_label(card)}."
