@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     import_transformers()
     from generator.smoke.runner import smoke_card
 
-    failed = 0
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
     bar = tqdm(selected, desc="kb smoke", unit="card", file=sys.stderr, disable=None, leave=False)
     for loaded in bar:
 
@@ -73,18 +73,17 @@ def run(args: argparse.Namespace) -> int:
         )
         line = _line(report)
         bar.write(line, file=sys.stdout)
+        counts[report.status] = counts.get(report.status, 0) + 1
         if report.status == "failed":
-            failed += 1
             for check in report.failures:
                 bar.write(f"kb smoke: {loaded.id}: {check.name}: {check.message}", file=sys.stderr)
     bar.close()
-    total = len(selected)
     print(
-        f"{total} card(s): {total - failed} not failed, {failed} failed; reports in "
-        f"{project.rel(project.smoke_dir)}/",
+        f"{len(selected)} card(s): {counts['passed']} passed, {counts['skipped']} skipped, "
+        f"{counts['failed']} failed; reports in {project.rel(project.smoke_dir)}/",
         file=sys.stderr,
     )
-    return 1 if failed else 0
+    return 1 if counts["failed"] else 0
 
 
 def _line(r: Report) -> str:
@@ -92,7 +91,7 @@ def _line(r: Report) -> str:
     head = f"{r.status.upper():7} {r.id}"
     if r.status == "skipped":
         return f"{head}: {r.summary}"
-    parts = [f"{r.device}/{r.dtype}"]
+    parts = [f"{r.device}/{r.dtype}" if r.dtype else str(r.device)]
     if "load_s" in r.timings:
         parts.append(f"load {r.timings['load_s']:.2f} s")
     if "forward_per_sample_ms" in r.timings:
