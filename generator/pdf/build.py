@@ -11,6 +11,7 @@ import json
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -249,10 +250,11 @@ def _cores() -> int:
 
 
 def _context() -> Any:
-    # fork shares the already imported WeasyPrint (about 1 s of imports per worker otherwise);
-    # macOS and Windows lack a safe fork, so they keep their default start method.
+    # fork shares the already imported WeasyPrint (about 1 s of imports per worker otherwise). Forking
+    # is unsafe in a process running other threads (`mkdocs serve`'s server), and macOS and Windows
+    # lack a safe fork: those start clean workers instead.
     if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
+        return multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
     return None
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from generator.pdf import PdfRun, build_pdfs
 from generator.settings import Project
@@ -115,3 +119,31 @@ def test_the_pdf_of_a_deleted_card_is_removed(project: Path) -> None:
     # tiny-bert listed rich-model among its related cards (links go both ways), so it changed too.
     assert (run.removed, run.rendered) == (["rich-model"], ["tiny-bert"])
     assert not (pdf_dir(project) / "rich-model.pdf").exists()
+
+
+def test_the_date_is_the_cards_last_commit_not_the_clock(project: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    stamp = "2021-03-04T05:06:07Z"
+    env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp,
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    for cmd in (["init", "-q"], ["add", "kb"], ["commit", "-q", "-m", "cards"]):
+        subprocess.run(["git", *cmd], cwd=project, env=env, check=True)
+    run = build(project, ["tiny-bert"])
+    assert run.rendered == ["tiny-bert"]
+    cover = PdfReader(run.paths["tiny-bert"]).pages[0].extract_text()
+    assert "Date 2021-03-04" in cover
+    assert PdfReader(run.paths["tiny-bert"]).metadata["/CreationDate"].startswith("D:20210304050607")
+
+
+def test_parallel_rendering_from_a_process_running_threads(project: Path) -> None:
+    # `mkdocs serve` runs a server thread: workers must then be started clean, not forked.
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        run = build(project, jobs=2)
+    finally:
+        stop.set()
+    assert run.rendered == IDS and run.failed == {}
