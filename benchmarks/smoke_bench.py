@@ -142,7 +142,9 @@ def _rss_mb() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--real-size", action="store_true", help="also time the NT v2 500M-shaped encoder on CPU")
+    parser.add_argument(
+        "--real-size", action="store_true", help="also time the NT v2 500M-shaped encoder on CPU"
+    )
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--bases", type=int, default=6000)
     parser.add_argument("--out", type=Path, default=None)

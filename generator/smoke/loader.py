@@ -135,8 +135,10 @@ def load(card: Any, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted
                 )
                 missing = sorted(info.get("missing_keys", []))
             except (OSError, ValueError, KeyError) as exc:
+                first = (str(exc).strip().splitlines() or [""])[0]  # transformers lists every class after it
                 raise SmokeError(
-                    f"card '{card.id}': loading {ckpt} with {auto.__name__} failed: {exc}"
+                    f"card '{card.id}': loading {ckpt} with {auto.__name__} failed: {first} "
+                    "(smoke_test.loader: auto, masked-lm, causal-lm or entry-point)"
                 ) from exc
             tokenizer = _load_tokenizer(transformers, card, ckpt, kwargs)
         else:

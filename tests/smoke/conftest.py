@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,16 +71,3 @@ def smoke_project(
     import copy
 
     return SmokeProject(root, copy.deepcopy(standins), capsys)
-
-
-@pytest.fixture
-def only(smoke_project: SmokeProject) -> Callable[[str], SmokeProject]:
-    """Keep just one card in the project (the smoke run then touches one model)."""
-
-    def keep(card_id: str) -> SmokeProject:
-        for path in (smoke_project.root / "kb" / "model_cards").glob("*.yaml"):
-            if path.stem != card_id:
-                path.unlink()
-        return smoke_project
-
-    return keep

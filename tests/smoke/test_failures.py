@@ -295,3 +295,37 @@ def test_entry_point_needs_the_card_to_opt_in(smoke_project: SmokeProject) -> No
         "upstream.loading:load: the card does not opt in (set smoke_test.trust_remote_code: true "
         "after reviewing the code)"
     )
+
+
+def test_custom_code_without_opting_in(smoke_project: SmokeProject) -> None:
+    card = smoke_project.card("tiny-hyena")
+    card["smoke_test"]["trust_remote_code"] = False
+    smoke_project.write(card)
+    line = _fails(smoke_project, "tiny-hyena", "load")
+    assert line == (
+        "kb smoke: tiny-hyena: load: the checkpoint ships its own model code; set "
+        "smoke_test.trust_remote_code: true after reviewing it at the pinned commit"
+    )
+
+
+def test_wrong_loader_class(smoke_project: SmokeProject) -> None:
+    card = smoke_project.card("tiny-nt")
+    card["smoke_test"].update(loader="causal-lm", base_model_attr=None)
+    smoke_project.write(card)
+    line = _fails(smoke_project, "tiny-nt", "load")
+    assert "with AutoModelForCausalLM failed: Unrecognized configuration class" in line
+    assert line.endswith("(smoke_test.loader: auto, masked-lm, causal-lm or entry-point)")
+
+
+def test_weights_missing_from_the_checkpoint(smoke_project: SmokeProject) -> None:
+    """A checkpoint saved with other weight names (e.g. a training wrapper's `backbone.` prefix) loads
+    without error in transformers, at random: the smoke test says so."""
+    from safetensors.torch import load_file, save_file
+
+    weights = smoke_project.checkpoint("tiny-dnabert") / "model.safetensors"
+    tensors = {f"backbone.{k}": v for k, v in load_file(str(weights)).items()}
+    save_file(tensors, str(weights), metadata={"format": "pt"})
+    line = _fails(smoke_project, "tiny-dnabert", "weights")
+    assert line.startswith("kb smoke: tiny-dnabert: weights: ")
+    assert "weight(s) are not in the checkpoint and were initialised at random (embeddings." in line
+    assert line.endswith("wrong loader or class for this checkpoint (smoke_test.loader)")

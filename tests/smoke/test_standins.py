@@ -151,3 +151,14 @@ def test_vit_mae_runs_without_random_masking(all_passed: tuple[Path, int, str]) 
     report = json.loads((root / "artifacts" / "smoke" / "tiny-brainlm.json").read_text())
     assert report["embedding"]["config_overrides"] == {"mask_ratio": 0.0}
     assert next(c for c in report["checks"] if c["name"] == "determinism")["status"] == "passed"
+
+
+def test_token_id_input(smoke_project: SmokeProject) -> None:
+    card = smoke_project.card("tiny-dnabert")
+    card["smoke_test"].update(tokenizer="none", input={"kind": "token-ids", "length": 40, "batch_size": 3})
+    smoke_project.write(card)
+    code, _, err = smoke_project.kb("smoke", "tiny-dnabert", "--device", "cpu")
+    assert code == 0, err
+    report = smoke_project.report("tiny-dnabert")
+    assert report["embedding"]["sample_sizes"] == [[40], [35], [30]]
+    assert next(c for c in report["checks"] if c["name"] == "padding invariance")["status"] == "passed"
