@@ -54,7 +54,9 @@ class SmokeTest(Node):
     base_model_attr: str | None = None
     """Attribute of the masked-LM wrapper holding the base model (e.g. `esm`)."""
     entry_point: str | None = None
-    """`module:function` inside the upstream repository that returns the model (entry-point loader)."""
+    """`module:function` inside the upstream repository (imported with the repository on sys.path),
+    called as `function(checkpoint_dir)` and returning the model or `(model, tokenizer)`; it runs
+    upstream code, so it needs `trust_remote_code: true` and the pinned, clean commit."""
     trust_remote_code: bool = False
     """Allow the checkpoint's own Python code to run (only at the pinned, clean upstream commit)."""
     requires_cuda: bool = False
