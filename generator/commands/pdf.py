@@ -37,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"removed the PDF of {card_id} (the card no longer exists)")
     for _card_id, reason in sorted(result.failed.items()):
         print(f"error: {reason}", file=sys.stderr)
-    per_pdf = f", {result.seconds / len(result.rendered):.2f} s per PDF" if result.rendered else ""
+    count = len(result.rendered)
+    per_pdf = (f", {result.seconds / count:.2f} s per PDF ({result.render_cpu_seconds / count:.2f} s CPU)"
+               if count else "")
     print(f"{len(result.rendered)} rendered, {len(result.skipped)} unchanged, {len(result.failed)} failed "
           f"in {result.seconds:.1f} s{per_pdf}", file=sys.stderr)
     return 0 if result.ok else 1

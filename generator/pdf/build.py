@@ -52,6 +52,8 @@ class PdfRun:
     seconds: float = 0.0
     render_seconds: dict[str, float] = field(default_factory=dict)
     """Card id -> seconds its worker spent rendering it."""
+    render_cpu_seconds: float = 0.0
+    """CPU seconds the workers spent rendering, all PDFs together."""
 
     @property
     def ok(self) -> bool:
@@ -124,11 +126,14 @@ def build_pdfs(project: Project, kb: KnowledgeBase | None = None, ids: Iterable[
                 run.rendered.append(result.card_id)
                 run.paths[result.card_id] = job.out
                 run.render_seconds[result.card_id] = round(result.seconds, 3)
+                run.render_cpu_seconds += result.cpu_seconds
                 entries[result.card_id] = {"key": job.key, "card": job.rel, "pages": result.pages,
                                            "file": job.out.name}
             else:
                 run.failed[result.card_id] = f"{result.rel}: {result.error}"
-                entries.pop(result.card_id, None)
+                # The old PDF no longer matches its card: do not leave it to be published.
+                if entries.pop(result.card_id, None) is not None:
+                    job.out.unlink(missing_ok=True)
     finally:
         # 4. Forget (and delete) the PDFs of cards that are gone, then save the manifest.
         if ids is None:
@@ -142,6 +147,7 @@ def build_pdfs(project: Project, kb: KnowledgeBase | None = None, ids: Iterable[
         _write_manifest(project.pdf_dir, manifest)
     run.rendered.sort()
     run.skipped.sort()
+    run.warnings.sort()  # results arrive in completion order; reports should not depend on it
     run.seconds = time.perf_counter() - started
     return run
 

@@ -31,6 +31,8 @@ class JobResult:
     ok: bool
     pages: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time the worker spent on this card (steadier than wall time on a busy machine)."""
     warnings: list[str] = field(default_factory=list)
     error: str = ""
 
@@ -115,7 +117,7 @@ class _Collect(logging.Handler):
 
 def run_job(job: PdfJob) -> JobResult:
     """Render one card to its PDF file. Never raises: a failure is reported in the result."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         data, pages, warnings = _render(job)
         atomic_write_bytes(job.out, data)
@@ -126,7 +128,8 @@ def run_job(job: PdfJob) -> JobResult:
     except Exception as exc:  # one broken card must not stop the others
         return JobResult(job.card_id, job.rel, False, error=f"{type(exc).__name__}: {exc}",
                          seconds=time.perf_counter() - started)
-    return JobResult(job.card_id, job.rel, True, pages, time.perf_counter() - started, warnings)
+    return JobResult(job.card_id, job.rel, True, pages, time.perf_counter() - started,
+                     time.process_time() - cpu, warnings)
 
 
 def _render(job: PdfJob) -> tuple[bytes, int, list[str]]:

@@ -92,6 +92,7 @@ def test_a_broken_card_is_reported_and_the_others_are_written(project: Path,
 
 
 def test_a_card_that_fails_to_render_does_not_stop_the_others(project: Path) -> None:
+    assert build(project).rendered == IDS
     # An override template that fails for one card only (a template error, not a validation error).
     overrides = project / "my_templates" / "pdf"
     overrides.mkdir(parents=True)
@@ -107,6 +108,8 @@ def test_a_card_that_fails_to_render_does_not_stop_the_others(project: Path) -> 
     assert list(run.failed) == ["tiny-bert"]
     assert run.failed["tiny-bert"].startswith("kb/model_cards/tiny-bert.yaml: ")
     assert "no_such_field" in run.failed["tiny-bert"]
+    # Its old PDF no longer matches the card, so it is not left to be published.
+    assert not (pdf_dir(project) / "tiny-bert.pdf").exists()
     # The failed card has no manifest entry: it is retried on the next run.
     assert build(project).rendered == []
     assert list(build(project).failed) == ["tiny-bert"]
