@@ -141,7 +141,12 @@ def main() -> int:
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "pdf_timing.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    table = markdown_table(rows)
+    m = result["machine"]
+    table = markdown_table(rows) + (
+        f"\nMeasured {m['cpus']} CPUs shared with other work (load average {load_at_start[0]:.1f} at start, "
+        f"{m['load_average_at_end'][0]:.1f} at end), WeasyPrint {result['weasyprint']}, HarfBuzz subsetting: "
+        f"{'yes' if harfbuzz else 'NO (fontTools fallback)'}. Render CPU s per PDF is the steadier "
+        "figure; wall times include start-up, validation and hashing.\n")
     (RESULTS / "pdf_timing.md").write_text(table, encoding="utf-8")
     print(table)
     return 0
