@@ -13,7 +13,9 @@ process (`ru_maxrss`) and the whole process tree at its peak (what the machine m
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -35,6 +37,8 @@ class Sample:
     tree_peak_rss_mb: float
     """Largest sum of resident memory over the whole process tree at one sample."""
     returncode: int
+    timed_out: bool = False
+    """Killed after the time limit: the wall time is then a lower bound."""
 
     def as_dict(self) -> dict[str, float | int]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -95,19 +99,37 @@ class _Sampler(threading.Thread):
 
 
 def run_measured(cmd: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None,
-                 interval: float = 0.1) -> Sample:
-    """Run `cmd` to completion (output to `log`) and measure it."""
+                 interval: float = 0.1, timeout: float | None = None) -> Sample:
+    """Run `cmd` to completion (output to `log`) and measure it; past `timeout` seconds its whole
+    process group is killed and the sample says so."""
     with log.open("ab") as out:
         out.write(f"\n$ {' '.join(cmd)}\n".encode())
         out.flush()
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
         sampler = _Sampler(proc.pid, interval)
         sampler.start()
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, kill) if timeout else None
+        if timer:
+            timer.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
+        if timer:
+            timer.cancel()
         sampler.done.set()
         sampler.join()
+        if killed.is_set():  # the group's other processes die with the session leader's group
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
         proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: keep Popen from waiting
     cpu = max(usage.ru_utime + usage.ru_stime, sum(sampler.cpu.values()))
-    return Sample(wall, cpu, usage.ru_maxrss / 1024, sampler.peak_rss / 2**20, proc.returncode)
+    return Sample(wall, cpu, usage.ru_maxrss / 1024, sampler.peak_rss / 2**20, proc.returncode,
+                  killed.is_set())

@@ -87,6 +87,7 @@ TARGETS = [
     ("kb check links vs linkchecker", "linkchecker", "check-links", ">=", 10.0),
     ("kb validate vs PyYAML C loader (process)", "validate", "pyyaml-load", "<=", 2.0),
 ]
+PDF_SUMMARY = re.compile(r"(\d+) rendered, (\d+) unchanged")
 PYYAML_LOAD = (
     "import sys, yaml\n"
     "from pathlib import Path\n"
@@ -111,6 +112,8 @@ class Bench:
     pristine_docs: Path | None = None
     pdf_skip_reason: str = ""
     smoke_skip_reason: str = ""
+    route_timeout: float | None = None
+    """Seconds after which a comparison tool's run is stopped (its time then is a lower bound)."""
 
     # -- commands -----------------------------------------------------------------------------------
     def kb(self, *args: str) -> list[str]:
@@ -138,7 +141,7 @@ class Bench:
     # -- measuring ----------------------------------------------------------------------------------
     def measure(self, name: str, cmd: list[str], before: Callable[[int], None] | None = None,
                 runs: int | None = None, ok_codes: tuple[int, ...] = (0,),
-                env: dict[str, str] | None = None) -> dict[str, Any] | None:
+                env: dict[str, str] | None = None, timeout: float | None = None) -> dict[str, Any] | None:
         """Median of up to `runs` runs; stops early once the stage has used its time budget."""
         runs = runs or self.runs
         samples: list[Sample] = []
@@ -146,7 +149,16 @@ class Bench:
         for i in range(runs):
             if before:
                 before(i)
-            sample = run_measured(cmd, self.root, self.log, env=env)
+            offset = self.log.stat().st_size if self.log.exists() else 0
+            sample = run_measured(cmd, self.root, self.log, env=env, timeout=timeout)
+            with self.log.open("rb") as fh:
+                fh.seek(offset)
+                output = fh.read().decode(errors="replace")
+            if sample.timed_out:
+                samples.append(sample)
+                print(f"  [{self.cards:>4} cards] {name}: stopped after {timeout:.0f} s (--route-timeout); "
+                      "its time is a lower bound", flush=True)
+                break
             if sample.returncode not in ok_codes:
                 tail = self.log.read_text(errors="replace")[-2500:]
                 raise SystemExit(f"{name}: `{' '.join(cmd)}` exited {sample.returncode}:\n{tail}")
@@ -168,6 +180,11 @@ class Bench:
             "tree_peak_rss_mb": round(max(s.tree_peak_rss_mb for s in samples), 1),
             "samples": [s.as_dict() for s in samples],
         }
+        if any(s.timed_out for s in samples):
+            result["timed_out_after_s"] = timeout  # the median is a lower bound
+        pdfs = PDF_SUMMARY.search(output)
+        if pdfs:  # what the last run of `kb pdf` / `kb build` did: rendered vs unchanged PDFs
+            result["pdfs_rendered"], result["pdfs_unchanged"] = int(pdfs.group(1)), int(pdfs.group(2))
         self.results[name] = result
         return result
 
@@ -252,7 +269,8 @@ def stage_pdf_route(b: Bench, pdf_ok: bool, venv: Path | None) -> None:
               "      custom_template_path: no-such-folder\n")
     config = _config_copy(b, "mkdocs-topdf.yml", "site-topdf", plugin)
     b.measure("mkdocs-to-pdf", b.mkdocs(config, venv),
-              before=lambda _: shutil.rmtree(b.root / "site-topdf", ignore_errors=True))
+              before=lambda _: shutil.rmtree(b.root / "site-topdf", ignore_errors=True),
+              timeout=b.route_timeout)
     out = b.root / "site-topdf" / "pdf" / "knowledge-base.pdf"
     b.results["mkdocs-to-pdf"]["pdf_bytes"] = out.stat().st_size if out.exists() else None
 
@@ -272,7 +290,7 @@ def stage_links(b: Bench, pdf_ok: bool, venv: Path | None) -> None:
     rc = b.root / "linkcheckerrc"
     rc.write_text("[AnchorCheck]\n", encoding="utf-8")
     b.measure("linkchecker", [str(lc), "--config", str(rc), "--no-warnings", "--no-status",
-                              f"file://{site}/index.html"], ok_codes=(0, 1))
+                              f"file://{site}/index.html"], ok_codes=(0, 1), timeout=b.route_timeout)
 
 
 def stage_smoke(b: Bench, smoke_root: Path | None) -> None:
@@ -290,7 +308,8 @@ def smoke_project(work: Path) -> tuple[Path | None, str]:
         from tests.smoke.standins import build_all
     except ImportError as exc:
         return None, f"the smoke stand-ins are not available ({exc})"
-    (work / "smoke").mkdir(exist_ok=True)
+    shutil.rmtree(work / "smoke", ignore_errors=True)
+    (work / "smoke").mkdir()
     root = new_project(work / "smoke")
     specs = build_all(root)
     for spec in specs.values():
@@ -366,11 +385,14 @@ def machine() -> dict[str, Any]:
 def run_for(n: int, args: argparse.Namespace, venv: Path | None, smoke: tuple[Path | None, str],
             work: Path) -> dict[str, Any]:
     wanted = [s for g in args.stages for s in GROUPS[g]]
-    (work / f"n{n}").mkdir(exist_ok=True)
+    for old in (work / f"n{n}", work / f"n{n}-site_src"):  # a kept folder from an earlier run
+        shutil.rmtree(old, ignore_errors=True)
+    (work / f"n{n}").mkdir()
     project = new_project(work / f"n{n}")
     ids = make_kb(project / "kb", n)
     log = work / f"n{n}.log"
-    b = Bench(n, project, ids, args.runs, args.budget, log)
+    log.unlink(missing_ok=True)
+    b = Bench(n, project, ids, args.runs, args.budget, log, route_timeout=args.route_timeout)
     b.pristine_docs = work / f"n{n}-site_src"
     shutil.copytree(project / "site_src", b.pristine_docs)
     pdf_ok = n <= args.pdf_max_cards
@@ -421,7 +443,13 @@ def ratios(stages: dict[str, Any]) -> list[dict[str, Any]]:
         if num in stages and den in stages and stages[den]["wall_s"] > 0:
             ratio = stages[num]["wall_s"] / stages[den]["wall_s"]
             met = ratio >= target if op == ">=" else ratio <= target
+            cpu = stages[num]["cpu_s"] / stages[den]["cpu_s"] if stages[den]["cpu_s"] > 0 else None
+            # A comparison tool stopped at --route-timeout took at least that long: a lower bound.
+            bound = bool(stages[num].get("timed_out_after_s"))
+            if bound and op == ">=" and not met:
+                met = None
             out.append({"target": name, "ratio": round(ratio, 2), "wanted": f"{op} {target}", "met": met,
+                        "lower_bound": bound, "cpu_ratio": round(cpu, 2) if cpu else None,
                         "numerator": num, "denominator": den})
         else:
             out.append({"target": name, "ratio": None, "wanted": f"{op} {target}", "met": None,
@@ -443,7 +471,8 @@ def table(results: list[dict[str, Any]]) -> str:
             s = r["stages"].get(name)
             if s:
                 runs = f" (n={s['runs']})" if s["runs"] != r["runs_asked"] else ""
-                cells.append(f"{s['wall_s']:.2f} s / {s['cpu_s']:.2f} s / "
+                more = ">" if s.get("timed_out_after_s") else ""
+                cells.append(f"{more}{s['wall_s']:.2f} s / {s['cpu_s']:.2f} s / "
                              f"{s['tree_peak_rss_mb']:.0f} MB{runs}")
             elif name in r["skipped"]:
                 cells.append("skipped")
@@ -459,8 +488,10 @@ def table(results: list[dict[str, Any]]) -> str:
         cells = []
         for r in results:
             t = r["targets"][i]
-            verdict = "met" if t["met"] else "**missed**"
-            cells.append("—" if t["ratio"] is None else f"{t['ratio']:.2f}x {verdict}")
+            verdict = {True: "met", False: "**missed**", None: "undecided"}[t["met"]]
+            cpu = f" (CPU {t['cpu_ratio']:.2f}x)" if t.get("cpu_ratio") else ""
+            more = ">" if t.get("lower_bound") else ""
+            cells.append("—" if t["ratio"] is None else f"{more}{t['ratio']:.2f}x {verdict}{cpu}")
         lines.append(f"| {name} | {wanted} | " + " | ".join(cells) + " |")
     lines.append("")
     for r in results:
@@ -508,6 +539,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds of wall time per stage after which no further run starts")
     parser.add_argument("--pdf-max-cards", type=int, default=100,
                         help="skip the PDF stages above this many cards (too slow on a small machine)")
+    parser.add_argument("--route-timeout", type=float, default=600.0,
+                        help="stop a run of mkdocs-to-pdf or linkchecker after this many seconds "
+                        "(its time is then reported as a lower bound, '>')")
     parser.add_argument("--no-compare", action="store_true", help="skip the usual route's tools (no venv)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where pipeline-<N>.json go")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite benchmarks/README.md")
