@@ -97,6 +97,10 @@ PYYAML_LOAD = (
 )
 
 
+class StageFailed(Exception):
+    """A measured command failed: its stage group is reported as skipped, the others still run."""
+
+
 @dataclass
 class Bench:
     """One project of N cards and what has been measured on it."""
@@ -160,8 +164,8 @@ class Bench:
                       "its time is a lower bound", flush=True)
                 break
             if sample.returncode not in ok_codes:
-                tail = self.log.read_text(errors="replace")[-2500:]
-                raise SystemExit(f"{name}: `{' '.join(cmd)}` exited {sample.returncode}:\n{tail}")
+                print(output[-2500:], file=sys.stderr)
+                raise StageFailed(f"`{Path(cmd[0]).name} ...` exited {sample.returncode} (see the log)")
             samples.append(sample)
             spent += sample.wall_s
             print(f"  [{self.cards:>4} cards] {name:<18} run {i + 1}: {sample.wall_s:7.2f} s wall, "
@@ -382,6 +386,27 @@ def machine() -> dict[str, Any]:
 
 # -- one N --------------------------------------------------------------------------------------------
 
+def run_group(b: Bench, group: str, pdf_ok: bool, venv: Path | None,
+              smoke: tuple[Path | None, str]) -> None:
+    """One stage group (see GROUPS)."""
+    if group == "validate":
+        stage_validate(b)
+    elif group == "render":
+        stage_render(b)
+    elif group == "pdf":
+        stage_pdf(b, pdf_ok)
+    elif group == "build":
+        stage_build(b, pdf_ok)
+    elif group == "mkdocs":
+        stage_mkdocs(b, pdf_ok)
+    elif group == "pdf-route":
+        stage_pdf_route(b, pdf_ok, venv)
+    elif group == "links":
+        stage_links(b, pdf_ok, venv)
+    elif group == "smoke":
+        stage_smoke(b, smoke[0])
+
+
 def run_for(n: int, args: argparse.Namespace, venv: Path | None, smoke: tuple[Path | None, str],
             work: Path) -> dict[str, Any]:
     wanted = [s for g in args.stages for s in GROUPS[g]]
@@ -403,22 +428,12 @@ def run_for(n: int, args: argparse.Namespace, venv: Path | None, smoke: tuple[Pa
     load_before = os.getloadavg()
     started = time.perf_counter()
     for group in args.stages:
-        if group == "validate":
-            stage_validate(b)
-        elif group == "render":
-            stage_render(b)
-        elif group == "pdf":
-            stage_pdf(b, pdf_ok)
-        elif group == "build":
-            stage_build(b, pdf_ok)
-        elif group == "mkdocs":
-            stage_mkdocs(b, pdf_ok)
-        elif group == "pdf-route":
-            stage_pdf_route(b, pdf_ok, venv)
-        elif group == "links":
-            stage_links(b, pdf_ok, venv)
-        elif group == "smoke":
-            stage_smoke(b, smoke[0])
+        try:
+            run_group(b, group, pdf_ok, venv, smoke)
+        except (StageFailed, SystemExit) as exc:
+            for name in GROUPS[group]:
+                if name not in b.results:
+                    b.skipped[name] = f"failed: {exc}"
     result = {
         "cards": n,
         "files": sum(1 for _ in (project / "kb").rglob("*.yaml")),
