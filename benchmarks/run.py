@@ -513,6 +513,10 @@ def table(results: list[dict[str, Any]]) -> str:
         lines.append(f"- {r['cards']} cards ({r['files']} YAML files), {r['date']}: load average "
                      f"{r['load_average_before'][0]:.1f} before, {r['load_average_after'][0]:.1f} after "
                      f"({r['machine']['cpus']} cores); median of up to {r['runs_asked']} runs.")
+        for again in r.get("remeasured", []):
+            load = again["load_average_before"][0]
+            lines.append(f"  - measured again at {again['date']} (load average {load:.1f} before): "
+                         + ", ".join(LABELS[s] for s in again["stages"]))
         for name, why in r["skipped"].items():
             lines.append(f"  - skipped {LABELS[name]}: {why}")
     return "\n".join(lines) + "\n"
@@ -531,6 +535,18 @@ def update_readme(text: str, results: list[dict[str, Any]]) -> None:
         before, rest = readme.split(start, 1)
         after = rest.split(end, 1)[1]
         README.write_text(f"{before}{start}\n{about}{text}{end}{after}", encoding="utf-8")
+
+
+def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`old` with the stages measured again in `new` replaced (`--merge`); ratios recomputed."""
+    old["stages"].update(new["stages"])
+    for name in new["stages"]:
+        old["skipped"].pop(name, None)
+    old.setdefault("remeasured", []).append({
+        "stages": sorted(new["stages"]), "date": new["date"],
+        "load_average_before": new["load_average_before"], "load_average_after": new["load_average_after"]})
+    old["targets"] = ratios(old["stages"])
+    return old
 
 
 def load_results() -> list[dict[str, Any]]:
@@ -559,6 +575,8 @@ def main(argv: list[str] | None = None) -> int:
                         "(its time is then reported as a lower bound, '>')")
     parser.add_argument("--no-compare", action="store_true", help="skip the usual route's tools (no venv)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where pipeline-<N>.json go")
+    parser.add_argument("--merge", action="store_true",
+                        help="measure only --stages again and replace them in an existing pipeline-<N>.json")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite benchmarks/README.md")
     parser.add_argument("--keep", type=Path, help="keep the projects here (default: a temporary folder)")
     args = parser.parse_args(argv)
@@ -576,6 +594,8 @@ def main(argv: list[str] | None = None) -> int:
             result = run_for(n, args, venv, smoke, work)
             args.results.mkdir(parents=True, exist_ok=True)
             out = args.results / f"pipeline-{n}.json"
+            if args.merge and out.exists():
+                result = merged(json.loads(out.read_text(encoding="utf-8")), result)
             out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
             written.append(result)
             print(f"wrote {out}", flush=True)
