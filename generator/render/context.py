@@ -24,9 +24,14 @@ PDF_FOLDER = "pdf"
 """Where PDFs live in the built site: `site/pdf/<id>.pdf`."""
 
 
+PAGE_FOLDERS = {"model_cards": "models"}
+"""Page folders that differ from the card folder with `_cards` removed."""
+
+
 def page_folder(kind: CardKind) -> str:
-    """Folder of a kind's pages under docs_dir: `model_cards` -> `models`, `datasets` -> `datasets`."""
-    return kind.folder.removesuffix("_cards") + "s" if kind.folder.endswith("_cards") else kind.folder
+    """Folder of a kind's pages under docs_dir: `model_cards` -> `models`, `sae_cards` -> `sae`,
+    `datasets` -> `datasets`."""
+    return PAGE_FOLDERS.get(kind.folder, kind.folder.removesuffix("_cards"))
 
 
 def page_path(kind: CardKind, card_id: str) -> str:
@@ -110,6 +115,14 @@ def tags_of(card: Any) -> list[str]:
     return tags
 
 
+def license_label(card: Any) -> str:
+    """`views.license_label` for any card kind with a `license` (weights license optional)."""
+    weights = getattr(card, "weights_license", None)
+    if weights and weights != card.license:
+        return f"{card.license} (code), {weights} (weights)"
+    return str(card.license)
+
+
 def card_context(site: Site, loaded: LoadedCard) -> dict[str, Any]:
     """Everything `pages/<kind>.md.j2` renders from."""
     card, kind = loaded.card, loaded.kind
@@ -138,7 +151,7 @@ def card_context(site: Site, loaded: LoadedCard) -> dict[str, Any]:
             "is_web": views.web_url(repo) is not None,
             "commit_url": views.commit_url(repo),
             "pin": views.pin_label(repo),
-            "license_note": views.license_note(card),
-            "license_label": views.license_label(card),
+            "license_note": f"This walkthrough references {repo.name} under {license_label(card)}.",
+            "license_label": license_label(card),
         }
     return ctx

@@ -68,8 +68,11 @@ def plan_pages(site: Site, renderer: Renderer) -> dict[str, str]:
         pages[path] = renderer.render(template, **g, **{"page": path, **context})
 
     for kind in CARD_KINDS.values():
+        # A kind without its own template yet still gets a page, from the generic one.
+        own = f"pages/{kind.name}.md.j2"
+        template = own if _exists(renderer, own) else "pages/card.md.j2"
         for loaded in site.kb.of_kind(kind.name):
-            render(f"pages/{kind.name}.md.j2", page_path(kind, loaded.id), **card_context(site, loaded))
+            render(template, page_path(kind, loaded.id), **card_context(site, loaded))
 
     kb_folder = site.project.rel(site.project.kb_dir) + "/"
     models_index = f"{page_folder(CARD_KINDS['model'])}/index.md"

@@ -1,0 +1,137 @@
+"""Building the site with MkDocs: strict builds, the plugin, untrusted card text, the publishing gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from lxml import html
+
+from generator.cli import main
+from tests.factory import REPO_ROOT, new_project, write_card
+from tests.site.conftest import build, mkdocs_cli, model
+
+SITE_PAGES = ["index.html", "models/index.html", "models/tiny-bert/index.html", "models/tiny-hyena/index.html",
+              "models/tiny-brain/index.html", "datasets/synthetic-dna/index.html", "catalog/index.html",
+              "catalog/comparison/index.html", "catalog/selection/index.html", "catalog/tags/index.html",
+              "catalog/downloads/index.html", "reference/card-format/index.html"]
+
+
+def test_plain_mkdocs_build_strict_renders_and_builds_everything(project: Path) -> None:
+    result = mkdocs_cli(project, "build", "--strict")
+    assert result.returncode == 0, result.stderr
+    for rel in SITE_PAGES:
+        assert (project / "site" / rel).is_file(), rel
+    doc = html.parse(str(project / "site" / "models" / "tiny-bert" / "index.html"))
+    assert doc.findtext(".//h1") == "Tiny Bert"
+    assert "This walkthrough references tiny-bert under Apache-2.0." in doc.getroot().text_content()
+
+
+@pytest.mark.slow
+def test_shipped_knowledge_base_builds_strict(tmp_path: Path) -> None:
+    if not any((REPO_ROOT / "kb" / "model_cards").glob("*.yaml")):
+        pytest.skip("no shipped cards yet")
+    root = new_project(tmp_path, with_shipped_kb=True)
+    result = mkdocs_cli(root, "build", "--strict")
+    assert result.returncode == 0, result.stderr
+    for card in (root / "kb" / "model_cards").glob("*.yaml"):
+        if not card.name.endswith(".lock.yaml"):
+            assert (root / "site" / "models" / card.stem / "index.html").is_file()
+
+
+def test_plugin_fails_the_build_with_located_messages_on_an_invalid_card(project: Path) -> None:
+    card = write_card(project, model("broken", pooling={"strategy": "mean", "layerr": -1}))
+    line = card.read_text(encoding="utf-8").splitlines().index("  layerr: -1") + 1
+    result = mkdocs_cli(project, "build")
+    assert result.returncode == 1
+    assert (f"kb/model_cards/broken.yaml:{line}:3: error: pooling.layerr: unknown key 'layerr' "
+            "(did you mean 'layer'?)") in result.stderr
+    assert not (project / "site" / "index.html").exists()
+
+
+XSS_NAME = "Evil <script>alert(1)</script> <img src=x onerror=alert(2)> &lt;/title&gt;&lt;b&gt;"
+XSS_PROSE = ("Look: <script>alert(1)</script> and <img src=x onerror=alert(2)> and "
+             "[click](javascript:alert(3)) and *styled*{: onclick=\"alert(4)\" }\n\n"
+             "## Heading\" onmouseover=\"alert(6)\n\n### Child &quot; onclick=&quot;alert(7)\n\nText.")
+
+
+def test_card_text_cannot_inject_markup(project: Path) -> None:
+    write_card(project, model(
+        "evil", name=XSS_NAME, alias=XSS_NAME, summary=XSS_PROSE, purpose__summary=XSS_PROSE,
+        pooling__notes=XSS_PROSE, strengths=[XSS_NAME], limitations=[XSS_PROSE],
+        unverified=[XSS_NAME],
+        walkthrough=[{"title": XSS_NAME, "prose": XSS_PROSE,
+                      "code": {"language": "python\" onload=\"x", "source": "```\n</code><script>alert(5)</script>"}}],
+        citations=[{"title": XSS_NAME, "authors": [XSS_NAME], "year": 2024}],
+        related={"models": ["tiny-bert"], "datasets": ["synthetic-dna"]}))
+    build(project, strict=False)  # `<script>` reads as a leftover placeholder: a warning, rightly
+
+    pages = sorted((project / "site").rglob("*.html"))
+    evil = project / "site" / "models" / "evil" / "index.html"
+    assert evil in pages
+    for path in pages:
+        doc = html.parse(str(path)).getroot()
+        for script in doc.iter("script"):
+            assert "alert(" not in (script.text or ""), path
+        for el in doc.iter():
+            if not isinstance(el.tag, str):
+                continue
+            assert not any(a.lower().startswith("on") for a in el.attrib), (path, el.tag, dict(el.attrib))
+            href = el.get("href", "").replace(" ", "").lower()
+            assert not href.startswith(("javascript:", "data:")), (path, href)
+        assert not doc.xpath("//img[@src='x']"), path
+
+    doc = html.parse(str(evil)).getroot()
+    text = doc.text_content()
+    assert doc.findtext(".//h1") == XSS_NAME
+    assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text
+    assert "</code><script>alert(5)</script>" in text
+    assert doc.findtext(".//title") == f"{XSS_NAME} - Foundation Model Knowledge Base"
+    assert not doc.xpath("//b[contains(., 'Evil')]") and not doc.xpath("//body//title")
+    # The catalog shows the name literally too.
+    comparison = html.parse(str(project / "site" / "catalog" / "comparison" / "index.html")).getroot()
+    assert XSS_NAME in comparison.text_content()
+
+
+def test_pdfs_are_published_with_the_site(project: Path) -> None:
+    pdf_dir = project / "artifacts" / "pdf" / "code_walkthroughs"
+    pdf_dir.mkdir(parents=True)
+    (pdf_dir / "tiny-bert.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    (pdf_dir / "no-such-card.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    build(project)
+    assert (project / "site" / "pdf" / "tiny-bert.pdf").read_bytes() == b"%PDF-1.4\n%%EOF\n"
+    assert not (project / "site" / "pdf" / "no-such-card.pdf").exists()
+    doc = html.parse(str(project / "site" / "models" / "tiny-bert" / "index.html")).getroot()
+    buttons = doc.xpath("//a[contains(@class, 'md-button') and contains(., 'Download PDF')]")
+    assert [b.get("href") for b in buttons] == ["../../pdf/tiny-bert.pdf"]
+
+
+def test_kb_render_and_kb_build_commands(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-C", str(project), "render"]) == 0
+    out = capsys.readouterr()
+    assert "wrote site_src/models/tiny-bert.md" in out.out
+    assert "12 page(s) written, 0 unchanged, 0 removed" in out.err
+
+    assert main(["-C", str(project), "build", "--strict", "--no-pdf"]) == 0
+    assert (project / "site" / "models" / "tiny-bert" / "index.html").is_file()
+    assert "0 page(s) written" in capsys.readouterr().err
+
+
+def test_require_smoke_refuses_unverified_cards_and_names_them(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    smoke = project / "artifacts" / "smoke"
+    smoke.mkdir(parents=True)
+    (smoke / "tiny-bert.json").write_text(json.dumps({"status": "passed"}), encoding="utf-8")
+    (smoke / "tiny-hyena.json").write_text(json.dumps({"status": "failed"}), encoding="utf-8")
+    assert main(["-C", str(project), "build", "--no-pdf", "--require-smoke"]) == 1
+    err = capsys.readouterr().err
+    assert "2 model card(s) are not verified" in err
+    assert "kb/model_cards/tiny-hyena.yaml: smoke test failed" in err
+    assert "kb/model_cards/tiny-brain.yaml: smoke test not run" in err
+    assert "tiny-bert.yaml" not in err
+    assert not (project / "site").exists()
+
+    for card_id in ("tiny-hyena", "tiny-brain"):
+        (smoke / f"{card_id}.json").write_text(json.dumps({"status": "passed"}), encoding="utf-8")
+    assert main(["-C", str(project), "build", "--no-pdf", "--require-smoke"]) == 0
