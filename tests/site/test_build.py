@@ -12,8 +12,9 @@ from generator.cli import main
 from tests.factory import REPO_ROOT, new_project, write_card
 from tests.site.conftest import build, mkdocs_cli, model
 
-SITE_PAGES = ["index.html", "models/index.html", "models/tiny-bert/index.html", "models/tiny-hyena/index.html",
-              "models/tiny-brain/index.html", "datasets/synthetic-dna/index.html", "catalog/index.html",
+SITE_PAGES = ["index.html", "models/index.html", "models/tiny-bert/index.html",
+              "models/tiny-hyena/index.html", "models/tiny-brain/index.html",
+              "datasets/synthetic-dna/index.html", "catalog/index.html",
               "catalog/comparison/index.html", "catalog/selection/index.html", "catalog/tags/index.html",
               "catalog/downloads/index.html", "reference/card-format/index.html"]
 
@@ -62,7 +63,8 @@ def test_card_text_cannot_inject_markup(project: Path) -> None:
         pooling__notes=XSS_PROSE, strengths=[XSS_NAME], limitations=[XSS_PROSE],
         unverified=[XSS_NAME],
         walkthrough=[{"title": XSS_NAME, "prose": XSS_PROSE,
-                      "code": {"language": "python\" onload=\"x", "source": "```\n</code><script>alert(5)</script>"}}],
+                      "code": {"language": "python\" onload=\"x",
+                               "source": "```\n</code><script>alert(5)</script>"}}],
         citations=[{"title": XSS_NAME, "authors": [XSS_NAME], "year": 2024}],
         related={"models": ["tiny-bert"], "datasets": ["synthetic-dna"]}))
     build(project, strict=False)  # `<script>` reads as a leftover placeholder: a warning, rightly
