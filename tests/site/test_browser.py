@@ -1,0 +1,79 @@
+"""A real headless Chromium (Debian's, driven by Playwright) browses the built site over HTTP."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.site.conftest import build
+
+CHROMIUM = "/usr/bin/chromium"
+# FACTS.md: without the background-networking flags Chromium keeps trying to reach hosts it cannot.
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture
+def served_site(project: Path) -> Iterator[str]:
+    build(project)
+    handler = functools.partial(_QuietHandler, directory=str(project / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # the stdlib's name
+        pass
+
+
+@pytest.mark.browser
+def test_find_a_model_by_search_and_read_its_page(served_site: str) -> None:
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # The search index loads in a web worker after the page; a query typed earlier is lost.
+            page.goto(served_site, wait_until="networkidle")
+            page.keyboard.press("s")  # material's shortcut opens the search box
+            box = page.locator("input[data-md-component='search-query']")
+            # The page's own result (its title as <h1>), not a section of another page mentioning it.
+            result = page.locator(".md-search-result__link", has=page.locator("h1", has_text="Tiny Hyena"))
+            for _ in range(5):  # a query typed before the search worker is ready is not answered
+                box.fill("")
+                box.press_sequentially("Tiny Hyena", delay=30)
+                try:
+                    result.wait_for(timeout=3_000)
+                    break
+                except PlaywrightTimeout:
+                    continue
+            result.click()
+            page.wait_for_url("**/models/tiny-hyena/**")
+
+            assert page.locator("h1").inner_text().rstrip("¶").strip() == "Tiny Hyena"
+            metadata = page.locator("table").first.inner_text()
+            assert "Tag / commit" in metadata and "0123456 (v1.0)" in metadata and "Apache-2.0" in metadata
+            note = page.locator(".admonition.info").first.inner_text()
+            assert "This walkthrough references tiny-bert under Apache-2.0." in note
+        finally:
+            browser.close()
+    assert errors == []
