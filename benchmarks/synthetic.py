@@ -32,7 +32,7 @@ def make_kb(dest: Path, n: int, source: Path = REPO_ROOT / "kb") -> list[str]:
         new_id = src.stem if i < len(originals) else f"{src.stem}-s{i:04d}"
         text = src.read_text(encoding="utf-8")
         text = re.sub(r"(?m)^id: .*$", f"id: {new_id}", text, count=1)
-        text = re.sub(r"(?m)^name: (.*)$", lambda m: f"name: {m.group(1)} (variant {i})", text, count=1)
+        text = re.sub(r"(?m)^name: (.*)$", lambda m, i=i: f"name: {m.group(1)} (variant {i})", text, count=1)
         (models / f"{new_id}.yaml").write_text(text, encoding="utf-8")
         lock = src.with_name(src.stem + ".lock.yaml")
         if lock.exists():

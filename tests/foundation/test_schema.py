@@ -38,7 +38,7 @@ def test_schema_accepts_every_shipped_card(capsys: pytest.CaptureFixture[str]) -
 def test_schema_rejects_the_bad_cards_pydantic_rejects(capsys: pytest.CaptureFixture[str]) -> None:
     schema = _schema(capsys)
     validator = jsonschema.Draft202012Validator(schema)
-    kb, problems = load_knowledge_base(INVALID)
+    kb, _problems = load_knowledge_base(INVALID)
     # Cards that Pydantic itself rejects (not the YAML-level or cross-card problems).
     rejected = {"five-mistakes", "bad-identifiers", "path-escape", "projector-out-dim", "missing-keys",
                 "literal-typo", "newer-schema", "unpinned-repo"}
@@ -55,7 +55,8 @@ def test_schema_rejects_the_bad_cards_pydantic_rejects(capsys: pytest.CaptureFix
 def test_committed_editor_schemas_are_current(capsys: pytest.CaptureFixture[str]) -> None:
     for kind in CARD_KINDS:
         committed = json.loads((REPO_ROOT / "schemas" / f"{kind}_card.schema.json").read_text())
-        assert committed == _schema(capsys, kind), f"run: kb schema --kind {kind} -o schemas/{kind}_card.schema.json"
+        fix = f"run: kb schema --kind {kind} -o schemas/{kind}_card.schema.json"
+        assert committed == _schema(capsys, kind), fix
 
 
 def test_new_card_validates_once_placeholders_are_filled(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -96,7 +96,8 @@ def test_oversized_card_is_refused(tmp_path: Path) -> None:
         "(move large content (code, tables) to files under kb/assets/)"]
 
 
-WEIRD_VALUES = [None, [], {}, 1.5, -1, True, "x" * 300, "<script>alert(1)</script>", "../..", [[1]], {"a": {}}]
+WEIRD_VALUES = [None, [], {}, 1.5, -1, True, "x" * 300, "<script>alert(1)</script>", "../..",
+                [[1]], {"a": {}}]
 
 
 def _paths(data: object, loc: tuple = ()) -> list[tuple]:
