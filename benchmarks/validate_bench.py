@@ -19,8 +19,8 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.synthetic import make_kb  # noqa: E402
-from generator.knowledge import card_files, load_knowledge_base  # noqa: E402
+from benchmarks.synthetic import make_kb
+from generator.knowledge import card_files, load_knowledge_base
 
 RUNS = 5
 

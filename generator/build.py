@@ -12,14 +12,17 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from generator.pdf import PdfRun
 
 from generator.exceptions import BuildFailed, PublishRefused, ValidationFailed
 from generator.knowledge import KnowledgeBase, load_knowledge_base
-from generator.problems import Problem, escalate
-from generator.render.context import Site, smoke_status
+from generator.problems import Problem, Severity, escalate
 from generator.render.site import RenderReport, render_site
 from generator.settings import CONFIG_FILE, Project
+from generator.smoke.status import project_status
 
 Say = Callable[[str], None]
 
@@ -35,12 +38,18 @@ class BuildResult:
     kb: KnowledgeBase
     problems: list[Problem] = field(default_factory=list)
     render: RenderReport | None = None
-    pdf: Any = None
+    pdf: PdfRun | None = None
+    links: list[Problem] = field(default_factory=list)
 
 
 def validate(project: Project, *, strict: bool = False) -> tuple[KnowledgeBase, list[Problem]]:
-    """Load every card; raise `ValidationFailed` (carrying every located problem) on any error."""
+    """Load every card and apply the license policy; raise `ValidationFailed` (carrying every located
+    problem) on any error."""
+    from generator.checks.licenses import policy_problems
+
     kb, problems = load_knowledge_base(project.root, None, project.kb_dir)
+    if not any(p.is_error for p in problems):
+        problems += [p for p in policy_problems(project, kb) if p.severity is not Severity.INFO]
     problems = escalate(problems, strict or project.settings.strict)
     if any(p.is_error for p in problems):
         raise ValidationFailed(problems)
@@ -49,12 +58,10 @@ def validate(project: Project, *, strict: bool = False) -> tuple[KnowledgeBase, 
 
 def smoke_gate(project: Project, kb: KnowledgeBase) -> None:
     """Refuse to publish while any model card's smoke test failed, is stale or has not run."""
-    site = Site(project, kb)
     blocked = []
     for loaded in kb.models:
-        status = smoke_status(site, loaded)
-        state = status.state if status else "not declared"
-        if state in ("failed", "stale", "not run", "not declared"):
+        state = project_status(project, loaded).state
+        if state != "passed":
             blocked.append(f"  {loaded.rel}: smoke test {state}")
     if blocked:
         raise PublishRefused(
@@ -64,31 +71,40 @@ def smoke_gate(project: Project, kb: KnowledgeBase) -> None:
             "or build without --require-smoke.")
 
 
-def pdf_step(project: Project, kb: KnowledgeBase, say: Say = _stderr) -> Any:
-    """Render the PDF walkthroughs (incremental: unchanged cards cost nothing)."""
-    try:
-        from generator.pdf import build_pdfs  # type: ignore[attr-defined]  # lands with the PDF issue
-    except ImportError:
-        say("kb: PDFs skipped: the PDF renderer (generator.pdf.build_pdfs) is not available")
-        return None
-    return build_pdfs(project=project, kb=kb)
+def pdf_step(project: Project, kb: KnowledgeBase, say: Say = _stderr, info: Say | None = None) -> PdfRun:
+    """Render the PDF walkthroughs (incremental: unchanged cards cost nothing).
+
+    A card whose PDF fails is reported and the others are still written; the build then fails, so a
+    site is never published with a PDF missing or out of date.
+    """
+    from generator.pdf import build_pdfs
+
+    run = build_pdfs(project, kb, jobs=project.settings.pdf_jobs, progress=sys.stderr.isatty())
+    for line in run.report_lines(project.rel):
+        (say if line.startswith(("warning:", "error:")) else info or say)(f"kb: pdf: {line}")
+    if run.failed:
+        raise BuildFailed(f"{len(run.failed)} PDF walkthrough(s) failed to render: "
+                          + ", ".join(sorted(run.failed)) + " (see the messages above)")
+    return run
 
 
-def prepare(project: Project, *, pdf: bool, strict: bool = False, say: Say = _stderr) -> BuildResult:
+def prepare(project: Project, *, pdf: bool, strict: bool = False, say: Say = _stderr,
+            info: Say | None = None) -> BuildResult:
     """Everything before MkDocs: validate, PDFs, pages. Used by the MkDocs plugin and `kb render`."""
     kb, problems = validate(project, strict=strict)
-    return outputs(project, kb, problems, pdf=pdf, say=say)
+    return outputs(project, kb, problems, pdf=pdf, say=say, info=info)
 
 
 def outputs(project: Project, kb: KnowledgeBase, problems: list[Problem], *, pdf: bool,
-            say: Say = _stderr) -> BuildResult:
-    """PDFs, then the pages that link them, from a validated knowledge base."""
+            say: Say = _stderr, info: Say | None = None) -> BuildResult:
+    """PDFs, then the pages that link them, from a validated knowledge base. `say` shows problems,
+    `info` progress (default: `say`; the MkDocs plugin logs it below warning level)."""
     for p in problems:
         say(p.format())
     result = BuildResult(kb, problems)
     # PDFs first, so the pages rendered next can link the ones that exist.
     if pdf and project.settings.pdf:
-        result.pdf = pdf_step(project, kb, say)
+        result.pdf = pdf_step(project, kb, say, info)
     # Pages into docs_dir: only changed ones are written, orphans removed, hand-written ones refused.
     result.render = render_site(project, kb)
     return result
@@ -106,8 +122,25 @@ def build(project: Project, *, strict: bool = False, pdf: bool = True, require_s
     say(f"kb: pages: {result.render.summary() if result.render else 'none'}")
     # 4. The MkDocs build, in-process with the project's mkdocs.yml; the plugin skips its own prepare.
     run_mkdocs(project, strict=strict, card_ids=[c.id for c in kb.all()])
-    # 5. Link check: wired in by the link-check issue.
+    # 5. Link check of the built site (internal links, anchors, PDFs; `kb check links --external`
+    #    adds the http(s) ones, which need the network).
+    result.links = link_check(project, say)
     return result
+
+
+def link_check(project: Project, say: Say = _stderr) -> list[Problem]:
+    """Every internal link and anchor of site/ resolves; raise `BuildFailed` naming the broken ones."""
+    from generator.checks import check_site
+
+    problems = check_site(project.site_dir, site_url=project.mkdocs_config.get("site_url"))
+    for p in problems:
+        say(p.format())
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise BuildFailed(f"the link check found {len(errors)} broken link(s) in "
+                          f"{project.rel(project.site_dir)}/ (listed above); fix the card or page "
+                          "each one names and build again")
+    return problems
 
 
 def run_mkdocs(project: Project, *, strict: bool = False, card_ids: list[str] | None = None) -> None:
@@ -122,8 +155,8 @@ def run_mkdocs(project: Project, *, strict: bool = False, card_ids: list[str] | 
         config = load_config(config_file=str(config_file), strict=strict)
         plugin = config.plugins.get("kb")
         if plugin is not None and card_ids is not None:
-            plugin.prepared = True  # type: ignore[attr-defined]  # attributes of KBPlugin
-            plugin.card_ids = card_ids  # type: ignore[attr-defined]
+            plugin.prepared = True
+            plugin.card_ids = card_ids
         mkdocs_build(config)
     except MkDocsException as exc:
         raise BuildFailed(f"{config_file}: the MkDocs build failed: {exc}") from exc

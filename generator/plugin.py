@@ -1,7 +1,8 @@
 """The `kb` MkDocs plugin: a thin layer that calls the generator, so plain `mkdocs build` and
 `mkdocs serve` regenerate the pages from the cards.
 
-- When a build starts: validate the cards and render the pages (and PDFs where the settings say so);
+- When a build starts: validate the cards, render the PDFs (`mkdocs build`; `mkdocs serve` only with
+  `pdf_on_serve`) and the pages;
   an invalid card fails the build with every located message.
 - `mkdocs serve` also watches `kb/` and `templates/`, so saving a card reloads its page.
 - The PDFs under artifacts/ are added to the site's files as `pdf/<id>.pdf`, so MkDocs copies them
@@ -30,7 +31,7 @@ from generator.settings import Project, Settings, _plain
 log = logging.getLogger("mkdocs.plugins.kb")
 
 
-class KBPlugin(BasePlugin):  # type: ignore[type-arg]  # options are validated by pydantic, not MkDocs
+class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
     """Renders the knowledge base into docs_dir at the start of every MkDocs build."""
 
     def __init__(self) -> None:
@@ -72,9 +73,10 @@ class KBPlugin(BasePlugin):  # type: ignore[type-arg]  # options are validated b
         project = self._project()
         if self.prepared:
             return
-        pdf = self.settings.pdf_on_serve if self.command == "serve" else False
+        # `mkdocs build` publishes the PDFs like `kb build`; `mkdocs serve` only when asked.
+        pdf = self.settings.pdf and (self.settings.pdf_on_serve if self.command == "serve" else True)
         try:
-            result = prepare(project, pdf=pdf, strict=self.settings.strict, say=log.warning)
+            result = prepare(project, pdf=pdf, strict=self.settings.strict, say=log.warning, info=log.info)
         except KBError as exc:
             raise PluginError(f"kb: {exc}") from exc
         self.card_ids = [c.id for c in result.kb.all()]

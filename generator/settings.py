@@ -44,7 +44,8 @@ class Settings(BaseModel):
     external_repos_dir: str = "external_repos"
     """Upstream repositories, cloned at their pinned commits."""
     pdf: bool = True
-    """Copy the PDF walkthroughs into the built site and link them from the pages."""
+    """Render the PDF walkthroughs on `kb build` and plain `mkdocs build` (only cards that changed),
+    copy them into the built site and link them from the pages. Off: no PDF is rendered or published."""
     pdf_on_serve: bool = False
     """Render PDFs during `mkdocs serve` too (off: editing stays fast)."""
     pdf_jobs: int = 0

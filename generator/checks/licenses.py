@@ -39,6 +39,20 @@ def check_licenses(project: Project, kb: KnowledgeBase, strict: bool = False) ->
     return escalate(problems, strict)
 
 
+def policy_problems(project: Project, kb: KnowledgeBase) -> list[Problem]:
+    """The license policy alone (cheap, no upstream files): `kb build` refuses to publish a card whose
+    license the policy refuses."""
+    return [p for loaded in kb.models for p in _policy_problems(project, loaded)]
+
+
+def flagged_licenses(project: Project, card: Any) -> list[str]:
+    """The licenses of a card that the policy flags (or refuses), for the badge on its page."""
+    policy = project.settings.license_policy
+    values = [str(v) for v in (getattr(card, "license", None), getattr(card, "weights_license", None)) if v]
+    return sorted({i for v in values for i in license_ids(v)
+                   if _matches(policy.flag, i) or _matches(policy.refuse, i)})
+
+
 def license_ids(expression: str) -> list[str]:
     """The SPDX license ids of an expression (`Apache-2.0 OR MIT` -> both), exceptions left out."""
     from generator.schema.common import _licensing

@@ -29,17 +29,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     result = build_pdfs(project, None, args.ids or None, jobs=jobs, force=args.force, progress=progress)
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    for card_id in result.rendered:
-        print(f"wrote {project.rel(result.paths[card_id])}")
-    for card_id in result.removed:
-        print(f"removed the PDF of {card_id} (the card no longer exists)")
-    for _card_id, reason in sorted(result.failed.items()):
-        print(f"error: {reason}", file=sys.stderr)
-    count = len(result.rendered)
-    per_pdf = (f", {result.seconds / count:.2f} s per PDF ({result.render_cpu_seconds / count:.2f} s CPU)"
-               if count else "")
-    print(f"{len(result.rendered)} rendered, {len(result.skipped)} unchanged, {len(result.failed)} failed "
-          f"in {result.seconds:.1f} s{per_pdf}", file=sys.stderr)
+    for line in result.report_lines(project.rel):
+        is_stdout = line.startswith(("wrote ", "removed "))
+        print(line, file=sys.stdout if is_stdout else sys.stderr)
     return 0 if result.ok else 1

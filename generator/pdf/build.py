@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -28,6 +28,7 @@ from generator.pdf.document import JobResult, renderer_for, run_job
 from generator.pdf.inputs import Fingerprint, card_dates, fingerprint
 from generator.render import views
 from generator.repos.citations import lock_path, read_lock
+from generator.repos.pins import pin_info
 from generator.schema import CARD_KINDS
 from generator.settings import Project
 
@@ -58,6 +59,20 @@ class PdfRun:
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    def report_lines(self, rel: Callable[[Path], str]) -> list[str]:
+        """What `kb pdf` and `kb build` print: warnings, each PDF written or removed, each failure, and
+        a summary line with the seconds per PDF. `rel` shows a path relative to the project."""
+        lines = [f"warning: {w}" for w in self.warnings]
+        lines += [f"wrote {rel(self.paths[i])}" for i in self.rendered]
+        lines += [f"removed the PDF of {i} (the card no longer exists)" for i in self.removed]
+        lines += [f"error: {reason}" for _i, reason in sorted(self.failed.items())]
+        count = len(self.rendered)
+        per_pdf = (f", {self.seconds / count:.2f} s per PDF ({self.render_cpu_seconds / count:.2f} s CPU)"
+                   if count else "")
+        lines.append(f"{count} rendered, {len(self.skipped)} unchanged, {len(self.failed)} failed "
+                     f"in {self.seconds:.1f} s{per_pdf}")
+        return lines
 
 
 def pdf_path(project: Project, card_id: str) -> Path:
@@ -212,9 +227,11 @@ def _job(project: Project, kb: KnowledgeBase, loaded: LoadedCard, shared: Finger
                  out=out, date=date, lock=read_lock(loaded.path), templates=_search_path(project),
                  assets_dir=(project.kb_dir / "assets").resolve(), related=related,
                  permalink_templates=dict(project.settings.permalink_templates),
-                 pdf_artifact=project.rel(out) if out.is_relative_to(project.root) else str(out))
-    # Related cards' names are printed too; the date is part of the document.
-    extra = {"related": [(r.kind_title, r.id, r.name) for r in related], "artifact": job.pdf_artifact}
+                 pdf_artifact=project.rel(out) if out.is_relative_to(project.root) else str(out),
+                 pinned=pin_info(project, loaded).label if loaded.kind.name == "model" else None)
+    # Related cards' names and the pin line are printed too; the date is part of the document.
+    extra = {"related": [(r.kind_title, r.id, r.name) for r in related], "artifact": job.pdf_artifact,
+             "pinned": job.pinned}
     job.key = shared.card_key(loaded.path, lock_path(loaded.path), date, extra)
     return job
 

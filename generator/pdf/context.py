@@ -49,6 +49,8 @@ class PdfJob:
     related: list[RelatedCard] = field(default_factory=list)
     permalink_templates: dict[str, str] = field(default_factory=dict)
     pdf_artifact: str = ""
+    pinned: str | None = None
+    """The page's pin line: "pinned at 0123abc (v1.0), 2024-03-01" (model cards)."""
 
     @property
     def template(self) -> str:
@@ -75,6 +77,7 @@ def card_context(job: PdfJob) -> dict[str, Any]:
         "license_note": _license_note(card),
         "repo": repo,
         "pin_label": views.pin_label(repo) if _is_repo(repo) else None,
+        "pinned": job.pinned,
         "commit_url": views.commit_url(repo) if _is_repo(repo) else None,
         "repo_url": views.web_url(repo) if _is_repo(repo) else None,
         "steps": walkthrough_views(job),

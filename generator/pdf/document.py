@@ -43,9 +43,6 @@ def renderer_for(templates: list[Path]) -> Renderer:
     if key not in _renderers:
         overrides = templates[0] if len(templates) > 1 else None
         renderer = Renderer(templates[-1], overrides, autoescape=True)
-        # Renderer picks autoescaping by the last file extension, and print templates end in `.j2`:
-        # every print template is HTML, so escape everything they output.
-        renderer.env.autoescape = True
         renderer.env.filters.update(FILTERS)
         _renderers[key] = renderer
     return _renderers[key]

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.checks.licenses import flagged_licenses
 from generator.knowledge import KnowledgeBase, LoadedCard
 from generator.render import views
 from generator.repos.citations import CitationView, citation_view, read_lock
+from generator.repos.pins import pin_info
 from generator.schema import CARD_KINDS, CardKind
 from generator.settings import Project
-from generator.smoke.status import SmokeStatus, card_status
+from generator.smoke.status import SmokeStatus, project_status
 
 PDF_FOLDER = "pdf"
 """Where PDFs live in the built site: `site/pdf/<id>.pdf`."""
@@ -71,10 +73,11 @@ class Site:
 
 
 def smoke_status(site: Site, loaded: LoadedCard) -> SmokeStatus | None:
-    """The card's smoke status; None when its kind has no smoke test at all."""
+    """The card's smoke status, stale when the card, its checkpoint or the projector changed since the
+    report; None when its kind has no smoke test at all."""
     if not hasattr(loaded.card, "smoke_test"):
         return None
-    return card_status(site.project.smoke_dir, loaded.id)
+    return project_status(site.project, loaded)
 
 
 def walkthrough_views(site: Site, loaded: LoadedCard) -> list[tuple[Any, CitationView | None]]:
@@ -142,6 +145,7 @@ def card_context(site: Site, loaded: LoadedCard) -> dict[str, Any]:
         "pdf_artifact": f"{site.project.rel(site.project.pdf_dir)}/{views.pdf_name(loaded.id)}",
         "smoke": smoke_status(site, loaded),
         "steps": walkthrough_views(site, loaded),
+        "license_flags": flagged_licenses(site.project, card),
         "repo": None,
     }
     if repo is not None:
@@ -151,6 +155,7 @@ def card_context(site: Site, loaded: LoadedCard) -> dict[str, Any]:
             "is_web": views.web_url(repo) is not None,
             "commit_url": views.commit_url(repo),
             "pin": views.pin_label(repo),
+            "pinned": pin_info(site.project, loaded).label if kind.name == "model" else None,
             "license_note": f"This walkthrough references {repo.name} under {license_label(card)}.",
             "license_label": license_label(card),
         }

@@ -13,6 +13,9 @@ import jinja2
 from generator.exceptions import RenderError
 from generator.render import markup
 
+HTML_EXTENSIONS = ("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2")
+"""Templates escaped when autoescaping is on (print templates end in `.html.j2`)."""
+
 
 class Renderer:
     """Owns the Jinja environment; renders a named template with a context."""
@@ -24,7 +27,8 @@ class Renderer:
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(search),
             undefined=jinja2.StrictUndefined,
-            autoescape=jinja2.select_autoescape(["html", "htm", "xml"]) if autoescape else False,
+            autoescape=(jinja2.select_autoescape(HTML_EXTENSIONS, default_for_string=True)
+                        if autoescape else False),
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,

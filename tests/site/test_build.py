@@ -97,16 +97,24 @@ def test_card_text_cannot_inject_markup(project: Path) -> None:
 
 
 def test_pdfs_are_published_with_the_site(project: Path) -> None:
+    """Plain `mkdocs build` renders the PDFs, copies them into the site and links them from every
+    card page and the downloads page; the PDF of a card that no longer exists goes away."""
     pdf_dir = project / "artifacts" / "pdf" / "code_walkthroughs"
     pdf_dir.mkdir(parents=True)
-    (pdf_dir / "tiny-bert.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     (pdf_dir / "no-such-card.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
-    build(project)
-    assert (project / "site" / "pdf" / "tiny-bert.pdf").read_bytes() == b"%PDF-1.4\n%%EOF\n"
+    result = mkdocs_cli(project, "build", "--strict")
+    assert result.returncode == 0, result.stderr
     assert not (project / "site" / "pdf" / "no-such-card.pdf").exists()
-    doc = html.parse(str(project / "site" / "models" / "tiny-bert" / "index.html")).getroot()
-    buttons = doc.xpath("//a[contains(@class, 'md-button') and contains(., 'Download PDF')]")
-    assert [b.get("href") for b in buttons] == ["../../pdf/tiny-bert.pdf"]
+    downloads = html.parse(str(project / "site" / "catalog" / "downloads" / "index.html")).getroot()
+    listed = {a.get("href") for a in downloads.iter("a")}
+    for card_id in ("tiny-bert", "tiny-hyena", "tiny-brain"):
+        published = project / "site" / "pdf" / f"{card_id}.pdf"
+        assert published.read_bytes() == (pdf_dir / f"{card_id}.pdf").read_bytes()
+        assert published.read_bytes().startswith(b"%PDF-")
+        doc = html.parse(str(project / "site" / "models" / card_id / "index.html")).getroot()
+        buttons = doc.xpath("//a[contains(@class, 'md-button') and contains(., 'Download PDF')]")
+        assert [b.get("href") for b in buttons] == [f"../../pdf/{card_id}.pdf"]
+        assert f"../../pdf/{card_id}.pdf" in listed
 
 
 def test_kb_render_and_kb_build_commands(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -137,3 +145,41 @@ def test_require_smoke_refuses_unverified_cards_and_names_them(
     for card_id in ("tiny-hyena", "tiny-brain"):
         (smoke / f"{card_id}.json").write_text(json.dumps({"status": "passed"}), encoding="utf-8")
     assert main(["-C", str(project), "build", "--no-pdf", "--require-smoke"]) == 0
+
+
+def test_a_stale_smoke_report_blocks_publishing_and_shows_on_the_page(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_card(project, model("tiny-bert", smoke_test={
+        "checkpoint": "tiny-bert", "input": {"kind": "dna", "length": 64}}))
+    smoke = project / "artifacts" / "smoke"
+    smoke.mkdir(parents=True)
+    for card_id in ("tiny-bert", "tiny-hyena", "tiny-brain"):
+        (smoke / f"{card_id}.json").write_text(json.dumps({"status": "passed"}), encoding="utf-8")
+    # A report made for other inputs (the card, its checkpoint or the projector changed since).
+    (smoke / "tiny-bert.json").write_text(json.dumps(
+        {"status": "passed", "inputs_hash": "0" * 64, "finished_at": "2026-01-02T03:04:05Z",
+         "device": "cpu"}), encoding="utf-8")
+    assert main(["-C", str(project), "build", "--no-pdf", "--require-smoke"]) == 1
+    err = capsys.readouterr().err
+    assert "1 model card(s) are not verified" in err
+    assert "kb/model_cards/tiny-bert.yaml: smoke test stale" in err
+
+    assert main(["-C", str(project), "build", "--no-pdf"]) == 0
+    row = next(line for line in (project / "site_src" / "models" / "tiny-bert.md").read_text().splitlines()
+               if line.startswith("| Smoke test |"))
+    assert row.startswith("| Smoke test | stale, 2026-01-02")
+
+
+def test_kb_build_runs_the_link_check_and_names_the_broken_link(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "site_src" / "notes.md").write_text(
+        "# Notes\n\nSee [the old page](old-page.md) and [a section](index.md#no-such-anchor).\n",
+        encoding="utf-8")
+    assert main(["-C", str(project), "build", "--no-pdf"]) == 1
+    err = capsys.readouterr().err
+    assert "notes/index.html" in err and "old-page.md" in err
+    assert "the link check found" in err
+
+    (project / "site_src" / "notes.md").write_text("# Notes\n\nSee [the home page](index.md).\n",
+                                                   encoding="utf-8")
+    assert main(["-C", str(project), "build", "--no-pdf"]) == 0
