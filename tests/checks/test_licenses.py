@@ -92,6 +92,27 @@ def test_policy_refuses_and_flags_licenses(tmp_path: Path) -> None:
             "plugins.kb.license_policy.flag); the page shows a badge") in found
 
 
+def test_a_refused_license_blocks_kb_build_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = _project(tmp_path, "Apache-2.0.txt", policy="{refuse: ['CC-BY-NC-*']}",
+                       weights_license="CC-BY-NC-ND-4.0")
+    assert main(["-C", str(project.root), "build", "--strict", "--no-pdf"]) == 1
+    err = capsys.readouterr().err
+    assert ("kb/model_cards/tiny-bert.yaml:") in err
+    assert "error: weights_license: the weights license CC-BY-NC-ND-4.0 is refused by the license policy" in err
+    assert not (project.root / "site").exists()
+    assert not (project.root / "site_src" / "models" / "tiny-bert.md").exists()
+
+
+def test_a_flagged_license_shows_a_badge_on_the_page(tmp_path: Path) -> None:
+    project = _project(tmp_path, "Apache-2.0.txt", policy="{flag: ['CC-BY-NC-*']}",
+                       weights_license="CC-BY-NC-ND-4.0")
+    assert main(["-C", str(project.root), "build", "--no-pdf"]) == 0
+    page = (project.root / "site_src" / "models" / "tiny-bert.md").read_text(encoding="utf-8")
+    row = next(line for line in page.splitlines() if line.startswith("| License |"))
+    assert "**flagged by the license policy:** CC-BY-NC-ND-4.0" in row
+    assert '!!! warning "License"' in page
+
+
 def test_deprecated_id_warns_and_strict_makes_it_an_error(tmp_path: Path) -> None:
     project = _project(tmp_path, "GPL-2.0.txt", license="GPL-2.0")
     kb, _ = load_knowledge_base(project.root, None, project.kb_dir)

@@ -58,7 +58,8 @@ def test_cover_shows_repository_pin_license_date_and_card_path(rendered: Path) -
     cover = PdfReader(rendered / "rich-model.pdf").pages[0].extract_text()
     for expected in ("Rich Model", "RichM", "https://github.com/example/tiny-bert",
                      "0123456789abcdef0123456789abcdef01234567", "v1.0", "Apache-2.0", "2023-11-14",
-                     "kb/model_cards/rich-model.yaml", "artifacts/pdf/code_walkthroughs/rich-model.pdf"):
+                     "kb/model_cards/rich-model.yaml", "artifacts/pdf/code_walkthroughs/rich-model.pdf",
+                     "pinned at 0123456 (v1.0)"):
         assert expected in cover, expected
 
 

@@ -83,6 +83,11 @@ def test_synced_card_renders_the_pinned_snippet_with_its_date(project, card_for,
     assert (view.start, view.end, view.snippet, view.note) == (3, 5, "line 3\nline 4\nline 5\n", None)
     assert view.commit == upstream.shas["v1"]
     assert pin_info(proj, loaded).label == f"pinned at {upstream.shas['v1'][:7]} (v1.0), 2024-03-01"
+    # The page and the PDF say so, with the commit date kept in the lock file.
+    assert main(["-C", str(project), "render"]) == 0
+    page = (project / "site_src" / "models" / f"{loaded.id}.md").read_text(encoding="utf-8")
+    row = next(line for line in page.splitlines() if line.startswith("| Tag / commit |"))
+    assert f"pinned at {upstream.shas['v1'][:7]} (v1.0), 2024-03-01" in row
 
 
 def test_a_lock_for_another_pin_is_not_shown(project, card_for, upstream):
