@@ -97,8 +97,9 @@ def test_a_refused_license_blocks_kb_build_strict(tmp_path: Path, capsys: pytest
                        weights_license="CC-BY-NC-ND-4.0")
     assert main(["-C", str(project.root), "build", "--strict", "--no-pdf"]) == 1
     err = capsys.readouterr().err
-    assert ("kb/model_cards/tiny-bert.yaml:") in err
-    assert "error: weights_license: the weights license CC-BY-NC-ND-4.0 is refused by the license policy" in err
+    assert "kb/model_cards/tiny-bert.yaml:" in err
+    assert ("error: weights_license: the weights license CC-BY-NC-ND-4.0 is refused by the license "
+            "policy") in err
     assert not (project.root / "site").exists()
     assert not (project.root / "site_src" / "models" / "tiny-bert.md").exists()
 

@@ -42,7 +42,8 @@ def test_derived_card_pdf_has_its_sections_facts_and_outline(
     squashed = " ".join(text.split())
     assert Path(folder).name in squashed  # the card's name, as the folder gives it
     assert kicker.upper().replace(" ", "") in squashed.upper().replace(" ", "")
-    for fact in facts + ["GPT-2 Small", f"kb/{folder.split('/')[0].replace('fine_tuned', 'finetuned')}"]:
+    card_folder = "kb/sae_cards" if folder.startswith("sae/") else "kb/finetuned_cards"
+    for fact in [*facts, "GPT-2 Small", card_folder]:
         assert fact in squashed, fact
     outline = outline_titles(path)
     for title in sections:
