@@ -140,6 +140,7 @@ def link_check(project: Project, say: Say = _stderr) -> list[Problem]:
         raise BuildFailed(f"the link check found {len(errors)} broken link(s) in "
                           f"{project.rel(project.site_dir)}/ (listed above); fix the card or page "
                           "each one names and build again")
+    say(f"kb: link check: every internal link, anchor and PDF of {project.rel(project.site_dir)}/ resolves")
     return problems
 
 
