@@ -23,6 +23,7 @@ from generator.problems import Problem, Severity, escalate
 from generator.render.site import RenderReport, render_site
 from generator.settings import CONFIG_FILE, Project
 from generator.smoke.status import project_status
+from generator.stamp import BuildStamp
 
 Say = Callable[[str], None]
 
@@ -111,7 +112,7 @@ def outputs(project: Project, kb: KnowledgeBase, problems: list[Problem], *, pdf
 
 
 def build(project: Project, *, strict: bool = False, pdf: bool = True, require_smoke: bool = False,
-          say: Say = _stderr) -> BuildResult:
+          force: bool = False, say: Say = _stderr) -> BuildResult:
     """`kb build`: validate -> gate -> PDFs -> pages -> `mkdocs build` -> link check."""
     # 1. Validate (and, when asked, refuse unverified cards before producing anything).
     kb, problems = validate(project, strict=strict)
@@ -120,11 +121,18 @@ def build(project: Project, *, strict: bool = False, pdf: bool = True, require_s
     # 2-3. PDFs, then the pages that link them.
     result = outputs(project, kb, problems, pdf=pdf, say=say)
     say(f"kb: pages: {result.render.summary() if result.render else 'none'}")
-    # 4. The MkDocs build, in-process with the project's mkdocs.yml; the plugin skips its own prepare.
+    # 4-5. MkDocs, in-process with the project's mkdocs.yml (the plugin skips its own prepare), then
+    #      the link check of the built site (internal links, anchors, PDFs; `kb check links --external`
+    #      adds the http(s) ones). Both are skipped when nothing they read changed since they passed.
+    stamp = BuildStamp.of(project, strict=strict)
+    if not force and stamp.up_to_date():
+        say(f"kb: {project.rel(project.site_dir)}/ is up to date: nothing MkDocs reads changed since the "
+            "last build, which passed the link check (--force builds it again)")
+        return result
+    stamp.forget()
     run_mkdocs(project, strict=strict, card_ids=[c.id for c in kb.all()])
-    # 5. Link check of the built site (internal links, anchors, PDFs; `kb check links --external`
-    #    adds the http(s) ones, which need the network).
     result.links = link_check(project, say)
+    stamp.save()
     return result
 
 

@@ -15,12 +15,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true",
                         help="card warnings and MkDocs warnings (broken links, anchors) are errors")
     parser.add_argument("--no-pdf", action="store_true", help="skip rendering the PDF walkthroughs")
+    parser.add_argument("--force", action="store_true",
+                        help="run MkDocs and the link check even when nothing they read changed")
     parser.add_argument("--require-smoke", action="store_true",
                         help="refuse to publish while a model card's smoke test failed, is stale or not run")
 
 
 def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
-    build(project, strict=args.strict, pdf=not args.no_pdf, require_smoke=args.require_smoke)
-    print(f"kb build: site written to {project.rel(project.site_dir)}/", file=sys.stderr)
+    build(project, strict=args.strict, pdf=not args.no_pdf, require_smoke=args.require_smoke,
+          force=args.force)
+    print(f"kb build: the site is in {project.rel(project.site_dir)}/", file=sys.stderr)
     return 0

@@ -183,3 +183,35 @@ def test_kb_build_runs_the_link_check_and_names_the_broken_link(
     (project / "site_src" / "notes.md").write_text("# Notes\n\nSee [the home page](index.md).\n",
                                                    encoding="utf-8")
     assert main(["-C", str(project), "build", "--no-pdf"]) == 0
+
+
+UP_TO_DATE = "is up to date: nothing MkDocs reads changed since the last build"
+
+
+def test_a_build_with_nothing_changed_skips_mkdocs_until_an_input_or_the_site_changes(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def kb_build(*extra: str) -> str:
+        assert main(["-C", str(project), "build", "--no-pdf", *extra]) == 0
+        return capsys.readouterr().err
+
+    page = project / "site" / "models" / "tiny-bert" / "index.html"
+    assert UP_TO_DATE not in kb_build()
+    built = page.stat().st_mtime_ns
+    assert UP_TO_DATE in kb_build()
+    assert page.stat().st_mtime_ns == built
+
+    # A card edited: its page changes, so MkDocs runs and the site shows the edit.
+    write_card(project, model("tiny-bert", name="Tiny BERT Renamed"))
+    assert UP_TO_DATE not in kb_build()
+    assert html.parse(str(page)).findtext(".//h1") == "Tiny BERT Renamed"
+    assert UP_TO_DATE in kb_build()
+
+    # Something removed from site/ by hand: built again.
+    (project / "site" / "catalog" / "index.html").unlink()
+    assert UP_TO_DATE not in kb_build()
+    assert (project / "site" / "catalog" / "index.html").is_file()
+
+    # --strict is another build; --force always builds.
+    assert UP_TO_DATE not in kb_build("--strict")
+    assert UP_TO_DATE not in kb_build("--strict", "--force")
+    assert UP_TO_DATE in kb_build("--strict")
