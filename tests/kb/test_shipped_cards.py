@@ -110,3 +110,23 @@ def test_fmri_cards(models: dict[str, Any]) -> None:
 def test_seed_004_differences_are_recorded(models: dict[str, Any], card_id: str) -> None:
     card = models[card_id]
     assert any("004" in d.source for d in card.discrepancies)
+
+
+FLOW_LIST = re.compile(r"^\s*(?:- )?[\w-]+: \[(?P<items>[^'\"\[\]]*)\]\s*$")
+
+
+def test_no_flow_list_item_was_split_at_a_thousands_separator() -> None:
+    """`[windows of up to 1,000 tokens]` is two items in YAML ('... up to 1' and '000 tokens'): a
+    sentence with a comma in a flow list must be quoted."""
+    split = []
+    for path in sorted((REPO_ROOT / "kb").rglob("*.yaml")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            m = FLOW_LIST.match(line)
+            if not m:
+                continue
+            items = [i.strip() for i in m["items"].split(",")]
+            # "... up to 1" then "000 tokens" (a list of numbers such as `lines: [88, 128]` is fine).
+            if any(re.search(r"\D\s*\d{1,3}$", a) and re.match(r"\d{3}\b", b)
+                   for a, b in zip(items, items[1:])):
+                split.append(f"{path.relative_to(REPO_ROOT)}:{n}: {line.strip()}")
+    assert split == []
