@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,6 @@ def test_no_flow_list_item_was_split_at_a_thousands_separator() -> None:
             items = [i.strip() for i in m["items"].split(",")]
             # "... up to 1" then "000 tokens" (a list of numbers such as `lines: [88, 128]` is fine).
             if any(re.search(r"\D\s*\d{1,3}$", a) and re.match(r"\d{3}\b", b)
-                   for a, b in zip(items, items[1:])):
+                   for a, b in itertools.pairwise(items)):
                 split.append(f"{path.relative_to(REPO_ROOT)}:{n}: {line.strip()}")
     assert split == []
