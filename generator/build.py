@@ -72,7 +72,8 @@ def smoke_gate(project: Project, kb: KnowledgeBase) -> None:
             "or build without --require-smoke.")
 
 
-def pdf_step(project: Project, kb: KnowledgeBase, say: Say = _stderr, info: Say | None = None) -> PdfRun:
+def pdf_step(project: Project, kb: KnowledgeBase, say: Say = _stderr, info: Say | None = None, *,
+             strict: bool = False) -> PdfRun:
     """Render the PDF walkthroughs (incremental: unchanged cards cost nothing).
 
     A card whose PDF fails is reported and the others are still written; the build then fails, so a
@@ -86,6 +87,8 @@ def pdf_step(project: Project, kb: KnowledgeBase, say: Say = _stderr, info: Say 
     if run.failed:
         raise BuildFailed(f"{len(run.failed)} PDF walkthrough(s) failed to render: "
                           + ", ".join(sorted(run.failed)) + " (see the messages above)")
+    if strict and run.warnings:
+        raise BuildFailed(f"{len(run.warnings)} PDF warning(s), errors under --strict (listed above)")
     return run
 
 
@@ -93,11 +96,11 @@ def prepare(project: Project, *, pdf: bool, strict: bool = False, say: Say = _st
             info: Say | None = None) -> BuildResult:
     """Everything before MkDocs: validate, PDFs, pages. Used by the MkDocs plugin and `kb render`."""
     kb, problems = validate(project, strict=strict)
-    return outputs(project, kb, problems, pdf=pdf, say=say, info=info)
+    return outputs(project, kb, problems, pdf=pdf, say=say, info=info, strict=strict)
 
 
 def outputs(project: Project, kb: KnowledgeBase, problems: list[Problem], *, pdf: bool,
-            say: Say = _stderr, info: Say | None = None) -> BuildResult:
+            say: Say = _stderr, info: Say | None = None, strict: bool = False) -> BuildResult:
     """PDFs, then the pages that link them, from a validated knowledge base. `say` shows problems,
     `info` progress (default: `say`; the MkDocs plugin logs it below warning level)."""
     for p in problems:
@@ -105,7 +108,7 @@ def outputs(project: Project, kb: KnowledgeBase, problems: list[Problem], *, pdf
     result = BuildResult(kb, problems)
     # PDFs first, so the pages rendered next can link the ones that exist.
     if pdf and project.settings.pdf:
-        result.pdf = pdf_step(project, kb, say, info)
+        result.pdf = pdf_step(project, kb, say, info, strict=strict)
     # Pages into docs_dir: only changed ones are written, orphans removed, hand-written ones refused.
     result.render = render_site(project, kb)
     return result
@@ -119,20 +122,21 @@ def build(project: Project, *, strict: bool = False, pdf: bool = True, require_s
     if require_smoke:
         smoke_gate(project, kb)
     # 2-3. PDFs, then the pages that link them.
-    result = outputs(project, kb, problems, pdf=pdf, say=say)
+    result = outputs(project, kb, problems, pdf=pdf, say=say, strict=strict)
     say(f"kb: pages: {result.render.summary() if result.render else 'none'}")
     # 4-5. MkDocs, in-process with the project's mkdocs.yml (the plugin skips its own prepare), then
     #      the link check of the built site (internal links, anchors, PDFs; `kb check links --external`
     #      adds the http(s) ones). Both are skipped when nothing they read changed since they passed.
-    stamp = BuildStamp.of(project, strict=strict)
+    stamp = BuildStamp.of(project, strict=strict or bool(project.mkdocs_config.get("strict")))
     if not force and stamp.up_to_date():
         say(f"kb: {project.rel(project.site_dir)}/ is up to date: nothing MkDocs reads changed since the "
             "last build, which passed the link check (--force builds it again)")
         return result
     stamp.forget()
-    run_mkdocs(project, strict=strict, card_ids=[c.id for c in kb.all()])
+    mkdocs_warnings = run_mkdocs(project, strict=strict, card_ids=[c.id for c in kb.all()])
     result.links = link_check(project, say)
-    stamp.save()
+    if not mkdocs_warnings and not result.links:
+        stamp.save()  # a build with warnings is built (and its warnings shown) again next time
     return result
 
 
@@ -152,16 +156,21 @@ def link_check(project: Project, say: Say = _stderr) -> list[Problem]:
     return problems
 
 
-def run_mkdocs(project: Project, *, strict: bool = False, card_ids: list[str] | None = None) -> None:
-    """Build site/ with MkDocs; `strict` fails on any MkDocs warning (broken link, missing anchor)."""
+def run_mkdocs(project: Project, *, strict: bool = False, card_ids: list[str] | None = None) -> int:
+    """Build site/ with MkDocs; `strict` (or `strict: true` in mkdocs.yml) fails on any MkDocs warning
+    (broken link, missing anchor). Returns the number of warnings MkDocs logged."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
     _show_mkdocs_log()
+    counter = _WarningCounter()
+    log = logging.getLogger("mkdocs")
+    log.addHandler(counter)
     config_file = project.root / CONFIG_FILE
     try:
-        config = load_config(config_file=str(config_file), strict=strict)
+        # None, not False: MkDocs keeps mkdocs.yml's own `strict: true` only when the option is unset.
+        config = load_config(config_file=str(config_file), strict=strict or None)
         plugin = config.plugins.get("kb")
         if plugin is not None and card_ids is not None:
             plugin.prepared = True
@@ -169,6 +178,18 @@ def run_mkdocs(project: Project, *, strict: bool = False, card_ids: list[str] | 
         mkdocs_build(config)
     except MkDocsException as exc:
         raise BuildFailed(f"{config_file}: the MkDocs build failed: {exc}") from exc
+    finally:
+        log.removeHandler(counter)
+    return counter.count
+
+
+class _WarningCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
 
 
 def _show_mkdocs_log() -> None:

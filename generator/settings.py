@@ -25,7 +25,8 @@ class LicensePolicy(BaseModel):
     flag: list[str] = []
     """SPDX ids shown with a badge (e.g. non-commercial licenses)."""
     refuse: list[str] = []
-    """SPDX ids that block `kb build --strict` and `kb check licenses`."""
+    """SPDX ids refused for publishing: a card under one fails `kb build`, `mkdocs build` and
+    `kb check licenses` (shell patterns such as `CC-BY-NC-*` work in both lists)."""
 
 
 class Settings(BaseModel):

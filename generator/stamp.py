@@ -2,11 +2,14 @@
 
 MkDocs rebuilds every page on every build, so a `kb build` with nothing changed used to cost a whole
 MkDocs build plus a link check. After a build that passed, the stamp records a hash of everything
-MkDocs reads (mkdocs.yml, every file of docs_dir, the theme overrides, the PDFs it copies, the versions
-of MkDocs, Material and this package, the strict flag) and a listing of what it wrote (every file of
-site/ with its size and modification time). The next build skips both stages only when both are the
-same: a changed page, a new PDF, an edited theme file, or a file deleted or touched in site/ all
-rebuild. `kb build --force` rebuilds regardless.
+MkDocs reads (mkdocs.yml, every file of docs_dir, the theme overrides, the PDFs it copies, this
+package's own code, the versions of MkDocs, its plugins and Markdown extensions, the strict flag) and a
+listing of what it wrote (every file of site/ with its size and modification time). The next build
+skips both stages only when both are the same: a changed page, a new PDF, an edited theme file, or a
+file deleted or touched in site/ all rebuild. `kb build --force` rebuilds regardless.
+
+Never stamped, so always built: a build that printed a warning (it is shown again next time), and a
+configuration whose inputs the stamp cannot see (`INHERIT`, `hooks`, `!ENV` in mkdocs.yml).
 
 The stamp lives in `.kb-cache/`, not in site/, so it is never deployed.
 """
@@ -24,7 +27,11 @@ from generator.settings import CONFIG_FILE, Project
 
 STAMP_FILE = ".kb-cache/build-stamp.json"
 STAMP_VERSION = 1
-_PACKAGES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "markdown", "foundation-model-kb")
+_PACKAGES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "markdown", "pygments", "lxml",
+             "foundation-model-kb")
+_UNSEEN = ("INHERIT:", "hooks:", "!ENV")
+"""mkdocs.yml features that bring in inputs the stamp does not hash."""
+_PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def _files(folder: Path) -> list[Path]:
@@ -40,16 +47,26 @@ def _version(package: str) -> str:
         return "none"
 
 
-def inputs_hash(project: Project, *, strict: bool) -> str:
-    """A hash of everything the MkDocs build and the link check read."""
+def inputs_hash(project: Project, *, strict: bool) -> str | None:
+    """A hash of everything the MkDocs build and the link check read; None when that cannot be known
+    (no mkdocs.yml: MkDocs reports it; or a configuration that reads inputs the stamp cannot see)."""
+    try:
+        config_text = (project.root / CONFIG_FILE).read_bytes()
+    except OSError:
+        return None
+    if any(marker.encode() in config_text for marker in _UNSEEN):
+        return None
     h = hashlib.sha256(f"v{STAMP_VERSION}\0strict={strict}\0".encode())
     for package in _PACKAGES:
         h.update(f"{package}={_version(package)}\0".encode())
-    h.update((project.root / CONFIG_FILE).read_bytes())
-    custom_dir = (project.mkdocs_config.get("theme") or {}).get("custom_dir")
-    folders = [project.docs_dir] + ([project.path(str(custom_dir))] if custom_dir else [])
+    h.update(config_text)
+    theme = project.mkdocs_config.get("theme")
+    custom_dir = theme.get("custom_dir") if isinstance(theme, dict) else None
+    folders = [project.docs_dir, _PACKAGE_DIR] + ([project.path(str(custom_dir))] if custom_dir else [])
     for folder in folders:
         for path in _files(folder):
+            if "__pycache__" in path.parts:
+                continue
             h.update(f"\0{folder.name}/{path.relative_to(folder).as_posix()}\0".encode())
             h.update(hashlib.sha256(path.read_bytes()).digest())
     # PDFs are copied as they are: their size and time say whether they were rewritten.
@@ -73,7 +90,8 @@ class BuildStamp:
     """The inputs of a build about to run, compared with those of the last build that passed."""
 
     project: Project
-    inputs: str
+    inputs: str | None
+    """None: never up to date, never saved."""
 
     @classmethod
     def of(cls, project: Project, *, strict: bool) -> BuildStamp:
@@ -85,6 +103,8 @@ class BuildStamp:
 
     def up_to_date(self) -> bool:
         """True when the last build that passed read the same inputs and site/ is as it left it."""
+        if self.inputs is None:
+            return False
         try:
             saved = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -95,7 +115,9 @@ class BuildStamp:
                 and saved.get("outputs") == outputs_hash(self.project.site_dir))
 
     def save(self) -> None:
-        """Record a build that passed (after MkDocs and the link check)."""
+        """Record a build that passed (after MkDocs and the link check) without a warning."""
+        if self.inputs is None:
+            return
         data = {"version": STAMP_VERSION, "site_dir": str(self.project.site_dir), "inputs": self.inputs,
                 "outputs": outputs_hash(self.project.site_dir)}
         atomic_write_bytes(self.path, json.dumps(data, indent=1).encode())

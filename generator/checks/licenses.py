@@ -30,19 +30,18 @@ if TYPE_CHECKING:
 
 def check_licenses(project: Project, kb: KnowledgeBase, strict: bool = False) -> list[Problem]:
     """Every license problem of the model cards in `kb` (warnings become errors under `strict`)."""
-    problems: list[Problem] = []
+    problems: list[Problem] = policy_problems(project, kb)
     for loaded in kb.models:
         problems += _expression_problems(loaded)
-        problems += _policy_problems(project, loaded)
         problems += _upstream_problems(project, loaded)
         problems += _note_problems(project, loaded)
     return escalate(problems, strict)
 
 
 def policy_problems(project: Project, kb: KnowledgeBase) -> list[Problem]:
-    """The license policy alone (cheap, no upstream files): `kb build` refuses to publish a card whose
-    license the policy refuses."""
-    return [p for loaded in kb.models for p in _policy_problems(project, loaded)]
+    """The license policy alone (cheap, no upstream files), for every card that states a license (model,
+    SAE, fine-tuned, dataset cards): `kb build` refuses to publish a card whose license it refuses."""
+    return [p for loaded in kb.all() for p in _policy_problems(project, loaded)]
 
 
 def flagged_licenses(project: Project, card: Any) -> list[str]:

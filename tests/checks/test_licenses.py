@@ -145,3 +145,20 @@ def test_kb_check_licenses_exit_status(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["-C", str(project.root), "check", "licenses"]) == 1
     out = capsys.readouterr().out
     assert "kb/model_cards/tiny-bert.yaml:" in out and "upstream license file says otherwise" in out
+
+
+def test_the_policy_covers_sae_cards_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.factory import REPO_ROOT
+    from tests.pdf.helpers import edit_card
+
+    project = _project(tmp_path, "Apache-2.0.txt", policy="{refuse: ['CC-BY-NC-*']}")
+    sample = REPO_ROOT / "tests" / "data" / "interop" / "models" / "sae" / "gpt2-small_mlp0_exp2_1M"
+    assert main(["-C", str(project.root), "import", str(sample)]) == 0
+    card = project.root / "kb" / "sae_cards" / "gpt2-small_mlp0_exp2_1m.yaml"
+    edit_card(card, license="CC-BY-NC-4.0")
+    capsys.readouterr()
+    assert main(["-C", str(project.root), "build", "--no-pdf"]) == 1
+    err = capsys.readouterr().err
+    assert "kb/sae_cards/gpt2-small_mlp0_exp2_1m.yaml" in err
+    assert "the code license CC-BY-NC-4.0 is refused by the license policy" in err
+    assert not (project.root / "site").exists()

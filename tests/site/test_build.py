@@ -215,3 +215,53 @@ def test_a_build_with_nothing_changed_skips_mkdocs_until_an_input_or_the_site_ch
     assert UP_TO_DATE not in kb_build("--strict")
     assert UP_TO_DATE not in kb_build("--strict", "--force")
     assert UP_TO_DATE in kb_build("--strict")
+
+
+def test_the_stamp_sees_theme_overrides_pdfs_and_mkdocs_yml(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def up_to_date() -> bool:
+        assert main(["-C", str(project), "build", "--no-pdf"]) == 0
+        return UP_TO_DATE in capsys.readouterr().err
+
+    assert not up_to_date()
+    assert up_to_date()
+    main_html = project / "templates" / "theme" / "main.html"
+    main_html.write_text(main_html.read_text(encoding="utf-8") + "\n{# edited #}\n", encoding="utf-8")
+    assert not up_to_date()
+    pdf = project / "artifacts" / "pdf" / "code_walkthroughs" / "tiny-bert.pdf"
+    pdf.parent.mkdir(parents=True)
+    pdf.write_bytes(b"%PDF-1.7\n%%EOF\n")
+    assert not up_to_date()
+    assert (project / "site" / "pdf" / "tiny-bert.pdf").read_bytes() == pdf.read_bytes()
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("site_name:", "site_name: New", 1),
+                      encoding="utf-8")
+    assert not up_to_date()
+    assert up_to_date()
+
+
+def test_a_plain_string_theme_builds_and_a_missing_mkdocs_yml_is_a_clear_error(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    # `theme: material` instead of the mapping (custom_dir, features...): MkDocs accepts both.
+    kept: list[str] = []
+    skipping = False
+    for line in text.splitlines():
+        if line.startswith("theme:"):
+            kept.append("theme: material")
+            skipping = True
+        elif skipping and (line.startswith(" ") or not line.strip()):
+            continue
+        else:
+            skipping = False
+            kept.append(line)
+    config.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    assert main(["-C", str(project), "build", "--no-pdf"]) == 0
+    assert main(["-C", str(project), "build", "--no-pdf"]) == 0
+    assert UP_TO_DATE in capsys.readouterr().err
+
+    config.unlink()
+    assert main(["-C", str(project), "build", "--no-pdf"]) == 1
+    err = capsys.readouterr().err
+    assert "mkdocs.yml" in err and "Traceback" not in err
