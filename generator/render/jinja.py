@@ -43,6 +43,21 @@ class Renderer:
         except jinja2.TemplateError as exc:
             where = f"{exc.filename}:{exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else name
             raise RenderError(f"template {where}: {exc}") from exc
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
+            # A template (often a user's override written for an older context) misusing a value.
+            raise RenderError(f"template {self._located(name, exc)}: {type(exc).__name__}: {exc} (if this "
+                              "is an override in template_overrides, compare it with the product's "
+                              "template of the same name)") from exc
+
+    def _located(self, name: str, exc: BaseException) -> str:
+        """`name:line` of the innermost template frame of the traceback (Jinja keeps template lines)."""
+        tb, where = exc.__traceback__, name
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if filename.endswith(".j2"):
+                where = f"{filename}:{tb.tb_lineno}"
+            tb = tb.tb_next
+        return where
 
     def template_files(self, prefix: str = "") -> list[Path]:
         """Every template file that can shape the output (for cache keys), overrides first."""

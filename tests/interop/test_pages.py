@@ -29,6 +29,13 @@ def test_pages_link_the_base_model_both_ways(project: Path, capsys: pytest.Captu
     assert "| Features | 2048 |" in sae
     assert "### Evaluation\n\n| metric | value |\n| --- | --- |\n| explained variance | 0.87 |" in sae
     assert "| SHA-256 | `7ca6887d0da5a7b10efe34599b30549c5265b75ca64d25afc032acd90a520a2c` |" in sae
+    # Their catalog entries: one index page per kind, with the seed-003 facts as columns.
+    sae_index = (project / "site_src/sae/index.md").read_text(encoding="utf-8")
+    assert ("| [pythia-70m_attn3_exp4_10M](pythia-70m_attn3_exp4_10m.md) | Pythia 70M | `attn3` | 512 | 4 "
+            "| 10M |") in sae_index
+    tuned_index = (project / "site_src/finetuned/index.md").read_text(encoding="utf-8")
+    assert ("| [gpt2-small_biomed_500K](gpt2-small_biomed_500k.md) | GPT-2 Small | `biomed` | "
+            "full fine-tuning | 500K | 2.41 |") in tuned_index
 
 
 def test_lfs_page_says_weights_absent(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

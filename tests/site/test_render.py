@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.cli import main
 from generator.exceptions import OutputConflict
 from generator.render.site import is_generated
 from tests.factory import write_card, write_yaml
@@ -136,6 +137,23 @@ def test_template_override_folder_replaces_a_template(project: Path) -> None:
     render(project)
     assert "# Custom Synthetic DNA" in page(project, "datasets/synthetic-dna.md")
     assert "## Metadata" in page(project, "models/tiny-bert.md")  # the product's own model template
+
+
+def test_an_override_that_misuses_its_context_is_a_located_error(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    overrides = project / "my_templates" / "pages" / "catalog"
+    overrides.mkdir(parents=True)
+    (overrides / "kind_index.md.j2").write_text(
+        "# Index\n\n{% for name, link in entries %}\n- [{{ name }}]({{ link }})\n{% endfor %}\n",
+        encoding="utf-8")
+    mkdocs_yml = project / "mkdocs.yml"
+    mkdocs_yml.write_text(mkdocs_yml.read_text(encoding="utf-8").replace(
+        "  - kb\n", "  - kb:\n      template_overrides: my_templates\n"), encoding="utf-8")
+    assert main(["-C", str(project), "render"]) == 1
+    err = capsys.readouterr().err
+    assert f"{overrides / 'kind_index.md.j2'}:3: ValueError: too many values to unpack" in err
+    assert "compare it with the product's template of the same name" in err
+    assert "Traceback" not in err
 
 
 def test_code_citation_with_and_without_snippet(project: Path) -> None:
