@@ -9,9 +9,12 @@ runs it here and tells the plugin not to repeat it.
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -133,18 +136,46 @@ def build(project: Project, *, strict: bool = False, pdf: bool = True, require_s
             "last build, which passed the link check (--force builds it again)")
         return result
     stamp.forget()
-    mkdocs_warnings = run_mkdocs(project, strict=strict, card_ids=[c.id for c in kb.all()])
-    result.links = link_check(project, say)
+    # Built beside site/ and swapped in only once the link check passed: a failed build leaves the
+    # last good site as it was.
+    with staging_dir(project.site_dir) as staging:
+        mkdocs_warnings = run_mkdocs(project, strict=strict, card_ids=[c.id for c in kb.all()],
+                                     site_dir=staging)
+        result.links = link_check(project, say, site_dir=staging)
+        replace_dir(staging, project.site_dir)
     if not mkdocs_warnings and not result.links:
         stamp.save()  # a build with warnings is built (and its warnings shown) again next time
     return result
 
 
-def link_check(project: Project, say: Say = _stderr) -> list[Problem]:
-    """Every internal link and anchor of site/ resolves; raise `BuildFailed` naming the broken ones."""
+@contextmanager
+def staging_dir(target: Path) -> Iterator[Path]:
+    """An empty folder beside `target`, removed afterwards unless it was moved into place."""
+    staging = target.with_name(f".{target.name}.building")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Put the folder `new` in the place of `target` (two renames: readers never see a half site)."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def link_check(project: Project, say: Say = _stderr, site_dir: Path | None = None) -> list[Problem]:
+    """Every internal link and anchor of the built site resolves; raise `BuildFailed` naming the broken
+    ones (pages are named relative to the site)."""
     from generator.checks import check_site
 
-    problems = check_site(project.site_dir, site_url=project.mkdocs_config.get("site_url"))
+    problems = check_site(site_dir or project.site_dir, site_url=project.mkdocs_config.get("site_url"))
     for p in problems:
         say(p.format())
     errors = [p for p in problems if p.is_error]
@@ -156,7 +187,8 @@ def link_check(project: Project, say: Say = _stderr) -> list[Problem]:
     return problems
 
 
-def run_mkdocs(project: Project, *, strict: bool = False, card_ids: list[str] | None = None) -> int:
+def run_mkdocs(project: Project, *, strict: bool = False, card_ids: list[str] | None = None,
+               site_dir: Path | None = None) -> int:
     """Build site/ with MkDocs; `strict` (or `strict: true` in mkdocs.yml) fails on any MkDocs warning
     (broken link, missing anchor). Returns the number of warnings MkDocs logged."""
     from mkdocs.commands.build import build as mkdocs_build
@@ -171,6 +203,8 @@ def run_mkdocs(project: Project, *, strict: bool = False, card_ids: list[str] | 
     try:
         # None, not False: MkDocs keeps mkdocs.yml's own `strict: true` only when the option is unset.
         config = load_config(config_file=str(config_file), strict=strict or None)
+        if site_dir is not None:
+            config["site_dir"] = str(site_dir)
         plugin = config.plugins.get("kb")
         if plugin is not None and card_ids is not None:
             plugin.prepared = True

@@ -172,6 +172,9 @@ def test_a_stale_smoke_report_blocks_publishing_and_shows_on_the_page(
 
 def test_kb_build_runs_the_link_check_and_names_the_broken_link(
         project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-C", str(project), "build", "--no-pdf"]) == 0
+    good = {p.relative_to(project / "site"): p.read_bytes() for p in (project / "site").rglob("*")
+            if p.is_file()}
     (project / "site_src" / "notes.md").write_text(
         "# Notes\n\nSee [the old page](old-page.md) and [a section](index.md#no-such-anchor).\n",
         encoding="utf-8")
@@ -179,6 +182,10 @@ def test_kb_build_runs_the_link_check_and_names_the_broken_link(
     err = capsys.readouterr().err
     assert "notes/index.html" in err and "old-page.md" in err
     assert "the link check found" in err
+    # The failed build left the last good site exactly as it was, and nothing half-built beside it.
+    assert {p.relative_to(project / "site"): p.read_bytes() for p in (project / "site").rglob("*")
+            if p.is_file()} == good
+    assert sorted(p.name for p in project.iterdir() if "site" in p.name) == ["site", "site_src"]
 
     (project / "site_src" / "notes.md").write_text("# Notes\n\nSee [the home page](index.md).\n",
                                                    encoding="utf-8")
