@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from generator.problems import Problem, Severity
+from generator.workers import exit_with_parent
 
 SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "blob:", "about:")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]"}
@@ -164,7 +165,8 @@ class _Scanner:
             global _WORKER
             _WORKER = self
             try:
-                with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                with multiprocessing.get_context("fork").Pool(
+                        jobs, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
                     parts = pool.map(_scan_in_worker, [pages[i::jobs] for i in range(jobs)])
             finally:
                 _WORKER = None

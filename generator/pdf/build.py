@@ -31,6 +31,7 @@ from generator.repos.citations import lock_path, read_lock
 from generator.repos.pins import pin_info
 from generator.schema import CARD_KINDS
 from generator.settings import Project
+from generator.workers import exit_with_parent
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -250,7 +251,8 @@ def _render_all(todo: list[PdfJob], jobs: int, progress: bool) -> Iterable[JobRe
                 bar.update()
                 yield result
             return
-        with ProcessPoolExecutor(workers, mp_context=_context()) as pool:
+        with ProcessPoolExecutor(workers, mp_context=_context(), initializer=exit_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures: dict[Future[JobResult], PdfJob] = {pool.submit(run_job, job): job for job in todo}
             for future in as_completed(futures):
                 job = futures[future]

@@ -118,7 +118,6 @@ def run_job(job: PdfJob) -> JobResult:
     try:
         data, pages, warnings = _render(job)
         atomic_write_bytes(job.out, data)
-        job.out.chmod(0o644)  # readable by the web server that serves the built site
     except KBError as exc:
         return JobResult(job.card_id, job.rel, False, error=str(exc),
                          seconds=time.perf_counter() - started)
