@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -66,7 +67,5 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path: Path, method: str) -
     finally:
         parent.kill()
         for p in [int(p) for p in (pids_file.read_text().split() if pids_file.exists() else [])]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
