@@ -9,10 +9,8 @@ runs it here and tells the plugin not to repeat it.
 from __future__ import annotations
 
 import logging
-import shutil
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +23,7 @@ from generator.knowledge import KnowledgeBase, load_knowledge_base
 from generator.problems import Problem, Severity, escalate
 from generator.render.site import RenderReport, render_site
 from generator.settings import CONFIG_FILE, Project
+from generator.sitedir import failed_dir, publish, staging_dir
 from generator.smoke.status import project_status
 from generator.stamp import BuildStamp
 
@@ -136,38 +135,16 @@ def build(project: Project, *, strict: bool = False, pdf: bool = True, require_s
             "last build, which passed the link check (--force builds it again)")
         return result
     stamp.forget()
-    # Built beside site/ and swapped in only once the link check passed: a failed build leaves the
-    # last good site as it was.
+    # Built beside site/ and put in its place only once the link check passed: a failed build leaves
+    # the last good site as it was (and is kept in .site.failed/ to look at).
     with staging_dir(project.site_dir) as staging:
         mkdocs_warnings = run_mkdocs(project, strict=strict, card_ids=[c.id for c in kb.all()],
                                      site_dir=staging)
         result.links = link_check(project, say, site_dir=staging)
-        replace_dir(staging, project.site_dir)
+        publish(staging, project.site_dir)
     if not mkdocs_warnings and not result.links:
         stamp.save()  # a build with warnings is built (and its warnings shown) again next time
     return result
-
-
-@contextmanager
-def staging_dir(target: Path) -> Iterator[Path]:
-    """An empty folder beside `target`, removed afterwards unless it was moved into place."""
-    staging = target.with_name(f".{target.name}.building")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Put the folder `new` in the place of `target` (two renames: readers never see a half site)."""
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def link_check(project: Project, say: Say = _stderr, site_dir: Path | None = None) -> list[Problem]:
@@ -180,9 +157,11 @@ def link_check(project: Project, say: Say = _stderr, site_dir: Path | None = Non
         say(p.format())
     errors = [p for p in problems if p.is_error]
     if errors:
-        raise BuildFailed(f"the link check found {len(errors)} broken link(s) in "
-                          f"{project.rel(project.site_dir)}/ (listed above); fix the card or page "
-                          "each one names and build again")
+        where = project.rel(failed_dir(project.site_dir)) if site_dir else project.rel(project.site_dir)
+        kept = (f"; {project.rel(project.site_dir)}/ still holds the last good build" if site_dir else "")
+        raise BuildFailed(f"the link check found {len(errors)} broken link(s) in the new build, kept in "
+                          f"{where}/ (listed above){kept}; fix the card or page each one names and "
+                          "build again")
     say(f"kb: link check: every internal link, anchor and PDF of {project.rel(project.site_dir)}/ resolves")
     return problems
 

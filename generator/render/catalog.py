@@ -131,12 +131,19 @@ def downloads(site: Site, page: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def kind_index(site: Site, kind_name: str) -> list[tuple[str, str, str, Any]]:
-    """(name, link, summary, card) of every card of a kind, for its index page."""
+def kind_index(site: Site, kind_name: str) -> list[tuple[str, str, str]]:
+    """(name, link, summary) of every card of a kind, for its index page."""
     kind = CARD_KINDS[kind_name]
     page = f"{page_folder(kind)}/index.md"
-    return [(str(c.card.name), relative(page, page_path(kind, c.id)), str(getattr(c.card, "summary", "")),
-             c.card) for c in site.kb.of_kind(kind_name)]
+    return [(str(c.card.name), relative(page, page_path(kind, c.id)), str(getattr(c.card, "summary", "")))
+            for c in site.kb.of_kind(kind_name)]
+
+
+def kind_cards(site: Site, kind_name: str) -> list[tuple[str, Any]]:
+    """(link, card) of every card of a kind, for index pages that show more than the summary."""
+    kind = CARD_KINDS[kind_name]
+    page = f"{page_folder(kind)}/index.md"
+    return [(relative(page, page_path(kind, c.id)), c.card) for c in site.kb.of_kind(kind_name)]
 
 
 # --- the card-format reference ------------------------------------------------------------------

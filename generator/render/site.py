@@ -85,7 +85,8 @@ def plan_pages(site: Site, renderer: Renderer) -> dict[str, str]:
         path = f"{page_folder(kind)}/index.md"
         own = f"pages/catalog/{kind.name}_index.md.j2"
         render(own if _exists(renderer, own) else "pages/catalog/kind_index.md.j2", path,
-               kind=kind, entries=catalog.kind_index(site, kind.name), kb_folder=kb_folder)
+               kind=kind, entries=catalog.kind_index(site, kind.name),
+               cards=catalog.kind_cards(site, kind.name), kb_folder=kb_folder)
 
     c = catalog.CATALOG_PAGES
     render("pages/catalog/catalog.md.j2", c["catalog"], kb_folder=kb_folder)

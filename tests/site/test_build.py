@@ -194,14 +194,16 @@ def test_kb_build_runs_the_link_check_and_names_the_broken_link(
     err = capsys.readouterr().err
     assert "notes/index.html" in err and "old-page.md" in err
     assert "the link check found" in err
-    # The failed build left the last good site exactly as it was, and nothing half-built beside it.
+    # The failed build left the last good site exactly as it was; the failed one is kept to look at.
     assert {p.relative_to(project / "site"): p.read_bytes() for p in (project / "site").rglob("*")
             if p.is_file()} == good
-    assert sorted(p.name for p in project.iterdir() if "site" in p.name) == ["site", "site_src"]
+    assert "kept in .site.failed/" in err and "site/ still holds the last good build" in err
+    assert (project / ".site.failed" / "notes" / "index.html").is_file()
 
     (project / "site_src" / "notes.md").write_text("# Notes\n\nSee [the home page](index.md).\n",
                                                    encoding="utf-8")
     assert main(["-C", str(project), "build", "--no-pdf"]) == 0
+    assert sorted(p.name for p in project.iterdir() if "site" in p.name) == ["site", "site_src"]
 
 
 UP_TO_DATE = "is up to date: nothing MkDocs reads changed since the last build"
