@@ -73,8 +73,9 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         project = self._project()
         if self.prepared:
             return
-        # `mkdocs build` publishes the PDFs like `kb build`; `mkdocs serve` only when asked.
-        pdf = self.settings.pdf and (self.settings.pdf_on_serve if self.command == "serve" else True)
+        # `mkdocs build` renders the PDFs like `kb build`; `mkdocs serve` only when asked (and neither
+        # when the `pdf` setting is off: `prepare` checks it).
+        pdf = self.settings.pdf_on_serve if self.command == "serve" else True
         try:
             result = prepare(project, pdf=pdf, strict=self.settings.strict, say=log.warning, info=log.info)
         except KBError as exc:

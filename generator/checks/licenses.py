@@ -47,8 +47,7 @@ def policy_problems(project: Project, kb: KnowledgeBase) -> list[Problem]:
 def flagged_licenses(project: Project, card: Any) -> list[str]:
     """The licenses of a card that the policy flags (or refuses), for the badge on its page."""
     policy = project.settings.license_policy
-    values = [str(v) for v in (getattr(card, "license", None), getattr(card, "weights_license", None)) if v]
-    return sorted({i for v in values for i in license_ids(v)
+    return sorted({i for _name, value in _license_fields(card) for i in license_ids(value)
                    if _matches(policy.flag, i) or _matches(policy.refuse, i)})
 
 
@@ -73,17 +72,17 @@ def _problem(loaded: LoadedCard, field: str, message: str, severity: Severity = 
     return Problem(loaded.rel, message, severity, field, line, col, hint)
 
 
-def _fields(loaded: LoadedCard) -> list[tuple[str, str]]:
-    card = loaded.card
+def _license_fields(card: Any) -> list[tuple[str, str]]:
+    """(field, expression) of the licenses a card states: code (`license`) and `weights_license`."""
     names = ("license", "weights_license")
-    return [(name, getattr(card, name)) for name in names if getattr(card, name, None)]
+    return [(name, str(getattr(card, name))) for name in names if getattr(card, name, None)]
 
 
 def _expression_problems(loaded: LoadedCard) -> list[Problem]:
     from generator.schema.common import spdx_check
 
     out = []
-    for name, _value in _fields(loaded):
+    for name, _value in _license_fields(loaded.card):
         raw = (loaded.doc.data or {}).get(name)
         if not isinstance(raw, str):
             continue
@@ -106,7 +105,7 @@ def _matches(patterns: list[str], license_id: str) -> str | None:
 def _policy_problems(project: Project, loaded: LoadedCard) -> list[Problem]:
     policy = project.settings.license_policy
     out = []
-    for name, value in _fields(loaded):
+    for name, value in _license_fields(loaded.card):
         what = "weights" if name == "weights_license" else "code"
         for license_id in license_ids(value):
             refused = _matches(policy.refuse, license_id)

@@ -192,4 +192,4 @@ def arxiv_url(arxiv: str) -> str:
 
 
 FILTERS = {"md_block": md_block, "md_inline": md_inline, "highlight": highlight,
-           "doi_url": doi_url, "arxiv_url": arxiv_url}
+           "doi_url": doi_url, "arxiv_url": arxiv_url, "tokens": views.token_label}

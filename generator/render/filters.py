@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from generator.render import markup
+from generator.render import markup, views
 
 _SAFE_LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
 
@@ -71,4 +71,4 @@ def code(text: str) -> str:
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
-FILTERS.update({"url": url, "code": code})
+FILTERS.update({"url": url, "code": code, "tokens": views.token_label})

@@ -48,3 +48,12 @@ def card_path(card_id: str, folder: str = "model_cards") -> str:
 
 def pdf_name(card_id: str) -> str:
     return f"{card_id}.pdf"
+
+
+def token_label(count: int) -> str:
+    """A token count as pages and PDFs show it: 500000 -> `500K`, 2_000_000_000 -> `2B`, 1_500_000 ->
+    `1.5M` (six significant digits; the exact count is shown beside it where it matters)."""
+    for suffix, scale in (("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3)):
+        if count >= scale:
+            return f"{count / scale:g}{suffix}"
+    return str(count)
