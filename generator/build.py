@@ -3,7 +3,8 @@
 Stages: validate the cards -> (publishing gate) -> PDFs -> render the pages -> MkDocs build -> link check.
 PDFs come before the pages because a page shows its "Download PDF" button only once its PDF exists.
 The `kb` MkDocs plugin runs `prepare` itself on a plain `mkdocs build` / `mkdocs serve`; `kb build`
-runs it here and tells the plugin not to repeat it.
+runs it here and hands the plugin its result (`KBPlugin.use_prepared`). The entry points (the `kb`
+commands, the plugin) load the knowledge base once and pass it down.
 """
 
 from __future__ import annotations
@@ -13,18 +14,18 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from generator.pdf import PdfRun
 
 from generator.exceptions import BuildFailed, PublishRefused, ValidationFailed
-from generator.knowledge import KnowledgeBase, load_knowledge_base
+from generator.facts import Facts, build_facts
+from generator.knowledge import KnowledgeBase
 from generator.problems import Problem, Severity, escalate
 from generator.render.site import RenderReport, render_site
 from generator.settings import CONFIG_FILE, Project
 from generator.sitedir import failed_dir, publish, staging_dir
-from generator.smoke.status import project_status
 from generator.stamp import BuildStamp
 
 Say = Callable[[str], None]
@@ -36,34 +37,37 @@ def _stderr(message: str) -> None:
 
 @dataclass
 class BuildResult:
-    """What a build did: the knowledge base it published, the problems shown, the pages written."""
+    """What a build did: the knowledge base it published, its facts, the problems shown, the pages
+    written."""
 
     kb: KnowledgeBase
+    facts: Facts
     problems: list[Problem] = field(default_factory=list)
     render: RenderReport | None = None
     pdf: PdfRun | None = None
     links: list[Problem] = field(default_factory=list)
 
 
-def validate(project: Project, *, strict: bool = False) -> tuple[KnowledgeBase, list[Problem]]:
-    """Load every card and apply the license policy; raise `ValidationFailed` (carrying every located
-    problem) on any error."""
+def validate(project: Project, kb: KnowledgeBase, *, strict: bool = False) -> list[Problem]:
+    """The loading problems plus the license policy's; raise `ValidationFailed` (carrying every
+    located problem) on any error."""
     from generator.checks.licenses import policy_problems
 
-    kb, problems = load_knowledge_base(project.root, None, project.kb_dir)
+    problems = list(kb.problems)
     if not any(p.is_error for p in problems):
         problems += [p for p in policy_problems(project, kb) if p.severity is not Severity.INFO]
     problems = escalate(problems, strict or project.settings.strict)
     if any(p.is_error for p in problems):
         raise ValidationFailed(problems)
-    return kb, problems
+    return problems
 
 
-def smoke_gate(project: Project, kb: KnowledgeBase) -> None:
+def smoke_gate(kb: KnowledgeBase, facts: Facts) -> None:
     """Refuse to publish while any model card's smoke test failed, is stale or has not run."""
     blocked = []
     for loaded in kb.models:
-        state = project_status(project, loaded).state
+        smoke = facts.of(loaded).smoke
+        state = smoke.state if smoke else "not run"
         if state != "passed":
             blocked.append(f"  {loaded.rel}: smoke test {state}")
     if blocked:
@@ -74,8 +78,8 @@ def smoke_gate(project: Project, kb: KnowledgeBase) -> None:
             "or build without --require-smoke.")
 
 
-def pdf_step(project: Project, kb: KnowledgeBase, say: Say = _stderr, info: Say | None = None, *,
-             strict: bool = False) -> PdfRun:
+def pdf_step(project: Project, kb: KnowledgeBase, facts: Facts, say: Say = _stderr, info: Say | None = None,
+             *, strict: bool = False) -> PdfRun:
     """Render the PDF walkthroughs (incremental: unchanged cards cost nothing).
 
     A card whose PDF fails is reported and the others are still written; the build then fails, so a
@@ -83,7 +87,7 @@ def pdf_step(project: Project, kb: KnowledgeBase, say: Say = _stderr, info: Say 
     """
     from generator.pdf import build_pdfs
 
-    run = build_pdfs(project, kb, jobs=project.settings.pdf_jobs, progress=sys.stderr.isatty())
+    run = build_pdfs(project, kb, facts=facts, jobs=project.settings.pdf_jobs, progress=sys.stderr.isatty())
     for line in run.report_lines(project.rel):
         (say if line.startswith(("warning:", "error:")) else info or say)(f"kb: pdf: {line}")
     if run.failed:
@@ -94,41 +98,37 @@ def pdf_step(project: Project, kb: KnowledgeBase, say: Say = _stderr, info: Say 
     return run
 
 
-def prepare(project: Project, *, pdf: bool, strict: bool = False, say: Say = _stderr,
-            info: Say | None = None) -> BuildResult:
-    """Everything before MkDocs: validate, PDFs, pages. Used by the MkDocs plugin and `kb render`."""
-    kb, problems = validate(project, strict=strict)
-    return outputs(project, kb, problems, pdf=pdf, say=say, info=info, strict=strict)
-
-
-def outputs(project: Project, kb: KnowledgeBase, problems: list[Problem], *, pdf: bool,
-            say: Say = _stderr, info: Say | None = None, strict: bool = False) -> BuildResult:
-    """PDFs, then the pages that link them, from a validated knowledge base. `say` shows problems,
-    `info` progress (default: `say`; the MkDocs plugin logs it below warning level)."""
+def prepare(project: Project, kb: KnowledgeBase, *, pdf: bool, strict: bool = False, say: Say = _stderr,
+            info: Say | None = None, require_smoke: bool = False) -> BuildResult:
+    """Everything before MkDocs: validate, (the publishing gate), PDFs, pages. Used by `kb build`,
+    `kb render` and the MkDocs plugin. `say` shows problems, `info` progress (default: `say`; the
+    MkDocs plugin logs it below warning level)."""
+    problems = validate(project, kb, strict=strict)
+    # Each card's facts once, for the gate, the PDFs, the pages.
+    facts = build_facts(project, kb)
+    if require_smoke:
+        smoke_gate(kb, facts)
     for p in problems:
         say(p.format())
-    result = BuildResult(kb, problems)
+    result = BuildResult(kb, facts, problems)
     # PDFs first, so the pages rendered next can link the ones that exist.
     if pdf and project.settings.pdf:
-        result.pdf = pdf_step(project, kb, say, info, strict=strict)
+        result.pdf = pdf_step(project, kb, facts, say, info, strict=strict)
     # Pages into docs_dir: only changed ones are written, orphans removed, hand-written ones refused.
-    result.render = render_site(project, kb)
+    result.render = render_site(project, kb, facts)
     return result
 
 
-def build(project: Project, *, strict: bool = False, pdf: bool = True, require_smoke: bool = False,
-          force: bool = False, say: Say = _stderr) -> BuildResult:
+def build(project: Project, kb: KnowledgeBase, *, strict: bool = False, pdf: bool = True,
+          require_smoke: bool = False, force: bool = False, say: Say = _stderr) -> BuildResult:
     """`kb build`: validate -> gate -> PDFs -> pages -> `mkdocs build` -> link check."""
-    # 1. Validate (and, when asked, refuse unverified cards before producing anything).
-    kb, problems = validate(project, strict=strict)
-    if require_smoke:
-        smoke_gate(project, kb)
-    # 2-3. PDFs, then the pages that link them.
-    result = outputs(project, kb, problems, pdf=pdf, say=say, strict=strict)
+    # 1-3. Validate (and, when asked, refuse unverified cards before producing anything), PDFs, pages.
+    result = prepare(project, kb, pdf=pdf, strict=strict, say=say, require_smoke=require_smoke)
     say(f"kb: pages: {result.render.summary() if result.render else 'none'}")
-    # 4-5. MkDocs, in-process with the project's mkdocs.yml (the plugin skips its own prepare), then
-    #      the link check of the built site (internal links, anchors, PDFs; `kb check links --external`
-    #      adds the http(s) ones). Both are skipped when nothing they read changed since they passed.
+    # 4-5. MkDocs, in-process with the project's mkdocs.yml (the plugin is handed this result instead
+    #      of preparing again), then the link check of the built site (internal links, anchors, PDFs;
+    #      `kb check links --external` adds the http(s) ones). Both are skipped when nothing they read
+    #      changed since they passed.
     stamp = BuildStamp.of(project, strict=strict or bool(project.mkdocs_config.get("strict")))
     if not force and stamp.up_to_date():
         say(f"kb: {project.rel(project.site_dir)}/ is up to date: nothing MkDocs reads changed since the "
@@ -138,8 +138,7 @@ def build(project: Project, *, strict: bool = False, pdf: bool = True, require_s
     # Built beside site/ and put in its place only once the link check passed: a failed build leaves
     # the last good site as it was (and is kept in .site.failed/ to look at).
     with staging_dir(project.site_dir) as staging:
-        mkdocs_warnings = run_mkdocs(project, strict=strict, card_ids=[c.id for c in kb.all()],
-                                     site_dir=staging)
+        mkdocs_warnings = run_mkdocs(project, strict=strict, prepared=result, site_dir=staging)
         result.links = link_check(project, say, site_dir=staging)
         publish(staging, project.site_dir)
     if not mkdocs_warnings and not result.links:
@@ -166,7 +165,15 @@ def link_check(project: Project, say: Say = _stderr, site_dir: Path | None = Non
     return problems
 
 
-def run_mkdocs(project: Project, *, strict: bool = False, card_ids: list[str] | None = None,
+@runtime_checkable
+class TakesPrepared(Protocol):
+    """The `kb` MkDocs plugin as `run_mkdocs` sees it (`generator.plugin.KBPlugin`): it is handed the
+    result of `prepare` and does not prepare again."""
+
+    def use_prepared(self, result: BuildResult) -> None: ...
+
+
+def run_mkdocs(project: Project, *, strict: bool = False, prepared: BuildResult | None = None,
                site_dir: Path | None = None) -> int:
     """Build site/ with MkDocs; `strict` (or `strict: true` in mkdocs.yml) fails on any MkDocs warning
     (broken link, missing anchor). Returns the number of warnings MkDocs logged."""
@@ -185,9 +192,8 @@ def run_mkdocs(project: Project, *, strict: bool = False, card_ids: list[str] | 
         if site_dir is not None:
             config["site_dir"] = str(site_dir)
         plugin = config.plugins.get("kb")
-        if plugin is not None and card_ids is not None:
-            plugin.prepared = True
-            plugin.card_ids = card_ids
+        if isinstance(plugin, TakesPrepared) and prepared is not None:
+            plugin.use_prepared(prepared)
         mkdocs_build(config)
     except MkDocsException as exc:
         raise BuildFailed(f"{config_file}: the MkDocs build failed: {exc}") from exc

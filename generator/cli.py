@@ -41,12 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(f"generator.commands.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"generator.commands.{module_name}":
-                continue  # not built yet
-            raise
+        module = importlib.import_module(f"generator.commands.{module_name}")
         cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(cmd)
         cmd.set_defaults(_run=module.run)

@@ -65,10 +65,6 @@ class SmokeError(KBError):
     """The embedding smoke test could not run (not: a check failed, which is a report)."""
 
 
-class CheckFailed(KBError):
-    """A CI check (links, licenses, citations) found problems; they were printed already."""
-
-
 class BuildFailed(KBError):
     """The MkDocs build of the site failed (or had warnings under --strict)."""
 

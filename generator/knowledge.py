@@ -8,30 +8,39 @@ from __future__ import annotations
 
 import difflib
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeGuard, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from generator.exceptions import UsageError, ValidationFailed
 from generator.problems import Problem, Severity
+from generator.repos.lockfile import Lock, load_lock
 from generator.schema import CARD_KINDS, SCHEMA_VERSION, TEMPLATE_SECTIONS, CardKind, ModelCard
+from generator.schema.card import Card, HasLicense
 from generator.schema.common import PLACEHOLDER
+from generator.schema.derived import FineTunedCard, SAECard, name_disagreements
 from generator.yamlio import Document, FieldPath, dotted, read_document
 
+C = TypeVar("C", bound=Card, covariant=True)
+T = TypeVar("T", bound=Card)
 
-@dataclass
-class LoadedCard:
-    """A validated card with where it came from."""
+
+@dataclass(frozen=True, eq=False)
+class LoadedCard(Generic[C]):
+    """A validated card with where it came from and its side files, each read once when loading."""
 
     kind: CardKind
-    card: Any
+    card: C
     path: Path
     rel: str
     """Path relative to the project root, as shown to users (`kb/model_cards/x.yaml`)."""
     doc: Document
+    lock: Lock | None = None
+    """The lock file beside the card (`<id>.lock.yaml`, written by `kb repos sync`), None when absent."""
 
     @property
     def id(self) -> str:
@@ -42,40 +51,50 @@ class LoadedCard:
         """(kind, id, field path) of every card this card points at."""
         return list(references(self.kind.name, self.doc.data))
 
-    def line_of(self, *loc: str | int) -> int:
-        return self.doc.locate(loc)[0]
+
+DEFAULT_MISSING = "no {kind} card '{id}' in {folder}/{hint}"
+"""How `KnowledgeBase.select` words an unknown id (fields: kind, id, ids, folder, kb, known, hint)."""
 
 
 @dataclass
 class KnowledgeBase:
-    """All valid cards, by kind and id, with cross-references resolved both ways."""
+    """All valid cards, by kind and id, with cross-references resolved both ways, and the problems
+    found while loading them (the cards that failed validation are only in `problems`)."""
 
     root: Path
-    cards: dict[str, dict[str, LoadedCard]] = field(default_factory=dict)
+    cards: dict[str, dict[str, LoadedCard[Card]]] = field(default_factory=dict)
     files_checked: int = 0
     """How many card files were read (valid or not)."""
+    problems: list[Problem] = field(default_factory=list)
+    """Every problem found while loading, valid cards' warnings included."""
+    kb_dir: Path | None = None
+    """The folder the cards were loaded from (default: `kb/` under the root)."""
 
-    def of_kind(self, kind: str) -> list[LoadedCard]:
+    def of_kind(self, kind: str) -> list[LoadedCard[Card]]:
         return sorted(self.cards.get(kind, {}).values(), key=lambda c: c.id)
 
-    @property
-    def models(self) -> list[LoadedCard]:
-        return self.of_kind("model")
+    def of_type(self, model: type[T]) -> list[LoadedCard[T]]:
+        """The cards whose schema is `model` (or a subclass of it), typed as such."""
+        return [c for kind in CARD_KINDS for c in self.of_kind(kind) if _is(c, model)]
 
-    def get(self, kind: str, card_id: str) -> LoadedCard | None:
+    @property
+    def models(self) -> list[LoadedCard[ModelCard]]:
+        return self.of_type(ModelCard)
+
+    def get(self, kind: str, card_id: str) -> LoadedCard[Card] | None:
         return self.cards.get(kind, {}).get(card_id)
 
-    def all(self) -> Iterator[LoadedCard]:
+    def all(self) -> Iterator[LoadedCard[Card]]:
         for kind in CARD_KINDS:
             yield from self.of_kind(kind)
 
-    def referrers(self, kind: str, card_id: str) -> list[LoadedCard]:
+    def referrers(self, kind: str, card_id: str) -> list[LoadedCard[Card]]:
         """Cards that point at (kind, id): the other half of "linked both ways"."""
         return [c for c in self.all() if any(k == kind and i == card_id for k, i, _ in c.refs)]
 
-    def related(self, loaded: LoadedCard) -> dict[str, list[LoadedCard]]:
+    def related(self, loaded: LoadedCard[Card]) -> dict[str, list[LoadedCard[Card]]]:
         """Every card related to this one in either direction, by kind, without duplicates."""
-        out: dict[str, dict[str, LoadedCard]] = {}
+        out: dict[str, dict[str, LoadedCard[Card]]] = {}
         for kind, card_id, _ in loaded.refs:
             target = self.get(kind, card_id)
             if target is not None and target is not loaded:
@@ -84,6 +103,61 @@ class KnowledgeBase:
             if other is not loaded:
                 out.setdefault(other.kind.name, {})[other.id] = other
         return {k: sorted(v.values(), key=lambda c: c.id) for k, v in out.items()}
+
+    def invalid(self, kinds: Sequence[str] = tuple(CARD_KINDS)) -> dict[str, list[Problem]]:
+        """Card files of `kinds` that did not validate: id (the file's stem) -> their errors."""
+        valid = {c.rel for c in self.all()}
+        folders = {CARD_KINDS[k].folder for k in kinds}
+        out: dict[str, list[Problem]] = {}
+        for p in self.problems:
+            path = Path(p.file)
+            if p.is_error and p.file not in valid and path.suffix == ".yaml" and path.parent.name in folders:
+                out.setdefault(path.stem, []).append(p)
+        return out
+
+    def select(self, kinds: str | Sequence[str], ids: Sequence[str] | None, *,
+               missing: str = DEFAULT_MISSING, keep_invalid: bool = False) -> list[LoadedCard[Card]]:
+        """The cards of `kinds` named by `ids` in the order given (every card of those kinds when `ids`
+        is empty), for every command that takes card ids.
+
+        A named card whose file did not validate raises `ValidationFailed` with that card's own
+        problems (with `keep_invalid` it is left out, for the caller to report). Unknown ids raise a
+        `UsageError` worded by `missing`, with a "did you mean" hint.
+        """
+        kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+        pool = {c.id: c for kind in kinds for c in self.of_kind(kind)}
+        if not ids:
+            return list(pool.values())
+        invalid = self.invalid(kinds)
+        selected, unknown = [], []
+        for card_id in dict.fromkeys(ids):
+            if card_id in pool:
+                selected.append(pool[card_id])
+            elif card_id in invalid:
+                if not keep_invalid:
+                    raise ValidationFailed(invalid[card_id])
+            else:
+                unknown.append(card_id)
+        if unknown:
+            raise UsageError(self._missing(kinds, unknown, sorted(set(pool) | set(invalid)), missing))
+        return selected
+
+    def _missing(self, kinds: tuple[str, ...], unknown: list[str], known: list[str], template: str) -> str:
+        close = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
+        kb_dir = self.kb_dir or self.root / "kb"
+        return template.format(
+            kind=kinds[0], id=unknown[0], ids=", ".join(unknown), kb=_rel(kb_dir, self.root),
+            folder=_rel(kb_dir / CARD_KINDS[kinds[0]].folder, self.root),
+            known=", ".join(known) or "none", hint=f" (did you mean '{close[0]}'?)" if close else "")
+
+
+def _is(loaded: LoadedCard[Card], model: type[T]) -> TypeGuard[LoadedCard[T]]:
+    return isinstance(loaded.card, model)
+
+
+def narrow(loaded: LoadedCard[Card], model: type[T]) -> LoadedCard[T] | None:
+    """The same loaded card typed by its schema, or None when its card is not a `model`."""
+    return loaded if _is(loaded, model) else None
 
 
 REF_FIELDS: dict[str, list[tuple[tuple[str, ...], str]]] = {
@@ -145,7 +219,7 @@ def load_knowledge_base(
     """Load and validate cards (all under `kb_dir`, or just `paths`): the valid ones and all problems."""
     root = root.resolve()
     kb_dir = (kb_dir or root / "kb").resolve()
-    kb = KnowledgeBase(root)
+    kb = KnowledgeBase(root, kb_dir=kb_dir)
     problems: list[Problem] = []
     if paths is None:
         files = list(card_files(kb_dir))
@@ -177,6 +251,7 @@ def load_knowledge_base(
     for kind, path in [*card_files(kb_dir), *files]:
         known.setdefault(kind.name, set()).add(path.stem)
     problems.extend(_cross_check(docs, known))
+    kb.problems = problems
     return kb, problems
 
 
@@ -188,14 +263,14 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def _load_card(kind: CardKind, path: Path, root: Path
-               ) -> tuple[LoadedCard | None, Document, list[Problem]]:
+               ) -> tuple[LoadedCard[Card] | None, Document, list[Problem]]:
     rel = _rel(path, root)
     doc = read_document(path, rel)
     loaded, problems = _validate(kind, path, doc)
     return loaded, doc, problems
 
 
-def _validate(kind: CardKind, path: Path, doc: Document) -> tuple[LoadedCard | None, list[Problem]]:
+def _validate(kind: CardKind, path: Path, doc: Document) -> tuple[LoadedCard[Card] | None, list[Problem]]:
     rel = doc.path
     problems = list(doc.problems)
     if doc.data is None:
@@ -219,7 +294,7 @@ def _validate(kind: CardKind, path: Path, doc: Document) -> tuple[LoadedCard | N
     except ValidationError as exc:
         problems.extend(_pydantic_problems(exc, kind.model, doc))
         return None, problems + _placeholders(doc, {p.field for p in problems})
-    loaded = LoadedCard(kind, card, path, rel, doc)
+    loaded: LoadedCard[Card] = LoadedCard(kind, card, path, rel, doc, load_lock(path))
     problems.extend(_card_checks(loaded))
     return loaded, problems + _placeholders(doc, set())
 
@@ -308,7 +383,7 @@ def _unwrap(tp: Any) -> Any:
 
 # --- checks beyond types ------------------------------------------------------------------------
 
-def _card_checks(loaded: LoadedCard) -> list[Problem]:
+def _card_checks(loaded: LoadedCard[Card]) -> list[Problem]:
     out: list[Problem] = []
     card, doc = loaded.card, loaded.doc
 
@@ -338,10 +413,8 @@ def _card_checks(loaded: LoadedCard) -> list[Problem]:
     return out
 
 
-def _derived_name_checks(loaded: LoadedCard) -> list[Problem]:
+def _derived_name_checks(loaded: LoadedCard[Card]) -> list[Problem]:
     """SAE and fine-tuned cards: each part of the seed-003 name must agree with the card's fields."""
-    from generator.schema.derived import FineTunedCard, SAECard, name_disagreements
-
     if not isinstance(loaded.card, (SAECard, FineTunedCard)):
         return []
     out = []
@@ -365,8 +438,8 @@ def _placeholders(doc: Document, reported: set[str]) -> list[Problem]:
     return out
 
 
-def _license_fields(card: Any) -> list[FieldPath]:
-    return [(name,) for name in ("license", "weights_license") if getattr(card, name, None)]
+def _license_fields(card: Card) -> list[FieldPath]:
+    return [(name,) for name, _ in card.license_fields()] if isinstance(card, HasLicense) else []
 
 
 def _get(data: Any, loc: FieldPath) -> Any:

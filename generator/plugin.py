@@ -14,8 +14,7 @@ Its options are the fields of `generator.settings.Settings` (defaults live there
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.config.base import ValidationError as MkDocsValidationError
 from mkdocs.exceptions import PluginError
@@ -24,9 +23,14 @@ from mkdocs.structure.files import File, Files
 from pydantic import ValidationError
 
 from generator.exceptions import KBError
-from generator.render import views
-from generator.render.context import PDF_FOLDER
+from generator.layout import site_pdf_path
+from generator.schema.labels import pdf_name
 from generator.settings import Project, Settings, _plain
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+
+    from generator.build import BuildResult
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
@@ -39,9 +43,15 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         self.settings = Settings()
         self.project: Project | None = None
         self.command = "build"
-        self.prepared = False
-        """Set by `kb build`, which has validated and rendered already."""
-        self.card_ids: list[str] = []
+        self.result: BuildResult | None = None
+        """What this build prepared (or what `kb build` prepared and handed over)."""
+        self.handed_over = False
+
+    def use_prepared(self, result: BuildResult) -> None:
+        """`kb build` has validated the cards and rendered the PDFs and pages already: use its result
+        instead of preparing again."""
+        self.result = result
+        self.handed_over = True
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> tuple[
             list[tuple[str, Exception]], list[tuple[str, str]]]:
@@ -58,41 +68,39 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
 
-    def on_config(self, config: Any) -> Any:
-        root = Path(config.config_file_path).resolve().parent if config.config_file_path else Path.cwd()
-        self.project = Project(root, self.settings, {
-            "docs_dir": config.docs_dir, "site_dir": config.site_dir,
-            "repo_url": config.repo_url, "edit_uri": config.edit_uri,
-        })
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.project = Project.from_mkdocs(config, self.settings)
         return config
 
-    def on_pre_build(self, *, config: Any) -> None:
-        """Validate and render before MkDocs collects the files of docs_dir."""
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        """Load the knowledge base, validate and render before MkDocs collects the files of docs_dir."""
         from generator.build import prepare
+        from generator.knowledge import load_knowledge_base
 
         project = self._project()
-        if self.prepared:
+        if self.handed_over:
             return
         # `mkdocs build` renders the PDFs like `kb build`; `mkdocs serve` only when asked (and neither
         # when the `pdf` setting is off: `prepare` checks it).
         pdf = self.settings.pdf_on_serve if self.command == "serve" else True
         try:
-            result = prepare(project, pdf=pdf, strict=self.settings.strict, say=log.warning, info=log.info)
+            kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+            self.result = prepare(project, kb, pdf=pdf, strict=self.settings.strict, say=log.warning,
+                                  info=log.info)
         except KBError as exc:
             raise PluginError(f"kb: {exc}") from exc
-        self.card_ids = [c.id for c in result.kb.all()]
-        if result.render and result.render.written:
-            log.info("kb: %s", result.render.summary())
+        if self.result.render and self.result.render.written:
+            log.info("kb: %s", self.result.render.summary())
 
-    def on_files(self, files: Files, *, config: Any) -> Files:
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """Publish each card's PDF as `pdf/<id>.pdf` (only for cards that exist)."""
         project = self._project()
-        if not self.settings.pdf:
+        if not self.settings.pdf or self.result is None:
             return files
-        for card_id in self.card_ids:
-            path = project.pdf_dir / views.pdf_name(card_id)
+        for loaded in self.result.kb.all():
+            path = project.pdf_dir / pdf_name(loaded.id)
             if path.is_file():
-                files.append(File.generated(config, f"{PDF_FOLDER}/{path.name}", abs_src_path=str(path)))
+                files.append(File.generated(config, site_pdf_path(loaded.id), abs_src_path=str(path)))
         return files
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:

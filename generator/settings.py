@@ -8,11 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from generator.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
 
 CONFIG_FILE = "mkdocs.yml"
 
@@ -64,13 +67,24 @@ class Settings(BaseModel):
     """Treat warnings as errors in validation during `mkdocs build`."""
 
 
+MKDOCS_OPTIONS = ("docs_dir", "site_dir", "site_url", "strict", "theme", "repo_url", "edit_uri")
+"""The MkDocs options a project reads; where mkdocs.yml leaves one out, MkDocs' own default applies."""
+
+
 @dataclass
 class Project:
-    """A knowledge-base project: the folder holding mkdocs.yml, with its settings resolved."""
+    """A knowledge-base project: the folder holding mkdocs.yml, with its settings resolved.
+
+    The command line (`Project.load`) and the MkDocs plugin (`Project.from_mkdocs`) build it the same
+    way: mkdocs.yml read by MkDocs' own YAML loader (so `!ENV` and `INHERIT` mean the same), each MkDocs
+    option MkDocs' default where the file leaves it out (`docs_dir` is `docs`), the `kb` plugin's
+    options validated by `Settings`.
+    """
 
     root: Path
     settings: Settings
     mkdocs_config: dict[str, Any]
+    """The options of `MKDOCS_OPTIONS`, as mkdocs.yml gives them or MkDocs' defaults."""
 
     @classmethod
     def load(cls, root: Path | None = None) -> Project:
@@ -80,7 +94,18 @@ class Project:
         config: dict[str, Any] = {}
         if config_path.exists():
             config = _read_mkdocs_yml(config_path)
-        return cls(root, settings_from_config(config, config_path), config)
+        return cls(root, settings_from_config(config, config_path), mkdocs_options(config))
+
+    @classmethod
+    def from_mkdocs(cls, config: MkDocsConfig, settings: Settings) -> Project:
+        """The project of a MkDocs build (the plugin's route), from MkDocs' validated configuration."""
+        path = config.config_file_path
+        root = Path(path).resolve().parent if path else Path.cwd().resolve()
+        user: dict[str, Any] = {}
+        for patch in config.user_configs:
+            user.update(patch)
+        return cls(root, settings, mkdocs_options({**user, "docs_dir": config.docs_dir,
+                                                   "site_dir": config.site_dir, "strict": config.strict}))
 
     def path(self, value: str) -> Path:
         p = Path(value)
@@ -100,11 +125,11 @@ class Project:
 
     @cached_property
     def docs_dir(self) -> Path:
-        return self.path(str(self.mkdocs_config.get("docs_dir", "site_src")))
+        return self.path(str(self.mkdocs_config["docs_dir"]))
 
     @cached_property
     def site_dir(self) -> Path:
-        return self.path(str(self.mkdocs_config.get("site_dir", "site")))
+        return self.path(str(self.mkdocs_config["site_dir"]))
 
     @cached_property
     def artifacts_dir(self) -> Path:
@@ -141,15 +166,27 @@ def _find_root(start: Path) -> Path:
 
 
 def _read_mkdocs_yml(path: Path) -> dict[str, Any]:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    """mkdocs.yml as MkDocs reads it (its YAML loader: `!ENV`, `!!python/name:`, `INHERIT`)."""
+    from mkdocs.exceptions import ConfigurationError
+    from mkdocs.utils.yaml import yaml_load
+    from yaml import YAMLError
 
     try:
-        # Round-trip mode keeps unknown tags such as !!python/name: instead of failing on them.
-        data = YAML(typ="rt", pure=True).load(path.read_text(encoding="utf-8"))
-    except (OSError, YAMLError) as exc:
+        with path.open("rb") as fh:
+            data = yaml_load(fh)
+    except (OSError, YAMLError, ConfigurationError, ImportError) as exc:
         raise ConfigError(f"{path}: cannot read the MkDocs configuration: {exc}") from exc
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path}: the MkDocs configuration must be a mapping of options")
     return dict(data or {})
+
+
+def mkdocs_options(config: dict[str, Any]) -> dict[str, Any]:
+    """The options of `MKDOCS_OPTIONS` from a mkdocs.yml mapping, MkDocs' defaults for the missing."""
+    from mkdocs.config.defaults import MkDocsConfig
+
+    defaults = {key: getattr(MkDocsConfig, key).default for key in MKDOCS_OPTIONS}
+    return {key: config[key] if config.get(key) is not None else defaults[key] for key in MKDOCS_OPTIONS}
 
 
 def plugin_options(config: dict[str, Any]) -> dict[str, Any]:

@@ -9,22 +9,26 @@ Per model card:
 - where the upstream repository is synced under `external_repos/`, its license file is identified
   and must be one of the licenses of the card's code license; no license file is an error (nobody
   may redistribute code without one);
-- the rendered page and the PDF carry the license note (`generator.render.views.license_note`);
+- the rendered page and the PDF carry the license note (`generator.schema.labels.license_note`);
   outputs not built yet are skipped with an info.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.checks.license_id import family, find_license_files, identify_file
+from generator.layout import built_page, page_path
+from generator.policy import license_ids, matches
 from generator.problems import Problem, Severity, escalate
+from generator.schema.card import Card, HasLicense
+from generator.schema.labels import license_note, pdf_name
 
 if TYPE_CHECKING:
     from generator.knowledge import KnowledgeBase, LoadedCard
+    from generator.schema.model_card import ModelCard
     from generator.settings import Project
 
 
@@ -44,41 +48,18 @@ def policy_problems(project: Project, kb: KnowledgeBase) -> list[Problem]:
     return [p for loaded in kb.all() for p in _policy_problems(project, loaded)]
 
 
-def flagged_licenses(project: Project, card: Any) -> list[str]:
-    """The licenses of a card that the policy flags (or refuses), for the badge on its page."""
-    policy = project.settings.license_policy
-    return sorted({i for _name, value in _license_fields(card) for i in license_ids(value)
-                   if _matches(policy.flag, i) or _matches(policy.refuse, i)})
-
-
-def license_ids(expression: str) -> list[str]:
-    """The SPDX license ids of an expression (`Apache-2.0 OR MIT` -> both), exceptions left out."""
-    from generator.schema.common import _licensing
-
-    try:
-        parsed = _licensing().parse(expression)
-    except Exception:  # the schema already reported an unparsable expression
-        return []
-    if parsed is None:
-        return []
-    symbols = _licensing().license_symbols(parsed, decompose=False)
-    # `X WITH exception` counts as X: the exception adds a permission, it is not a license of its own.
-    return [str(getattr(s, "license_symbol", s).key) for s in symbols]
-
-
-def _problem(loaded: LoadedCard, field: str, message: str, severity: Severity = Severity.ERROR,
+def _problem(loaded: LoadedCard[Card], field: str, message: str, severity: Severity = Severity.ERROR,
              hint: str = "") -> Problem:
     line, col = loaded.doc.locate((field,)) if field in (loaded.doc.data or {}) else (0, 0)
     return Problem(loaded.rel, message, severity, field, line, col, hint)
 
 
-def _license_fields(card: Any) -> list[tuple[str, str]]:
+def _license_fields(card: Card) -> list[tuple[str, str]]:
     """(field, expression) of the licenses a card states: code (`license`) and `weights_license`."""
-    names = ("license", "weights_license")
-    return [(name, str(getattr(card, name))) for name in names if getattr(card, name, None)]
+    return card.license_fields() if isinstance(card, HasLicense) else []
 
 
-def _expression_problems(loaded: LoadedCard) -> list[Problem]:
+def _expression_problems(loaded: LoadedCard[Card]) -> list[Problem]:
     from generator.schema.common import spdx_check
 
     out = []
@@ -95,21 +76,14 @@ def _expression_problems(loaded: LoadedCard) -> list[Problem]:
     return out
 
 
-def _matches(patterns: list[str], license_id: str) -> str | None:
-    for pattern in patterns:
-        if fnmatch.fnmatchcase(license_id.lower(), pattern.lower()):
-            return pattern
-    return None
-
-
-def _policy_problems(project: Project, loaded: LoadedCard) -> list[Problem]:
+def _policy_problems(project: Project, loaded: LoadedCard[Card]) -> list[Problem]:
     policy = project.settings.license_policy
     out = []
     for name, value in _license_fields(loaded.card):
         what = "weights" if name == "weights_license" else "code"
         for license_id in license_ids(value):
-            refused = _matches(policy.refuse, license_id)
-            flagged = _matches(policy.flag, license_id)
+            refused = matches(policy.refuse, license_id)
+            flagged = matches(policy.flag, license_id)
             if refused:
                 out.append(_problem(
                     loaded, name, f"the {what} license {license_id} is refused by the license policy "
@@ -123,7 +97,7 @@ def _policy_problems(project: Project, loaded: LoadedCard) -> list[Problem]:
     return out
 
 
-def upstream_license_files(project: Project, loaded: LoadedCard) -> list[Path] | None:
+def upstream_license_files(project: Project, loaded: LoadedCard[ModelCard]) -> list[Path] | None:
     """The license files of the card's synced repository ([] when it has none; None when not synced).
 
     A git clone is read through `generator.repos.status` (the files in the tree at the pin); a plain
@@ -146,7 +120,7 @@ def upstream_license_files(project: Project, loaded: LoadedCard) -> list[Path] |
     return find_license_files(repo_dir)
 
 
-def _upstream_problems(project: Project, loaded: LoadedCard) -> list[Problem]:
+def _upstream_problems(project: Project, loaded: LoadedCard[ModelCard]) -> list[Problem]:
     repo = loaded.card.repo
     files = upstream_license_files(project, loaded)
     if files is None:
@@ -178,9 +152,7 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
-def _note_problems(project: Project, loaded: LoadedCard) -> list[Problem]:
-    from generator.render.views import license_note
-
+def _note_problems(project: Project, loaded: LoadedCard[ModelCard]) -> list[Problem]:
     note = license_note(loaded.card)
     wanted = _squash(note)
     out: list[Problem] = []
@@ -202,16 +174,9 @@ def _note_problems(project: Project, loaded: LoadedCard) -> list[Problem]:
     return out
 
 
-def _outputs(project: Project, loaded: LoadedCard) -> list[tuple[str, Path]]:
-    from generator.render.context import page_path
-    from generator.render.views import pdf_name
-
+def _outputs(project: Project, loaded: LoadedCard[ModelCard]) -> list[tuple[str, Path]]:
     page = page_path(loaded.kind, loaded.id)
-    stem = page.removesuffix(".md")
-    built = project.site_dir / stem / "index.html"
-    if not built.exists():
-        built = project.site_dir / f"{stem}.html"
-    return [("page", project.docs_dir / page), ("built page", built),
+    return [("page", project.docs_dir / page), ("built page", built_page(project.site_dir, page)),
             ("PDF", project.pdf_dir / pdf_name(loaded.id))]
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from generator.build import build
+from generator.knowledge import load_knowledge_base
 from generator.settings import Project
 
 HELP = "validate, render PDFs and pages, and build the site with MkDocs"
@@ -23,7 +24,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
-    build(project, strict=args.strict, pdf=not args.no_pdf, require_smoke=args.require_smoke,
+    kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+    build(project, kb, strict=args.strict, pdf=not args.no_pdf, require_smoke=args.require_smoke,
           force=args.force)
     print(f"kb build: the site is in {project.rel(project.site_dir)}/", file=sys.stderr)
     return 0

@@ -32,12 +32,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from generator.checks.licenses import check_licenses
+    from generator.knowledge import KnowledgeBase, load_knowledge_base
+    from generator.repos.citations import check_citations
+
     project = Project.load(args.project)
     strict = args.strict or project.settings.strict
+    kb: KnowledgeBase | None = None
+
+    def loaded() -> KnowledgeBase:  # once, and only for the checks that read the cards
+        nonlocal kb
+        if kb is None:
+            kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+        return kb
+
     checks: dict[str, Callable[[], list[Problem]]] = {
+        "validation": lambda: loaded().problems,
         "links": lambda: links(project, args),
-        "licenses": lambda: licenses(project, strict),
-        "citations": lambda: citations(project, strict),
+        "licenses": lambda: check_licenses(project, loaded(), strict),
+        "citations": lambda: check_citations(project, loaded(), strict),
     }
     if args.what != "all":
         problems = escalate(checks[args.what](), strict)
@@ -45,13 +58,12 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "text":
             print(f"kb check {args.what}: {summary(problems)}", file=sys.stderr)
         return 1 if any(p.is_error for p in problems) else 0
-    return run_all(project, args, strict, checks)
+    return run_all(args, strict, checks)
 
 
-def run_all(project: Project, args: argparse.Namespace, strict: bool,
-            checks: dict[str, Callable[[], list[Problem]]]) -> int:
+def run_all(args: argparse.Namespace, strict: bool, checks: dict[str, Callable[[], list[Problem]]]) -> int:
     """Validation, citations, licenses, links; every problem once, then one summary."""
-    results: dict[str, list[Problem]] = {"validation": escalate(validation(project), strict)}
+    results: dict[str, list[Problem]] = {"validation": escalate(checks["validation"](), strict)}
     for name in ("citations", "licenses", "links"):
         results[name] = escalate(checks[name](), strict)
     seen: set[Problem] = set()
@@ -75,20 +87,6 @@ def _print(problems: list[Problem], fmt: str) -> None:
     sys.stdout.write(render(problems, fmt))
 
 
-def validation(project: Project) -> list[Problem]:
-    from generator.knowledge import load_knowledge_base
-
-    _, problems = load_knowledge_base(project.root, None, project.kb_dir)
-    return problems
-
-
-def _kb(project: Project):  # type: ignore[no-untyped-def]  # KnowledgeBase, imported lazily
-    from generator.knowledge import load_knowledge_base
-
-    kb, _ = load_knowledge_base(project.root, None, project.kb_dir)
-    return kb
-
-
 def links(project: Project, args: argparse.Namespace) -> list[Problem]:
     from generator.checks.links import check_site
 
@@ -107,18 +105,3 @@ def links(project: Project, args: argparse.Namespace) -> list[Problem]:
         print(f"checked the links of {project.rel(site)} in {time.perf_counter() - started:.2f} s",
               file=sys.stderr)
     return problems
-
-
-def licenses(project: Project, strict: bool) -> list[Problem]:
-    from generator.checks.licenses import check_licenses
-
-    return check_licenses(project, _kb(project), strict)
-
-
-def citations(project: Project, strict: bool) -> list[Problem]:
-    try:
-        from generator.repos.citations import check_citations
-    except ImportError:
-        return [Problem("kb", "the citation check is not available in this version "
-                        "(generator.repos.citations.check_citations is missing)", Severity.WARNING)]
-    return check_citations(project, _kb(project), strict)

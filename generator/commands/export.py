@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from generator.exceptions import UsageError, ValidationFailed
 from generator.io import write_if_changed
 from generator.knowledge import load_knowledge_base
 from generator.render.jinja import Renderer
+from generator.schema import FineTunedCard, ModelCard, SAECard
 from generator.settings import Project
 
 HELP = "write a card as another format: `hf` = a Hugging Face README.md with Hub metadata"
@@ -27,18 +27,14 @@ def run(args: argparse.Namespace) -> int:
     from generator.interop.hf import export_readme
 
     project = Project.load(args.project)
-    kb, problems = load_knowledge_base(project.root, None, project.kb_dir)
-    loaded = next((kb.get(k, args.card_id) for k in KINDS if kb.get(k, args.card_id)), None)
-    if loaded is None:
-        bad = [p for p in problems if p.is_error and Path(p.file).stem == args.card_id]
-        if bad:
-            raise ValidationFailed(bad)
-        known = sorted(c.id for k in KINDS for c in kb.of_kind(k))
-        raise UsageError(f"no model, SAE or fine-tuned card with id '{args.card_id}' in "
-                         f"{project.rel(project.kb_dir)}/ (known: {', '.join(known) or 'none'})")
+    kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+    (loaded,) = kb.select(KINDS, [args.card_id],
+                          missing="no model, SAE or fine-tuned card with id '{id}' in {kb}/ (known: {known})")
+    card = loaded.card
+    assert isinstance(card, (ModelCard, SAECard, FineTunedCard))  # the kinds selected
     renderer = Renderer(project.templates_dir, project.template_overrides)
     folder = args.output or project.artifacts_dir / "hf" / loaded.id
     target = folder / "README.md"
-    write_if_changed(target, export_readme(loaded.card, renderer))
+    write_if_changed(target, export_readme(card, renderer))
     print(f"wrote {project.rel(target)}")
     return 0

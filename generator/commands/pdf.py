@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from generator.knowledge import load_knowledge_base
 from generator.settings import Project
 
 HELP = "render PDF code walkthroughs into artifacts/pdf/code_walkthroughs/ (only cards that changed)"
@@ -28,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
         print("kb pdf: error: --jobs must be 0 (one per core) or a positive number", file=sys.stderr)
         return 2
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    result = build_pdfs(project, None, args.ids or None, jobs=jobs, force=args.force, progress=progress)
+    kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+    result = build_pdfs(project, kb, args.ids or None, jobs=jobs, force=args.force, progress=progress)
     for line in result.report_lines(project.rel):
         is_stdout = line.startswith(("wrote ", "removed "))
         print(line, file=sys.stdout if is_stdout else sys.stderr)

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from generator.build import prepare
+from generator.knowledge import load_knowledge_base
 from generator.settings import Project
 
 HELP = "write the generated Markdown pages into site_src/ (only pages whose content changed)"
@@ -17,7 +18,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
-    result = prepare(project, pdf=False, strict=args.strict)
+    kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+    result = prepare(project, kb, pdf=False, strict=args.strict)
     report = result.render
     assert report is not None
     for path in report.written:

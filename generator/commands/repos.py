@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
 
-from generator.exceptions import UsageError
 from generator.knowledge import KnowledgeBase, load_knowledge_base
 from generator.problems import render
 from generator.settings import Project
@@ -38,21 +36,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load(project: Project, ids: list[str]) -> KnowledgeBase:
-    """The valid cards; invalid ones are reported and skipped (unless named explicitly)."""
+    """The valid cards; invalid ones are reported and skipped (a named one fails with its problems)."""
     kb, problems = load_knowledge_base(project.root, None, project.kb_dir)
     errors = [p for p in problems if p.is_error]
     if errors:
         sys.stderr.write(render(errors, "text"))
         print("cards with errors are skipped (see `kb validate`)", file=sys.stderr)
-    known = {c.id for c in kb.models}
-    for card_id in ids:
-        if card_id not in known:
-            broken = any(p.file.endswith(f"/{card_id}.yaml") for p in errors)
-            close = difflib.get_close_matches(card_id, sorted(known), n=1, cutoff=0.6)
-            hint = " (it has errors: run `kb validate`)" if broken else (
-                f" (did you mean '{close[0]}'?)" if close else "")
-            raise UsageError(f"no valid model card '{card_id}' in {project.rel(project.kb_dir)}/model_cards"
-                             + hint)
+    kb.select("model", ids, missing="no valid model card '{id}' in {folder}{hint}")
     return kb
 
 

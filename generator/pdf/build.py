@@ -20,16 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.exceptions import UsageError
+from generator.facts import CardFacts, Facts, card_facts
 from generator.io import atomic_write_bytes
-from generator.knowledge import KnowledgeBase, LoadedCard, load_knowledge_base
-from generator.pdf.context import PdfJob, RelatedCard, template_name
+from generator.knowledge import KnowledgeBase, LoadedCard
+from generator.pdf.context import PdfJob, template_name
 from generator.pdf.document import JobResult, renderer_for, run_job
 from generator.pdf.inputs import Fingerprint, card_dates, fingerprint
-from generator.render import views
-from generator.repos.citations import lock_path, read_lock
-from generator.repos.pins import pin_info
-from generator.schema import CARD_KINDS
+from generator.problems import Problem
+from generator.schema import CARD_KINDS, Card
+from generator.schema.labels import pdf_name
 from generator.settings import Project
 from generator.workers import exit_with_parent
 
@@ -78,7 +77,7 @@ class PdfRun:
 
 def pdf_path(project: Project, card_id: str) -> Path:
     """Where a card's PDF is written (and where the site copies it from)."""
-    return project.pdf_dir / views.pdf_name(card_id)
+    return project.pdf_dir / pdf_name(card_id)
 
 
 def printable_kinds(project: Project) -> list[str]:
@@ -87,78 +86,42 @@ def printable_kinds(project: Project) -> list[str]:
     return [k for k in CARD_KINDS if any((f / template_name(k)).is_file() for f in folders)]
 
 
-def build_pdfs(project: Project, kb: KnowledgeBase | None = None, ids: Iterable[str] | None = None, *,
-               jobs: int = 0, force: bool = False, progress: bool = True) -> PdfRun:
+def build_pdfs(project: Project, kb: KnowledgeBase, ids: Iterable[str] | None = None, *,
+               facts: Facts | None = None, jobs: int = 0, force: bool = False,
+               progress: bool = True) -> PdfRun:
     """Render the PDFs of `ids` (default: every printable card) whose inputs changed, in parallel.
 
-    With `kb=None` the knowledge base is loaded here and cards that fail validation are reported as
-    failed. Raises `UsageError` for an unknown id.
+    Cards of `kb` that failed validation are reported as failed. `facts` are the build's (computed
+    here, for the cards printed, when not given). Raises `UsageError` for an unknown id.
     """
     started = time.perf_counter()
     run = PdfRun()
-    invalid: dict[str, str] = {}
-    if kb is None:
-        kb, problems = load_knowledge_base(project.root, None, project.kb_dir)
-        invalid = _invalid_cards(project, kb, problems)
-
     # 1. The cards to print.
-    if not printable_kinds(project):
-        where = project.rel(project.templates_dir)
-        run.warnings.append(f"no print templates: add {where}/pdf/<kind>.html.j2 (e.g. model.html.j2)")
-    cards, collisions = _printable_cards(project, kb)
-    for card_id, message in collisions.items():
-        run.failed[card_id] = message
-    known = sorted(set(cards) | set(invalid))
-    wanted = _select(ids, known)
-    for card_id in wanted:
-        if card_id in invalid:
-            run.failed[card_id] = invalid[card_id]
-    targets = [cards[i] for i in wanted if i in cards and i not in run.failed]
-
-    # 2. Keys: the shared inputs once, then each card's bytes and date.
+    targets, known = _targets(project, kb, ids, run)
+    # 2. Keys: the shared inputs once, then each card's text, facts and date.
     renderer = renderer_for(_search_path(project))
-    shared = fingerprint(renderer.template_files("pdf"),
-                         {"permalinks": project.settings.permalink_templates})
+    shared = fingerprint(renderer.template_files("pdf"))
     dates = card_dates(project.root, [c.path for c in targets])
     manifest = _read_manifest(project.pdf_dir)
     entries: dict[str, Any] = manifest["pdfs"]
     todo: list[PdfJob] = []
     for loaded in targets:
-        job = _job(project, kb, loaded, shared, dates[loaded.path.resolve()])
-        entry = entries.get(loaded.id, {})
-        if not force and entry.get("key") == job.key and job.out.is_file():
+        card_facts_ = facts.of(loaded) if facts is not None else card_facts(project, kb, loaded)
+        job = _job(project, loaded, card_facts_, shared, dates[loaded.path.resolve()])
+        if not force and entries.get(loaded.id, {}).get("key") == job.key and job.out.is_file():
             run.skipped.append(loaded.id)
             run.paths[loaded.id] = job.out
         else:
             todo.append(job)
-
     # 3. Render what changed; record each result in the manifest as it arrives.
     _remove_leftovers(project.pdf_dir)
     try:
         for result in _render_all(todo, jobs, progress):
-            job = next(j for j in todo if j.card_id == result.card_id)
-            run.warnings.extend(result.warnings)
-            if result.ok:
-                run.rendered.append(result.card_id)
-                run.paths[result.card_id] = job.out
-                run.render_seconds[result.card_id] = round(result.seconds, 3)
-                run.render_cpu_seconds += result.cpu_seconds
-                entries[result.card_id] = {"key": job.key, "card": job.rel, "pages": result.pages,
-                                           "file": job.out.name}
-            else:
-                run.failed[result.card_id] = f"{result.rel}: {result.error}"
-                # The old PDF no longer matches its card: do not leave it to be published.
-                if entries.pop(result.card_id, None) is not None:
-                    job.out.unlink(missing_ok=True)
+            _record(run, entries, next(j for j in todo if j.card_id == result.card_id), result)
     finally:
         # 4. Forget (and delete) the PDFs of cards that are gone, then save the manifest.
         if ids is None:
-            for card_id in sorted(set(entries) - set(known)):
-                name = entries.pop(card_id).get("file", "")
-                stale = project.pdf_dir / name
-                if name and stale.parent == project.pdf_dir and stale.is_file():
-                    stale.unlink()
-                    run.removed.append(card_id)
+            _forget(project, run, entries, known)
         manifest["fonts"] = list(shared.fonts)
         _write_manifest(project.pdf_dir, manifest)
     run.rendered.sort()
@@ -166,6 +129,59 @@ def build_pdfs(project: Project, kb: KnowledgeBase | None = None, ids: Iterable[
     run.warnings.sort()  # results arrive in completion order; reports should not depend on it
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _targets(project: Project, kb: KnowledgeBase, ids: Iterable[str] | None, run: PdfRun
+             ) -> tuple[list[LoadedCard[Card]], list[str]]:
+    """The cards to print (failures of invalid cards and id collisions go into `run`), and every id
+    known to have a PDF."""
+    kinds = printable_kinds(project)
+    if not kinds:
+        where = project.rel(project.templates_dir)
+        run.warnings.append(f"no print templates: add {where}/pdf/<kind>.html.j2 (e.g. model.html.j2)")
+    cards, collisions = _printable_cards(project, kb)
+    run.failed.update(collisions)
+    invalid = {card_id: _invalid_message(problems) for card_id, problems in kb.invalid(kinds).items()}
+    wanted = [c.id for c in kb.select(kinds, list(ids) if ids is not None else None, keep_invalid=True,
+                                      missing="unknown card id(s): {ids}; known ids: {known}")]
+    wanted += [i for i in (invalid if ids is None else dict.fromkeys(ids)) if i in invalid]
+    for card_id in wanted:
+        if card_id in invalid:
+            run.failed[card_id] = invalid[card_id]
+    targets = [cards[i] for i in wanted if i in cards and i not in run.failed]
+    return targets, sorted(set(cards) | set(invalid))
+
+
+def _invalid_message(problems: list[Problem]) -> str:
+    first = problems[0]
+    return f"{first.file}: invalid card: {first.format().split(': ', 1)[1]} (run kb validate)"
+
+
+def _record(run: PdfRun, entries: dict[str, Any], job: PdfJob, result: JobResult) -> None:
+    """One rendered (or failed) PDF into the run's report and the manifest."""
+    run.warnings.extend(result.warnings)
+    if result.ok:
+        run.rendered.append(result.card_id)
+        run.paths[result.card_id] = job.out
+        run.render_seconds[result.card_id] = round(result.seconds, 3)
+        run.render_cpu_seconds += result.cpu_seconds
+        entries[result.card_id] = {"key": job.key, "card": job.rel, "pages": result.pages,
+                                   "file": job.out.name}
+    else:
+        run.failed[result.card_id] = f"{result.rel}: {result.error}"
+        # The old PDF no longer matches its card: do not leave it to be published.
+        if entries.pop(result.card_id, None) is not None:
+            job.out.unlink(missing_ok=True)
+
+
+def _forget(project: Project, run: PdfRun, entries: dict[str, Any], known: list[str]) -> None:
+    """Delete the PDFs of cards that no longer exist, and their manifest entries."""
+    for card_id in sorted(set(entries) - set(known)):
+        name = entries.pop(card_id).get("file", "")
+        stale = project.pdf_dir / name
+        if name and stale.parent == project.pdf_dir and stale.is_file():
+            stale.unlink()
+            run.removed.append(card_id)
 
 
 def _remove_leftovers(folder: Path) -> None:
@@ -179,9 +195,10 @@ def _search_path(project: Project) -> list[Path]:
     return [p.resolve() for p in (project.template_overrides, project.templates_dir) if p]
 
 
-def _printable_cards(project: Project, kb: KnowledgeBase) -> tuple[dict[str, LoadedCard], dict[str, str]]:
+def _printable_cards(project: Project, kb: KnowledgeBase
+                     ) -> tuple[dict[str, LoadedCard[Card]], dict[str, str]]:
     """Printable cards by id; PDFs share one folder, so an id used by two kinds is an error."""
-    cards: dict[str, LoadedCard] = {}
+    cards: dict[str, LoadedCard[Card]] = {}
     collisions: dict[str, str] = {}
     for kind in printable_kinds(project):
         for loaded in kb.of_kind(kind):
@@ -194,47 +211,13 @@ def _printable_cards(project: Project, kb: KnowledgeBase) -> tuple[dict[str, Loa
     return cards, collisions
 
 
-def _invalid_cards(project: Project, kb: KnowledgeBase, problems: list[Any]) -> dict[str, str]:
-    """Card files of printable kinds that did not load: id (file stem) -> `path: first error`."""
-    loaded = {c.rel for c in kb.all()}
-    out: dict[str, str] = {}
-    kinds = set(printable_kinds(project))
-    for p in problems:
-        if not p.is_error or p.file in loaded:
-            continue
-        path = project.root / p.file
-        kind = next((k for k in kinds if path.parent.name == CARD_KINDS[k].folder), None)
-        if kind is not None and path.stem not in out:
-            out[path.stem] = f"{p.file}: invalid card: {p.format().split(': ', 1)[1]} (run kb validate)"
-    return out
-
-
-def _select(ids: Iterable[str] | None, known: list[str]) -> list[str]:
-    if ids is None:
-        return known
-    wanted = list(dict.fromkeys(ids))
-    unknown = [i for i in wanted if i not in known]
-    if unknown:
-        raise UsageError(f"unknown card id(s): {', '.join(unknown)}; known ids: "
-                         + (", ".join(known) or "none (no cards under kb/)"))
-    return wanted
-
-
-def _job(project: Project, kb: KnowledgeBase, loaded: LoadedCard, shared: Fingerprint, date: int) -> PdfJob:
-    related = [RelatedCard(CARD_KINDS[kind].title, c.id, str(c.card.name), c.rel)
-               for kind, group in kb.related(loaded).items() for c in group]
-    out = pdf_path(project, loaded.id)
-    job = PdfJob(key="", kind=loaded.kind.name, card_id=loaded.id, card=loaded.card, rel=loaded.rel,
-                 out=out, date=date, lock=read_lock(loaded.path), templates=_search_path(project),
-                 assets_dir=(project.kb_dir / "assets").resolve(), related=related,
-                 permalink_templates=dict(project.settings.permalink_templates),
-                 pdf_artifact=project.rel(out) if out.is_relative_to(project.root) else str(out),
-                 pinned=pin_info(project, loaded).label if loaded.kind.name == "model" else None)
-    # Related cards' names and the pin line are printed too; the date is part of the document.
-    extra = {"related": [(r.kind_title, r.id, r.name) for r in related], "artifact": job.pdf_artifact,
-             "pinned": job.pinned}
-    job.key = shared.card_key(loaded.path, lock_path(loaded.path), date, extra)
-    return job
+def _job(project: Project, loaded: LoadedCard[Card], facts: CardFacts, shared: Fingerprint,
+         date: int) -> PdfJob:
+    """The job of one card; its key hashes everything the PDF shows (the card, its facts, its date)
+    and the shared inputs, so nothing can be left out of it."""
+    key = shared.card_key(loaded.doc.source, facts.digest(), date)
+    return PdfJob(key=key, card=loaded.card, facts=facts, out=pdf_path(project, loaded.id), date=date,
+                  templates=_search_path(project), assets_dir=(project.kb_dir / "assets").resolve())
 
 
 def _render_all(todo: list[PdfJob], jobs: int, progress: bool) -> Iterable[JobResult]:

@@ -1,15 +1,16 @@
 """Everything that shapes a PDF, hashed: the cache key that lets an unchanged card cost nothing.
 
-A PDF depends on its card file and lock file, on every print template and stylesheet (overrides
-included), on the fonts it uses, on the versions of WeasyPrint and the libraries feeding it, on this
-package's own PDF code, and on the date printed in it. The shared part is hashed once per run
-(`Fingerprint`); each card adds its own bytes and date.
+A PDF depends on its card file, on its facts (`generator.facts.CardFacts`: license, pin, citations
+from the lock file, related cards' names, smoke status...), on every print template and stylesheet
+(overrides included), on the fonts it uses, on the versions of WeasyPrint and the libraries feeding it,
+on this package's own PDF code, and on the date printed in it. The shared part is hashed once per run
+(`Fingerprint`); each card adds its text, its facts' digest and its date, so a fact added to the PDF
+is in the key without anyone having to list it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -26,7 +27,8 @@ LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "tinyhtml5", "cssselect2", "pygm
              "jinja2", "lxml")
 """Packages whose version can change the bytes of a PDF."""
 
-_CODE_FILES = ("pdf", "render/markup.py", "render/views.py", "render/jinja.py", "repos/citations.py")
+_CODE_FILES = ("pdf", "render/markup.py", "render/context.py", "render/jinja.py", "schema/labels.py",
+               "facts.py")
 """This package's code that shapes a PDF (relative to the package folder)."""
 
 _FAMILY = re.compile(r"font-family\s*:\s*([^;}]+)", re.IGNORECASE)
@@ -40,21 +42,15 @@ class Fingerprint:
     digest: str
     fonts: tuple[str, ...]
 
-    def card_key(self, card_file: Path, lock_file: Path, date: int, extra: object = None) -> str:
-        """The key of one card's PDF: shared inputs + card bytes + lock bytes + date + `extra`."""
+    def card_key(self, card_text: str, facts_digest: str, date: int) -> str:
+        """The key of one card's PDF: shared inputs + the card's text + its facts' digest + date."""
         h = hashlib.sha256(self.digest.encode())
-        for path in (card_file, lock_file):
-            h.update(b"\0" + path.name.encode() + b"\0")
-            try:
-                h.update(path.read_bytes())
-            except FileNotFoundError:
-                h.update(b"<absent>")
-        h.update(f"\0date={date}\0".encode())
-        h.update(json.dumps(extra, sort_keys=True, default=str).encode())
+        h.update(b"\0card\0" + card_text.encode("utf-8"))
+        h.update(f"\0facts={facts_digest}\0date={date}\0".encode())
         return h.hexdigest()
 
 
-def fingerprint(template_files: Iterable[Path], settings: object = None) -> Fingerprint:
+def fingerprint(template_files: Iterable[Path]) -> Fingerprint:
     """Hash the templates (path and bytes), the fonts their CSS names, library versions and our code."""
     files = list(template_files)
     h = hashlib.sha256()
@@ -67,7 +63,6 @@ def fingerprint(template_files: Iterable[Path], settings: object = None) -> Fing
     fonts = font_files(tuple(sorted(css_families(css))))
     for font in fonts:
         h.update(b"\0font\0" + font.encode() + b"\0" + _file_digest(font).encode())
-    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return Fingerprint(h.hexdigest(), fonts)
 
 

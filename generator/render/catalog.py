@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from generator.render import views
-from generator.render.context import PDF_FOLDER, Site, page_folder, page_path, relative
+from generator.layout import site_pdf_path
+from generator.render.context import Site, page_folder, page_path, relative
 from generator.schema import CARD_KINDS
 from generator.schema.common import param_count_value
 
@@ -93,7 +93,7 @@ def model_rows(site: Site, page: str) -> list[ModelRow]:
             family=str(a.family or ""), parameters=str(a.parameters or ""),
             context=context_label(c.tokenization), tokenization=tokenization_label(c.tokenization),
             embedding_dim=str(dim or ""), vram=str(c.deployment.vram_inference or ""),
-            license=views.license_label(c), sort_params=param_count_value(a.parameters) or 0))
+            license=site.facts.of(loaded).license_label, sort_params=param_count_value(a.parameters) or 0))
     return rows
 
 
@@ -127,7 +127,7 @@ def downloads(site: Site, page: str) -> list[tuple[str, str, str]]:
     for loaded in site.kb.all():
         if site.pdf_file(loaded.id):
             out.append((str(loaded.card.name), relative(page, page_path(loaded.kind, loaded.id)),
-                        relative(page, f"{PDF_FOLDER}/{views.pdf_name(loaded.id)}")))
+                        relative(page, site_pdf_path(loaded.id))))
     return out
 
 
@@ -135,7 +135,7 @@ def kind_index(site: Site, kind_name: str) -> list[tuple[str, str, str]]:
     """(name, link, summary) of every card of a kind, for its index page."""
     kind = CARD_KINDS[kind_name]
     page = f"{page_folder(kind)}/index.md"
-    return [(str(c.card.name), relative(page, page_path(kind, c.id)), str(getattr(c.card, "summary", "")))
+    return [(str(c.card.name), relative(page, page_path(kind, c.id)), c.card.summary)
             for c in site.kb.of_kind(kind_name)]
 
 

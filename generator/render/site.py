@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from generator.exceptions import OutputConflict
+from generator.facts import Facts
 from generator.io import write_if_changed
 from generator.knowledge import KnowledgeBase
 from generator.render import catalog
@@ -101,10 +102,10 @@ def plan_pages(site: Site, renderer: Renderer) -> dict[str, str]:
     return pages
 
 
-def render_site(project: Project, kb: KnowledgeBase, *, pdf: bool | None = None,
+def render_site(project: Project, kb: KnowledgeBase, facts: Facts, *, pdf: bool | None = None,
                 renderer: Renderer | None = None) -> RenderReport:
     """Render every page into docs_dir; returns which pages were written, left alone and removed."""
-    site = Site(project, kb, project.settings.pdf if pdf is None else pdf)
+    site = Site(project, kb, facts, project.settings.pdf if pdf is None else pdf)
     pages = plan_pages(site, renderer or make_renderer(project))
     docs = project.docs_dir
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from generator.problems import Problem, Severity, escalate
 from generator.repos import lockfile
+from generator.repos.lockfile import Lock
+from generator.schema.card import Card, HasRepo, HasWalkthrough
 from generator.schema.model_card import ModelCard, Repo
 from generator.schema.walkthrough import CodeCitation
 from generator.yamlio import dotted
@@ -90,54 +92,40 @@ def permalink(repo: Repo, path: str, start: int, end: int,
     return None
 
 
-def lock_path(card_path: Path) -> Path:
-    return lockfile.lock_path(card_path)
-
-
-def read_lock(card_path: Path) -> dict[str, Any]:
-    """The card's lock file as plain data (empty when absent or unreadable)."""
-    return lockfile.read_lock_data(card_path)
-
-
-def lock_matches_pin(repo: Repo, lock: dict[str, Any]) -> bool:
+def lock_matches_pin(repo: Repo, lock: Lock | None) -> bool:
     """Whether the lock file was written for the card's current pin."""
-    commit = lock.get("commit")
-    if not commit:
+    if lock is None or not lock.commit:
         return False
     if repo.commit:
-        return bool(commit == repo.commit)
-    return bool(lock.get("tag") == repo.tag)
+        return lock.commit == repo.commit
+    return lock.tag == repo.tag
 
 
-def citation_view(repo: Repo, cite: CodeCitation, lock: dict[str, Any],
+def citation_view(repo: Repo, cite: CodeCitation, lock: Lock | None,
                   templates: dict[str, str] | None = None) -> CitationView:
     """The view of one citation; the snippet is used only if the lock matches path, range and pin."""
     start, end = cite.lines
-    snippet = None
     matches = lock_matches_pin(repo, lock)
-    if matches:
-        for entry in lock.get("citations", []) or []:
-            if entry.get("path") == cite.path and list(entry.get("lines", [])) == [start, end]:
-                snippet = entry.get("snippet")
-                break
-    commit = repo.commit or (lock.get("commit") if matches else None)
+    entry = lock.entry(cite.path, (start, end)) if matches and lock is not None else None
+    snippet = entry.snippet if entry is not None else None
+    commit = repo.commit or (lock.commit if matches and lock is not None else None)
     note = None
     if snippet is None:
         note = NOT_SYNCED_NOTE
-        if lock.get("commit") and not matches:
-            note = (f"The copy of this snippet was taken at {str(lock['commit'])[:7]}, not at the pinned "
+        if lock is not None and not matches:
+            note = (f"The copy of this snippet was taken at {lock.commit[:7]}, not at the pinned "
                     "commit; it appears after `kb repos sync --update-citations`.")
     return CitationView(cite.path, start, end, language_for(cite.path, cite.language),
                         permalink(repo, cite.path, start, end, templates, commit), snippet, commit, note)
 
 
-def card_citations(loaded: LoadedCard, templates: dict[str, str] | None = None) -> dict[int, CitationView]:
-    """Every citation of a model card, by walkthrough step index (the lock file read once)."""
+def card_citations(loaded: LoadedCard[Card], templates: dict[str, str] | None = None
+                   ) -> dict[int, CitationView]:
+    """Every citation of a card with a walkthrough and a repository, by walkthrough step index."""
     card = loaded.card
-    if not isinstance(card, ModelCard):
+    if not (isinstance(card, HasWalkthrough) and isinstance(card, HasRepo)):
         return {}
-    lock = read_lock(loaded.path)
-    return {i: citation_view(card.repo, step.cite, lock, templates)
+    return {i: citation_view(card.repo, step.cite, loaded.lock, templates)
             for i, step in enumerate(card.walkthrough) if step.cite is not None}
 
 
@@ -230,10 +218,10 @@ def check_citations(project: Project, kb: KnowledgeBase, strict: bool = False) -
     return escalate(problems, strict)
 
 
-def _check_card(loaded: LoadedCard, git_repo: GitRepo, where: str) -> list[Problem]:
+def _check_card(loaded: LoadedCard[ModelCard], git_repo: GitRepo, where: str) -> list[Problem]:
     from generator.repos import gitops
 
-    card: ModelCard = loaded.card
+    card = loaded.card
     repo = card.repo
     commit = gitops.resolve(git_repo, repo.commit) if repo.commit else gitops.resolve(git_repo, str(repo.tag))
     if commit is None:
@@ -242,7 +230,7 @@ def _check_card(loaded: LoadedCard, git_repo: GitRepo, where: str) -> list[Probl
                     f"the pinned {what} is not in {where}: its citations cannot be verified",
                     f"run `kb repos sync {loaded.id}`")]
     short = commit[:7]
-    lock = lockfile.load_lock(loaded.path)
+    lock = loaded.lock
     lock_name = str(Path(loaded.rel).with_name(lockfile.lock_path(loaded.path).name))
     lock_is_current = lock is not None and lock.commit == commit
     out: list[Problem] = []
@@ -296,7 +284,7 @@ def _check_card(loaded: LoadedCard, git_repo: GitRepo, where: str) -> list[Probl
     return out
 
 
-def _at(loaded: LoadedCard, loc: tuple[str | int, ...], severity: Severity, message: str,
+def _at(loaded: LoadedCard[Card], loc: tuple[str | int, ...], severity: Severity, message: str,
         hint: str = "") -> Problem:
     line, col = loaded.doc.locate(loc)
     return Problem(loaded.rel, message, severity, dotted(loc), line, col, hint)

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from generator.render.views import web_url
-from generator.repos import lockfile
+from generator.schema.labels import web_url
 from generator.schema.model_card import ModelCard, Repo
 
 if TYPE_CHECKING:
@@ -25,12 +24,12 @@ class RepoGroup:
     """The model cards that use one folder under `external_repos/`."""
 
     name: str
-    cards: list[LoadedCard] = field(default_factory=list)
+    cards: list[LoadedCard[ModelCard]] = field(default_factory=list)
 
     @property
     def repo(self) -> Repo:
         """The first card's `repo` section (the others must agree with it)."""
-        card: ModelCard = self.cards[0].card
+        card = self.cards[0].card
         return card.repo
 
     @property
@@ -61,7 +60,8 @@ def disagreements(group: RepoGroup) -> list[str]:
     return out
 
 
-def pin_conflict(name: str, first: LoadedCard, a: str, other: LoadedCard, b: str) -> str:
+def pin_conflict(name: str, first: LoadedCard[ModelCard], a: str, other: LoadedCard[ModelCard],
+                 b: str) -> str:
     return (f"{first.rel} pins {a[:7]} but {other.rel} pins {b[:7]} in the same repository "
             f"'{name}': pin the same commit, or give one of them another repo.name")
 
@@ -70,7 +70,7 @@ class PinError(Exception):
     """A card's pin cannot be resolved in its clone (the message names the card and the fix)."""
 
 
-def resolve_pin(git_repo: GitRepo, loaded: LoadedCard) -> str:
+def resolve_pin(git_repo: GitRepo, loaded: LoadedCard[ModelCard]) -> str:
     """The commit a card pins, resolved in its clone: the commit, or the commit its tag points at.
 
     With both given, the tag must be at the commit or before it (`tag` is documented as the release
@@ -119,13 +119,13 @@ class PinInfo:
         return text
 
 
-def pin_info(project: Project, loaded: LoadedCard) -> PinInfo:
+def pin_info(project: Project, loaded: LoadedCard[ModelCard]) -> PinInfo:
     """The pin of a model card, with its commit date from the lock file (or the clone, when synced)."""
     from generator.repos import gitops
 
     repo: Repo = loaded.card.repo
     commit, date = repo.commit, None
-    lock = lockfile.load_lock(loaded.path)
+    lock = loaded.lock
     if lock is not None and (lock.commit == repo.commit or (not repo.commit and lock.tag == repo.tag)):
         commit, date = lock.commit, (lock.committed or "")[:10] or None
     if date is None:

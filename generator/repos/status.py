@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from git import Repo as GitRepo
 
     from generator.knowledge import KnowledgeBase, LoadedCard
+    from generator.schema.model_card import ModelCard
     from generator.settings import Project
 
 
@@ -53,7 +54,7 @@ class RepoStatus:
         return {**asdict(self), "trusted": self.trusted}
 
 
-def repo_status(project: Project, loaded: LoadedCard, fetch: bool = False) -> RepoStatus:
+def repo_status(project: Project, loaded: LoadedCard[ModelCard], fetch: bool = False) -> RepoStatus:
     """The status of the repository a model card pins."""
     return group_status(project, RepoGroup(loaded.card.repo.name, [loaded]), fetch)
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from git import Repo as GitRepo
 
     from generator.knowledge import LoadedCard
+    from generator.schema.model_card import ModelCard
     from generator.settings import Project
 
 Echo = Callable[[str], None]
@@ -166,7 +167,7 @@ def _resolve_all(git_repo: GitRepo, group: RepoGroup) -> str:
 
 def _locked_commits(group: RepoGroup) -> list[str]:
     """Pins recorded by earlier syncs (in the lock files): they came from upstream, not local work."""
-    locks = (lockfile.load_lock(c.path) for c in group.cards)
+    locks = (c.lock for c in group.cards)
     return [lock.commit for lock in locks if lock is not None]
 
 
@@ -205,12 +206,12 @@ def _pin_label(git_repo: GitRepo, group: RepoGroup, commit: str) -> str:
     return f"{commit[:7]} ({tag})"
 
 
-def _update_lock(git_repo: GitRepo, loaded: LoadedCard, commit: str, committed: str,
+def _update_lock(git_repo: GitRepo, loaded: LoadedCard[ModelCard], commit: str, committed: str,
                  update_citations: bool, echo: Echo) -> bool:
     """Write the card's lock file from the pinned commit; False when a citation could not be read."""
     repo = loaded.card.repo
     lock_rel = str(Path(loaded.rel).with_name(lockfile.lock_path(loaded.path).name))
-    old = lockfile.load_lock(loaded.path)
+    old = loaded.lock
     if old is not None and old.commit != commit and not update_citations:
         echo(f"  {lock_rel}: kept: it holds the snippets of {old.commit[:7]}, the card pins {commit[:7]}; "
              f"review the changes with `kb repos sync {loaded.id} --update-citations`")

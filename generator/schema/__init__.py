@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel
-
+from generator.schema.card import Card
 from generator.schema.derived import FineTunedCard, SAECard
 from generator.schema.model_card import TEMPLATE_SECTIONS, ModelCard
 from generator.schema.related import DatasetCard, IntegrationCard, RecipeCard
@@ -19,7 +18,7 @@ class CardKind:
 
     name: str
     folder: str
-    model: type[BaseModel]
+    model: type[Card]
     title: str
 
 
@@ -39,6 +38,7 @@ __all__ = [
     "CARD_KINDS",
     "SCHEMA_VERSION",
     "TEMPLATE_SECTIONS",
+    "Card",
     "CardKind",
     "DatasetCard",
     "FineTunedCard",

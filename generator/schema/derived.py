@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, model_validator
 
+from generator.schema.card import Card, HasLicense
 from generator.schema.common import HttpUrl, Markdown, Node, RelPath, Slug, Spdx
 
 _TOKENS = re.compile(r"(\d+(?:\.\d+)?)\s*([KMBT])?", re.IGNORECASE)
@@ -196,7 +197,7 @@ class Performance(Node):
         return self
 
 
-class _DerivedCard(Node):
+class _DerivedCard(Card, HasLicense):
     """Fields shared by SAE and fine-tuned cards."""
 
     schema_version: Literal[1]

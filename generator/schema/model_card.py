@@ -7,6 +7,14 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from generator.schema.card import (
+    Card,
+    HasCitations,
+    HasLicense,
+    HasRepo,
+    HasSmokeTest,
+    HasWalkthrough,
+)
 from generator.schema.common import (
     Citation,
     CodeBlock,
@@ -424,7 +432,7 @@ class Discrepancy(Node):
     """What upstream says (the figure this card uses)."""
 
 
-class ModelCard(Node):
+class ModelCard(Card, HasLicense, HasRepo, HasWalkthrough, HasSmokeTest, HasCitations):
     """A model card (`kb/model_cards/<id>.yaml`)."""
 
     schema_version: Literal[1]
@@ -497,6 +505,11 @@ class ModelCard(Node):
     """Figures stated elsewhere that differ from upstream."""
     assets: list[RelPath] = []
     """Files under `kb/assets/` this card uses (figures)."""
+
+    def license_fields(self) -> list[tuple[str, str]]:
+        """The code's license, then the weights' when stated."""
+        weights = [("weights_license", self.weights_license)] if self.weights_license else []
+        return [("license", self.license), *weights]
 
 
 TEMPLATE_SECTIONS: dict[str, str] = {

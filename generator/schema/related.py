@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from generator.schema.common import Citation, CodeBlock, HttpUrl, Markdown, Node, Slug, Spdx
+from generator.schema.card import Card, HasCitations, HasLicense
+from generator.schema.common import Citation, CodeBlock, HttpUrl, Markdown, Slug, Spdx
 from generator.schema.model_card import Modality, Projector
 
 
-class DatasetCard(Node):
+class DatasetCard(Card, HasLicense, HasCitations):
     """A dataset card (`kb/datasets/<id>.yaml`)."""
 
     schema_version: Literal[1]
@@ -37,7 +38,7 @@ class DatasetCard(Node):
     """Papers to cite."""
 
 
-class IntegrationCard(Node):
+class IntegrationCard(Card, HasCitations):
     """An integration strategy card (`kb/integrations/<id>.yaml`)."""
 
     schema_version: Literal[1]
@@ -64,7 +65,7 @@ class IntegrationCard(Node):
     """Papers to cite."""
 
 
-class RecipeCard(Node):
+class RecipeCard(Card, HasCitations):
     """An analysis recipe card (`kb/recipes/<id>.yaml`)."""
 
     schema_version: Literal[1]

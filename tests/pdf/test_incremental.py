@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from generator.knowledge import load_knowledge_base
 from generator.pdf import PdfRun, build_pdfs
 from generator.settings import Project
 from tests.factory import make_card, write_card
@@ -20,7 +21,9 @@ IDS = ["rich-model", "tiny-bert"]
 
 
 def build(root: Path, ids: list[str] | None = None, *, jobs: int = 1, force: bool = False) -> PdfRun:
-    return build_pdfs(Project.load(root), None, ids, jobs=jobs, force=force, progress=False)
+    project = Project.load(root)
+    kb, _ = load_knowledge_base(project.root, None, project.kb_dir)
+    return build_pdfs(project, kb, ids, jobs=jobs, force=force, progress=False)
 
 
 def test_only_changed_cards_are_rendered(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from generator.build import prepare, run_mkdocs
+from generator.knowledge import load_knowledge_base
 from generator.render.site import RenderReport
 from generator.settings import Project
 from tests.factory import make_card, new_project, write_card, write_yaml
@@ -44,7 +45,9 @@ def project(tmp_path: Path) -> Path:
 
 def render(root: Path, **kwargs: Any) -> RenderReport:
     """Validate and render the project's pages, as `kb render` does."""
-    report = prepare(Project.load(root), pdf=False, **kwargs).render
+    project = Project.load(root)
+    kb, _ = load_knowledge_base(project.root, None, project.kb_dir)
+    report = prepare(project, kb, pdf=False, **kwargs).render
     assert report is not None
     return report
 

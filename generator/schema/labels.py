@@ -1,0 +1,66 @@
+"""Pure functions of a card shown identically on its page and in its PDF: links, labels, file names.
+
+They live beside the schema because every stage needs them and they need nothing but the card.
+"""
+
+from __future__ import annotations
+
+from generator.schema.card import Card, HasLicense, HasRepo
+from generator.schema.model_card import Repo
+
+
+def web_url(repo: Repo) -> str | None:
+    """The repository's browsable http(s) URL (without `.git`), or None for local/ssh URLs."""
+    url = repo.url
+    if not url.startswith(("http://", "https://")):
+        return None
+    return url.removesuffix("/").removesuffix(".git")
+
+
+def commit_url(repo: Repo) -> str | None:
+    """Link to the pinned commit (or tag) on the forge."""
+    base = web_url(repo)
+    if base is None:
+        return None
+    ref = repo.commit or repo.tag
+    return f"{base}/tree/{ref}"
+
+
+def pin_label(repo: Repo) -> str:
+    """`0123abc (v1.0)`, `0123abc` or `v1.0`."""
+    short = repo.commit[:7] if repo.commit else None
+    if short and repo.tag:
+        return f"{short} ({repo.tag})"
+    return short or str(repo.tag)
+
+
+def license_label(card: Card) -> str:
+    """`Apache-2.0`, or `Apache-2.0 (code), CC-BY-NC-ND-4.0 (weights)` when they differ; `not stated`
+    for a card that states none."""
+    stated = dict(card.license_fields()) if isinstance(card, HasLicense) else {}
+    code, weights = stated.get("license"), stated.get("weights_license")
+    if code and weights and weights != code:
+        return f"{code} (code), {weights} (weights)"
+    return code or weights or "not stated"
+
+
+def license_note(card: Card) -> str:
+    """The license sentence every page and PDF carries (seed 000's reminder). It is built here only."""
+    if isinstance(card, HasRepo):
+        return f"This walkthrough references {card.repo.name} under {license_label(card)}."
+    if not (isinstance(card, HasLicense) and card.license_fields()):
+        return f"No license is stated for {card.name}: check its source before reusing it."
+    return f"{card.name} is under {license_label(card)}."
+
+
+def pdf_name(card_id: str) -> str:
+    return f"{card_id}.pdf"
+
+
+def token_label(count: int) -> str:
+    """A token count as pages and PDFs show it: 500000 -> `500K`, 2_000_000_000 -> `2B`, 1_500_000 ->
+    `1.5M` (six significant digits; the exact count is shown beside it where it matters)."""
+    for suffix, scale in (("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3)):
+        if count >= scale:
+            return f"{count / scale:g}{suffix}"
+    return str(count)
