@@ -218,6 +218,6 @@ def _show_mkdocs_log() -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
         handler.setLevel(logging.WARNING)
-        handler._kb = True  # type: ignore[attr-defined]
+        handler._kb = True  # type: ignore[attr-defined]  # our marker on a stdlib handler: found again above
         log.addHandler(handler)
         log.setLevel(min(log.level or logging.INFO, logging.INFO))

@@ -23,6 +23,7 @@ from generator.schema import CARD_KINDS, SCHEMA_VERSION, TEMPLATE_SECTIONS, Card
 from generator.schema.card import Card, HasLicense
 from generator.schema.common import PLACEHOLDER
 from generator.schema.derived import FineTunedCard, SAECard, name_disagreements
+from generator.settings import DEFAULTS
 from generator.yamlio import Document, FieldPath, dotted, read_document
 
 C = TypeVar("C", bound=Card, covariant=True)
@@ -144,7 +145,7 @@ class KnowledgeBase:
 
     def _missing(self, kinds: tuple[str, ...], unknown: list[str], known: list[str], template: str) -> str:
         close = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
-        kb_dir = self.kb_dir or self.root / "kb"
+        kb_dir = self.kb_dir or self.root / DEFAULTS.kb_dir
         return template.format(
             kind=kinds[0], id=unknown[0], ids=", ".join(unknown), kb=_rel(kb_dir, self.root),
             folder=_rel(kb_dir / CARD_KINDS[kinds[0]].folder, self.root),
@@ -218,7 +219,7 @@ def load_knowledge_base(
 ) -> tuple[KnowledgeBase, list[Problem]]:
     """Load and validate cards (all under `kb_dir`, or just `paths`): the valid ones and all problems."""
     root = root.resolve()
-    kb_dir = (kb_dir or root / "kb").resolve()
+    kb_dir = (kb_dir or root / DEFAULTS.kb_dir).resolve()
     kb = KnowledgeBase(root, kb_dir=kb_dir)
     problems: list[Problem] = []
     if paths is None:

@@ -71,6 +71,9 @@ MKDOCS_OPTIONS = ("docs_dir", "site_dir", "site_url", "strict", "theme", "repo_u
 """The MkDocs options a project reads; where mkdocs.yml leaves one out, MkDocs' own default applies."""
 
 
+DEFAULTS = Settings()
+"""Every setting at its default: what other modules use where a setting is not given."""
+
 @dataclass
 class Project:
     """A knowledge-base project: the folder holding mkdocs.yml, with its settings resolved.

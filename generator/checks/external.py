@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from generator.problems import Severity
+from generator.settings import DEFAULTS
 
 USER_AGENT = "kb-linkcheck/0.1 (+https://github.com/; checks the links of a model-card site)"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -61,7 +62,8 @@ class Options:
     """Requests in flight in all."""
 
 
-def check_urls(urls: Iterable[str], *, cache_file: Path | None = None, max_age: int = 86400,
+def check_urls(urls: Iterable[str], *, cache_file: Path | None = None,
+               max_age: int = DEFAULTS.link_cache_max_age,
                timeout: float = 10.0, retries: int = 3, backoff: float = 0.5, per_host: int = 2,
                total: int = 16) -> dict[str, UrlResult]:
     """Request each URL (or take its result from the cache) and return url -> result.

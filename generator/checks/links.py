@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from generator.problems import Problem, Severity
+from generator.settings import DEFAULTS
 from generator.workers import exit_with_parent
 
 SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "blob:", "about:")
@@ -66,7 +67,8 @@ def site_base_path(site_url: str | None) -> str:
 
 
 def check_site(site_dir: Path, *, external: bool = False, site_url: str | None = None,
-               cache_file: Path | None = None, cache_max_age: int = 86400, allow_local: bool = False,
+               cache_file: Path | None = None, cache_max_age: int = DEFAULTS.link_cache_max_age,
+               allow_local: bool = False,
                timeout: float = 10.0, jobs: int = 0, **external_options: Any) -> list[Problem]:
     """Every problem with the links of the built site in `site_dir` (empty when all resolve).
 

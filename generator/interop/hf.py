@@ -197,6 +197,27 @@ def import_readme(path: Path, card_id: str | None = None, display: str | None = 
     sources = [s.strip() for s in (facts.get("training data") or "").split(";") if s.strip()]
     if not sources:
         sources = [str(d) for d in meta.get("datasets") or []]
+    data = _skeleton(slug, name, summary, modality, (code_license, weights_license), family, facts, meta,
+                     hub_ids, sources)
+    if meta.get("base_model"):
+        report(f"base_model '{meta['base_model']}' has no field in a model card: kept as a comment; "
+               "an SAE or fine-tuned card can point at it", severity=Severity.INFO)
+        result.kept.append(("front matter: base_model", 0, str(meta["base_model"])))
+    for section in doc.sections:
+        if section.title.strip().lower() == DETAILS.lower() or not section.text.strip():
+            continue
+        result.kept.append((section.title, section.line, section.text))
+        report(f"section '{section.title}' has no field in the skeleton; kept as a comment at the end "
+               "of the card", section.line, section.title, Severity.INFO)
+    result.data = data
+    return result
+
+
+def _skeleton(slug: str, name: str, summary: str, modality: str | None,
+              licenses: tuple[str | None, str | None], family: str | None, facts: dict[str, str],
+              meta: dict[str, Any], hub_ids: list[str], sources: list[str]) -> dict[str, Any]:
+    """The card's data from what the README gave, placeholders where it gave nothing."""
+    code_license, weights_license = licenses
     repo: dict[str, Any] = {"name": slug, "url": facts.get("code") or "<repository-url>"}
     if facts.get("commit"):
         repo["commit"] = facts["commit"]
@@ -236,18 +257,7 @@ def import_readme(path: Path, card_id: str | None = None, display: str | None = 
                            "fitting": "" if width else "TODO: set in_dim to the pooled embedding width"}
     if not data["integration"]["fitting"]:
         del data["integration"]["fitting"]
-    if meta.get("base_model"):
-        report(f"base_model '{meta['base_model']}' has no field in a model card: kept as a comment; "
-               "an SAE or fine-tuned card can point at it", severity=Severity.INFO)
-        result.kept.append(("front matter: base_model", 0, str(meta["base_model"])))
-    for section in doc.sections:
-        if section.title.strip().lower() == DETAILS.lower() or not section.text.strip():
-            continue
-        result.kept.append((section.title, section.line, section.text))
-        report(f"section '{section.title}' has no field in the skeleton; kept as a comment at the end "
-               "of the card", section.line, section.title, Severity.INFO)
-    result.data = data
-    return result
+    return data
 
 
 def _details(doc: markdown.MarkdownDoc) -> dict[str, str]:

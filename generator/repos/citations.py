@@ -234,54 +234,54 @@ def _check_card(loaded: LoadedCard[ModelCard], git_repo: GitRepo, where: str) ->
     lock_name = str(Path(loaded.rel).with_name(lockfile.lock_path(loaded.path).name))
     lock_is_current = lock is not None and lock.commit == commit
     out: list[Problem] = []
-    copies_unchanged = True
     for i, cite in citations_of(card):
-        loc = ("walkthrough", i, "cite")
-        start, end = cite.lines
-        found = read_citation(git_repo, commit, cite)
-        if found.lines is None:
-            hint = "check `path` against the repository at the pin"
-            if found.moved_to:
-                hint = (f"a file of that name is at {', '.join(found.moved_to)}: "
-                        "if it moved, update `path` and check `lines`")
-            out.append(_at(loaded, loc, Severity.ERROR,
-                           f"{cite.path} does not exist at {short} in {repo.name}", hint))
-            copies_unchanged = False
-            continue
-        if found.entry is None:
-            out.append(_at(loaded, loc, Severity.ERROR,
-                           f"lines {start}-{end} of {cite.path} are past the end of the file "
-                           f"({len(found.lines)} lines at {short})", "fix `lines`"))
-            copies_unchanged = False
-            continue
-        copy = lock.entry(cite.path, (start, end)) if lock is not None else None
-        if copy is None:
-            out.append(_at(loaded, loc, Severity.ERROR,
-                           f"no copy of {cite.path}:{start}-{end} in {lock_name}",
-                           f"run `kb repos sync {loaded.id}` to write it"))
-            copies_unchanged = False
-            continue
-        if copy.snippet != found.entry.snippet:
-            copies_unchanged = False
-            assert lock is not None
-            if lock_is_current:
-                hint = f"the lock file was edited by hand: restore it with `kb repos sync {loaded.id}`"
-            else:
-                hint = (f"the copy was taken at {lock.commit[:7]}; review the change with "
-                        f"`kb repos sync {loaded.id} --update-citations`")
-                moved = find_block(found.lines, copy.snippet.splitlines())
-                if moved is not None and moved != start:
-                    last = moved + (end - start)
-                    hint = (f"the copied code is now at lines {moved}-{last}: "
-                            f"set `lines: [{moved}, {last}]`, or {hint.split('; ', 1)[1]}")
-            message = f"{cite.path}:{start}-{end} at {short} differs from its copy in {lock_name}"
-            out.append(_at(loaded, loc, Severity.ERROR, message, hint))
+        problem = _cite_problem(loaded, i, cite, read_citation(git_repo, commit, cite), commit, lock_name)
+        if problem is not None:
+            out.append(problem)
+    copies_unchanged = not out
     if lock is not None and not lock_is_current and copies_unchanged:
         out.append(_at(loaded, ("repo",), Severity.ERROR,
                        f"{lock_name} records commit {lock.commit[:7]} but the card pins {short}",
                        "the cited snippets are unchanged: record the new pin with "
                        f"`kb repos sync {loaded.id} --update-citations`"))
     return out
+
+
+def _cite_problem(loaded: LoadedCard[ModelCard], i: int, cite: CodeCitation, found: CitationRead, commit: str,
+                  lock_name: str) -> Problem | None:
+    """What is wrong with one citation at the pinned commit, against its copy in the lock file."""
+    repo, lock, short = loaded.card.repo, loaded.lock, commit[:7]
+    loc = ("walkthrough", i, "cite")
+    start, end = cite.lines
+    if found.lines is None:
+        hint = "check `path` against the repository at the pin"
+        if found.moved_to:
+            hint = (f"a file of that name is at {', '.join(found.moved_to)}: "
+                    "if it moved, update `path` and check `lines`")
+        return _at(loaded, loc, Severity.ERROR, f"{cite.path} does not exist at {short} in {repo.name}", hint)
+    if found.entry is None:
+        return _at(loaded, loc, Severity.ERROR,
+                   f"lines {start}-{end} of {cite.path} are past the end of the file "
+                   f"({len(found.lines)} lines at {short})", "fix `lines`")
+    copy = lock.entry(cite.path, (start, end)) if lock is not None else None
+    if copy is None:
+        return _at(loaded, loc, Severity.ERROR, f"no copy of {cite.path}:{start}-{end} in {lock_name}",
+                   f"run `kb repos sync {loaded.id}` to write it")
+    if copy.snippet == found.entry.snippet:
+        return None
+    assert lock is not None
+    if lock.commit == commit:
+        hint = f"the lock file was edited by hand: restore it with `kb repos sync {loaded.id}`"
+    else:
+        hint = (f"the copy was taken at {lock.commit[:7]}; review the change with "
+                f"`kb repos sync {loaded.id} --update-citations`")
+        moved = find_block(found.lines, copy.snippet.splitlines())
+        if moved is not None and moved != start:
+            last = moved + (end - start)
+            hint = (f"the copied code is now at lines {moved}-{last}: "
+                    f"set `lines: [{moved}, {last}]`, or {hint.split('; ', 1)[1]}")
+    message = f"{cite.path}:{start}-{end} at {short} differs from its copy in {lock_name}"
+    return _at(loaded, loc, Severity.ERROR, message, hint)
 
 
 def _at(loaded: LoadedCard[Card], loc: tuple[str | int, ...], severity: Severity, message: str,

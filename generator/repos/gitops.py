@@ -94,7 +94,7 @@ def commit_date(repo: GitRepo, sha: str) -> datetime:
 def is_ancestor(repo: GitRepo, ancestor: str, descendant: str) -> bool:
     """True when `ancestor` is `descendant` or one of its ancestors."""
     # gitpython's stubs ask for Commit objects; git itself takes any revision.
-    return ancestor == descendant or bool(repo.is_ancestor(ancestor, descendant))  # type: ignore[arg-type]
+    return ancestor == descendant or bool(repo.is_ancestor(ancestor, descendant))  # type: ignore[arg-type]  # see above
 
 
 def commits_between(repo: GitRepo, ancestor: str, descendant: str) -> int:

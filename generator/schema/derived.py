@@ -64,7 +64,8 @@ def token_count_agrees(written: str, count: int) -> bool:
         return False
     number = Decimal(m.group(1))
     scale = _SCALE[(m.group(2) or "").upper()]
-    exponent = Decimal(1).scaleb(number.as_tuple().exponent)  # type: ignore[arg-type]
+    # A finite Decimal's exponent is an int; typeshed also allows the "n"/"N"/"F" of NaN and Infinity.
+    exponent = Decimal(1).scaleb(number.as_tuple().exponent)  # type: ignore[arg-type]  # finite: see above
     rounded = (Decimal(count) / scale).quantize(exponent, rounding=ROUND_HALF_UP)
     return rounded == number
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from generator.knowledge import LoadedCard
+    from generator.schema import Card
     from generator.settings import Project
 
 STATES = ("passed", "failed", "skipped", "stale", "not run")
@@ -57,7 +58,7 @@ def card_status(smoke_dir: Path, card_id: str, inputs_hash: str | None = None) -
     )
 
 
-def project_status(project: Project, loaded: LoadedCard) -> SmokeStatus:
+def project_status(project: Project, loaded: LoadedCard[Card]) -> SmokeStatus:
     """A card's status with staleness worked out: the report's inputs hash against the card, its
     checkpoint files, the projector and the golden reference as they are now."""
     from generator.smoke.fingerprint import card_inputs_hash
