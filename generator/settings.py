@@ -104,11 +104,11 @@ class Project:
         """The project of a MkDocs build (the plugin's route), from MkDocs' validated configuration."""
         path = config.config_file_path
         root = Path(path).resolve().parent if path else Path.cwd().resolve()
-        user: dict[str, Any] = {}
-        for patch in config.user_configs:
-            user.update(patch)
-        return cls(root, settings, mkdocs_options({**user, "docs_dir": config.docs_dir,
-                                                   "site_dir": config.site_dir, "strict": config.strict}))
+        # The file as the command line reads it, with the options MkDocs resolved (the `--strict` flag,
+        # `-d SITE_DIR`) as this build uses them.
+        raw = _read_mkdocs_yml(Path(path)) if path and Path(path).is_file() else {}
+        resolved = {key: config[key] for key in ("docs_dir", "site_dir", "site_url", "strict")}
+        return cls(root, settings, mkdocs_options({**raw, **resolved}))
 
     def path(self, value: str) -> Path:
         p = Path(value)
@@ -189,7 +189,11 @@ def mkdocs_options(config: dict[str, Any]) -> dict[str, Any]:
     from mkdocs.config.defaults import MkDocsConfig
 
     defaults = {key: getattr(MkDocsConfig, key).default for key in MKDOCS_OPTIONS}
-    return {key: config[key] if config.get(key) is not None else defaults[key] for key in MKDOCS_OPTIONS}
+    options = {key: config[key] if config.get(key) is not None else defaults[key] for key in MKDOCS_OPTIONS}
+    site_url = options["site_url"]
+    if isinstance(site_url, str) and site_url and not site_url.endswith("/"):
+        options["site_url"] = site_url + "/"  # MkDocs' `site_url` is a folder URL: it adds the slash too
+    return options
 
 
 def plugin_options(config: dict[str, Any]) -> dict[str, Any]:
