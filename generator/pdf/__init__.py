@@ -2,7 +2,7 @@
 
 Public API (the `kb pdf` command, `kb build` and the MkDocs plugin call it):
 
-- `build_pdfs(project, kb=None, ids=None, *, jobs=0, force=False, progress=True) -> PdfRun`
+- `build_pdfs(project, kb, ids=None, *, facts=None, jobs=0, force=False, progress=True) -> PdfRun`
 - `pdf_path(project, card_id)`: where a card's PDF is written
 - `printable_kinds(project)`: card kinds with a `templates/pdf/<kind>.html.j2`
 
