@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "pdf": "pdf",
     "build": "build",
     "smoke": "smoke",
+    "checkpoints": "checkpoints",
     "repos": "repos",
     "check": "check",
     "import": "import_",

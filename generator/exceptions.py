@@ -6,6 +6,7 @@ Each subclass formats its own message so that it names the file, the place and t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -41,11 +42,11 @@ class ValidationFailed(KBError):
 class MissingDependency(KBError):
     """An optional dependency is not installed; the message says which extra brings it."""
 
-    def __init__(self, package: str, extra: str, purpose: str):
+    def __init__(self, package: str, extra: str | None, purpose: str):
         self.package, self.extra = package, extra
+        line = f'pip install -e ".[{extra}]"' if extra else f"pip install {package}"
         super().__init__(
-            f"{purpose} needs the Python package '{package}', which is not installed. "
-            f'Install it with: pip install -e ".[{extra}]"'
+            f"{purpose} needs the Python package '{package}', which is not installed. Install it with: {line}"
         )
 
 
@@ -61,8 +62,32 @@ class RepoError(KBError):
     """An upstream repository could not be cloned, fetched or checked out safely."""
 
 
+class SmokeStage(str, Enum):
+    """Where in a card's smoke test something went wrong; the value is the failed check's name."""
+
+    REMOTE_CODE = "remote code"
+    DEPENDENCIES = "dependencies"
+    CHECKPOINT = "checkpoint files"
+    LOAD = "load"
+    TOKENIZE = "tokenize"
+    ENCODE = "encode"
+    POOL = "pooling"
+    PROJECT = "project"
+    CHECK = "checks"
+
+
 class SmokeError(KBError):
-    """The embedding smoke test could not run (not: a check failed, which is a report)."""
+    """The embedding smoke test of a card could not go on (not: a check failed, which is a report).
+
+    `stage` says where; the runner turns it into the failed check of that name."""
+
+    def __init__(self, message: str, stage: SmokeStage = SmokeStage.LOAD):
+        super().__init__(message)
+        self.stage = stage
+
+
+class CheckpointError(KBError):
+    """A checkpoint could not be downloaded or verified (`kb checkpoints`); the message says what to do."""
 
 
 class BuildFailed(KBError):

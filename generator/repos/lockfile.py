@@ -1,7 +1,8 @@
 """The lock file beside a card (`<id>.lock.yaml`): the pinned commit, its date, and a copy of every cited
 snippet, so that pages and PDFs build where the upstream repository is not synced.
 
-Written only by `kb repos sync`; never edited by hand (the checks compare it with git).
+Written only by `kb repos sync` and `kb checkpoints pull` (its `checkpoints:` section: the hub revision
+and the sha256 of every file pulled, by checkpoint folder); never edited by hand.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class Lock:
     committed: str | None = None
     """Commit date of the pin, ISO 8601 (UTC)."""
     citations: list[LockEntry] = field(default_factory=list)
+    checkpoints: dict[str, Any] = field(default_factory=dict)
+    """What `kb checkpoints pull` recorded, by checkpoint folder: hub_id, revision, files (sha256)."""
 
     def entry(self, path: str, lines: tuple[int, int]) -> LockEntry | None:
         return next((e for e in self.citations if e.path == path and e.lines == tuple(lines)), None)
@@ -88,7 +91,29 @@ def lock_from_data(data: dict[str, Any]) -> Lock | None:
             continue  # a damaged entry counts as missing: the check asks for a refresh
     committed = data.get("committed")
     return Lock(str(data.get("repo", "")), str(data.get("url", "")), str(data["commit"]),
-                data.get("tag"), str(committed) if committed else None, entries)
+                data.get("tag"), str(committed) if committed else None, entries, checkpoint_records(data))
+
+
+def checkpoint_records(data: dict[str, Any]) -> dict[str, Any]:
+    """The `checkpoints:` section of a lock file's data (empty when absent or damaged)."""
+    records = data.get("checkpoints")
+    return dict(records) if isinstance(records, dict) else {}
+
+
+def write_checkpoint_record(card_path: Path, card_id: str, folder: str, record: dict[str, Any]) -> bool:
+    """Set one checkpoint's record in the lock file, keeping everything else in it; True when changed."""
+    from ruamel.yaml import YAML
+
+    data = read_lock_data(card_path)
+    records = checkpoint_records(data)
+    records[folder] = record
+    data["checkpoints"] = {k: records[k] for k in sorted(records)}
+    yaml = YAML(typ="rt", pure=True)
+    yaml.width = 4096
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    header = HEADER.format(repo=data.get("repo", "its repository"), card=card_id)
+    return write_if_changed(lock_path(card_path), header + buf.getvalue())
 
 
 def dump_lock(lock: Lock, card_id: str) -> str:
@@ -112,6 +137,8 @@ def dump_lock(lock: Lock, card_id: str) -> str:
          "snippet": LiteralScalarString(e.snippet) if _literal_safe(e.snippet) else e.snippet}
         for e in lock.citations
     ]
+    if lock.checkpoints:
+        data["checkpoints"] = lock.checkpoints
     yaml = YAML(typ="rt", pure=True)
     yaml.width = 4096
     buf = io.StringIO()

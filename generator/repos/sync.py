@@ -227,7 +227,8 @@ def _update_lock(git_repo: GitRepo, loaded: LoadedCard[ModelCard], commit: str, 
             ok = not update_citations
             continue
         entries.append(found.entry)
-    new = lockfile.Lock(repo.name, repo.url, commit, repo.tag, committed, entries)
+    checkpoints = lockfile.checkpoint_records(lockfile.read_lock_data(loaded.path))  # kb checkpoints pull's
+    new = lockfile.Lock(repo.name, repo.url, commit, repo.tag, committed, entries, checkpoints)
     written = lockfile.write_lock(loaded.path, new, loaded.id)
     if old is not None and old.commit != commit:
         echo(f"  {lock_rel}: updated from {old.commit[:7]} to {commit[:7]}")

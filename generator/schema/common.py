@@ -40,6 +40,16 @@ def _commit(value: str) -> str:
     return value
 
 
+def _hub_commit(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{40}", value):
+        raise ValueError(
+            f"'{value}' is not a full commit hash of the hub repository (a branch or tag can move): give "
+            "all 40 lower-case hex digits (python -c \"import huggingface_hub as h; "
+            "print(h.HfApi().model_info('<hub_id>', revision='<branch or tag>').sha)\" prints it)"
+        )
+    return value
+
+
 def _doi(value: str) -> str:
     if not re.fullmatch(r"10\.\d{4,9}/[^\s]+", value):
         raise ValueError(f"'{value}' is not a DOI: expected the form 10.NNNN/suffix, without https://doi.org/")
@@ -165,6 +175,7 @@ RELPATH_RE = r"^(?![/\\])(?![A-Za-z]:[/\\])(?!(.*[/\\])?\.\.([/\\]|$)).+$"
 
 Slug = Annotated[str, AfterValidator(slug), _pattern(r"^[a-z0-9][a-z0-9._-]*$")]
 Commit = Annotated[str, AfterValidator(_commit), _pattern(r"^[0-9a-f]{40}$")]
+HubCommit = Annotated[str, AfterValidator(_hub_commit), _pattern(r"^[0-9a-f]{40}$")]
 Doi = Annotated[str, AfterValidator(_doi), _pattern(r"^10\.\d{4,9}/\S+$")]
 ArxivId = Annotated[str, AfterValidator(_arxiv),
                     _pattern(r"^(\d{4}\.\d{4,5}(v\d+)?|[a-z-]+(\.[A-Z]{2})?/\d{7}(v\d+)?)$")]

@@ -21,6 +21,7 @@ from generator.schema.common import (
     Commit,
     GitUrl,
     HttpUrl,
+    HubCommit,
     Markdown,
     NamedLink,
     Node,
@@ -256,8 +257,9 @@ class Checkpoint(Node):
     """Folder under `external_repos/<repo.name>/checkpoints/`."""
     hub_id: str | None = None
     """Model hub id (e.g. `zhihan1996/DNABERT-2-117M`)."""
-    revision: str | None = None
-    """Hub revision to download."""
+    revision: HubCommit | None = None
+    """The hub repository's commit to download (40 hex digits; a branch or tag can move).
+    `kb checkpoints pull` downloads `hub_id` at this commit and records every file's sha256."""
     url: HttpUrl | None = None
     """Download page."""
     size: str | None = None

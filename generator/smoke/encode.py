@@ -13,11 +13,15 @@ from typing import Any
 
 import torch
 
+from generator.exceptions import SmokeError, SmokeStage
 from generator.smoke.loader import LoadedModel
 
 
-class PoolingError(Exception):
-    """The hidden states do not fit the card's pooling (reported as a failed check)."""
+class PoolingError(SmokeError):
+    """The hidden states do not fit the card's pooling (reported as the failed check 'pooling')."""
+
+    def __init__(self, message: str):
+        super().__init__(message, SmokeStage.POOL)
 
 
 def pool(h: torch.Tensor, mask: torch.Tensor, strategy: str, hub_tokens: int | None = None) -> torch.Tensor:

@@ -35,12 +35,23 @@ def card_content(card: Any) -> dict[str, Any]:
     return data
 
 
+HUB_METADATA = ".cache"
+"""huggingface_hub's download metadata in a pulled folder (`.cache/huggingface/`): not checkpoint content."""
+
+
+def checkpoint_files(folder: Path) -> list[Path]:
+    """Every file of a checkpoint folder, sorted, without huggingface_hub's download metadata."""
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and HUB_METADATA not in p.relative_to(folder).parts[:1]
+    )
+
+
 def checkpoint_fingerprint(folder: Path) -> str:
     """Cheap content fingerprint of a checkpoint folder (sizes plus head and tail bytes of each file)."""
     h = hashlib.sha256()
     if not folder.is_dir():
         return "missing"
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in checkpoint_files(folder):
         size = path.stat().st_size
         h.update(f"{path.relative_to(folder).as_posix()}\0{size}\0".encode())
         with path.open("rb") as fh:

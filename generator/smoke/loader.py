@@ -16,15 +16,28 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from generator.exceptions import MissingDependency, SmokeError
+from generator.exceptions import MissingDependency, SmokeError, SmokeStage
+
+if TYPE_CHECKING:
+    from generator.schema.model_card import ModelCard
+    from generator.schema.smoke import SmokeTest
 
 IMPORT_NAMES = {"mamba-ssm": "mamba_ssm", "causal-conv1d": "causal_conv1d", "flash-attn": "flash_attn"}
 """pip name -> import name for packages cards list in `smoke_test.requires`."""
 
 EXTRAS = {"mamba-ssm": "gpu", "causal-conv1d": "gpu", "flash-attn": "gpu"}
-"""Which extra of foundation-model-kb installs a package (default: smoke)."""
+"""Which extra of foundation-model-kb installs a package; any other is installed by its own name."""
+
+PIP_NAMES = {"sklearn": "scikit-learn", "yaml": "pyyaml", "PIL": "pillow", "cv2": "opencv-python"}
+"""import name -> pip name, where they differ (hub code names modules, pip installs distributions)."""
+
+
+def pip_name(module: str) -> str:
+    top = module.split(".")[0]
+    reverse = {v: k for k, v in IMPORT_NAMES.items()}
+    return reverse.get(top) or PIP_NAMES.get(top) or top.replace("_", "-")
 
 
 def import_torch(purpose: str = "The embedding smoke test") -> Any:
@@ -43,39 +56,87 @@ def import_transformers(purpose: str = "The embedding smoke test") -> Any:
     return transformers
 
 
-def import_required(card: Any) -> None:
-    """Import the extra packages the card's model code needs, naming the extra that installs each."""
-    for package in card.smoke_test.requires:
+def import_required(card: ModelCard) -> None:
+    """Import the extra packages the card's model code needs, naming the line that installs each."""
+    for package in _smoke(card).requires:
         name = IMPORT_NAMES.get(package, package.replace("-", "_"))
         try:
             importlib.import_module(name)
         except ImportError as exc:
             raise MissingDependency(
-                package, EXTRAS.get(package, "smoke"), f"card '{card.id}' (smoke_test.requires)"
+                package, EXTRAS.get(package), f"card '{card.id}' (smoke_test.requires)"
             ) from exc
+
+
+def missing_code_imports(card: ModelCard, ckpt: Path) -> None:
+    """Refuse, before anything runs, when the checkpoint's own code imports a package that is missing.
+
+    transformers makes the same check while loading, but only for the first file and as text; this
+    names every missing package with its pip line and the card field that should list it."""
+    import importlib.util
+
+    from transformers.dynamic_module_utils import get_imports
+
+    local = {p.stem for p in ckpt.rglob("*.py")}
+    missing: set[str] = set()
+    for py in sorted(ckpt.rglob("*.py")):
+        for name in get_imports(str(py)):
+            top = name.split(".")[0]
+            if top not in local and top not in sys.modules and importlib.util.find_spec(top) is None:
+                missing.add(pip_name(top))
+    if missing:
+        names = sorted(missing)
+        raise SmokeError(
+            f"card '{card.id}': the checkpoint's code imports {', '.join(names)}, not installed here. "
+            f"Install with: pip install {' '.join(names)} (and list them in smoke_test.requires)",
+            SmokeStage.DEPENDENCIES,
+        )
+
+
+def _smoke(card: ModelCard) -> SmokeTest:
+    assert card.smoke_test is not None  # only cards with a smoke test are loaded
+    return card.smoke_test
 
 
 @contextlib.contextmanager
 def offline_hub() -> Iterator[Path]:
-    """Hub off and a throwaway modules cache for custom code, restored afterwards."""
+    """Hub off and a throwaway modules cache for custom code, restored afterwards.
+
+    transformers reads HF_MODULES_CACHE once, at import, into `transformers.dynamic_module_utils`;
+    the environment variable covers a transformers imported later (a child process), and the module
+    attribute the one already imported. The folder is taken off sys.path and the modules imported from
+    it are forgotten afterwards, so nothing points into a deleted folder."""
     saved = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_MODULES_CACHE")}
+    import transformers.dynamic_module_utils as dyn
+
     with tempfile.TemporaryDirectory(prefix="kb-hf-modules-") as tmp:
         os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_MODULES_CACHE=tmp)
-        # transformers reads HF_MODULES_CACHE once at import; point its module-level copy here too.
-        dyn = sys.modules.get("transformers.dynamic_module_utils")
-        saved_dyn = getattr(dyn, "HF_MODULES_CACHE", None)
-        if dyn is not None:
-            dyn.HF_MODULES_CACHE = tmp  # type: ignore[attr-defined]
+        saved_dyn = dyn.HF_MODULES_CACHE
+        dyn.HF_MODULES_CACHE = tmp
         try:
             yield Path(tmp)
         finally:
-            if dyn is not None:
-                dyn.HF_MODULES_CACHE = saved_dyn  # type: ignore[attr-defined]
+            dyn.HF_MODULES_CACHE = saved_dyn
+            _forget_modules(tmp)
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
+
+
+def _forget_modules(folder: str) -> None:
+    """Drop `folder` from sys.path and every module imported from it."""
+    with contextlib.suppress(ValueError):
+        sys.path.remove(folder)
+    for name in [n for n in sys.modules if n.split(".")[0] == "transformers_modules"]:
+        module = sys.modules[name]
+        paths = [str(getattr(module, "__file__", "") or "")]
+        with contextlib.suppress(TypeError):  # namespace packages have a path object, not a list
+            paths += [str(p) for p in getattr(module, "__path__", []) or []]
+        if any(p.startswith(folder) for p in paths):
+            del sys.modules[name]
+    importlib.invalidate_caches()
 
 
 @dataclass
@@ -107,59 +168,30 @@ def _forward_params(module: Any) -> tuple[set[str], bool]:
     return set(sig.parameters), var_kw
 
 
-def load(card: Any, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted: bool) -> LoadedModel:
+def load(card: ModelCard, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted: bool) -> LoadedModel:
     """Load the card's checkpoint onto `device` in `dtype`, in eval mode.
 
     `trusted`: the upstream code was verified at the pinned commit, so it may run."""
     import_torch()
     transformers = import_transformers()
-    smoke = card.smoke_test
+    smoke = _smoke(card)
     import_required(card)
+    if trusted:
+        missing_code_imports(card, ckpt)
     kwargs: dict[str, Any] = {"local_files_only": True, "trust_remote_code": trusted}
     with offline_hub():
-        config = None
-        overrides: dict[str, Any] = {}
         if smoke.loader != "entry-point":
-            config = _load_config(transformers, card, ckpt, kwargs)
-            overrides = {"mask_ratio": 0.0} if hasattr(config, "mask_ratio") else {}
-            for key, value in overrides.items():  # ViT-MAE masks at random unless told not to
-                setattr(config, key, value)
-            auto = {
-                "auto": transformers.AutoModel,
-                "masked-lm": transformers.AutoModelForMaskedLM,
-                "causal-lm": transformers.AutoModelForCausalLM,
-            }[smoke.loader]
-            try:
-                full, info = auto.from_pretrained(
-                    str(ckpt), config=config, dtype=dtype, output_loading_info=True, **kwargs
-                )
-                missing = sorted(info.get("missing_keys", []))
-            except (OSError, ValueError, KeyError) as exc:
-                first = (str(exc).strip().splitlines() or [""])[0]  # transformers lists every class after it
-                raise SmokeError(
-                    f"card '{card.id}': loading {ckpt} with {auto.__name__} failed: {first} "
-                    "(smoke_test.loader: auto, masked-lm, causal-lm or entry-point)"
-                ) from exc
+            full, missing, config, overrides = _from_pretrained(transformers, card, ckpt, dtype, kwargs)
             tokenizer = _load_tokenizer(transformers, card, ckpt, kwargs)
         else:
             full, tokenizer = _entry_point(card, ckpt, repo_dir)
-            missing = []
+            missing, overrides = [], {}
             full = full.to(dtype=dtype)
             config = getattr(full, "config", None)
             if tokenizer is None:
                 tokenizer = _load_tokenizer(transformers, card, ckpt, kwargs)
     full = full.to(device).eval()
-    encoder = full
-    if smoke.loader == "masked-lm":
-        attr = smoke.base_model_attr
-        encoder = getattr(full, attr, None) if attr else getattr(full, "base_model", None)
-        if encoder is None:
-            raise SmokeError(
-                f"card '{card.id}': the masked-LM wrapper {type(full).__name__} has no attribute "
-                f"'{attr or 'base_model'}'; set smoke_test.base_model_attr to the base model's name"
-            )
-    if smoke.loader == "causal-lm":
-        encoder = full  # hidden states come with the logits
+    encoder = _encoder(card, full)
     params, var_kw = _forward_params(encoder)
     input_name = smoke.input.argument or (
         "pixel_values" if smoke.input.kind == "roi-timeseries" else "input_ids"
@@ -182,7 +214,49 @@ def load(card: Any, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted
     )
 
 
-def _load_config(transformers: Any, card: Any, ckpt: Path, kwargs: dict[str, Any]) -> Any:
+def _from_pretrained(
+    transformers: Any, card: ModelCard, ckpt: Path, dtype: Any, kwargs: dict[str, Any]
+) -> tuple[Any, list[str], Any, dict[str, Any]]:
+    """(model, missing weight names, config, config overrides) through the card's Auto class."""
+    loader = _smoke(card).loader
+    config = _load_config(transformers, card, ckpt, kwargs)
+    overrides: dict[str, Any] = {"mask_ratio": 0.0} if hasattr(config, "mask_ratio") else {}
+    for key, value in overrides.items():  # ViT-MAE masks at random unless told not to
+        setattr(config, key, value)
+    auto = {
+        "auto": transformers.AutoModel,
+        "masked-lm": transformers.AutoModelForMaskedLM,
+        "causal-lm": transformers.AutoModelForCausalLM,
+    }[loader]
+    try:
+        full, info = auto.from_pretrained(
+            str(ckpt), config=config, dtype=dtype, output_loading_info=True, **kwargs
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]  # transformers lists every class after it
+        raise SmokeError(
+            f"card '{card.id}': loading {ckpt} with {auto.__name__} failed: {first} "
+            "(smoke_test.loader: auto, masked-lm, causal-lm or entry-point)"
+        ) from exc
+    return full, sorted(info.get("missing_keys", [])), config, overrides
+
+
+def _encoder(card: ModelCard, full: Any) -> Any:
+    """The module whose hidden states are pooled: a masked-LM wrapper's base model, else the model."""
+    smoke = _smoke(card)
+    if smoke.loader != "masked-lm":
+        return full  # a causal LM gives its hidden states with the logits
+    attr = smoke.base_model_attr
+    encoder = getattr(full, attr, None) if attr else getattr(full, "base_model", None)
+    if encoder is None:
+        raise SmokeError(
+            f"card '{card.id}': the masked-LM wrapper {type(full).__name__} has no attribute "
+            f"'{attr or 'base_model'}'; set smoke_test.base_model_attr to the base model's name"
+        )
+    return encoder
+
+
+def _load_config(transformers: Any, card: ModelCard, ckpt: Path, kwargs: dict[str, Any]) -> Any:
     try:
         return transformers.AutoConfig.from_pretrained(str(ckpt), **kwargs)
     except ValueError as exc:
@@ -196,8 +270,8 @@ def _load_config(transformers: Any, card: Any, ckpt: Path, kwargs: dict[str, Any
         raise SmokeError(f"card '{card.id}': cannot read the model configuration in {ckpt}: {exc}") from exc
 
 
-def _load_tokenizer(transformers: Any, card: Any, ckpt: Path, kwargs: dict[str, Any]) -> Any | None:
-    if card.smoke_test.tokenizer == "none":
+def _load_tokenizer(transformers: Any, card: ModelCard, ckpt: Path, kwargs: dict[str, Any]) -> Any | None:
+    if _smoke(card).tokenizer == "none":
         return None
     try:
         return transformers.AutoTokenizer.from_pretrained(str(ckpt), **kwargs)
@@ -208,10 +282,10 @@ def _load_tokenizer(transformers: Any, card: Any, ckpt: Path, kwargs: dict[str, 
         ) from exc
 
 
-def _entry_point(card: Any, ckpt: Path, repo_dir: Path) -> tuple[Any, Any | None]:
+def _entry_point(card: ModelCard, ckpt: Path, repo_dir: Path) -> tuple[Any, Any | None]:
     """Call `module:function(checkpoint_dir)` from the upstream repository; it returns a model or
     (model, tokenizer)."""
-    module_name, _, func_name = card.smoke_test.entry_point.partition(":")
+    module_name, _, func_name = str(_smoke(card).entry_point).partition(":")
     top = module_name.split(".")[0]
     cached = sys.modules.get(top)
     if cached is not None and not str(getattr(cached, "__file__", "") or "").startswith(str(repo_dir)):

@@ -1,75 +1,36 @@
 """The smoke test of one card, top to bottom: load, tokenize, encode, pool, project, check, report.
 
-`smoke_card` never raises for a problem with the card or its checkpoint: every problem becomes a
-failed check in the report, named by the card and the check. It raises only for problems of the
-machine (torch missing, CUDA requested where there is none).
+`smoke_card` never raises for a problem with the card, its checkpoint or the model's own code: every
+problem becomes a failed check in the report, named by the card and the stage (`SmokeStage`) or the
+check. It raises only for problems of the machine (torch missing, CUDA requested where there is none).
 """
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import resource
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from generator.exceptions import MissingDependency, SmokeError, UsageError
+from generator.exceptions import KBError, MissingDependency, SmokeError, SmokeStage, UsageError
 from generator.settings import Project
-from generator.smoke.fingerprint import golden_path, inputs_hash
+from generator.smoke.fingerprint import checkpoint_files, golden_path, inputs_hash
+from generator.smoke.report import Check, Report
 from generator.smoke.trust import checkpoint_dir, require_pinned_clean, sha256_file, upstream_commit
 
+if TYPE_CHECKING:
+    from pathlib import Path
 
-@dataclass
-class Check:
-    """One check's outcome."""
+    from generator.knowledge import LoadedCard
+    from generator.schema.model_card import ModelCard
+    from generator.smoke.encode import Embedder, TensorEmbedder
+    from generator.smoke.inputs import Identity, Tokenize
+    from generator.smoke.loader import LoadedModel
+    from generator.smoke.run import Encoded, SmokeRun, Tolerances
 
-    name: str
-    status: str  # passed | failed | skipped
-    message: str
-
-
-@dataclass
-class Report:
-    """What `artifacts/smoke/<id>.json` holds."""
-
-    id: str
-    status: str = "passed"
-    summary: str = ""
-    checks: list[Check] = field(default_factory=list)
-    device: str | None = None
-    dtype: str | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-    memory: dict[str, Any] = field(default_factory=dict)
-    versions: dict[str, str] = field(default_factory=dict)
-    checkpoint: dict[str, Any] = field(default_factory=dict)
-    upstream: dict[str, Any] = field(default_factory=dict)
-    embedding: dict[str, Any] = field(default_factory=dict)
-    inputs_hash: str | None = None
-    finished_at: str | None = None
-
-    def add(self, name: str, ok: bool | None, message: str) -> None:
-        """ok None: not applicable here (skipped, with the reason)."""
-        self.checks.append(Check(name, "skipped" if ok is None else "passed" if ok else "failed", message))
-
-    @property
-    def failures(self) -> list[Check]:
-        return [c for c in self.checks if c.status == "failed"]
-
-    def finish(self, status: str | None = None) -> Report:
-        self.status = status or ("failed" if self.failures else "passed")
-        if self.status == "failed":
-            self.summary = "; ".join(f"{c.name}: {c.message}" for c in self.failures)
-        elif not self.summary:
-            passed = sum(c.status == "passed" for c in self.checks)
-            self.summary = f"{passed} check(s) passed on {self.device}"
-        self.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        return self
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["Check", "Report", "resolve_device", "smoke_card"]
 
 
 def resolve_device(choice: str) -> tuple[str, bool]:
@@ -89,23 +50,20 @@ def resolve_device(choice: str) -> tuple[str, bool]:
 
 def smoke_card(
     project: Project,
-    loaded: Any,
+    loaded: LoadedCard,
     device_choice: str = "auto",
     record: bool = False,
     step: Callable[[str], None] | None = None,
 ) -> Report:
     """Run every check on one card and return its report (not yet written)."""
-    step = step or (lambda _s: None)
-    card = loaded.card
+    card: ModelCard = loaded.card
     report = Report(card.id)
-    smoke = card.smoke_test
-    if smoke is None:
+    if card.smoke_test is None:
         report.add("smoke_test", None, "the card has no smoke_test section")
         return report.finish("skipped")
     device, has_cuda = resolve_device(device_choice)
     report.device = device
-    needs_cuda = smoke.requires_cuda or card.deployment.requires_cuda
-    if needs_cuda and device != "cuda":
+    if (card.smoke_test.requires_cuda or card.deployment.requires_cuda) and device != "cuda":
         why = "no CUDA device on this machine" if not has_cuda else "--device cpu was asked for"
         report.add(
             "device",
@@ -113,46 +71,108 @@ def smoke_card(
             f"the card needs CUDA (smoke_test.requires_cuda) and {why}; never counted as passed",
         )
         report.summary = f"needs CUDA ({why}); not counted as passed"
-        report.inputs_hash = inputs_hash(card, _maybe_dir(project, card), golden_path(loaded.path, card.id))
+        report.inputs_hash = _inputs_hash(project, loaded)
         return report.finish("skipped")
     try:
-        _run(project, loaded, report, device, record, step)
-    except (SmokeError, MissingDependency) as exc:
-        name = (
-            "remote code"
-            if "refusing to run" in str(exc)
-            else ("dependencies" if isinstance(exc, MissingDependency) else "load")
-        )
-        report.add(name, False, str(exc).removeprefix(f"card '{card.id}': "))
-    report.inputs_hash = inputs_hash(card, _maybe_dir(project, card), golden_path(loaded.path, card.id))
+        run = prepare(project, loaded, report, device, record, step or (lambda _s: None))
+        (step or (lambda _s: None))("check")
+        check(run, report)
+        report.memory = _memory(device)
+    except SmokeError as exc:
+        report.add(exc.stage.value, False, str(exc).removeprefix(f"card '{card.id}': "))
+    except MissingDependency as exc:
+        report.add(SmokeStage.DEPENDENCIES.value, False, str(exc))
+    report.inputs_hash = _inputs_hash(project, loaded)
     return report.finish()
 
 
-def _maybe_dir(project: Project, card: Any) -> Path:
-    return project.repo_dir(card.repo.name) / "checkpoints" / card.smoke_test.checkpoint
+def check(run: SmokeRun, report: Report) -> None:
+    """Every check of `CHECKS` that applies to the run's input kind, in order; a check that raises is a
+    failed check (the model's code misbehaved), never a traceback."""
+    from generator.smoke.checks import CHECKS
+    from generator.smoke.diagnose import explain
+
+    for spec in CHECKS:
+        name = spec.name or spec.run.__name__.replace("_", " ")
+        if run.kind not in spec.inputs:
+            report.add(name, None, f"not applicable to {run.kind} input{spec.skipped}")
+            continue
+        try:
+            spec.run(run, report)
+        except KBError as exc:
+            report.add(name, False, str(exc))
+        except Exception as exc:
+            report.add(name, False, explain(exc, SmokeStage.CHECK, run.device))
 
 
-def _run(
-    project: Project, loaded: Any, report: Report, device: str, record: bool, step: Callable[[str], None]
-) -> None:
-    import hashlib
+@contextlib.contextmanager
+def stage(card_id: str, which: SmokeStage, device: str) -> Iterator[None]:
+    """Anything the model's code raises in this stage becomes a SmokeError of that stage, explained."""
+    from generator.smoke.diagnose import explain
 
+    try:
+        yield
+    except (KBError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise SmokeError(f"card '{card_id}': {explain(exc, which, device)}", which) from exc
+
+
+def prepare(
+    project: Project,
+    loaded: LoadedCard,
+    report: Report,
+    device: str,
+    record: bool,
+    step: Callable[[str], None],
+) -> SmokeRun:
+    """Load, tokenize, encode and project: the run every check reads (the report gets upstream,
+    checkpoint, timings and embedding)."""
     import torch
 
-    from generator.smoke import checks
-    from generator.smoke.encode import PoolingError
-    from generator.smoke.loader import load
     from generator.smoke.projector import seeded_projector
+    from generator.smoke.run import SmokeRun
 
-    card, smoke = loaded.card, loaded.card.smoke_test
-    repo_dir = project.repo_dir(card.repo.name)
+    card: ModelCard = loaded.card
+    smoke = card.smoke_test
+    assert smoke is not None
+    ckpt, runs_code = _upstream(project, card, report)
+    _checkpoint_files(project, loaded, ckpt, report)
+    tol, dtype = _tolerances(card, device)
+    report.dtype = str(dtype).removeprefix("torch.")
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    step("load")
+    model = _load(project, card, ckpt, device, dtype, runs_code, report)
+    with stage(card.id, SmokeStage.TOKENIZE, device):
+        tok, embedder, samples, batching = _inputs(card, model, torch.device(device), dtype)
+        _fits_positions(card, model, tok, samples)
+    run = SmokeRun(project, loaded, model, tok, embedder, batching, device, report.dtype, tol, record)
+    step("encode")
+    run.encoded = _encode(run, samples, report)
+    step("project")
+    with stage(card.id, SmokeStage.PROJECT, device):
+        projector = seeded_projector(card.integration.projector, run.pooled_width, smoke.input.seed)
+        run.projector = projector.to(device).eval()
+        run.encoded.projected = run.project_(run.encoded.pooled)
+    sizes = report.embedding["sample_sizes"]
+    run.meta = {"device": device, "dtype": report.dtype, "seed": smoke.input.seed, "sizes": sizes}
+    return run
+
+
+def _upstream(project: Project, card: ModelCard, report: Report) -> tuple[Path, bool]:
+    """The checkpoint folder, and whether upstream code runs (refused unless pinned and clean)."""
+    smoke = card.smoke_test
+    assert smoke is not None
     ckpt = checkpoint_dir(project, card)
     runs_code = smoke.trust_remote_code or smoke.loader == "entry-point"
     if smoke.loader == "entry-point" and not smoke.trust_remote_code:
         raise SmokeError(
             f"card '{card.id}': refusing to run the upstream entry point {smoke.entry_point}: the "
-            "card does not opt in (set smoke_test.trust_remote_code: true after reviewing the code)"
+            "card does not opt in (set smoke_test.trust_remote_code: true after reviewing the code)",
+            SmokeStage.REMOTE_CODE,
         )
+    repo_dir = project.repo_dir(card.repo.name)
     commit = (
         require_pinned_clean(project, card, ckpt, "the checkpoint's own code (trust_remote_code)")
         if runs_code
@@ -167,153 +187,181 @@ def _run(
     }
     if runs_code:
         report.add("remote code", True, f"upstream at the pinned commit {str(commit)[:12]} with a clean tree")
-    files = sorted(p for p in ckpt.rglob("*") if p.is_file())
+    return ckpt, runs_code
+
+
+def _checkpoint_files(project: Project, loaded: LoadedCard, ckpt: Path, report: Report) -> None:
+    """sha256 of every file in the report; a checkpoint pulled by `kb checkpoints pull` must still
+    match what was recorded then."""
+    import hashlib
+
+    from generator.hub.record import verify
+
+    files = checkpoint_files(ckpt)
     digests = {p.relative_to(ckpt).as_posix(): sha256_file(p) for p in files}
     combined = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in digests.items()).encode()).hexdigest()
     report.checkpoint = {"path": project.rel(ckpt), "sha256": combined, "files": digests}
+    verified = verify(project, loaded, ckpt, digests)
+    if verified:
+        report.checkpoint["revision"] = verified
+        message = f"every file matches what kb checkpoints pull recorded at {verified[:12]}"
+        report.add("checkpoint files", True, message)
 
-    low_precision = device == "cuda" and smoke.dtype != "float32"
+
+def _tolerances(card: ModelCard, device: str) -> tuple[Tolerances, Any]:
+    import torch
+
+    from generator.smoke.run import Tolerances
+
+    smoke = card.smoke_test
+    assert smoke is not None
+    low = device == "cuda" and smoke.dtype != "float32"
     dtype = getattr(torch, smoke.dtype) if device == "cuda" else torch.float32
-    report.dtype = str(dtype).removeprefix("torch.")
-    rtol, atol = (
-        (smoke.low_precision_rtol, smoke.low_precision_atol) if low_precision else (smoke.rtol, smoke.atol)
-    )
-    if device == "cuda":
-        torch.cuda.reset_peak_memory_stats()
+    loose = (smoke.low_precision_rtol, smoke.low_precision_atol)
+    rtol, atol = loose if low else (smoke.rtol, smoke.atol)
+    return Tolerances(rtol, atol, loose, low, exact=device == "cpu"), dtype
 
-    step("load")
+
+def _load(
+    project: Project, card: ModelCard, ckpt: Path, device: str, dtype: Any, runs_code: bool, report: Report
+) -> LoadedModel:
+    import torch
+
+    from generator.smoke.loader import load
+
     t0 = time.perf_counter()
-    model = load(card, ckpt, repo_dir, torch.device(device), dtype, runs_code)
+    with stage(card.id, SmokeStage.LOAD, device):
+        model = load(card, ckpt, project.repo_dir(card.repo.name), torch.device(device), dtype, runs_code)
     report.timings["load_s"] = round(time.perf_counter() - t0, 4)
     report.versions = _versions()
+    return model
 
-    pooling = card.pooling
-    kind = smoke.input.kind
-    embedder, tok, samples, batching = _inputs(card, model, torch.device(device), dtype)
-    rc_note = ""
 
-    def embed(items: list[Any]) -> torch.Tensor:
-        nonlocal rc_note
-        pooled = embedder.pooled([tok(s) for s in items])
-        if kind == "dna" and pooling.reverse_complement == "average":
-            rc = [tok.reverse_complement_ids(s) for s in items]
-            rc_note = rc[0][1]
-            pooled = 0.5 * (pooled + embedder.pooled([ids for ids, _ in rc]))
-        return pooled
+def _fits_positions(
+    card: ModelCard, model: LoadedModel, tok: Tokenize | Identity, samples: list[Any]
+) -> None:
+    """Refuse, before the forward pass, an input longer than the checkpoint's positions or the card's
+    context (the model would fail with an index error deep in its code, or silently wrap)."""
+    from generator.smoke.checks import CONTEXT_KEYS, config_value
 
-    step("encode")
-    try:
-        hidden_width = embedder.hidden_width(tok(samples[0]))  # also warms up
+    if not samples or card.smoke_test is None or card.smoke_test.input.kind == "roi-timeseries":
+        return
+    longest = max(len(tok(s)) for s in samples)
+    found = config_value(model.config, CONTEXT_KEYS)
+    context = card.tokenization.context.tokens if card.tokenization else None
+    limits = []
+    if found is not None:
+        limits.append((found[1], f"the checkpoint has {found[1]} positions (config.{found[0]})"))
+    if context:
+        limits.append((context, f"the card says tokenization.context.tokens {context}"))
+    for limit, what in limits:
+        if longest > limit:
+            raise SmokeError(
+                f"card '{card.id}': the longest seeded input is {longest} tokens, but {what}; lower "
+                f"smoke_test.input.length ({card.smoke_test.input.length})",
+                SmokeStage.TOKENIZE,
+            )
+
+
+def _encode(run: SmokeRun, samples: list[Any], report: Report) -> Encoded:
+    """The forward pass on the seeded batch, timed; the report gets the embedding's description."""
+    import torch
+
+    from generator.smoke.run import Encoded
+
+    card, model = run.card, run.model
+    with stage(card.id, SmokeStage.ENCODE, run.device):
+        width = run.embedder.hidden_width(run.tokenize(samples[0]))  # also warms up
         t0 = time.perf_counter()
-        pooled = embed(samples)
-        if device == "cuda":
+        pooled = run.embed(samples)
+        if run.device == "cuda":
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - t0
-    except PoolingError as exc:
-        report.add("pooling", False, str(exc))
-        return
+        rc_note = ""
+        if run.kind == "dna" and card.pooling.reverse_complement == "average":
+            rc_note = run.dna().reverse_complement_ids(samples[0])[1]
     report.timings["forward_per_sample_ms"] = round(1000 * elapsed / len(samples), 3)
-    sizes = [list(getattr(s, "shape", [len(s)])) for s in samples]
+    pooling = card.pooling
     report.embedding = {
-        "input": kind,
-        "hidden_width": hidden_width,
+        "input": run.kind,
+        "hidden_width": width,
         "pooled_width": int(pooled.shape[1]),
-        "batching": batching,
+        "batching": run.batching,
         "takes_attention_mask": model.takes_mask,
         "pooling": pooling.strategy,
         "layer": pooling.layer,
         "reverse_complement": pooling.reverse_complement,
         "rc_tokens": rc_note or None,
-        "sample_sizes": sizes,
+        "sample_sizes": [list(getattr(s, "shape", [len(s)])) for s in samples],
         "config_overrides": model.overrides,
     }
-
-    step("project")
-    projector = seeded_projector(card.integration.projector, int(pooled.shape[1]), smoke.input.seed)
-    projector = projector.to(device).eval()
-
-    def project_(x: torch.Tensor) -> torch.Tensor:
-        with torch.inference_mode():
-            return projector(x.float())
-
-    projected = project_(pooled)
-
-    step("check")
-    checks.weights(report, model)
-    vocab = len(tok.tokenizer) if kind == "dna" else len(tok)
-    checks.claims(report, card, model, hidden_width, int(pooled.shape[1]), vocab)
-    checks.output(report, projected, smoke.input.batch_size)
-    checks.determinism(
-        report, embed, project_, samples, pooled, projected, exact=device == "cpu", rtol=rtol, atol=atol
-    )
-    checks.padding(report, embedder, tok, samples, model.takes_mask, batching, rtol, atol)
-    if kind == "dna":
-        checks.reverse_complement_check(report, card, embed, embedder, tok, samples, rtol, atol)
-        checks.zero_shot(report, card, embed, embedder, tok, samples[0])
-    else:
-        report.add("reverse complement", None, f"not applicable to {kind} input")
-        report.add("zero-shot", None, f"not applicable to {kind} input (reference/alternate DNA pairs only)")
-    gpath = golden_path(loaded.path, card.id)
-    pooled_np, projected_np = pooled.float().cpu().numpy(), projected.float().cpu().numpy()
-    checks.golden(
-        report,
-        project,
-        gpath,
-        pooled_np,
-        projected_np,
-        record,
-        (rtol, atol),
-        (smoke.low_precision_rtol, smoke.low_precision_atol),
-        low_precision,
-        meta={"device": device, "dtype": report.dtype, "seed": smoke.input.seed, "sizes": sizes},
-    )
-    report.memory = _memory(device)
+    return Encoded(samples, width, pooled, pooled, rc_note)
 
 
-def _inputs(card: Any, model: Any, device: Any, dtype: Any) -> tuple[Any, Any, list[Any], str]:
-    """(embedder, tokenize, samples, batching) for the card's input kind."""
+def _inputs(
+    card: ModelCard, model: LoadedModel, device: Any, dtype: Any
+) -> tuple[Tokenize | Identity, Embedder | TensorEmbedder, list[Any], str]:
+    """(tokenize, embedder, samples, batching) for the card's input kind."""
     from generator.smoke.encode import Embedder, TensorEmbedder
-    from generator.smoke.inputs import Identity, Tokenize, dna_batch, roi_batch, token_batch
+    from generator.smoke.inputs import Identity, Tokenize, dna_batch, roi_batch
 
-    smoke, pooling, spec = card.smoke_test, card.pooling, card.smoke_test.input
+    smoke, pooling = card.smoke_test, card.pooling
+    assert smoke is not None
+    spec = smoke.input
+    samples: list[Any]
     if spec.kind == "roi-timeseries":
+        assert spec.rois is not None  # the schema requires rois for this kind
         samples = roi_batch(spec.rois, spec.length, spec.batch_size, spec.seed, spec.shape)
         tensors = TensorEmbedder(model, pooling.strategy, pooling.layer, pooling.hub_tokens, device, dtype)
         vocab = getattr(model.config, "vocab_size", 0) or 0
-        return tensors, Identity(0, vocab), samples, "batch"
+        return Identity(0, vocab), tensors, samples, "batch"
     batching = smoke.batching
     if batching == "auto":
         causal = card.architecture.model_type == "causal"
         batching = "padded" if (model.takes_mask or causal) else "unpadded"
+    tok: Tokenize | Identity
     if spec.kind == "dna":
         if model.tokenizer is None:
             raise SmokeError(
                 f"card '{card.id}': DNA input needs the checkpoint's tokenizer "
-                "(smoke_test.tokenizer: checkpoint)"
+                "(smoke_test.tokenizer: checkpoint)",
+                SmokeStage.TOKENIZE,
             )
-        tok: Any = Tokenize(model.tokenizer, card.tokenization.kind if card.tokenization else None)
+        tok = Tokenize(model.tokenizer, card.tokenization.kind if card.tokenization else None)
         samples = dna_batch(spec.length, spec.batch_size, spec.seed)
     else:
-        vocab = int(getattr(model.config, "vocab_size", 0) or 0)
-        if not vocab:
-            raise SmokeError(f"card '{card.id}': token-ids input needs config.vocab_size in the checkpoint")
-        pad = getattr(model.config, "pad_token_id", None)
-        special = set(getattr(model.tokenizer, "all_special_ids", []) or []) | (
-            {pad} if pad is not None else set()
-        )
-        tok = Identity(int(pad or 0), vocab)
-        samples = token_batch(vocab, spec.length, spec.batch_size, spec.seed, special)
+        tok, samples = _token_ids(card, model)
     embedder = Embedder(
-        model,
-        pooling.strategy,
-        pooling.layer,
-        pooling.reverse_complement,
-        pooling.hub_tokens,
-        batching,
-        tok.pad_id,
-        device,
+        model, pooling.strategy, pooling.layer, pooling.reverse_complement, pooling.hub_tokens,
+        batching, tok.pad_id, device,
     )
-    return embedder, tok, samples, batching
+    return tok, embedder, samples, batching
+
+
+def _token_ids(card: ModelCard, model: LoadedModel) -> tuple[Identity, list[Any]]:
+    from generator.smoke.inputs import Identity, token_batch
+
+    assert card.smoke_test is not None
+    spec = card.smoke_test.input
+    vocab = int(getattr(model.config, "vocab_size", 0) or 0)
+    if not vocab:
+        raise SmokeError(
+            f"card '{card.id}': token-ids input needs config.vocab_size in the checkpoint",
+            SmokeStage.TOKENIZE,
+        )
+    pad = getattr(model.config, "pad_token_id", None)
+    special = set(getattr(model.tokenizer, "all_special_ids", []) or [])
+    if pad is not None:
+        special.add(pad)
+    samples = token_batch(vocab, spec.length, spec.batch_size, spec.seed, special)
+    return Identity(int(pad or 0), vocab), samples
+
+
+def _inputs_hash(project: Project, loaded: LoadedCard) -> str:
+    card: ModelCard = loaded.card
+    assert card.smoke_test is not None
+    folder = project.repo_dir(card.repo.name) / "checkpoints" / card.smoke_test.checkpoint
+    return inputs_hash(card, folder, golden_path(loaded.path, card.id))
 
 
 def _memory(device: str) -> dict[str, Any]:

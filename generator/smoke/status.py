@@ -24,10 +24,6 @@ class SmokeStatus:
     device: str | None = None
     summary: str = ""
 
-    @property
-    def publishable(self) -> bool:
-        return self.state == "passed"
-
 
 def report_path(smoke_dir: Path, card_id: str) -> Path:
     return smoke_dir / f"{card_id}.json"
@@ -65,12 +61,3 @@ def project_status(project: Project, loaded: LoadedCard[Card]) -> SmokeStatus:
 
     return card_status(project.smoke_dir, loaded.id, card_inputs_hash(project, loaded))
 
-
-def failed_checks(smoke_dir: Path, card_id: str) -> list[tuple[str, str]]:
-    """(check, message) of each failed check in the card's last report."""
-    report = read_report(smoke_dir, card_id) or {}
-    return [
-        (str(c.get("name")), str(c.get("message")))
-        for c in report.get("checks", [])
-        if isinstance(c, dict) and c.get("status") == "failed"
-    ]

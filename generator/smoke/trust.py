@@ -10,27 +10,32 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from generator.exceptions import MissingDependency, SmokeError
+from generator.exceptions import MissingDependency, SmokeError, SmokeStage
 from generator.settings import Project
+
+if TYPE_CHECKING:
+    from generator.schema.model_card import ModelCard
 
 CHECKPOINTS = "checkpoints"
 
 
-def checkpoint_dir(project: Project, card: Any) -> Path:
+def checkpoint_dir(project: Project, card: ModelCard) -> Path:
     """`external_repos/<repo.name>/checkpoints/<smoke_test.checkpoint>`, refusing anything that leaves it."""
+    assert card.smoke_test is not None
+    name = card.smoke_test.checkpoint
     base = (project.repo_dir(card.repo.name) / CHECKPOINTS).resolve()
-    path = (base / card.smoke_test.checkpoint).resolve()  # resolves symlinks too
+    path = (base / name).resolve()  # resolves symlinks too
     if path != base and base not in path.parents:
         raise SmokeError(
-            f"card '{card.id}': smoke_test.checkpoint '{card.smoke_test.checkpoint}' resolves to "
+            f"card '{card.id}': smoke_test.checkpoint '{name}' resolves to "
             f"{path}, outside {project.rel(base)}/ (a symlink?): put the checkpoint inside it"
         )
     if not path.exists():
         raise SmokeError(
-            f"card '{card.id}': checkpoint folder {project.rel(path)} does not exist: download "
-            f"the checkpoint there (see the card's checkpoints section) or run kb repos sync"
+            f"card '{card.id}': checkpoint folder {project.rel(path)} does not exist: run "
+            f"kb checkpoints pull {card.id} (or place the checkpoint there by hand)"
         )
     return path
 
@@ -55,34 +60,13 @@ def upstream_commit(repo_dir: Path) -> str | None:
         return None
 
 
-def require_pinned_clean(project: Project, card: Any, ckpt: Path, why: str) -> str:
+def require_pinned_clean(project: Project, card: ModelCard, ckpt: Path, why: str) -> str:
     """Refuse (SmokeError naming the card) unless the upstream code is exactly what the card pins.
 
     Returns the verified commit."""
-    try:
-        import git
-    except ImportError as exc:
-        raise MissingDependency("gitpython", "smoke", "checking the pinned upstream commit") from exc
-    repo_dir = project.repo_dir(card.repo.name)
     prefix = f"card '{card.id}': refusing to run {why}"
-    if not card.repo.commit:
-        raise SmokeError(f"{prefix}: the card pins no repo.commit (a tag can move); add the 40-hex commit")
-    try:
-        repo = git.Repo(repo_dir)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise SmokeError(
-            f"{prefix}: {project.rel(repo_dir)} is not a git repository; run kb repos sync"
-        ) from None
-    try:
-        head = repo.head.commit.hexsha
-    except ValueError:
-        raise SmokeError(f"{prefix}: {project.rel(repo_dir)} has no commits") from None
-    if head != card.repo.commit:
-        raise SmokeError(
-            f"{prefix}: {project.rel(repo_dir)} is at {head[:12]}, not at the pinned commit "
-            f"{card.repo.commit[:12]}; check out the pinned commit (kb repos sync) or update repo.commit "
-            "after reviewing the code"
-        )
+    repo, head = _pinned_repo(project, card, prefix)
+    repo_dir = project.repo_dir(card.repo.name)
     changed = sorted(
         {str(d.a_path) for d in repo.index.diff(None)} | {str(d.a_path) for d in repo.index.diff("HEAD")}
     )
@@ -90,38 +74,99 @@ def require_pinned_clean(project: Project, card: Any, ckpt: Path, why: str) -> s
         raise SmokeError(
             f"{prefix}: the working tree of {project.rel(repo_dir)} has uncommitted changes "
             f"({', '.join(changed[:5])}{'...' if len(changed) > 5 else ''}); discard or commit "
-            "them, then review and pin the new commit"
+            "them, then review and pin the new commit",
+            SmokeStage.REMOTE_CODE,
         )
+    untracked = [u for u in repo.untracked_files if not u.startswith(f"{CHECKPOINTS}/")]
+    if untracked:
+        raise SmokeError(
+            f"{prefix}: {project.rel(repo_dir)} has untracked files outside {CHECKPOINTS}/ "
+            f"({', '.join(untracked[:5])}); remove them",
+            SmokeStage.REMOTE_CODE,
+        )
+    _require_code_pinned(project, card, ckpt, prefix, untracked_code(repo, ckpt))
+    return str(head)
+
+
+def _pinned_repo(project: Project, card: ModelCard, prefix: str) -> tuple[Any, str]:
+    """The upstream git repository and its HEAD, refusing unless HEAD is the card's pinned commit."""
+    try:
+        import git
+    except ImportError as exc:
+        raise MissingDependency("gitpython", "smoke", "checking the pinned upstream commit") from exc
+    repo_dir = project.repo_dir(card.repo.name)
+
+    def refuse(message: str) -> SmokeError:
+        return SmokeError(f"{prefix}: {message}", SmokeStage.REMOTE_CODE)
+
+    if not card.repo.commit:
+        raise refuse("the card pins no repo.commit (a tag can move); add the 40-hex commit")
+    try:
+        repo = git.Repo(repo_dir)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise refuse(f"{project.rel(repo_dir)} is not a git repository; run kb repos sync") from None
+    try:
+        head = str(repo.head.commit.hexsha)
+    except ValueError:
+        raise refuse(f"{project.rel(repo_dir)} has no commits") from None
+    if head != card.repo.commit:
+        raise refuse(
+            f"{project.rel(repo_dir)} is at {head[:12]}, not at the pinned commit "
+            f"{card.repo.commit[:12]}; check out the pinned commit (kb repos sync) or update repo.commit "
+            "after reviewing the code"
+        )
+    return repo, head
+
+
+def untracked_code(repo: Any, ckpt: Path) -> dict[str, Path]:
+    """Python files of the checkpoint folder that the upstream repository does not track, by path
+    relative to the folder (a hub download brings its own modeling code)."""
     try:
         ckpt_rel: str | None = (
             ckpt.resolve().relative_to(Path(str(repo.working_tree_dir)).resolve()).as_posix()
         )
     except ValueError:
         ckpt_rel = None  # checkpoints/ links to storage outside the repository: nothing there is tracked
-    untracked = [u for u in repo.untracked_files if not u.startswith(f"{CHECKPOINTS}/")]
-    if untracked:
-        raise SmokeError(
-            f"{prefix}: {project.rel(repo_dir)} has untracked files outside {CHECKPOINTS}/ "
-            f"({', '.join(untracked[:5])}); remove them"
-        )
-    # Code inside the checkpoint folder: tracked at the pinned commit, or pinned by hash on the card.
-    # (ls-files, not the untracked list: a .gitignore'd checkpoints/ folder hides its files from both.)
+    # ls-files, not the untracked list: a .gitignore'd checkpoints/ folder hides its files from both.
     tracked = set(repo.git.ls_files("--", ckpt_rel).splitlines()) if ckpt_rel else set()
+    out = {}
     for py in sorted(ckpt.rglob("*.py")):
         rel = py.relative_to(ckpt).as_posix()
-        if f"{ckpt_rel}/{rel}" in tracked:
-            continue  # tracked, and clean (checked above)
-        digest = sha256_file(py)
-        pinned = card.smoke_test.code_sha256.get(rel)
-        if pinned is None:
-            raise SmokeError(
-                f"{prefix}: {project.rel(py)} is not tracked by the upstream repository and "
-                f"not pinned by the card; after reviewing it, add to smoke_test.code_sha256: "
-                f"{{{rel}: {digest}}}"
-            )
-        if pinned != digest:
-            raise SmokeError(
-                f"{prefix}: {project.rel(py)} has sha256 {digest}, but the card pins {pinned}; "
-                "the code changed since it was reviewed"
-            )
-    return str(head)
+        if f"{ckpt_rel}/{rel}" not in tracked:
+            out[rel] = py
+    return out
+
+
+def code_digests(project: Project, card: ModelCard, ckpt: Path) -> dict[str, str]:
+    """sha256 of every untracked Python file of the card's checkpoint (what `kb checkpoints pin` writes)."""
+    prefix = f"card '{card.id}': cannot pin the checkpoint's code"
+    repo, _ = _pinned_repo(project, card, prefix)
+    return {rel: sha256_file(py) for rel, py in untracked_code(repo, ckpt).items()}
+
+
+def _require_code_pinned(
+    project: Project, card: ModelCard, ckpt: Path, prefix: str, code: dict[str, Path]
+) -> None:
+    """Every untracked code file pinned by sha256 on the card; one message names all that are not."""
+    pins = card.smoke_test.code_sha256 if card.smoke_test else {}
+    digests = {rel: sha256_file(py) for rel, py in code.items()}
+    changed = [rel for rel, d in digests.items() if rel in pins and pins[rel] != d]
+    if changed:
+        shown = "; ".join(
+            f"{project.rel(code[rel])} has sha256 {digests[rel]}, but the card pins {pins[rel]}"
+            for rel in changed
+        )
+        raise SmokeError(
+            f"{prefix}: {shown}; the code changed since it was reviewed", SmokeStage.REMOTE_CODE
+        )
+    unpinned = [rel for rel in digests if rel not in pins]
+    if unpinned:
+        files = ", ".join(project.rel(code[rel]) for rel in unpinned)
+        verb, it = ("is", "it") if len(unpinned) == 1 else ("are", "them")
+        yaml = ", ".join(f"{rel}: {digests[rel]}" for rel in unpinned)
+        raise SmokeError(
+            f"{prefix} (review the code, then `kb checkpoints pin {card.id}` pins every file): {files} "
+            f"{verb} not tracked by the upstream repository and not pinned by the card; after reviewing "
+            f"{it}, add to smoke_test.code_sha256: {{{yaml}}}",
+            SmokeStage.REMOTE_CODE,
+        )

@@ -455,4 +455,6 @@ def build_all(root: Path) -> dict[str, StandIn]:
     commits = {repo.name: git_commit_all(repo) for repo in sorted(repos.iterdir())}
     for spec in specs.values():
         spec.card["repo"]["commit"] = commits[spec.repo]
+        # The projector takes the pooled width: hidden_size here (Caduceus-PS's split halves its 2 x d).
+        spec.card["integration"]["projector"]["in_dim"] = spec.card["architecture"]["hidden_size"]
     return specs

@@ -26,6 +26,7 @@ a BrainLM-like ViT-MAE fed ROI-by-time tensors."""
 CHECKS = [
     "weights",
     "hidden width",
+    "projector width",
     "layers",
     "vocabulary",
     "parameters",

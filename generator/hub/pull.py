@@ -1,0 +1,170 @@
+"""`kb checkpoints pull`: a card's checkpoints from the model hub at their pinned revisions.
+
+huggingface_hub does the work (`snapshot_download` into the checkpoint folder: progress bars, resuming
+an interrupted download from its `.incomplete` file, `HF_TOKEN` for gated models); this module picks the
+files a model needs, checks the revision, turns the hub's errors into one line naming the card, the hub
+id and what to do, and records the sha256 of every file in the card's lock file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generator.exceptions import CheckpointError, MissingDependency
+from generator.hub.record import Record, read_record, write_record
+from generator.smoke.trust import CHECKPOINTS, sha256_file
+
+if TYPE_CHECKING:
+    from generator.knowledge import LoadedCard
+    from generator.schema.model_card import Checkpoint, ModelCard
+    from generator.settings import Project
+
+PATTERNS = [
+    "*.json",  # config, tokenizer, weight index
+    "*.safetensors",
+    "*.bin",
+    "*.py",  # the checkpoint's own modeling code
+    "*.txt",  # vocab.txt, merges.txt
+    "*.model",  # sentencepiece
+    "*.tiktoken",
+]
+"""What a model needs: weights, config, tokenizer and code (not other frameworks' weights, not images)."""
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+
+
+@dataclass
+class Pulled:
+    """What one pull did."""
+
+    card: str
+    hub_id: str
+    folder: Path
+    revision: str
+    files: dict[str, str] = field(default_factory=dict)
+    code: list[str] = field(default_factory=list)
+    """Python files brought: to be reviewed, then pinned with `kb checkpoints pin`."""
+
+
+def endpoint() -> str:
+    """`HF_ENDPOINT` as huggingface_hub reads it, but at call time (its constant is read at import)."""
+    return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
+
+
+def target(project: Project, card: ModelCard, checkpoint: Checkpoint) -> Path:
+    """`external_repos/<repo>/checkpoints/<path>`, refusing a path that leaves `checkpoints/`."""
+    base = (project.repo_dir(card.repo.name) / CHECKPOINTS).resolve()
+    path = (base / checkpoint.path).resolve()
+    if path == base or base not in path.parents:
+        raise CheckpointError(
+            f"card '{card.id}': checkpoints[].path '{checkpoint.path}' resolves to {path}, outside "
+            f"{project.rel(base)}/: give a folder name inside it"
+        )
+    return path
+
+
+def pull(project: Project, loaded: LoadedCard, checkpoint: Checkpoint, echo: Callable[[str], None]) -> Pulled:
+    """Download one checkpoint at its pinned revision and record its files; CheckpointError otherwise."""
+    card: ModelCard = loaded.card
+    hub_id, revision = checkpoint.hub_id, checkpoint.revision
+    if not hub_id:
+        raise CheckpointError(
+            f"card '{card.id}': checkpoint '{checkpoint.name}' names no hub_id to pull from"
+        )
+    if not revision:
+        raise CheckpointError(
+            f"card '{card.id}': checkpoint '{checkpoint.name}' ({hub_id}) pins no checkpoints[].revision; "
+            f"add the 40-hex commit of the hub repository (see {endpoint()}/{hub_id}/commits/main)"
+        )
+    folder = target(project, card, checkpoint)
+    hub = _import_hub()
+    files = _resolve(hub, card.id, hub_id, revision)
+    _drop_changed(read_record(loaded.path, checkpoint.path), folder, echo)
+    echo(f"{card.id}: {hub_id} at {revision[:12]} -> {project.rel(folder)}/ ({len(files)} file(s))")
+    try:
+        hub.snapshot_download(
+            hub_id, revision=revision, local_dir=str(folder), allow_patterns=PATTERNS, endpoint=endpoint()
+        )
+    except Exception as exc:  # the hub's and the network's errors, one line each
+        raise CheckpointError(_explain(exc, card.id, hub_id, revision)) from exc
+    digests = {rel: sha256_file(folder / rel) for rel in files if (folder / rel).is_file()}
+    missing = sorted(set(files) - set(digests))
+    if missing:
+        raise CheckpointError(
+            f"card '{card.id}': {hub_id} at {revision[:12]}: {', '.join(missing)} did not arrive; run "
+            f"kb checkpoints pull {card.id} again"
+        )
+    write_record(loaded.path, card.id, checkpoint.path, Record(hub_id, revision, digests))
+    code = sorted(rel for rel in digests if rel.endswith(".py"))
+    return Pulled(card.id, hub_id, folder, revision, digests, code)
+
+
+def _import_hub() -> Any:
+    try:
+        import huggingface_hub
+    except ImportError as exc:
+        raise MissingDependency("huggingface_hub", "smoke", "kb checkpoints pull") from exc
+    return huggingface_hub
+
+
+def _resolve(hub: Any, card_id: str, hub_id: str, revision: str) -> list[str]:
+    """The files of `hub_id` at `revision` that a model needs (asking the hub, so an unknown revision or
+    an unreachable hub fails here rather than quietly keeping an old folder)."""
+    from fnmatch import fnmatch
+
+    try:
+        info = hub.HfApi(endpoint=endpoint()).model_info(hub_id, revision=revision)
+    except Exception as exc:
+        raise CheckpointError(_explain(exc, card_id, hub_id, revision)) from exc
+    if info.sha != revision:
+        raise CheckpointError(
+            f"card '{card_id}': the hub resolves {hub_id} revision {revision[:12]} to {info.sha}: "
+            "checkpoints[].revision must be the full commit"
+        )
+    names = [s.rfilename for s in info.siblings or []]
+    return sorted(n for n in names if any(fnmatch(n.split("/")[-1], p) for p in PATTERNS))
+
+
+def _drop_changed(record: Record | None, folder: Path, echo: Callable[[str], None]) -> None:
+    """Files that no longer match the last pull are deleted, so that huggingface_hub fetches them again
+    (it trusts a file whose download metadata names the same commit)."""
+    if record is None:
+        return
+    for rel, digest in record.files.items():
+        path = folder / rel
+        if path.is_file() and sha256_file(path) != digest:
+            echo(f"  {rel}: changed since it was pulled; downloading it again")
+            path.unlink()
+
+
+def _explain(exc: Exception, card_id: str, hub_id: str, revision: str) -> str:
+    """One line per failure a user can meet, with what to do."""
+    import requests
+    from huggingface_hub import errors
+    head = f"card '{card_id}': cannot pull {hub_id} at {revision[:12]} from {endpoint()}"
+    if isinstance(exc, errors.RevisionNotFoundError):
+        return (
+            f"{head}: the hub has no revision {revision}; check checkpoints[].revision against "
+            f"{endpoint()}/{hub_id}/commits/main"
+        )
+    if isinstance(exc, errors.GatedRepoError):
+        return f"{head}: the model is gated; accept its terms on the hub and set HF_TOKEN to an access token"
+    if isinstance(exc, errors.RepositoryNotFoundError):
+        return f"{head}: no such model repository (private? set HF_TOKEN); check checkpoints[].hub_id"
+    offline = (
+        requests.ConnectionError,
+        requests.Timeout,
+        errors.OfflineModeIsEnabled,
+        errors.LocalEntryNotFoundError,
+    )
+    if isinstance(exc, offline):
+        return (
+            f"{head}: the hub cannot be reached (offline?); connect and run kb checkpoints pull {card_id} "
+            "again (an interrupted download resumes), or set HF_ENDPOINT to a mirror"
+        )
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{head}: {type(exc).__name__}: {first}"
