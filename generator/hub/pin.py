@@ -31,13 +31,22 @@ def pin(project: Project, loaded: LoadedCard) -> dict[str, str]:
     return digests
 
 
+LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 4, 0), (4, 6, 4))
+"""(mapping, sequence, offset) indentations tried: the first that reads the card back byte for byte wins."""
+
+
 def set_code_sha256(loaded: LoadedCard, digests: dict[str, str]) -> bool:
     """Replace `smoke_test.code_sha256` in the card's file, keeping everything else; True when changed."""
-    from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
 
-    yaml = _yaml(YAML)
     text = loaded.path.read_text(encoding="utf-8")
+    yaml = _round_trip(text)
+    if yaml is None:
+        lines = "".join(f"\n    {rel}: {digest}" for rel, digest in sorted(digests.items()))
+        raise CheckpointError(
+            f"{loaded.rel}: its layout cannot be kept by an automatic edit; paste under smoke_test:\n"
+            f"  code_sha256:{lines}"
+        )
     data: Any = yaml.load(text)
     smoke = data.get("smoke_test") if isinstance(data, dict) else None
     if not isinstance(smoke, dict):
@@ -48,10 +57,17 @@ def set_code_sha256(loaded: LoadedCard, digests: dict[str, str]) -> bool:
     return write_if_changed(loaded.path, buf.getvalue())
 
 
-def _yaml(factory: Any) -> Any:
-    """The round-trip settings under which the shipped cards read back byte for byte."""
-    yaml = factory(typ="rt", pure=True)
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
+def _round_trip(text: str) -> Any | None:
+    """A round-trip YAML under which `text` dumps back unchanged (comments, order, layout), or None."""
+    from ruamel.yaml import YAML
+
+    for mapping, sequence, offset in LAYOUTS:
+        yaml = YAML(typ="rt", pure=True)
+        yaml.preserve_quotes = True
+        yaml.width = 4096  # never re-wrap the card's long lines
+        yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+        buf = io.StringIO()
+        yaml.dump(yaml.load(text), buf)
+        if buf.getvalue() == text:
+            return yaml
+    return None

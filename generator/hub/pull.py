@@ -82,6 +82,8 @@ def pull(project: Project, loaded: LoadedCard, checkpoint: Checkpoint, echo: Cal
         )
     folder = target(project, card, checkpoint)
     hub = _import_hub()
+    if hub.constants.HF_HUB_OFFLINE:
+        raise CheckpointError(_explain(hub.errors.OfflineModeIsEnabled(), card.id, hub_id, revision))
     files = _resolve(hub, card.id, hub_id, revision)
     _drop_changed(read_record(loaded.path, checkpoint.path), folder, echo)
     echo(f"{card.id}: {hub_id} at {revision[:12]} -> {project.rel(folder)}/ ({len(files)} file(s))")
@@ -106,6 +108,8 @@ def pull(project: Project, loaded: LoadedCard, checkpoint: Checkpoint, echo: Cal
 def _import_hub() -> Any:
     try:
         import huggingface_hub
+        import huggingface_hub.constants
+        import huggingface_hub.errors
     except ImportError as exc:
         raise MissingDependency("huggingface_hub", "smoke", "kb checkpoints pull") from exc
     return huggingface_hub
@@ -155,10 +159,19 @@ def _explain(exc: Exception, card_id: str, hub_id: str, revision: str) -> str:
         return f"{head}: the model is gated; accept its terms on the hub and set HF_TOKEN to an access token"
     if isinstance(exc, errors.RepositoryNotFoundError):
         return f"{head}: no such model repository (private? set HF_TOKEN); check checkpoints[].hub_id"
+    if isinstance(exc, errors.OfflineModeIsEnabled):
+        return (
+            f"{head}: offline mode is on (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set); unset it and run "
+            f"kb checkpoints pull {card_id} again"
+        )
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return (
+            f"{head}: the download was interrupted; run kb checkpoints pull {card_id} again: it resumes "
+            "where it stopped"
+        )
     offline = (
         requests.ConnectionError,
         requests.Timeout,
-        errors.OfflineModeIsEnabled,
         errors.LocalEntryNotFoundError,
     )
     if isinstance(exc, offline):

@@ -1,0 +1,198 @@
+"""`kb checkpoints pull|pin|status` against a local hub (a real HTTP server on 127.0.0.1, the real
+huggingface_hub client through HF_ENDPOINT), then `kb smoke` on what was pulled."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.smoke.conftest import SmokeProject
+from tests.smoke.hub import LocalHub, serve
+from tests.smoke.test_failures import _fails
+
+HUB_ID = "example/hyena-tiny"
+COMMIT = "c0ffee" + "1" * 34
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalHub]:
+    from huggingface_hub import constants
+
+    # The suite runs offline (tests/conftest.py); this hub is a server of the test itself.
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    running = serve(LocalHub())
+    local = next(running)
+    monkeypatch.setenv("HF_ENDPOINT", local.url)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    yield local
+    running.close()
+
+
+@pytest.fixture
+def on_hub(smoke_project: SmokeProject, hub: LocalHub) -> SmokeProject:
+    """tiny-hyena's checkpoint lives on the hub, not in its upstream repository (as real ones do)."""
+    import git
+
+    ckpt = smoke_project.checkpoint("tiny-hyena")
+    hub.add(HUB_ID, COMMIT, ckpt)
+    repo_dir = smoke_project.repo("tiny-hyena")
+    repo = git.Repo(repo_dir)
+    repo.index.remove(["checkpoints"], r=True, cached=True)
+    shutil.rmtree(ckpt)
+    (repo_dir / ".gitignore").write_text("checkpoints/\n")
+    repo.index.add([".gitignore"])
+    card = smoke_project.card("tiny-hyena")
+    card["repo"]["commit"] = repo.index.commit("checkpoints come from the hub").hexsha
+    card["checkpoints"] = [{"name": "hyena-tiny", "path": "hyena-tiny", "hub_id": HUB_ID, "revision": COMMIT}]
+    smoke_project.write(card)
+    return smoke_project
+
+
+def _lock(project: SmokeProject) -> dict:
+    path = project.root / "kb" / "model_cards" / "tiny-hyena.lock.yaml"
+    return YAML(typ="safe", pure=True).load(path.read_text())
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_pull_pin_then_smoke_passes(on_hub: SmokeProject, hub: LocalHub) -> None:
+    card_file = on_hub.root / "kb" / "model_cards" / "tiny-hyena.yaml"
+    before = "# Reviewed by the tests: this comment must survive kb checkpoints pin.\n" + card_file.read_text()
+    card_file.write_text(before)
+
+    code, out, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    assert code == 0, err
+    files = hub.repos[HUB_ID].files
+    assert f"tiny-hyena: {HUB_ID} at {COMMIT[:12]}: {len(files)} file(s) verified" in out
+    assert "  code brought: modeling_hyena_standin.py" in out
+    assert "review the checkpoint code of tiny-hyena, then pin it: kb checkpoints pin tiny-hyena" in out
+    record = _lock(on_hub)["checkpoints"]["hyena-tiny"]
+    assert (record["hub_id"], record["revision"]) == (HUB_ID, COMMIT)
+    assert record["files"] == {name: _digest(data) for name, data in files.items()}
+    ckpt = on_hub.checkpoint("tiny-hyena")
+    assert all((ckpt / name).read_bytes() == data for name, data in files.items())
+
+    code, out, _ = on_hub.kb("checkpoints", "status", "tiny-hyena")
+    assert code == 0
+    assert out.startswith("tiny-hyena: hyena-tiny: external_repos/tiny-hyena/checkpoints/hyena-tiny: ")
+    assert f", verified, revision {COMMIT[:12]}" in out
+
+    # The pulled code is not pinned yet: one run names every file, with the YAML to paste.
+    code_digest = _digest(files["modeling_hyena_standin.py"])
+    line = _fails(on_hub, "tiny-hyena", "remote code")
+    assert "`kb checkpoints pin tiny-hyena` pins every file" in line
+    assert line.endswith(f"add to smoke_test.code_sha256: {{modeling_hyena_standin.py: {code_digest}}}")
+
+    code, out, err = on_hub.kb("checkpoints", "pin", "tiny-hyena")
+    assert code == 0, err
+    assert f"  modeling_hyena_standin.py: {code_digest}" in out
+    after = card_file.read_text()
+    added = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert added == ["  code_sha256:", f"    modeling_hyena_standin.py: {code_digest}"]
+    assert after.startswith("# Reviewed by the tests")  # comments and key order kept
+
+    code, out, err = on_hub.kb("smoke", "tiny-hyena", "--device", "cpu")
+    assert code == 0, err
+    checks = {c["name"]: c for c in on_hub.report("tiny-hyena")["checks"]}
+    assert checks["checkpoint files"]["status"] == "passed"
+    assert COMMIT[:12] in checks["checkpoint files"]["message"]
+
+
+def test_a_flipped_byte_in_a_weight_file_is_refused_by_name(on_hub: SmokeProject) -> None:
+    assert on_hub.kb("checkpoints", "pull", "tiny-hyena")[0] == 0
+    assert on_hub.kb("checkpoints", "pin", "tiny-hyena")[0] == 0
+    weights = on_hub.checkpoint("tiny-hyena") / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    weights.write_bytes(bytes(data))
+
+    line = _fails(on_hub, "tiny-hyena", "checkpoint files")
+    assert line.startswith(
+        "kb smoke: tiny-hyena: checkpoint files: the checkpoint no longer matches what kb checkpoints "
+        f"pull recorded ({HUB_ID} at {COMMIT[:12]}): "
+        "external_repos/tiny-hyena/checkpoints/hyena-tiny/model.safetensors has sha256 "
+    )
+    assert line.endswith("pull it again with kb checkpoints pull tiny-hyena (delete the changed files first)")
+    _, out, _ = on_hub.kb("checkpoints", "status", "tiny-hyena")
+    assert ", changed (model.safetensors has sha256 " in out
+
+    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")  # repairs it
+    assert code == 0, err
+    assert "model.safetensors: changed since it was pulled; downloading it again" in err
+    assert on_hub.kb("smoke", "tiny-hyena", "--device", "cpu")[0] == 0
+
+
+def test_an_interrupted_download_resumes(on_hub: SmokeProject, hub: LocalHub) -> None:
+    data = hub.repos[HUB_ID].files["model.safetensors"]
+    half = len(data) // 2
+    hub.cut["model.safetensors"] = half
+    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    assert code == 1
+    assert (
+        f"kb checkpoints: card 'tiny-hyena': cannot pull {HUB_ID} at {COMMIT[:12]} from {hub.url}: the "
+        "download was interrupted; run kb checkpoints pull tiny-hyena again: it resumes where it stopped"
+    ) in err
+    assert "Traceback" not in err
+
+    hub.requests.clear()
+    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    assert code == 0, err
+    ranges = [r for method, path, r in hub.requests if method == "GET" and path.endswith("/model.safetensors")]
+    assert ranges == [f"bytes={half}-"]  # only the missing half was fetched
+    assert (on_hub.checkpoint("tiny-hyena") / "model.safetensors").read_bytes() == data
+    assert _lock(on_hub)["checkpoints"]["hyena-tiny"]["files"]["model.safetensors"] == _digest(data)
+
+
+def test_an_unknown_revision(on_hub: SmokeProject, hub: LocalHub) -> None:
+    card = on_hub.card("tiny-hyena")
+    other = "0" * 40
+    card["checkpoints"][0]["revision"] = other
+    on_hub.write(card)
+    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    assert code == 1
+    assert (
+        f"kb checkpoints: card 'tiny-hyena': cannot pull {HUB_ID} at {other[:12]} from {hub.url}: the hub "
+        f"has no revision {other}; check checkpoints[].revision against {hub.url}/{HUB_ID}/commits/main"
+    ) in err
+    assert "Traceback" not in err and not on_hub.checkpoint("tiny-hyena").exists()
+
+
+def test_offline(on_hub: SmokeProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: the hub cannot be reached
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("HF_ENDPOINT", closed)
+    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    assert code == 1
+    assert (
+        f"kb checkpoints: card 'tiny-hyena': cannot pull {HUB_ID} at {COMMIT[:12]} from {closed}: the hub "
+        "cannot be reached (offline?); connect and run kb checkpoints pull tiny-hyena again"
+    ) in err
+    assert "Traceback" not in err
+
+
+def test_offline_mode(on_hub: SmokeProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    assert code == 1
+    assert "offline mode is on (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set); unset it" in err
+
+
+def test_a_branch_as_revision_is_refused(on_hub: SmokeProject) -> None:
+    card = on_hub.card("tiny-hyena")
+    card["checkpoints"][0]["revision"] = "main"
+    on_hub.write(card)
+    code, out, err = on_hub.kb("validate", "kb/model_cards/tiny-hyena.yaml")
+    assert code == 1
+    assert "error: checkpoints[0].revision: 'main' is not a full commit hash of the hub repository" in out + err
