@@ -58,7 +58,7 @@ def _handler(hub: LocalHub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: object) -> None:
             pass  # quiet: the tests read hub.requests instead
 
         def _error(self, status: int, code: str) -> None:

@@ -64,7 +64,7 @@ def _digest(data: bytes) -> str:
 
 def test_pull_pin_then_smoke_passes(on_hub: SmokeProject, hub: LocalHub) -> None:
     card_file = on_hub.root / "kb" / "model_cards" / "tiny-hyena.yaml"
-    before = "# Reviewed by the tests: this comment must survive kb checkpoints pin.\n" + card_file.read_text()
+    before = "# Reviewed by the tests: kb checkpoints pin keeps this comment.\n" + card_file.read_text()
     card_file.write_text(before)
 
     code, out, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
@@ -144,7 +144,7 @@ def test_an_interrupted_download_resumes(on_hub: SmokeProject, hub: LocalHub) ->
     hub.requests.clear()
     code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
     assert code == 0, err
-    ranges = [r for method, path, r in hub.requests if method == "GET" and path.endswith("/model.safetensors")]
+    ranges = [r for verb, path, r in hub.requests if verb == "GET" and path.endswith("/model.safetensors")]
     assert ranges == [f"bytes={half}-"]  # only the missing half was fetched
     assert (on_hub.checkpoint("tiny-hyena") / "model.safetensors").read_bytes() == data
     assert _lock(on_hub)["checkpoints"]["hyena-tiny"]["files"]["model.safetensors"] == _digest(data)
@@ -195,4 +195,5 @@ def test_a_branch_as_revision_is_refused(on_hub: SmokeProject) -> None:
     on_hub.write(card)
     code, out, err = on_hub.kb("validate", "kb/model_cards/tiny-hyena.yaml")
     assert code == 1
-    assert "error: checkpoints[0].revision: 'main' is not a full commit hash of the hub repository" in out + err
+    message = "error: checkpoints[0].revision: 'main' is not a full commit hash of the hub repository"
+    assert message in out + err
