@@ -11,13 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from generator.knowledge import LoadedCard
+    from generator.schema.model_card import ModelCard
+    from generator.settings import Project
 
 PROJECTOR_VERSION = "1"
 """Bumped when the projector's construction or seeding changes: every report made before goes stale."""
 
-SMOKE_VERSION = "1"
-"""Bumped when the checks themselves change meaning."""
+SMOKE_VERSION = "2"
+"""Bumped when the checks themselves change meaning (2: projector width, checkpoint files pulled)."""
 
 _EDGE = 64 * 1024
 
@@ -29,7 +34,7 @@ def golden_path(card_path: Path, card_id: str) -> Path:
     return card_path.with_name(f"{card_id}.smoke-golden.npz")
 
 
-def card_content(card: Any) -> dict[str, Any]:
+def card_content(card: ModelCard) -> dict[str, Any]:
     data = card.model_dump(mode="json", include=set(CARD_FIELDS))
     data["projector"] = card.integration.projector.model_dump(mode="json")
     return data
@@ -64,7 +69,7 @@ def checkpoint_fingerprint(folder: Path) -> str:
     return h.hexdigest()
 
 
-def inputs_hash(card: Any, checkpoint_folder: Path | None, golden: Path | None = None) -> str:
+def inputs_hash(card: ModelCard, checkpoint_folder: Path | None, golden: Path | None = None) -> str:
     """The hash a smoke report is keyed by."""
     parts = {
         "smoke": SMOKE_VERSION,
@@ -76,10 +81,10 @@ def inputs_hash(card: Any, checkpoint_folder: Path | None, golden: Path | None =
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def card_inputs_hash(project: Any, loaded: Any) -> str | None:
+def card_inputs_hash(project: Project, loaded: LoadedCard) -> str | None:
     """`inputs_hash` for a loaded card of a project (None without a smoke_test section)."""
     card = loaded.card
-    if getattr(card, "smoke_test", None) is None:
+    if getattr(card, "smoke_test", None) is None:  # other card kinds have no smoke test
         return None
     folder = project.repo_dir(card.repo.name) / "checkpoints" / card.smoke_test.checkpoint
     return inputs_hash(card, folder, golden_path(loaded.path, card.id))
