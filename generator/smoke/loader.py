@@ -71,15 +71,17 @@ def import_required(card: ModelCard) -> None:
 def missing_code_imports(card: ModelCard, ckpt: Path) -> None:
     """Refuse, before anything runs, when the checkpoint's own code imports a package that is missing.
 
-    transformers makes the same check while loading, but only for the first file and as text; this
-    names every missing package with its pip line and the card field that should list it."""
+    transformers makes the same check while loading, but stops at the first file and says it as text;
+    this names every missing package with its pip line and the card field that should list it. Only
+    imports that always run are counted (transformers' own rule: not inside `try` or an availability
+    test), from the modules `auto_map` names and what they import relatively, outside `try` blocks."""
     import importlib.util
 
     from transformers.dynamic_module_utils import get_imports
 
     local = {p.stem for p in ckpt.rglob("*.py")}
     missing: set[str] = set()
-    for py in sorted(ckpt.rglob("*.py")):
+    for py in _code_modules(ckpt):
         for name in get_imports(str(py)):
             top = name.split(".")[0]
             if top not in local and top not in sys.modules and importlib.util.find_spec(top) is None:
@@ -91,6 +93,51 @@ def missing_code_imports(card: ModelCard, ckpt: Path) -> None:
             f"Install with: pip install {' '.join(names)} (and list them in smoke_test.requires)",
             SmokeStage.DEPENDENCIES,
         )
+
+
+def _code_modules(ckpt: Path) -> list[Path]:
+    """The checkpoint's Python files that loading imports for sure: those `auto_map` names (config and
+    tokenizer), and the files they import relatively outside `try` blocks, transitively."""
+    import ast
+    import json
+
+    todo: list[str] = []
+    for name in ("config.json", "tokenizer_config.json"):
+        try:
+            auto_map = json.loads((ckpt / name).read_text(encoding="utf-8")).get("auto_map") or {}
+        except (OSError, ValueError, AttributeError):
+            continue
+        for ref in auto_map.values():
+            for item in ref if isinstance(ref, list) else [ref]:
+                if isinstance(item, str) and "." in item:
+                    todo.append(item.split("--")[-1].rsplit(".", 1)[0])
+    seen: dict[str, Path] = {}
+    while todo:
+        module = todo.pop()
+        path = ckpt / f"{module.replace('.', '/')}.py"
+        if module in seen or not path.is_file():
+            continue
+        seen[module] = path
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        todo += [node.module for node in _unguarded(tree) if node.level == 1 and node.module]
+    return list(seen.values())
+
+
+def _unguarded(tree: Any) -> Iterator[Any]:
+    """`from . import` statements of a module that are not inside a `try` block."""
+    import ast
+
+    stack = list(ast.iter_child_nodes(tree))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Try):
+            continue
+        if isinstance(node, ast.ImportFrom):
+            yield node
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def _smoke(card: ModelCard) -> SmokeTest:

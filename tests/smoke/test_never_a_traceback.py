@@ -37,7 +37,7 @@ def test_a_package_the_hub_code_imports_is_missing_and_the_other_cards_still_run
 ) -> None:
     code = (smoke_project.checkpoint("tiny-hyena") / MODELING).read_text()
     _change_code(smoke_project, "tiny-hyena", {MODELING: "import kb_no_such_pkg\n" + code})
-    exit_code, out, err = smoke_project.kb("smoke", "--device", "cpu")
+    exit_code, _, err = smoke_project.kb("smoke", "--device", "cpu")
     assert exit_code == 1
     assert (
         "kb smoke: tiny-hyena: dependencies: the checkpoint's code imports kb-no-such-pkg, not installed "
@@ -47,6 +47,17 @@ def test_a_package_the_hub_code_imports_is_missing_and_the_other_cards_still_run
     for card_id in smoke_project.standins:
         assert smoke_project.report(card_id)["status"] == ("failed" if card_id == "tiny-hyena" else "passed")
     assert "6 passed, 0 skipped, 1 failed" in err
+
+
+def test_an_optional_import_is_not_required(smoke_project: SmokeProject) -> None:
+    """DNABERT-2 imports its triton kernels inside `try`: without triton it runs on PyTorch."""
+    optional = "try:\n    from .kernels_triton import fused\nexcept ImportError:\n    fused = None\n"
+    code = (smoke_project.checkpoint("tiny-hyena") / MODELING).read_text()
+    imports = "from torch import nn\n"
+    files = {"kernels_triton.py": "import kb_no_such_triton\n", MODELING: code.replace(imports, imports + optional)}
+    _change_code(smoke_project, "tiny-hyena", files)
+    exit_code, _, err = smoke_project.kb("smoke", "tiny-hyena", "--device", "cpu")
+    assert exit_code == 0, err
 
 
 def test_a_module_missing_at_run_time_gives_its_pip_line(smoke_project: SmokeProject) -> None:
