@@ -54,7 +54,8 @@ def test_an_optional_import_is_not_required(smoke_project: SmokeProject) -> None
     optional = "try:\n    from .kernels_triton import fused\nexcept ImportError:\n    fused = None\n"
     code = (smoke_project.checkpoint("tiny-hyena") / MODELING).read_text()
     imports = "from torch import nn\n"
-    files = {"kernels_triton.py": "import kb_no_such_triton\n", MODELING: code.replace(imports, imports + optional)}
+    modeling = code.replace(imports, imports + optional)
+    files = {"kernels_triton.py": "import kb_no_such_triton\n", MODELING: modeling}
     _change_code(smoke_project, "tiny-hyena", files)
     exit_code, _, err = smoke_project.kb("smoke", "tiny-hyena", "--device", "cpu")
     assert exit_code == 0, err
