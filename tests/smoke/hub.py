@@ -3,10 +3,10 @@ huggingface_hub 0.x uses for `model_info` and `snapshot_download` into a local f
 
 - `GET /api/models/{repo}/revision/{rev}`: the commit `sha` and the file list (`siblings`);
 - `HEAD` and `GET /{repo}/resolve/{rev}/{file}`: `X-Repo-Commit`, `ETag`, and for weight (LFS) files
-  `X-Linked-Etag` (their sha256) and `X-Linked-Size`; `GET` honours `Range: bytes=N-` (206) for resuming.
+  `X-Linked-Etag` (their sha256) and `X-Linked-Size`; `GET` honours `Range: bytes=N-` (206) to resume.
 
-Errors carry `X-Error-Code` (`RepoNotFound`, `RevisionNotFound`, `EntryNotFound`) as the hub's do, so
-the client raises its own typed errors. The server runs in a thread of the test process and is stopped
+Errors carry `X-Error-Code` (`RepoNotFound`, `RevisionNotFound`, `EntryNotFound`, `GatedRepo`) as the
+hub's do, so the client raises its own typed errors. The server runs in a thread of the test process and is stopped
 by the fixture; every request is logged in `requests` for the tests to inspect.
 """
 
@@ -37,6 +37,8 @@ class LocalHub:
     repos: dict[str, HubRepo] = field(default_factory=dict)
     cut: dict[str, int] = field(default_factory=dict)
     """file name -> bytes after which the next GET of it breaks the connection (an interrupted download)."""
+    gated: dict[str, str] = field(default_factory=dict)
+    """repo id -> the access token it asks for (a gated model: 401 `GatedRepo` without it)."""
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
     """(method, path, Range header) of every request."""
     url: str = ""
@@ -75,6 +77,10 @@ def _handler(hub: LocalHub) -> type[BaseHTTPRequestHandler]:
             repo = hub.repos.get(repo_id)
             if repo is None:
                 self._error(404, "RepoNotFound")
+                return None
+            token = hub.gated.get(repo_id)
+            if token is not None and self.headers.get("Authorization") != f"Bearer {token}":
+                self._error(401, "GatedRepo")
                 return None
             if rev not in (repo.commit, "main"):
                 self._error(404, "RevisionNotFound")

@@ -164,6 +164,18 @@ def test_an_unknown_revision(on_hub: SmokeProject, hub: LocalHub) -> None:
     assert "Traceback" not in err and not on_hub.checkpoint("tiny-hyena").exists()
 
 
+def test_a_gated_model_needs_hf_token(
+    on_hub: SmokeProject, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.gated[HUB_ID] = "hf_secret"
+    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    assert code == 1
+    assert "the model is gated; accept its terms on the hub and set HF_TOKEN to an access token" in err
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    assert code == 0, err
+
+
 def test_offline(on_hub: SmokeProject, monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 

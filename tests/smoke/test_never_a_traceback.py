@@ -49,6 +49,17 @@ def test_a_package_the_hub_code_imports_is_missing_and_the_other_cards_still_run
     assert "6 passed, 0 skipped, 1 failed" in err
 
 
+def test_a_required_package_that_is_missing_gives_its_pip_line(smoke_project: SmokeProject) -> None:
+    card = smoke_project.card("tiny-mamba")
+    card["smoke_test"]["requires"] = ["kb-not-installed"]
+    smoke_project.write(card)
+    line = _fails(smoke_project, "tiny-mamba", "dependencies")
+    assert line == (
+        "kb smoke: tiny-mamba: dependencies: card 'tiny-mamba' (smoke_test.requires) needs the Python "
+        "package 'kb-not-installed', which is not installed. Install it with: pip install kb-not-installed"
+    )
+
+
 def test_an_optional_import_is_not_required(smoke_project: SmokeProject) -> None:
     """DNABERT-2 imports its triton kernels inside `try`: without triton it runs on PyTorch."""
     optional = "try:\n    from .kernels_triton import fused\nexcept ImportError:\n    fused = None\n"
