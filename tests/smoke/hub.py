@@ -6,8 +6,8 @@ huggingface_hub 0.x uses for `model_info` and `snapshot_download` into a local f
   `X-Linked-Etag` (their sha256) and `X-Linked-Size`; `GET` honours `Range: bytes=N-` (206) to resume.
 
 Errors carry `X-Error-Code` (`RepoNotFound`, `RevisionNotFound`, `EntryNotFound`, `GatedRepo`) as the
-hub's do, so the client raises its own typed errors. The server runs in a thread of the test process and is stopped
-by the fixture; every request is logged in `requests` for the tests to inspect.
+hub's do, so the client raises its own typed errors. The server runs in a thread of the test process
+and is stopped by the fixture; every request is logged in `requests` for the tests to inspect.
 """
 
 from __future__ import annotations
