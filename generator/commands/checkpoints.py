@@ -72,6 +72,8 @@ def _pull(project: Project, cards: list[LoadedCard]) -> int:
 
     failed, pulled, code = [], 0, []
     for loaded in cards:
+        if not any(c.hub_id for c in loaded.card.checkpoints):
+            echo(f"{loaded.id}: no checkpoints[] entry names a hub_id: nothing to pull")
         for checkpoint in loaded.card.checkpoints:
             if not checkpoint.hub_id:
                 continue

@@ -64,6 +64,13 @@ def verify(project: Project, loaded: LoadedCard, ckpt: Path, digests: dict[str, 
     record = read_record(loaded.path, folder)
     if record is None:
         return None
+    pinned = next((c.revision for c in card.checkpoints if c.path == folder and c.revision), None)
+    if pinned and pinned != record.revision:
+        raise SmokeError(
+            f"card '{card.id}': {project.rel(ckpt)} was pulled at {record.hub_id} {record.revision[:12]}, "
+            f"but the card pins checkpoints[].revision {pinned[:12]}; run kb checkpoints pull {card.id}",
+            SmokeStage.CHECKPOINT,
+        )
     bad = mismatches(record, digests)
     if bad:
         shown = "; ".join(f"{project.rel(ckpt / rel)} {what}" for rel, what in bad)

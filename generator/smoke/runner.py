@@ -57,6 +57,7 @@ def smoke_card(
 ) -> Report:
     """Run every check on one card and return its report (not yet written)."""
     card: ModelCard = loaded.card
+    step = step or (lambda _s: None)
     report = Report(card.id)
     if card.smoke_test is None:
         report.add("smoke_test", None, "the card has no smoke_test section")
@@ -74,8 +75,8 @@ def smoke_card(
         report.inputs_hash = _inputs_hash(project, loaded)
         return report.finish("skipped")
     try:
-        run = prepare(project, loaded, report, device, record, step or (lambda _s: None))
-        (step or (lambda _s: None))("check")
+        run = prepare(project, loaded, report, device, record, step)
+        step("check")
         check(run, report)
         report.memory = _memory(device)
     except SmokeError as exc:
@@ -136,8 +137,10 @@ def prepare(
     card: ModelCard = loaded.card
     smoke = card.smoke_test
     assert smoke is not None
-    ckpt, runs_code = _upstream(project, card, report)
-    _checkpoint_files(project, loaded, ckpt, report)
+    with stage(card.id, SmokeStage.REMOTE_CODE, device):
+        ckpt, runs_code = _upstream(project, card, report)
+    with stage(card.id, SmokeStage.CHECKPOINT, device):
+        _checkpoint_files(project, loaded, ckpt, report)
     tol, dtype = _tolerances(card, device)
     report.dtype = str(dtype).removeprefix("torch.")
     if device == "cuda":

@@ -15,6 +15,7 @@ from tests.smoke.hub import LocalHub, serve
 from tests.smoke.test_failures import _fails
 
 HUB_ID = "example/hyena-tiny"
+MODELING = "modeling_hyena_standin.py"
 COMMIT = "c0ffee" + "1" * 34
 
 
@@ -209,3 +210,22 @@ def test_a_branch_as_revision_is_refused(on_hub: SmokeProject) -> None:
     assert code == 1
     message = "error: checkpoints[0].revision: 'main' is not a full commit hash of the hub repository"
     assert message in out + err
+
+
+def test_a_checkpoint_pulled_at_another_revision_is_refused(on_hub: SmokeProject) -> None:
+    assert on_hub.kb("checkpoints", "pull", "tiny-hyena")[0] == 0
+    assert on_hub.kb("checkpoints", "pin", "tiny-hyena")[0] == 0
+    card = on_hub.card("tiny-hyena")
+    card["smoke_test"]["code_sha256"] = {
+        "modeling_hyena_standin.py": _digest((on_hub.checkpoint("tiny-hyena") / MODELING).read_bytes())
+    }
+    card["checkpoints"][0]["revision"] = "f" * 40
+    on_hub.write(card)
+    line = _fails(on_hub, "tiny-hyena", "checkpoint files")
+    assert line == (
+        "kb smoke: tiny-hyena: checkpoint files: external_repos/tiny-hyena/checkpoints/hyena-tiny was pulled "
+        f"at {HUB_ID} {COMMIT[:12]}, but the card pins checkpoints[].revision ffffffffffff; run kb "
+        "checkpoints pull tiny-hyena"
+    )
+    _, out, _ = on_hub.kb("checkpoints", "status", "tiny-hyena")
+    assert f", stale (pulled at {COMMIT[:12]}, the card pins another revision), revision ffffffffffff" in out
