@@ -1,16 +1,25 @@
 """The embedding smoke test: load a checkpoint, pool, project to 512-D, check, report.
 
-Stages, one module each (read `runner.smoke_card` top to bottom):
+Stages, one module each (read `runner.smoke_card` and `runner.prepare` top to bottom):
 
 - `trust`: where the checkpoint is (inside `external_repos/<repo>/checkpoints/`), and whether upstream
   code may run (opt-in, pinned commit, clean tree, untracked code pinned by sha256);
 - `loader`: offline loading through the Auto classes, a masked-LM wrapper's base model, or an entry point;
 - `inputs`: seeded DNA / token-id / fMRI inputs, and the reverse complement done per tokenizer;
 - `encode`: batching, forward pass, hidden layer, pooling, RC split;
+- `run`: the typed `SmokeRun` (card, model, tokenizer, samples, pooled and projected outputs,
+  tolerances, device) that every check reads;
+- `checks`: every check as `check(run, report)`, and `CHECKS`, the ordered list saying which input
+  kinds each applies to (a new check: one function there, one line in the list);
+- `diagnose`: what the model's own code raised, explained as the stage's failed check and its fix;
 - `projector`: the 512-D projector and fold-aware fitting (`cross_fit`) for users;
-- `checks`: every check, each a named outcome in the report;
+- `report`: the report of a card (`artifacts/smoke/<id>.json`);
 - `fingerprint` / `status`: the inputs hash a report is keyed by, and the status pages show
   (`status.project_status(project, loaded)` -> passed, failed, skipped, stale or not run).
 
-Only `status` and `fingerprint` are light; everything else imports torch.
+Errors carry their stage as `generator.exceptions.SmokeStage` on `SmokeError`; the runner turns each
+into the failed check of that name. Checkpoints pulled from the hub (`generator.hub`) are verified
+against the sha256 recorded at pull time before anything loads.
+
+Only `status`, `fingerprint`, `report` and `run` are light; everything else imports torch.
 """
