@@ -67,12 +67,13 @@ def test_pull_pin_then_smoke_passes(on_hub: SmokeProject, hub: LocalHub) -> None
     card_file = on_hub.root / "kb" / "model_cards" / "tiny-hyena.yaml"
     before = "# Reviewed by the tests: kb checkpoints pin keeps this comment.\n" + card_file.read_text()
     card_file.write_text(before)
+    hub.repos[HUB_ID].files["utils_standin.py"] = b"# a second code file, as hub checkpoints carry 3 or 4\n"
 
     code, out, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
     assert code == 0, err
     files = hub.repos[HUB_ID].files
     assert f"tiny-hyena: {HUB_ID} at {COMMIT[:12]}: {len(files)} file(s) verified" in out
-    assert "  code brought: modeling_hyena_standin.py" in out
+    assert "  code brought: modeling_hyena_standin.py, utils_standin.py" in out
     assert "review the checkpoint code of tiny-hyena, then pin it: kb checkpoints pin tiny-hyena" in out
     record = _lock(on_hub)["checkpoints"]["hyena-tiny"]
     assert (record["hub_id"], record["revision"]) == (HUB_ID, COMMIT)
@@ -86,17 +87,24 @@ def test_pull_pin_then_smoke_passes(on_hub: SmokeProject, hub: LocalHub) -> None
     assert f", verified, revision {COMMIT[:12]}" in out
 
     # The pulled code is not pinned yet: one run names every file, with the YAML to paste.
-    code_digest = _digest(files["modeling_hyena_standin.py"])
+    code_digest, utils_digest = _digest(files[MODELING]), _digest(files["utils_standin.py"])
     line = _fails(on_hub, "tiny-hyena", "remote code")
-    assert "`kb checkpoints pin tiny-hyena` pins every file" in line
-    assert line.endswith(f"add to smoke_test.code_sha256: {{modeling_hyena_standin.py: {code_digest}}}")
+    folder = "external_repos/tiny-hyena/checkpoints/hyena-tiny"
+    assert line.endswith(
+        f"(review the code, then `kb checkpoints pin tiny-hyena` pins every file): {folder}/{MODELING}, "
+        f"{folder}/utils_standin.py are not tracked by the upstream repository and not pinned by the card; "
+        f"after reviewing them, add to smoke_test.code_sha256: {{{MODELING}: {code_digest}, "
+        f"utils_standin.py: {utils_digest}}}"
+    )
 
     code, out, err = on_hub.kb("checkpoints", "pin", "tiny-hyena")
     assert code == 0, err
     assert f"  modeling_hyena_standin.py: {code_digest}" in out
     after = card_file.read_text()
     added = [line for line in after.splitlines() if line not in before.splitlines()]
-    assert added == ["  code_sha256:", f"    modeling_hyena_standin.py: {code_digest}"]
+    assert added == [
+        "  code_sha256:", f"    {MODELING}: {code_digest}", f"    utils_standin.py: {utils_digest}"
+    ]
     assert after.startswith("# Reviewed by the tests")  # comments and key order kept
 
     code, out, err = on_hub.kb("smoke", "tiny-hyena", "--device", "cpu")
