@@ -80,6 +80,12 @@ def pull(project: Project, loaded: LoadedCard, checkpoint: Checkpoint, echo: Cal
             f"card '{card.id}': checkpoint '{checkpoint.name}' ({hub_id}) pins no checkpoints[].revision; "
             f"add the 40-hex commit of the hub repository (see {endpoint()}/{hub_id}/commits/main)"
         )
+    repo_dir = project.repo_dir(card.repo.name)
+    if not repo_dir.is_dir():
+        raise CheckpointError(
+            f"card '{card.id}': {project.rel(repo_dir)} is not cloned yet and the checkpoint goes inside "
+            f"it: run kb repos sync {card.id} first"
+        )
     folder = target(project, card, checkpoint)
     hub = _import_hub()
     if hub.constants.HF_HUB_OFFLINE:

@@ -237,3 +237,13 @@ def test_a_checkpoint_pulled_at_another_revision_is_refused(on_hub: SmokeProject
     )
     _, out, _ = on_hub.kb("checkpoints", "status", "tiny-hyena")
     assert f", stale (pulled at {COMMIT[:12]}, the card pins another revision), revision ffffffffffff" in out
+
+
+def test_pull_before_the_repository_is_cloned(on_hub: SmokeProject) -> None:
+    shutil.rmtree(on_hub.repo("tiny-hyena"))
+    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    assert code == 1
+    assert (
+        "kb checkpoints: card 'tiny-hyena': external_repos/tiny-hyena is not cloned yet and the checkpoint "
+        "goes inside it: run kb repos sync tiny-hyena first"
+    ) in err
