@@ -7,8 +7,9 @@ import json
 import sys
 from dataclasses import asdict
 
-from generator.exceptions import KBError, UsageError
-from generator.knowledge import LoadedCard, load_knowledge_base
+from generator.exceptions import KBError
+from generator.knowledge import LoadedCard, load_knowledge_base, narrow
+from generator.schema import ModelCard
 from generator.settings import Project
 
 HELP = "download checkpoints at their pinned hub revisions (pull), pin their code (pin), show them (status)"
@@ -48,23 +49,13 @@ def run(args: argparse.Namespace) -> int:
     return _status(project, cards, args.format)
 
 
-def _select(project: Project, ids: list[str]) -> list[LoadedCard]:
-    import difflib
-
-    kb, problems = load_knowledge_base(project.root, None, project.kb_dir)
-    models = {c.id: c for c in kb.models}
-    for card_id in ids:
-        if card_id not in models:
-            broken = any(p.is_error and p.file.endswith(f"/{card_id}.yaml") for p in problems)
-            close = difflib.get_close_matches(card_id, sorted(models), n=1, cutoff=0.6)
-            hint = " (it has errors: run `kb validate`)" if broken else (
-                f" (did you mean '{close[0]}'?)" if close else "")
-            where = f"{project.rel(project.kb_dir)}/model_cards"
-            raise UsageError(f"no valid model card '{card_id}' in {where}{hint}")
-    return [models[i] for i in ids] if ids else list(models.values())
+def _select(project: Project, ids: list[str]) -> list[LoadedCard[ModelCard]]:
+    kb, _ = load_knowledge_base(project.root, None, project.kb_dir)
+    chosen = kb.select("model", ids, missing="no valid model card '{id}' in {folder}{hint}")
+    return [m for c in chosen if (m := narrow(c, ModelCard))]
 
 
-def _pull(project: Project, cards: list[LoadedCard]) -> int:
+def _pull(project: Project, cards: list[LoadedCard[ModelCard]]) -> int:
     from generator.hub.pull import pull
 
     def echo(line: str) -> None:
@@ -96,7 +87,7 @@ def _pull(project: Project, cards: list[LoadedCard]) -> int:
     return 1 if failed else 0
 
 
-def _pin(project: Project, cards: list[LoadedCard]) -> int:
+def _pin(project: Project, cards: list[LoadedCard[ModelCard]]) -> int:
     from generator.hub.pin import pin
 
     for loaded in cards:
@@ -110,7 +101,7 @@ def _pin(project: Project, cards: list[LoadedCard]) -> int:
     return 0
 
 
-def _status(project: Project, cards: list[LoadedCard], fmt: str) -> int:
+def _status(project: Project, cards: list[LoadedCard[ModelCard]], fmt: str) -> int:
     from generator.hub.record import checkpoint_status
 
     rows = [checkpoint_status(project, c, i) for c in cards for i in range(len(c.card.checkpoints))]

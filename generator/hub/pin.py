@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from generator.settings import Project
 
 
-def pin(project: Project, loaded: LoadedCard) -> dict[str, str]:
+def pin(project: Project, loaded: LoadedCard[ModelCard]) -> dict[str, str]:
     """Pin the checkpoint's untracked code on the card; returns what was pinned (path -> sha256)."""
     card: ModelCard = loaded.card
     if card.smoke_test is None:
@@ -35,7 +35,7 @@ LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 4, 0), (4, 6, 4))
 """(mapping, sequence, offset) indentations tried: the first that reads the card back byte for byte wins."""
 
 
-def set_code_sha256(loaded: LoadedCard, digests: dict[str, str]) -> bool:
+def set_code_sha256(loaded: LoadedCard[ModelCard], digests: dict[str, str]) -> bool:
     """Replace `smoke_test.code_sha256` in the card's file, keeping everything else; True when changed."""
     from ruamel.yaml.comments import CommentedMap
 

@@ -67,7 +67,8 @@ def target(project: Project, card: ModelCard, checkpoint: Checkpoint) -> Path:
     return path
 
 
-def pull(project: Project, loaded: LoadedCard, checkpoint: Checkpoint, echo: Callable[[str], None]) -> Pulled:
+def pull(project: Project, loaded: LoadedCard[ModelCard], checkpoint: Checkpoint,
+         echo: Callable[[str], None]) -> Pulled:
     """Download one checkpoint at its pinned revision and record its files; CheckpointError otherwise."""
     card: ModelCard = loaded.card
     hub_id, revision = checkpoint.hub_id, checkpoint.revision

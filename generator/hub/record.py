@@ -11,6 +11,7 @@ from generator.repos import lockfile
 
 if TYPE_CHECKING:
     from generator.knowledge import LoadedCard
+    from generator.schema import ModelCard
     from generator.settings import Project
 
 
@@ -55,7 +56,8 @@ def mismatches(record: Record, digests: dict[str, str]) -> list[tuple[str, str]]
     return out
 
 
-def verify(project: Project, loaded: LoadedCard, ckpt: Path, digests: dict[str, str]) -> str | None:
+def verify(project: Project, loaded: LoadedCard[ModelCard], ckpt: Path,
+           digests: dict[str, str]) -> str | None:
     """The hub revision the checkpoint was pulled at, when every recorded file still matches; None when
     it was never pulled (placed by hand). Raises SmokeError (stage: checkpoint files) naming the card
     and each file that changed."""
@@ -101,7 +103,7 @@ class CheckpointStatus:
     detail: str = ""
 
 
-def checkpoint_status(project: Project, loaded: LoadedCard, index: int) -> CheckpointStatus:
+def checkpoint_status(project: Project, loaded: LoadedCard[ModelCard], index: int) -> CheckpointStatus:
     """Present, verified, size and revision of the card's `checkpoints[index]`."""
     from generator.smoke.fingerprint import checkpoint_files
     from generator.smoke.trust import sha256_file

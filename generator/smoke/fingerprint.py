@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from generator.knowledge import LoadedCard
+    from generator.schema import Card
     from generator.schema.model_card import ModelCard
     from generator.settings import Project
 
@@ -81,10 +82,12 @@ def inputs_hash(card: ModelCard, checkpoint_folder: Path | None, golden: Path | 
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def card_inputs_hash(project: Project, loaded: LoadedCard) -> str | None:
+def card_inputs_hash(project: Project, loaded: LoadedCard[Card]) -> str | None:
     """`inputs_hash` for a loaded card of a project (None without a smoke_test section)."""
+    from generator.schema.model_card import ModelCard
+
     card = loaded.card
-    if getattr(card, "smoke_test", None) is None:  # other card kinds have no smoke test
+    if not isinstance(card, ModelCard) or card.smoke_test is None:  # other kinds have no smoke test
         return None
     folder = project.repo_dir(card.repo.name) / "checkpoints" / card.smoke_test.checkpoint
     return inputs_hash(card, folder, golden_path(loaded.path, card.id))

@@ -41,7 +41,7 @@ class Tokenize:
         if self.character:
             ids = {b: self._single_id(b) for b in "ACGT"}
             if all(i is not None for i in ids.values()):
-                self._complement_ids = {ids[a]: ids[b] for a, b in zip("ACGT", "TGCA", strict=True)}  # type: ignore[misc]
+                self._complement_ids = {ids[a]: ids[b] for a, b in zip("ACGT", "TGCA", strict=True)}  # type: ignore[misc]  # None ruled out just above
 
     def _single_id(self, base: str) -> int | None:
         pieces = self.tokenizer(base, add_special_tokens=False)["input_ids"]

@@ -52,7 +52,7 @@ class SmokeRun:
     """Everything the checks of one card read: card, model, tokenizer, samples, outputs, tolerances."""
 
     project: Project
-    loaded: LoadedCard
+    loaded: LoadedCard[ModelCard]
     model: LoadedModel
     tokenize: Tokenize | Identity
     embedder: Embedder | TensorEmbedder

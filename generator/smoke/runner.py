@@ -50,7 +50,7 @@ def resolve_device(choice: str) -> tuple[str, bool]:
 
 def smoke_card(
     project: Project,
-    loaded: LoadedCard,
+    loaded: LoadedCard[ModelCard],
     device_choice: str = "auto",
     record: bool = False,
     step: Callable[[str], None] | None = None,
@@ -121,7 +121,7 @@ def stage(card_id: str, which: SmokeStage, device: str) -> Iterator[None]:
 
 def prepare(
     project: Project,
-    loaded: LoadedCard,
+    loaded: LoadedCard[ModelCard],
     report: Report,
     device: str,
     record: bool,
@@ -193,7 +193,7 @@ def _upstream(project: Project, card: ModelCard, report: Report) -> tuple[Path, 
     return ckpt, runs_code
 
 
-def _checkpoint_files(project: Project, loaded: LoadedCard, ckpt: Path, report: Report) -> None:
+def _checkpoint_files(project: Project, loaded: LoadedCard[ModelCard], ckpt: Path, report: Report) -> None:
     """sha256 of every file in the report; a checkpoint pulled by `kb checkpoints pull` must still
     match what was recorded then."""
     import hashlib
@@ -360,7 +360,7 @@ def _token_ids(card: ModelCard, model: LoadedModel) -> tuple[Identity, list[Any]
     return Identity(int(pad or 0), vocab), samples
 
 
-def _inputs_hash(project: Project, loaded: LoadedCard) -> str:
+def _inputs_hash(project: Project, loaded: LoadedCard[ModelCard]) -> str:
     card: ModelCard = loaded.card
     assert card.smoke_test is not None
     folder = project.repo_dir(card.repo.name) / "checkpoints" / card.smoke_test.checkpoint
