@@ -103,6 +103,23 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
                 files.append(File.generated(config, site_pdf_path(loaded.id), abs_src_path=str(path)))
         return files
 
+    def on_page_content(self, html: str, *, page: Any, config: Any, files: Files) -> str:
+        """Pages generated from cards pass the allowlist sanitizer (hand-written pages are left as they
+        are): whatever Markdown made of untrusted card text, no script, handler or unsafe URL survives."""
+        from generator.render.sanitize import clean_page, removed
+        from generator.render.site import is_generated
+
+        src = getattr(page.file, "abs_src_path", None)
+        if not src or not is_generated(Path(src)):
+            return html
+        cleaned = clean_page(html)
+        gone = removed(html, cleaned)
+        if gone:
+            # Card text got past the escaping: the sanitizer held, and the page shows it was cut.
+            log.info("kb: %s: the sanitizer removed markup made from card text: %s", page.file.src_uri,
+                     ", ".join(gone[:5]) + (" ..." if len(gone) > 5 else ""))
+        return cleaned
+
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
         """Reload the site when a card or a template changes."""
         project = self._project()

@@ -54,8 +54,9 @@ def render_html(job: PdfJob) -> tuple[str, list[str]]:
     return finish_html(html, job.rel)
 
 
-def finish_html(html: str, where: str) -> tuple[str, list[str]]:
-    """Fill `<nav id="toc">` from the section headings; drop links a PDF reader should not follow."""
+def finish_html(html: str, where: str, *, sanitize: bool = True) -> tuple[str, list[str]]:
+    """Fill `<nav id="toc">` from the section headings; drop links a PDF reader should not follow;
+    pass the body through the print allowlist (`sanitize=False` only to compare, in the tests)."""
     import lxml.html
 
     doc = lxml.html.document_fromstring(html)
@@ -71,8 +72,33 @@ def finish_html(html: str, where: str) -> tuple[str, list[str]]:
     toc = doc.get_element_by_id("toc", None)
     if toc is not None:
         _fill_toc(doc, toc)
+    if sanitize:
+        _sanitize_body(doc)
     out = lxml.html.tostring(doc, encoding="unicode", doctype="<!DOCTYPE html>")
     return out, warnings
+
+
+def _sanitize_body(doc: Any) -> None:
+    """The body WeasyPrint reads passes the print allowlist (`generator.render.sanitize`); the head is
+    the product's own (metadata, print CSS)."""
+    import lxml.html
+
+    from generator.render.sanitize import clean_print_body
+
+    body = doc.body
+    inner = (body.text or "") + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in body)
+    attrs = dict(body.attrib)
+    body.clear()
+    body.attrib.update(attrs)
+    for part in lxml.html.fragments_fromstring(clean_print_body(inner)):
+        if isinstance(part, str):
+            if len(body):
+                body[-1].tail = (body[-1].tail or "") + part
+            else:
+                body.text = (body.text or "") + part
+        else:
+            body.append(part)
 
 
 def _fill_toc(doc: Any, toc: Any) -> None:
