@@ -120,8 +120,22 @@ def prepare(project: Project, kb: KnowledgeBase, *, pdf: bool, strict: bool = Fa
 
 
 def build(project: Project, kb: KnowledgeBase, *, strict: bool = False, pdf: bool = True,
-          require_smoke: bool = False, force: bool = False, say: Say = _stderr) -> BuildResult:
-    """`kb build`: validate -> gate -> PDFs -> pages -> `mkdocs build` -> link check."""
+          require_smoke: bool = False, force: bool = False, say: Say = _stderr,
+          wait: bool = True) -> BuildResult:
+    """`kb build`: validate -> gate -> PDFs -> pages -> `mkdocs build` -> link check.
+
+    One build at a time per project (`generator.lock`): a second one waits for the first, saying so,
+    or with `wait=False` raises `BuildLocked` naming the process that holds the lock.
+    """
+    from generator.lock import project_lock
+
+    with project_lock(project.root, wait=wait, say=say):
+        return _build(project, kb, strict=strict, pdf=pdf, require_smoke=require_smoke, force=force,
+                      say=say)
+
+
+def _build(project: Project, kb: KnowledgeBase, *, strict: bool, pdf: bool, require_smoke: bool,
+           force: bool, say: Say) -> BuildResult:
     # 1-3. Validate (and, when asked, refuse unverified cards before producing anything), PDFs, pages.
     result = prepare(project, kb, pdf=pdf, strict=strict, say=say, require_smoke=require_smoke)
     say(f"kb: pages: {result.render.summary() if result.render else 'none'}")

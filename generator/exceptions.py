@@ -96,3 +96,7 @@ class BuildFailed(KBError):
 
 class PublishRefused(KBError):
     """`kb build --require-smoke` found cards whose smoke test did not pass; the message names them."""
+
+
+class BuildLocked(KBError):
+    """Another build of the same project holds the project lock (`--no-wait` was given)."""

@@ -46,6 +46,8 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         self.result: BuildResult | None = None
         """What this build prepared (or what `kb build` prepared and handed over)."""
         self.handed_over = False
+        self.lock: Any = None
+        """The project lock (`generator.lock`), held from pre_build to post_build of a plain MkDocs build."""
 
     def use_prepared(self, result: BuildResult) -> None:
         """`kb build` has validated the cards and rendered the PDFs and pages already: use its result
@@ -79,7 +81,13 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
 
         project = self._project()
         if self.handed_over:
-            return
+            return  # `kb build` holds the project lock and has prepared everything
+        from generator.lock import ProjectLock
+
+        if self.lock is None:
+            self.lock = ProjectLock(project.root, f"mkdocs {self.command}")
+        if not self.lock.is_locked:
+            self.lock.acquire(say=log.info)
         # `mkdocs build` renders the PDFs like `kb build`; `mkdocs serve` only when asked (and neither
         # when the `pdf` setting is off: `prepare` checks it).
         pdf = self.settings.pdf_on_serve if self.command == "serve" else True
@@ -91,6 +99,19 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             raise PluginError(f"kb: {exc}") from exc
         if self.result.render and self.result.render.written:
             log.info("kb: %s", self.result.render.summary())
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._release()
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._release()
+
+    def on_shutdown(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """Publish each card's PDF as `pdf/<id>.pdf` (only for cards that exist)."""

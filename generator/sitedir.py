@@ -7,6 +7,8 @@ link check passed, so a failed build leaves the last good site as it was.
   keeps them.
 - Where `site/` cannot be renamed (a symbolic link, a mount point, no write access to its parent), its
   content is replaced in place instead: the folder itself, its owner and mode stay.
+- Each build stages into its own `.site.building-<pid>/`; builds of one project take turns
+  (`generator.lock`), and the folder of a build that was killed is removed by the next one.
 - A build killed between the two renames leaves `.site.old/` and no `site/`: the next build puts it back
   first. A build that fails its link check is kept in `.site.failed/` for inspection.
 """
@@ -38,8 +40,11 @@ def staging_dir(target: Path) -> Iterator[Path]:
     old = _sibling(target, "old")
     if old.is_dir() and not target.exists() and not target.is_symlink():
         old.rename(target)  # a previous swap was interrupted: the last good site comes back
-    staging = _sibling(target, "building")
-    _remove(staging)
+    # One staging folder per build (the project lock lets one build at a time get here, so any other
+    # staging folder was left by a build that was killed).
+    for leftover in target.parent.glob(f".{target.name}.building*"):
+        _remove(leftover)
+    staging = _sibling(target, f"building-{os.getpid()}")
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         yield staging
