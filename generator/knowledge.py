@@ -7,6 +7,7 @@ problem found, each located by file, line, column and field path.
 from __future__ import annotations
 
 import difflib
+import os
 import typing
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -210,7 +211,7 @@ def card_files(kb_dir: Path) -> Iterator[tuple[CardKind, Path]]:
 
 
 def kind_of(path: Path) -> CardKind | None:
-    folder = path.resolve().parent.name
+    folder = Path(os.path.abspath(path)).parent.resolve().name
     return next((k for k in CARD_KINDS.values() if k.folder == folder), None)
 
 
@@ -257,16 +258,21 @@ def load_knowledge_base(
 
 
 def _rel(path: Path, root: Path) -> str:
+    # The folder is resolved, not the file: a symlinked card is named where it sits (and a link loop
+    # cannot raise here; reading it reports it).
     try:
-        return str(path.resolve().relative_to(root))
-    except ValueError:
+        return str((Path(os.path.abspath(path)).parent.resolve() / path.name).relative_to(root))
+    except (ValueError, OSError, RuntimeError):
         return str(path)
 
 
 def _load_card(kind: CardKind, path: Path, root: Path
                ) -> tuple[LoadedCard[Card] | None, Document, list[Problem]]:
     rel = _rel(path, root)
-    doc = read_document(path, rel)
+    # Only files inside the knowledge-base folder they are listed in are read (a symlinked card that
+    # resolves elsewhere is refused): kb/<kind>/<file> -> kb/.
+    inside = Path(os.path.abspath(path)).parent.parent
+    doc = read_document(path, rel, inside=inside)
     loaded, problems = _validate(kind, path, doc)
     return loaded, doc, problems
 
@@ -294,7 +300,12 @@ def _validate(kind: CardKind, path: Path, doc: Document) -> tuple[LoadedCard[Car
         card = kind.model.model_validate(doc.data)
     except ValidationError as exc:
         problems.extend(_pydantic_problems(exc, kind.model, doc))
-        return None, problems + _placeholders(doc, {p.field for p in problems})
+        failed = {p.field for p in problems}
+        # The cross-field checks whose fields parsed still run: every error of the card in one run.
+        raw_id = doc.data.get("id")
+        if isinstance(raw_id, str) and "id" not in failed:
+            problems.extend(_id_check(raw_id, path, doc))
+        return None, problems + _placeholders(doc, failed)
     loaded: LoadedCard[Card] = LoadedCard(kind, card, path, rel, doc, load_lock(path))
     problems.extend(_card_checks(loaded))
     return loaded, problems + _placeholders(doc, set())
@@ -392,9 +403,7 @@ def _card_checks(loaded: LoadedCard[Card]) -> list[Problem]:
         line, col = doc.locate(loc)
         out.append(Problem(loaded.rel, message, severity, dotted(loc), line, col, hint))
 
-    if card.id != loaded.path.stem:
-        add(("id",), f"id '{card.id}' does not match the file name '{loaded.path.name}'",
-            hint=f"rename the file to {card.id}.yaml or set id: {loaded.path.stem}")
+    out.extend(_id_check(card.id, loaded.path, doc))
     for loc in _license_fields(card):
         raw = _get(doc.data, loc)
         normalised = _get_attr(card, loc)
@@ -412,6 +421,16 @@ def _card_checks(loaded: LoadedCard[Card]) -> list[Problem]:
                     Severity.WARNING, hint="fill it in as the card template shows: kb new <id> writes one")
     out.extend(_derived_name_checks(loaded))
     return out
+
+
+def _id_check(card_id: str, path: Path, doc: Document) -> list[Problem]:
+    """A card's id equals its file name (read from the validated card, or from the raw data when other
+    fields failed but the id itself is fine)."""
+    if card_id == path.stem:
+        return []
+    line, col = doc.locate(("id",))
+    return [Problem(doc.path, f"id '{card_id}' does not match the file name '{path.name}'", Severity.ERROR,
+                    "id", line, col, f"rename the file to {card_id}.yaml or set id: {path.stem}")]
 
 
 def _derived_name_checks(loaded: LoadedCard[Card]) -> list[Problem]:

@@ -5,8 +5,11 @@ Nothing here raises on bad input: problems come back as `Problem`s naming the fi
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,12 @@ if _CLoader is not None:
 
 MAX_BYTES = 1024 * 1024
 """Cards larger than 1 MiB are refused: no card needs that, and it bounds the work of a build."""
+
+MAX_DEPTH = 50
+"""Deeper nesting is refused before any parser recurses into it (a card nests about six levels)."""
+
+MAX_VALUES = 100_000
+"""Values a file may stand for once its aliases are expanded ("billion laughs" files are refused)."""
 
 FieldPath = tuple[str | int, ...]
 
@@ -67,19 +76,17 @@ def _yaml() -> YAML:
     return yaml
 
 
-def read_document(path: Path, display: str | None = None) -> Document:
-    """Read and parse one card file, collecting encoding, size and syntax problems."""
+def read_document(path: Path, display: str | None = None, *, inside: Path | None = None) -> Document:
+    """Read and parse one card file, collecting file, encoding, size and syntax problems.
+
+    Only a regular file is read, and only when it (after following symbolic links) lies inside the
+    folder `inside` (the knowledge base); its size is checked before reading, and at most
+    `MAX_BYTES + 1` bytes are ever read.
+    """
     name = display or str(path)
     doc = Document(name)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        doc.problems.append(Problem(name, f"cannot read the file: {exc.strerror}", line=1, col=1))
-        return doc
-    if len(raw) > MAX_BYTES:
-        doc.problems.append(Problem(
-            name, f"the file is {len(raw):,} bytes; cards are limited to 1 MiB", line=1, col=1,
-            hint="move large content (code, tables) to files under kb/assets/"))
+    raw = _read_bounded(path, name, inside, doc.problems)
+    if raw is None:
         return doc
     try:
         text = raw.decode("utf-8-sig")
@@ -92,6 +99,49 @@ def read_document(path: Path, display: str | None = None) -> Document:
         return doc
     doc.source = text
     return parse_text(text, doc)
+
+
+def _read_bounded(path: Path, name: str, inside: Path | None, problems: list[Problem]) -> bytes | None:
+    def refuse(message: str, hint: str = "") -> None:
+        problems.append(Problem(name, message, line=1, col=1, hint=hint))
+
+    try:
+        real = path.resolve(strict=True)
+        info = os.stat(real)
+    except RuntimeError:  # Python < 3.13 reports a symlink loop this way
+        refuse("the file is a symbolic link loop", hint="point the link at a card file, or remove it")
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            refuse("the file is a symbolic link loop", hint="point the link at a card file, or remove it")
+        else:
+            refuse(f"cannot read the file: {exc.strerror}")
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        shown = f" ({real})" if real != Path(os.path.abspath(path)) else ""
+        refuse(f"not a regular file{shown}: a device, a pipe, a socket or a folder; only card files are read",
+               hint="remove it from the knowledge base")
+        return None
+    if inside is not None and not real.is_relative_to(inside.resolve()):
+        refuse(f"the file is a symbolic link to {real}, outside {inside.name}/: only files inside the "
+               "knowledge base are read", hint="copy the card into the knowledge base instead of linking it")
+        return None
+    if info.st_size > MAX_BYTES:
+        refuse(f"the file is {info.st_size:,} bytes; cards are limited to 1 MiB",
+               hint="move large content (code, tables) to files under kb/assets/")
+        return None
+    try:
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)  # a file that grew since the stat is still read boundedly
+    except OSError as exc:
+        refuse(f"cannot read the file: {exc.strerror}")
+        return None
+    if len(raw) > MAX_BYTES:
+        refuse("the file is larger than 1 MiB; cards are limited to 1 MiB",
+               hint="move large content (code, tables) to files under kb/assets/")
+        return None
+    return raw
 
 
 _NODE_PROPERTY = re.compile(r"(?m)(?::[ \t]+|^[ \t]*(?:-[ \t]+)*|[\[{,][ \t]*)[&*!]|<<")
@@ -119,6 +169,8 @@ def parse_text(text: str, doc: Document) -> Document:
     applied here, so both paths give the same data). Anything unusual, and every file with a problem,
     goes through ruamel.yaml, whose messages and anchor handling are exact.
     """
+    if _too_deep(text, doc):
+        return doc
     if _CLoader is not None and not _has_node_property(text):
         fast = Document(doc.path, source=text, lazy_positions=True)
         try:
@@ -147,9 +199,88 @@ def _parse_exact(text: str, doc: Document) -> Document:
     if node is None:
         doc.problems.append(Problem(doc.path, "the file is empty", line=1, col=1))
         return doc
+    if _expanded_size(node) > MAX_VALUES:
+        line, col = _first_alias(text)
+        doc.problems.append(Problem(
+            doc.path, f"YAML aliases (*name) make this file stand for more than {MAX_VALUES:,} values; "
+            "aliases are not allowed in cards", line=line, col=col, hint="write each value out in full"))
+        return doc
     builder = _Builder(doc)
     doc.data = builder.build(node, ())
     return doc
+
+
+def _too_deep(text: str, doc: Document) -> bool:
+    """Refuse nesting deeper than `MAX_DEPTH` from the parser's events, before any composer recurses.
+
+    Every level of nesting costs a column of indentation, a `- ` or a flow bracket, so most files are
+    seen to be shallow without parsing them at all.
+    """
+    prefix = max((len(line) - len(line.lstrip(" -?")) for line in text.splitlines()), default=0)
+    if 2 * prefix + text.count("[") + text.count("{") + 2 < MAX_DEPTH:
+        return False
+    depth = 0
+    try:
+        events = yaml.parse(text, Loader=_FastLoader) if _CLoader is not None else _yaml().parse(text)
+        for event in events:
+            name = type(event).__name__
+            if name in ("MappingStartEvent", "SequenceStartEvent"):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+                    doc.problems.append(Problem(
+                        doc.path, f"the YAML nests deeper than {MAX_DEPTH} levels; no card needs that",
+                        line=line, col=col, hint="flatten the structure"))
+                    return True
+            elif name in ("MappingEndEvent", "SequenceEndEvent"):
+                depth -= 1
+    except (yaml.YAMLError, MarkedYAMLError):
+        # libyaml gives up on deep flow nesting before emitting events; count the brackets instead
+        # (a syntax error otherwise: the parse below reports it, located).
+        return _too_deep_flow(text, doc)
+    return False
+
+
+def _too_deep_flow(text: str, doc: Document) -> bool:
+    depth = 0
+    for m in re.finditer(r"[\[\]{}]", text):
+        depth += 1 if m.group() in "[{" else -1
+        if depth > MAX_DEPTH:
+            line = text.count("\n", 0, m.start()) + 1
+            col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+            doc.problems.append(Problem(
+                doc.path, f"the YAML nests deeper than {MAX_DEPTH} levels; no card needs that",
+                line=line, col=col, hint="flatten the structure"))
+            return True
+    return False
+
+
+def _expanded_size(root: Any) -> int:
+    """How many nodes the composed graph stands for with every alias expanded, without expanding."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:  # iterative post-order: no recursion, each shared node counted once
+        node, done = stack.pop()
+        if id(node) in sizes and not done:
+            continue
+        children = ([v for pair in node.value for v in pair] if node.id == "mapping"
+                    else list(node.value) if node.id == "sequence" else [])
+        if done:
+            sizes[id(node)] = min(MAX_VALUES + 1, 1 + sum(sizes.get(id(c), 0) for c in children))
+            continue
+        sizes[id(node)] = 0  # in progress (a recursive alias cannot be composed, but stay safe)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _first_alias(text: str) -> tuple[int, int]:
+    match = re.search(r"(?m)(?::[ \t]+|^[ \t]*(?:-[ \t]+)*|[\[{,][ \t]*)\*", text)
+    if not match:
+        return 1, 1
+    line = text.count("\n", 0, match.end()) + 1
+    return line, match.end() - (text.rfind("\n", 0, match.end()) + 1)
 
 
 class _Builder:
@@ -169,6 +300,9 @@ class _Builder:
             self.doc.path, message, field=dotted(path), line=line, col=col, hint=hint))
 
     def build(self, node: Any, path: FieldPath) -> Any:
+        if len(path) > MAX_DEPTH:  # `_too_deep` refused such files already; never recurse further
+            self._problem(node, path, f"the YAML nests deeper than {MAX_DEPTH} levels")
+            return None
         if id(node) in self.built:
             # An alias resolves to the anchored node itself; report it where the alias is used.
             line, col = self.doc.positions.get(path, self._pos(node))
