@@ -272,8 +272,11 @@ def _details(doc: markdown.MarkdownDoc) -> dict[str, str]:
 
 
 def _unescape(text: str) -> str:
-    """Undo the `inline` filter's escaping (generator/render/markup.py)."""
-    return text.replace("\\|", "|").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    """Undo the `cell`/`inline` filters' escaping (`generator.render.markup.plain`): backslash escapes,
+    then entities."""
+    import html
+
+    return html.unescape(re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>])", r"\1", text))
 
 
 def _slugify(text: str) -> str:

@@ -33,12 +33,13 @@ def _quote_free(text: str) -> str:
 
 
 def title(text: str) -> str:
-    """Text for an admonition or tab title inside double quotes: inline-safe, no quote to end it."""
-    return markup.inline(text).replace('"', "&quot;")
+    """Text for an admonition or tab title inside double quotes: plain text, no quote to end it."""
+    return markup.plain(text).replace('"', "&quot;")
 
 
 def cell(value: object, empty: str = "—") -> str:
-    """A table cell: untrusted value made inline-safe, or a dash when there is nothing."""
+    """A table cell: one line of untrusted Markdown (`markup.inline`: code spans stay code, nothing else
+    is markup), or a dash when there is nothing."""
     if value is None or value == "" or value == []:
         return empty
     return markup.inline(str(value))

@@ -33,7 +33,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["md"] = markup.escape_html_in_markdown
+        self.env.filters["md"] = markup.prose
+        self.env.filters["plain"] = markup.plain
         self.env.filters["inline"] = markup.inline
         self.env.filters["md_html"] = markup.markdown_to_html
 

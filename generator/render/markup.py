@@ -1,65 +1,171 @@
-"""Card text is untrusted: prose is Markdown, but raw HTML in it is escaped so it shows literally."""
+"""The one path from untrusted card text into Markdown: `prose`, `inline` and `plain`.
+
+The contract (every card string reaches a page or a PDF through exactly one of these):
+
+- `plain(text)`: text shown as text, never interpreted as Markdown (names, labels, table cells,
+  titles). One line; every character that could start Markdown or HTML is escaped.
+- `inline(text)`: one line of Markdown (a list item, a link text that may hold code): emphasis,
+  links and code spans work; raw HTML, entities, attribute lists and unsafe link schemes do not.
+- `prose(text)`: block Markdown (paragraphs, lists, tables, fenced code, admonitions), with the same
+  inline rules as `inline`.
+
+Nothing here guesses what Markdown will do. The text is tokenized here, and the Markdown written out
+leaves Markdown no choice:
+
+- Code is what this module decides is code: a fence opened at the start of a line (any info string,
+  closed by a fence of the same character at least as long, or running to the end), and a code span
+  of `n` backticks closed by the next run of exactly `n` backticks on the same line (CommonMark's
+  rule, without crossing a line). Each is written out again with delimiters longer than any backtick
+  run inside, so it cannot end early or pair with anything else.
+- Every other backtick is written as the entity `&#96;`, which no Markdown parser pairs. So a field
+  can never open or close a code span of a neighbouring field on the same line or table row.
+- Outside code, `&`, `<` and `>` become entities (no tag, no entity of the card's own survives), and
+  `{`/`}` become entities (no attribute list). A backslash before a backtick makes it a literal
+  backtick, as in CommonMark; entities cannot be undone by a backslash before them.
+- A dangerous URL scheme (`javascript:`, `vbscript:`, `data:`, with tabs or newlines inside as
+  browsers allow) gets an invisible zero-width space before its colon wherever it appears outside
+  code, so it can never become the scheme of a link, however the link is written.
+
+The output is also sanitized (`generator.render.sanitize`): this module keeps the text readable,
+that one keeps the page safe whatever slips through.
+"""
 
 from __future__ import annotations
 
 import re
 
-_FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
-_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_SAFE_LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
+_UNSAFE_SCHEME = re.compile(
+    "|".join("[\t\n\r]*".join(scheme) for scheme in ("javascript", "vbscript", "data"))
+    + r"(?=[\t\n\r ]*:)", re.IGNORECASE)
+_ZWSP = "&#8203;"
+_TEXT_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "{": "&#123;", "}": "&#125;", "`": "&#96;"}
+"""Entities, not backslash escapes: a backslash of the card's own before them cannot undo them."""
+_PLAIN_ESCAPES = {**_TEXT_ESCAPES, "\\": "\\\\", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]",
+                  "|": "\\|", "!": "\\!", "#": "\\#"}
+"""Plain text: on top of the text escapes, every character that starts emphasis, a link, an image,
+a table cell or a heading (backslash escapes Python-Markdown and CommonMark both honour)."""
 
 
-def escape_html_in_markdown(text: str) -> str:
-    """Escape `<` and `&` outside code, so Markdown formatting works but no tag or entity survives.
+def plain(text: object) -> str:
+    """Text shown as text on one line: nothing in it is Markdown or HTML."""
+    return "".join(_PLAIN_ESCAPES.get(ch, ch) for ch in " ".join(str(text).split()))
 
-    Inside code spans and fenced blocks Markdown already shows characters literally.
-    """
+
+def inline(text: object) -> str:
+    """One line of Markdown safe for a list item, a link text or a table cell (pipes escaped)."""
+    return _inline(" ".join(str(text).split())).replace("|", "\\|")
+
+
+def prose(text: object) -> str:
+    """Block Markdown (card prose) with the guarantees of the module docstring."""
+    lines = str(text).split("\n")
     out: list[str] = []
-    pos = 0
-    for m in _iter_code(text):
-        out.append(_escape(text[pos : m[0]]))
-        out.append(text[m[0] : m[1]])
-        pos = m[1]
-    out.append(_escape(text[pos:]))
+    i = 0
+    while i < len(lines):
+        m = _FENCE_OPEN.match(lines[i])
+        if m is None:
+            out.append(_inline(lines[i]))
+            i += 1
+            continue
+        indent, fence = m.group("indent"), m.group("fence")
+        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        body: list[str] = []
+        i += 1
+        while i < len(lines) and not closing.match(lines[i]):
+            body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i].lstrip())
+            i += 1
+        i += 1  # the closing fence (or the end of the text)
+        words = m.group("info").split()
+        # Blank lines around it: a fence never merges into the paragraph before or after it.
+        out.extend(["", _fence("\n".join(body), words[0] if words else "text", indent), ""])
+    return "\n".join(out)
+
+
+def _fence(code: str, language: str, indent: str) -> str:
+    lang = language if _SAFE_LANG.fullmatch(language) else "text"
+    longest = max((len(r) for r in re.findall(r"`+", code)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    lines = [f"{ticks}{lang}", *code.split("\n"), ticks] if code else [f"{ticks}{lang}", ticks]
+    return "\n".join(indent + line if line else line for line in lines)
+
+
+def _inline(line: str) -> str:
+    """One line: code spans kept as code (re-delimited), everything else escaped as text."""
+    out: list[str] = []
+    text_start = 0
+    i = 0
+    n = len(line)
+    while i < n:
+        if line[i] != "`":
+            i += 1
+            continue
+        if _escaped(line, text_start, i):
+            # `\``: a literal backtick (CommonMark and Python-Markdown agree); the backslash goes.
+            out.append(_text(line[text_start:i - 1]) + "&#96;")
+            i = text_start = i + 1
+            continue
+        run = _run_length(line, i)
+        close = _find_run(line, i + run, run)
+        if close < 0:
+            i += run  # unmatched: the backticks stay text (escaped below)
+            continue
+        out.append(_text(line[text_start:i]))
+        out.append(_code_span(line[i + run:close]))
+        i = text_start = close + run
+    out.append(_text(line[text_start:]))
     return "".join(out)
 
 
-def _iter_code(text: str) -> list[tuple[int, int]]:
-    spans = [(m.start(), m.end()) for m in _FENCE.finditer(text)]
-    for m in _CODE_SPAN.finditer(text):
-        if not any(a <= m.start() < b for a, b in spans):
-            spans.append((m.start(), m.end()))
-    return sorted(spans)
+def _escaped(line: str, start: int, i: int) -> bool:
+    """An odd number of backslashes (in text, from `start`) right before position `i`."""
+    count = 0
+    while i - count - 1 >= start and line[i - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
 
 
-def _escape(text: str) -> str:
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    # `{...}` would let attr_list set arbitrary attributes (onclick=...) on the element; `\{` shows `{`.
-    text = text.replace("{", "\\{").replace("}", "\\}")
-    return _UNSAFE_LINK.sub(_neutralise_link, text)
+def _run_length(line: str, start: int) -> int:
+    end = start
+    while end < len(line) and line[end] == "`":
+        end += 1
+    return end - start
 
 
-# Link destinations (inline `](...)` or reference `]: ...`) whose scheme runs code in a browser.
-_UNSAFE_LINK = re.compile(r"(\]\(|\]:)([ \t]*<?)([^)\n>]*)")
-_UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:")
+def _find_run(line: str, start: int, length: int) -> int:
+    """Start of the next run of exactly `length` backticks at or after `start`, or -1."""
+    i = start
+    while i < len(line):
+        if line[i] == "`":
+            run = _run_length(line, i)
+            if run == length:
+                return i
+            i += run
+        else:
+            i += 1
+    return -1
 
 
-def _neutralise_link(m: re.Match[str]) -> str:
-    """`[x](javascript:...)` -> `[x](unsafe:javascript...)`: a harmless unknown scheme, shown as written."""
-    dest = m.group(3)
-    # Browsers drop whitespace and control characters inside a scheme (`java\tscript:`).
-    cleaned = re.sub(r"[\x00-\x20]", "", dest).lower()
-    if cleaned.startswith(_UNSAFE_SCHEMES):
-        dest = "unsafe:" + re.sub(r"[\x00-\x20:]", "", dest)
-    return m.group(1) + m.group(2) + dest
+def _code_span(code: str) -> str:
+    longest = max((len(r) for r in re.findall(r"`+", code)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if code.startswith("`") or code.endswith("`") or not code.strip() else ""
+    return f"{ticks}{pad}{code}{pad}{ticks}"
 
 
-def inline(text: str) -> str:
-    """One-line Markdown safe for a table cell or list item: HTML escaped, pipes and newlines neutralised."""
-    return escape_html_in_markdown(" ".join(str(text).split())).replace("|", "\\|")
+def _text(text: str) -> str:
+    escaped = "".join(_TEXT_ESCAPES.get(ch, ch) for ch in text)
+    return _UNSAFE_SCHEME.sub(lambda m: m.group() + _ZWSP, escaped)
+
+
+def escape_html_in_markdown(text: str) -> str:
+    """The name templates and overrides know for `prose` (the `md` filter)."""
+    return prose(text)
 
 
 def markdown_to_html(text: str) -> str:
-    """Untrusted Markdown to HTML (for the PDF), with raw HTML shown literally."""
+    """Untrusted Markdown to HTML (for the PDF), through `prose`; the print body is sanitized after."""
     import markdown
 
-    return markdown.markdown(escape_html_in_markdown(text), extensions=["tables", "fenced_code"])
+    return markdown.markdown(prose(text), extensions=["tables", "fenced_code"])
