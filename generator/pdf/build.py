@@ -220,6 +220,17 @@ def _job(project: Project, loaded: LoadedCard[Card], facts: CardFacts, shared: F
                   templates=_search_path(project), assets_dir=(project.kb_dir / "assets").resolve())
 
 
+def print_jobs(project: Project, kb: KnowledgeBase) -> list[PdfJob]:
+    """The print job of every printable card, as `build_pdfs` makes them (nothing rendered): for tools
+    and tests that read the HTML a PDF is made from (`generator.pdf.document.render_html`)."""
+    cards, _ = _printable_cards(project, kb)
+    renderer = renderer_for(_search_path(project))
+    shared = fingerprint(renderer.template_files("pdf"),
+                         {"permalinks": project.settings.permalink_templates})
+    dates = card_dates(project.root, [c.path for c in cards.values()])
+    return [_job(project, kb, c, shared, dates[c.path.resolve()]) for c in cards.values()]
+
+
 def _render_all(todo: list[PdfJob], jobs: int, progress: bool) -> Iterable[JobResult]:
     """Results as they finish: in this process for one card or one job, else in a process pool."""
     if not todo:

@@ -22,9 +22,10 @@ leaves Markdown no choice:
 - Outside code, `&`, `<` and `>` become entities (no tag, no entity of the card's own survives), and
   `{`/`}` become entities (no attribute list). A backslash before a backtick makes it a literal
   backtick, as in CommonMark; entities cannot be undone by a backslash before them.
-- A dangerous URL scheme (`javascript:`, `vbscript:`, `data:`, with tabs or newlines inside as
-  browsers allow) gets an invisible zero-width space before its colon wherever it appears outside
-  code, so it can never become the scheme of a link, however the link is written.
+- A dangerous URL scheme (`javascript:`, `vbscript:`, `data:`, with tabs inside as browsers allow)
+  becomes `unsafe-javascript:` wherever it appears outside code, so it can never be the scheme of a
+  link, however the link is written; `data: ...` followed by a space (prose) keeps its look, with an
+  invisible zero-width space before the colon.
 
 The output is also sanitized (`generator.render.sanitize`): this module keeps the text readable,
 that one keeps the page safe whatever slips through.
@@ -37,9 +38,19 @@ import re
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _SAFE_LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
 _UNSAFE_SCHEME = re.compile(
-    "|".join("[\t\n\r]*".join(scheme) for scheme in ("javascript", "vbscript", "data"))
-    + r"(?=[\t\n\r ]*:)", re.IGNORECASE)
+    r"(?<![A-Za-z0-9+.-])(?P<word>" + "|".join("[\t\r]*".join(scheme) for scheme in
+                                               ("javascript", "vbscript", "data"))
+    + r")(?P<gap>[\t\r ]*):(?P<next>\S?)", re.IGNORECASE)
 _ZWSP = "&#8203;"
+
+
+def _neutralise(m: re.Match[str]) -> str:
+    """`javascript:x` -> `unsafe-javascript:x` (a harmless unknown scheme, which link checks skip);
+    `data: 10k samples` (prose, no link) keeps its look, with an invisible zero-width space."""
+    word, gap, after = m.group("word"), m.group("gap"), m.group("next")
+    if re.sub(r"[\t\r]", "", word).lower() != "data" or (after and not gap):
+        return f"unsafe-{word}{gap}:{after}"
+    return f"{word}{gap}{_ZWSP}:{after}"
 _TEXT_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "{": "&#123;", "}": "&#125;", "`": "&#96;"}
 """Entities, not backslash escapes: a backslash of the card's own before them cannot undo them."""
 _PLAIN_ESCAPES = {**_TEXT_ESCAPES, "\\": "\\\\", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]",
@@ -156,7 +167,7 @@ def _code_span(code: str) -> str:
 
 def _text(text: str) -> str:
     escaped = "".join(_TEXT_ESCAPES.get(ch, ch) for ch in text)
-    return _UNSAFE_SCHEME.sub(lambda m: m.group() + _ZWSP, escaped)
+    return _UNSAFE_SCHEME.sub(_neutralise, escaped)
 
 
 def escape_html_in_markdown(text: str) -> str:

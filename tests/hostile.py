@@ -1,0 +1,137 @@
+"""A hostile knowledge base: every payload of tests/data/hostile/payloads.yaml in every text field of
+every card kind.
+
+`placements()` writes, per kind, a few cards that each hold `GROUP` payloads per text field (card k
+puts payloads j+4k .. j+4k+3 in its j-th text field, so each field sees each payload) and one card per pair of "row" payloads alternating
+field by field (so neighbouring fields on one Markdown line or table row hold an unpaired backtick
+and a backtick-delimited payload). A field whose schema refuses a payload keeps its valid value.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from generator.knowledge import REF_FIELDS
+from generator.schema import CARD_KINDS
+from tests.factory import REPO_ROOT, make_card, write_yaml
+
+DATA = Path(__file__).resolve().parent / "data" / "hostile"
+
+ROW_PAIRS = [("x `", "`<img src=x onerror=alert(90)>` y"), ("`", "<img src=x onerror=alert(91)>`")]
+"""Backticks that pair only across two fields sharing a line or a table row."""
+
+GROUP = 4
+"""Payloads per field (as paragraphs of one text; one-line fields join them into one line)."""
+
+KEEP = {"id", "schema_version"}
+NAME_PARTS = {("name",), ("base_model", "short_name"), ("sae", "layer"), ("domain",)}
+"""Fields a derived card's name must agree with (seed-003 names): they keep their values."""
+
+
+def payloads() -> list[str]:
+    data = YAML(typ="safe", pure=True).load((DATA / "payloads.yaml").read_text(encoding="utf-8"))
+    return [str(p) for p in data]
+
+
+def _shipped(folder: str, name: str) -> dict[str, Any]:
+    data: dict[str, Any] = YAML(typ="safe", pure=True).load(
+        (REPO_ROOT / "kb" / folder / name).read_text(encoding="utf-8"))
+    return data
+
+
+def base_cards() -> dict[str, dict[str, Any]]:
+    """A valid card of each kind, with every optional text field filled."""
+    model = make_card(id="base", license_notes="Notes.", related={"datasets": ["hcp-rsfmri"]})
+    derived = {"summary": "S.", "intended_use": "Use.", "limitations": ["L."], "notes": "N.",
+               "author": "A.", "extra_sections": [{"title": "T.", "body": "B."}]}
+    sae = {"schema_version": 1, "id": "x", "name": "x",
+           "base_model": {"name": "GPT-2 Small", "short_name": "gpt2-small", "source": "Hugging Face"},
+           "sae": {"layer": "mlp0", "input_dim": 768, "expansion_factor": 2, "hook_point": "h"},
+           "training": {"tokens": "1M", "dataset": "D.", "method": "M."}, **derived}
+    finetuned = {"schema_version": 1, "id": "x", "name": "x", "domain": "promoters",
+                 "domain_description": "Promoters.",
+                 "base_model": {"name": "Tiny BERT", "short_name": "tiny-bert"}, "base_model_card": "tiny-bert",
+                 "training": {"tokens": 500000, "dataset": "D.", "method": "M."}, **derived}
+    return {"model": model, "dataset": _shipped("datasets", "hcp-rsfmri.yaml"),
+            "integration": _shipped("integrations", "late-fusion-512.yaml"),
+            "recipe": _shipped("recipes", "logo-attribution.yaml"), "sae": sae, "finetuned": finetuned}
+
+
+def _identity(kind: str, card: dict[str, Any], k: int) -> None:
+    """Unique id (and, for derived cards, the name that must agree with it)."""
+    if kind == "sae":
+        card["training"]["tokens"] = f"{k + 1}M"
+        card["name"] = f"gpt2-small_mlp0_exp2_{k + 1}M"
+        card["id"] = card["name"].lower()
+    elif kind == "finetuned":
+        card["training"]["tokens"] = (k + 1) * 1000
+        card["name"] = f"tiny-bert_promoters_{k + 1}K"
+        card["id"] = card["name"].lower()
+    else:
+        card["id"] = f"hostile-{kind}-{k}"
+
+
+def text_fields(kind: str, data: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    refs = {tuple(p) for p, _ in REF_FIELDS.get(kind, [])}
+    if isinstance(data, str):
+        pattern = tuple("*" if isinstance(p, int) else p for p in loc)
+        if loc and loc[-1] not in KEEP and pattern not in refs and not (kind in ("sae", "finetuned")
+                                                                          and loc in NAME_PARTS):
+            yield loc
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from text_fields(kind, value, (*loc, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from text_fields(kind, value, (*loc, i))
+
+
+def _set(data: Any, loc: tuple[str | int, ...], value: str) -> None:
+    for part in loc[:-1]:
+        data = data[part]
+    data[loc[-1]] = value
+
+
+def _accepts(kind: str, base: dict[str, Any], loc: tuple[str | int, ...], value: str) -> bool:
+    from pydantic import ValidationError
+
+    card = copy.deepcopy(base)
+    _set(card, loc, value)
+    try:
+        CARD_KINDS[kind].model.model_validate(card)
+    except ValidationError:
+        return False
+    return True
+
+
+def placements(root: Path) -> dict[str, list[str]]:
+    """Write the hostile cards into `root/kb/`; returns, per card id, the payloads it holds."""
+    items = payloads()
+    held: dict[str, list[str]] = {}
+    write_yaml(root / "kb" / "model_cards" / "tiny-bert.yaml", make_card())
+    write_yaml(root / "kb" / "datasets" / "hcp-rsfmri.yaml", _shipped("datasets", "hcp-rsfmri.yaml"))
+    write_yaml(root / "kb" / "integrations" / "late-fusion-512.yaml",
+               _shipped("integrations", "late-fusion-512.yaml"))
+    for kind, base in base_cards().items():
+        fields = list(text_fields(kind, base))
+        rounds = -(-len(items) // GROUP)
+        cards: list[list[str]] = [
+            ["\n\n".join(items[(j + k * GROUP + g) % len(items)] for g in range(GROUP))
+             for j in range(len(fields))] for k in range(rounds)]
+        cards += [[pair[j % 2] for j in range(len(fields))] for pair in ROW_PAIRS]
+        for k, chosen in enumerate(cards):
+            card = copy.deepcopy(base)
+            _identity(kind, card, k)
+            placed = []
+            for loc, value in zip(fields, chosen, strict=True):
+                if _accepts(kind, base, loc, value):
+                    _set(card, loc, value)
+                    placed.append(value)
+            write_yaml(root / "kb" / CARD_KINDS[kind].folder / f"{card['id']}.yaml", card)
+            held[card["id"]] = placed
+    return held
