@@ -2,9 +2,10 @@
 every card kind.
 
 `placements()` writes, per kind, a few cards that each hold `GROUP` payloads per text field (card k
-puts payloads j+4k .. j+4k+3 in its j-th text field, so each field sees each payload) and one card per pair of "row" payloads alternating
-field by field (so neighbouring fields on one Markdown line or table row hold an unpaired backtick
-and a backtick-delimited payload). A field whose schema refuses a payload keeps its valid value.
+puts payloads j+4k .. j+4k+3 in its j-th text field, so each field sees each payload) and one card
+per pair of "row" payloads alternating field by field (so neighbouring fields on one Markdown line
+or table row hold an unpaired backtick and a backtick-delimited payload).
+A field whose schema refuses a payload keeps its valid value.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def base_cards() -> dict[str, dict[str, Any]]:
            "training": {"tokens": "1M", "dataset": "D.", "method": "M."}, **derived}
     finetuned = {"schema_version": 1, "id": "x", "name": "x", "domain": "promoters",
                  "domain_description": "Promoters.",
-                 "base_model": {"name": "Tiny BERT", "short_name": "tiny-bert"}, "base_model_card": "tiny-bert",
+                 "base_model": {"name": "Tiny BERT", "short_name": "tiny-bert"},
+                 "base_model_card": "tiny-bert",
                  "training": {"tokens": 500000, "dataset": "D.", "method": "M."}, **derived}
     return {"model": model, "dataset": _shipped("datasets", "hcp-rsfmri.yaml"),
             "integration": _shipped("integrations", "late-fusion-512.yaml"),
