@@ -14,6 +14,7 @@ Its options are the fields of `generator.settings.Settings` (defaults live there
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mkdocs.config.base import ValidationError as MkDocsValidationError

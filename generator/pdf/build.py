@@ -224,11 +224,10 @@ def print_jobs(project: Project, kb: KnowledgeBase) -> list[PdfJob]:
     """The print job of every printable card, as `build_pdfs` makes them (nothing rendered): for tools
     and tests that read the HTML a PDF is made from (`generator.pdf.document.render_html`)."""
     cards, _ = _printable_cards(project, kb)
-    renderer = renderer_for(_search_path(project))
-    shared = fingerprint(renderer.template_files("pdf"),
-                         {"permalinks": project.settings.permalink_templates})
+    shared = fingerprint(renderer_for(_search_path(project)).template_files("pdf"))
     dates = card_dates(project.root, [c.path for c in cards.values()])
-    return [_job(project, kb, c, shared, dates[c.path.resolve()]) for c in cards.values()]
+    return [_job(project, c, card_facts(project, kb, c), shared, dates[c.path.resolve()])
+            for c in cards.values()]
 
 
 def _render_all(todo: list[PdfJob], jobs: int, progress: bool) -> Iterable[JobResult]:
