@@ -125,7 +125,7 @@ def test_print_documents_hold_no_live_markup(hostile: Path) -> None:
     project = Project.load(hostile)
     kb, _ = load_knowledge_base(project.root, None, project.kb_dir)
     jobs = print_jobs(project, kb)
-    assert {j.kind for j in jobs} >= {"model", "sae", "finetuned"}
+    assert {j.facts.kind for j in jobs} >= {"model", "sae", "finetuned"}
     found: list[str] = []
     shown = ""
     for job in jobs:
