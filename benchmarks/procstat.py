@@ -131,5 +131,7 @@ def run_measured(cmd: list[str], cwd: Path, log: Path, env: dict[str, str] | Non
                 os.killpg(proc.pid, signal.SIGKILL)
         proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: keep Popen from waiting
     cpu = max(usage.ru_utime + usage.ru_stime, sum(sampler.cpu.values()))
-    return Sample(wall, cpu, usage.ru_maxrss / 1024, sampler.peak_rss / 2**20, proc.returncode,
-                  killed.is_set())
+    # A step that ends before the sampler's first look (a loaded machine delays the thread) still had
+    # a peak: the tree's is never below the command's own, which the kernel reports (ru_maxrss, KiB).
+    tree_peak = max(sampler.peak_rss / 2**20, usage.ru_maxrss / 1024)
+    return Sample(wall, cpu, usage.ru_maxrss / 1024, tree_peak, proc.returncode, killed.is_set())

@@ -151,13 +151,17 @@ def _citations(project: Project, loaded: LoadedCard[Card]) -> tuple[CitationView
 
 
 def tags_of(card: Card) -> list[str]:
-    """Tags for mkdocs-material's tags plugin: modality, architecture family, license."""
+    """Tags for mkdocs-material's tags plugin: modality, architecture family, license (code and weights
+    separately when they differ, so `license:Apache-2.0` never lists a model whose weights are not)."""
     tags = []
     if isinstance(card, (ModelCard, DatasetCard)):
         tags.append(f"modality:{card.modality}")
     if isinstance(card, ModelCard) and card.architecture.family:
         tags.append(f"family:{card.architecture.family}")
-    for _name, lic in card.license_fields() if isinstance(card, HasLicense) else []:
-        if f"license:{lic}" not in tags:
-            tags.append(f"license:{lic}")
+    fields = dict(card.license_fields()) if isinstance(card, HasLicense) else {}
+    code, weights = fields.get("license"), fields.get("weights_license")
+    if weights and weights != code:
+        tags += [f"code-license:{code}", f"weights-license:{weights}"]
+    elif code:
+        tags.append(f"license:{code}")
     return tags

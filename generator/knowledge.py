@@ -6,6 +6,7 @@ problem found, each located by file, line, column and field path.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import typing
@@ -253,8 +254,34 @@ def load_knowledge_base(
     for kind, path in [*card_files(kb_dir), *files]:
         known.setdefault(kind.name, set()).add(path.stem)
     problems.extend(_cross_check(docs, known))
+    problems = [_with_related_hint(p, known) for p in problems]
     kb.problems = problems
     return kb, problems
+
+
+RELATED_EMPTY = "the template section 'Related Cards' is empty"
+RELATED_KINDS = {"datasets": "dataset", "integrations": "integration", "recipes": "recipe", "models": "model"}
+"""Keys of a model card's `related` -> the card kind whose ids they take."""
+
+
+def related_ids_hint(known: dict[str, set[str]]) -> str:
+    """Which ids `related` accepts, from the cards that exist (a few of each kind)."""
+    parts = []
+    for key, kind in RELATED_KINDS.items():
+        ids = sorted(known.get(kind, set()))
+        if ids:
+            shown = ", ".join(ids[:4]) + (f" and {len(ids) - 4} more" if len(ids) > 4 else "")
+            parts.append(f"{key}: {shown}")
+    if not parts:
+        return ("list the ids of the cards this one relates to, once there are some "
+                "(kb new --kind dataset <id>)")
+    return "list the ids of the cards this one relates to; existing ones: " + "; ".join(parts)
+
+
+def _with_related_hint(problem: Problem, known: dict[str, set[str]]) -> Problem:
+    if problem.message != RELATED_EMPTY:
+        return problem
+    return dataclasses.replace(problem, hint=related_ids_hint(known))
 
 
 def _rel(path: Path, root: Path) -> str:

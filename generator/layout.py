@@ -14,6 +14,9 @@ from generator.schema.labels import pdf_name
 PDF_FOLDER = "pdf"
 """Where PDFs live in the built site: `site/pdf/<id>.pdf`."""
 
+CARD_FOLDER = "kb"
+"""Where the cards' YAML is published in the built site: `site/kb/<kind folder>/<id>.yaml`."""
+
 PAGE_FOLDERS = {"model_cards": "models"}
 """Page folders that differ from the card folder with `_cards` removed."""
 
@@ -27,6 +30,11 @@ def page_folder(kind: CardKind) -> str:
 def page_path(kind: CardKind, card_id: str) -> str:
     """A card's page, relative to docs_dir (POSIX)."""
     return f"{page_folder(kind)}/{card_id}.md"
+
+
+def card_file_path(kind: CardKind, card_id: str) -> str:
+    """A card's YAML as published with the site, relative to the site root (POSIX)."""
+    return f"{CARD_FOLDER}/{kind.folder}/{card_id}.yaml"
 
 
 def site_pdf_path(card_id: str) -> str:

@@ -5,8 +5,11 @@
   `pdf_on_serve`) and the pages;
   an invalid card fails the build with every located message.
 - `mkdocs serve` also watches `kb/` and `templates/`, so saving a card reloads its page.
-- The PDFs under artifacts/ are added to the site's files as `pdf/<id>.pdf`, so MkDocs copies them
-  and its link validation knows them.
+- The PDFs under artifacts/ are added to the site's files as `pdf/<id>.pdf`, and each card's YAML as
+  `kb/<kind folder>/<id>.yaml`, so MkDocs copies them and its link validation knows them.
+- Without a `nav:` in mkdocs.yml, the navigation is the reader's order of `generator.render.nav`.
+- A card's page gets the forge's "edit" link of its YAML (with `repo_url`), a generated catalog page
+  none (its Markdown is not in the repository).
 
 Its options are the fields of `generator.settings.Settings` (defaults live there only).
 """
@@ -24,7 +27,8 @@ from mkdocs.structure.files import File, Files
 from pydantic import ValidationError
 
 from generator.exceptions import KBError
-from generator.layout import site_pdf_path
+from generator.layout import card_file_path, site_pdf_path
+from generator.render import forge
 from generator.schema.labels import pdf_name
 from generator.settings import Project, Settings, _plain
 
@@ -49,6 +53,8 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         self.handed_over = False
         self.lock: Any = None
         """The project lock (`generator.lock`), held from pre_build to post_build of a plain MkDocs build."""
+        self.own_nav = False
+        """True when the navigation is ours (mkdocs.yml has no `nav:`)."""
 
     def use_prepared(self, result: BuildResult) -> None:
         """`kb build` has validated the cards and rendered the PDFs and pages already: use its result
@@ -73,18 +79,31 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.project = Project.from_mkdocs(config, self.settings)
+        if not config.repo_url:
+            # mkdocs.yml's repo_url comes from the environment (KB_REPO_URL); without it, an edit_uri
+            # would become a link relative to each page.
+            config.edit_uri = None
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        """Load the knowledge base, validate and render before MkDocs collects the files of docs_dir."""
+        """Load the knowledge base, validate and render before MkDocs collects the files of docs_dir;
+        set the navigation."""
+        project = self._project()
+        if not self.handed_over:
+            self._prepare(project)
+        if self.result is not None and (config.nav is None or self.own_nav):
+            from generator.render.nav import site_nav
+
+            config.nav = site_nav(self.result.kb, project.docs_dir)
+            self.own_nav = True
+
+    def _prepare(self, project: Project) -> None:
         from generator.build import prepare
         from generator.knowledge import load_knowledge_base
 
-        project = self._project()
-        if self.handed_over:
-            return  # `kb build` holds the project lock and has prepared everything
         from generator.lock import ProjectLock
 
+        # `kb build` holds the project lock itself and hands over its result: _prepare is not called.
         if self.lock is None:
             self.lock = ProjectLock(project.root, f"mkdocs {self.command}")
         if not self.lock.is_locked:
@@ -115,8 +134,14 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             self.lock.release()
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        """Publish each card's PDF as `pdf/<id>.pdf` (only for cards that exist)."""
+        """Publish each card's YAML as `kb/<folder>/<id>.yaml` and its PDF as `pdf/<id>.pdf` (only for
+        cards that exist)."""
         project = self._project()
+        from generator.knowledge import card_files
+
+        # Every card file of kb/ (a listing, no validation: the pages link each card's YAML).
+        for kind, path in card_files(project.kb_dir):
+            files.append(File.generated(config, card_file_path(kind, path.stem), abs_src_path=str(path)))
         if not self.settings.pdf or self.result is None:
             return files
         for loaded in self.result.kb.all():
@@ -141,6 +166,16 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             log.info("kb: %s: the sanitizer removed markup made from card text: %s", page.file.src_uri,
                      ", ".join(gone[:5]) + (" ..." if len(gone) > 5 else ""))
         return cleaned
+
+    def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files) -> str:
+        """A card's page edits its YAML on the forge; a generated catalog page has no edit link."""
+        source = page.meta.get("kb_generated_from") if page.meta else None
+        if isinstance(source, str):
+            project = self._project()
+            page.edit_url = (forge.edit_url({"repo_url": config.repo_url, "edit_uri": config.edit_uri},
+                                            project.rel(project.docs_dir), source)
+                             if source.endswith(".yaml") and config.edit_uri else None)
+        return markdown
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
         """Reload the site when a card or a template changes."""

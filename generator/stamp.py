@@ -9,7 +9,8 @@ skips both stages only when both are the same: a changed page, a new PDF, an edi
 file deleted or touched in site/ all rebuild. `kb build --force` rebuilds regardless.
 
 Never stamped, so always built: a build that printed a warning (it is shown again next time), and a
-configuration whose inputs the stamp cannot see (`INHERIT`, `hooks`, `!ENV` in mkdocs.yml).
+configuration whose inputs the stamp cannot see (`INHERIT`, `hooks` in mkdocs.yml). The values of the
+environment variables that mkdocs.yml reads with `!ENV` are hashed with it.
 
 The stamp lives in `.kb-cache/`, not in site/, so it is never deployed.
 """
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -29,7 +32,7 @@ STAMP_FILE = ".kb-cache/build-stamp.json"
 STAMP_VERSION = 1
 _PACKAGES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "markdown", "pygments", "lxml",
              "foundation-model-kb")
-_UNSEEN = ("INHERIT:", "hooks:", "!ENV")
+_UNSEEN = ("INHERIT:", "hooks:")
 """mkdocs.yml features that bring in inputs the stamp does not hash."""
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -60,9 +63,13 @@ def inputs_hash(project: Project, *, strict: bool) -> str | None:
     for package in _PACKAGES:
         h.update(f"{package}={_version(package)}\0".encode())
     h.update(config_text)
+    for name in sorted(set(re.findall(rb"!ENV\s*\[?\s*([A-Za-z_][A-Za-z0-9_]*)", config_text))):
+        h.update(b"\0env:" + name + b"=" + os.environ.get(name.decode(), "").encode())
     theme = project.mkdocs_config.get("theme")
     custom_dir = theme.get("custom_dir") if isinstance(theme, dict) else None
-    folders = [project.docs_dir, _PACKAGE_DIR] + ([project.path(str(custom_dir))] if custom_dir else [])
+    # kb/: each card's YAML is published with the site.
+    folders = [project.docs_dir, _PACKAGE_DIR, project.kb_dir]
+    folders += [project.path(str(custom_dir))] if custom_dir else []
     for folder in folders:
         for path in _files(folder):
             if "__pycache__" in path.parts:

@@ -191,7 +191,12 @@ def _parse_exact(text: str, doc: Document) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or exc.context or "invalid YAML"
-        doc.problems.append(Problem(doc.path, f"YAML syntax error: {what}", line=line, col=col))
+        hint = ""
+        if "mapping values are not allowed" in what:
+            # The usual cause: a title or sentence with ": " in it, read as a key of a new mapping.
+            hint = ("a value that contains ': ' must be quoted, e.g. title: \"Caduceus: bi-directional "
+                    "equivariant DNA models\"")
+        doc.problems.append(Problem(doc.path, f"YAML syntax error: {what}", line=line, col=col, hint=hint))
         return doc
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. composer errors on streams)
         doc.problems.append(Problem(doc.path, f"YAML error: {exc}", line=1, col=1))

@@ -7,10 +7,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.exceptions import UsageError
 from generator.problems import Problem, Severity, escalate, render, summary
 from generator.settings import Project
+
+if TYPE_CHECKING:
+    from generator.knowledge import KnowledgeBase
 
 HELP = "the CI checks: links of the built site, licenses, code citations, or all of them"
 
@@ -33,7 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from generator.checks.licenses import check_licenses
-    from generator.knowledge import KnowledgeBase, load_knowledge_base
+    from generator.knowledge import load_knowledge_base
     from generator.repos.citations import check_citations
 
     project = Project.load(args.project)
@@ -58,10 +62,11 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "text":
             print(f"kb check {args.what}: {summary(problems)}", file=sys.stderr)
         return 1 if any(p.is_error for p in problems) else 0
-    return run_all(args, strict, checks)
+    return run_all(args, strict, checks, lambda: could_not_run(project, loaded(), args))
 
 
-def run_all(args: argparse.Namespace, strict: bool, checks: dict[str, Callable[[], list[Problem]]]) -> int:
+def run_all(args: argparse.Namespace, strict: bool, checks: dict[str, Callable[[], list[Problem]]],
+            not_run: Callable[[], dict[str, str]]) -> int:
     """Validation, citations, licenses, links; every problem once, then one summary."""
     results: dict[str, list[Problem]] = {"validation": escalate(checks["validation"](), strict)}
     for name in ("citations", "licenses", "links"):
@@ -75,12 +80,48 @@ def run_all(args: argparse.Namespace, strict: bool, checks: dict[str, Callable[[
                 everything.append(p)
     _print(everything, args.format)
     failed = [name for name, problems in results.items() if any(p.is_error for p in problems)]
-    lines = [f"  {name:<11} {summary(problems)}" for name, problems in results.items()]
-    verdict = f"FAILED: {', '.join(failed)}" if failed else "all checks passed"
+    skipped = not_run()
+    lines = [f"  {name:<11} {summary(problems)}" + (f"; skipped: {skipped[name]}" if name in skipped else "")
+             for name, problems in results.items()]
+    if failed:
+        verdict = f"FAILED: {', '.join(failed)}"
+    elif skipped and strict:
+        failed = list(skipped)
+        verdict = f"FAILED under --strict: {', '.join(skipped)} could not run (see above)"
+    elif skipped:
+        verdict = (f"no check failed, but {', '.join(skipped)} could not run (see above); "
+                   "--strict fails on checks that could not run")
+    else:
+        verdict = "all checks passed"
     text = "kb check all:\n" + "\n".join(lines) + f"\n{verdict}\n"
     # The summary goes to stderr so that `--format json` stays machine-readable on stdout.
     sys.stderr.write(text)
     return 1 if failed else 0
+
+
+def could_not_run(project: Project, kb: KnowledgeBase, args: argparse.Namespace) -> dict[str, str]:
+    """Checks (or parts of them) that found nothing because they could not look: check name -> why."""
+    from generator.repos import gitops
+    from generator.repos.citations import citations_of
+
+    out: dict[str, str] = {}
+    unsynced, cited = set(), 0
+    for loaded in kb.models:
+        if not list(citations_of(loaded.card)):
+            continue
+        cited += 1
+        repo = gitops.open_repo(project.repo_dir(loaded.card.repo.name))
+        if repo is None:
+            unsynced.add(loaded.id)
+        else:
+            repo.close()
+    if unsynced:
+        out["citations"] = (f"the citations of {len(unsynced)} of {cited} card(s) were not verified: their "
+                            "repositories are not synced (run `kb repos sync`)")
+    site = args.site.resolve() if args.site else project.site_dir
+    if not (site / "index.html").exists():
+        out["links"] = f"no built site at {project.rel(site)} (run `kb build`)"
+    return out
 
 
 def _print(problems: list[Problem], fmt: str) -> None:

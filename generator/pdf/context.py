@@ -19,7 +19,7 @@ from generator.render import markup
 from generator.render.context import steps
 from generator.schema import Card, DatasetCard, ModelCard
 from generator.schema.card import HasLicense, HasRepo
-from generator.schema.labels import token_label
+from generator.schema.labels import hub_url, layer_words, license_words, rc_words, token_label
 
 PYGMENTS_STYLE = "friendly"
 """Pygments colour scheme of code blocks (light background, prints well)."""
@@ -160,4 +160,6 @@ def arxiv_url(arxiv: str) -> str:
 
 
 FILTERS = {"md_block": md_block, "md_inline": md_inline, "highlight": highlight,
-           "doi_url": doi_url, "arxiv_url": arxiv_url, "tokens": token_label}
+           "doi_url": doi_url, "arxiv_url": arxiv_url, "tokens": token_label,
+           "layer_words": layer_words, "rc_words": rc_words, "license_words": license_words,
+           "hub_url": hub_url}

@@ -3,6 +3,7 @@ model-selection guide, downloads, tags, and the card-format reference generated 
 
 from __future__ import annotations
 
+import re
 import typing
 from dataclasses import dataclass
 from types import UnionType
@@ -11,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from generator.layout import site_pdf_path
+from generator.render import views
 from generator.render.context import Site, page_folder, page_path, relative
 from generator.schema import CARD_KINDS
 from generator.schema.common import param_count_value
@@ -52,6 +54,47 @@ def context_label(tok: Any) -> str:
     return ", ".join(parts)
 
 
+def context_short(tok: Any) -> str:
+    """A model's context window in numbers only (`131,072 bp`, `450 ROIs x 160 timepoints` when the card
+    gives only words); the card's description is the footnote."""
+    if tok is None:
+        return ""
+    ctx = tok.context
+    parts = []
+    if ctx.tokens and ctx.tokens != ctx.bases:  # one token per base: the length in bp says it all
+        parts.append(f"{ctx.tokens:,} tokens")
+    if ctx.bases:
+        parts.append(f"{ctx.bases:,} bp")
+    if ctx.timepoints:
+        parts.append(f"{ctx.timepoints} timepoints")
+    if ctx.voxel_grid:
+        parts.append(str(ctx.voxel_grid))
+    return ", ".join(parts) or short_and_note(str(ctx.description))[0]
+
+
+def _context_note(tok: Any) -> str:
+    if tok is None or not tok.context.description:
+        return ""
+    short = context_short(tok)
+    words = str(tok.context.description)
+    return "" if words == short else words
+
+
+def short_and_note(text: str) -> tuple[str, str]:
+    """`~3 GB (a benchmark's table, for X)` -> (`~3 GB`, `a benchmark's table, for X`): the figure for a
+    table cell, the rest for its footnote."""
+    text = " ".join(text.split())
+    m = re.match(r"(.*?)\s*(?:\(|;|,| with |$)", text)
+    short = m.group(1).strip() if m else ""
+    if not short or short == text:
+        return text, ""
+    rest = text[len(short):].strip()
+    if rest.startswith("("):
+        inner, _, after = rest[1:].partition(")")
+        rest = "; ".join(s for s in (inner.strip(), after.strip(" ;,")) if s)
+    return short, rest.strip(" ;,")
+
+
 def tokenization_label(tok: Any) -> str:
     if tok is None:
         return ""
@@ -62,7 +105,7 @@ def tokenization_label(tok: Any) -> str:
 
 @dataclass
 class ModelRow:
-    """One model in the catalog tables (seed 004's comparison columns)."""
+    """One model in the catalog tables (the comparison table's columns)."""
 
     id: str
     name: str
@@ -78,6 +121,22 @@ class ModelRow:
     vram: str
     license: str
     sort_params: int
+    code_license: str = ""
+    """The code license in words (`views.license_words`)."""
+    weights_license: str = ""
+    """The weights license in words, or "same as code"."""
+    license_words: str = ""
+    """Both in one phrase: `Apache-2.0 (code), CC-BY-NC-ND-4.0 (weights)`, or the one license."""
+    needs_cuda: bool = False
+    smoke: str = ""
+    """The smoke test's state: passed, failed, stale, skipped, not run."""
+    context_short: str = ""
+    """The context window in numbers (`context_short`); the card's sentence goes in a footnote."""
+    vram_short: str = ""
+    """The inference VRAM figure (`short_and_note`); the rest of the sentence goes in a footnote."""
+    vram_note: str = ""
+    context_note: str = ""
+    """The card's description of the context window, when the cell shows numbers."""
 
 
 def model_rows(site: Site, page: str) -> list[ModelRow]:
@@ -87,13 +146,24 @@ def model_rows(site: Site, page: str) -> list[ModelRow]:
         c = loaded.card
         a = c.architecture
         dim = a.embedding_dim or a.hidden_size
+        facts = site.facts.of(loaded)
         rows.append(ModelRow(
             id=loaded.id, name=str(c.name), link=relative(page, page_path(kind, loaded.id)),
             summary=str(c.summary), modality=str(c.modality), type=str(a.model_type or ""),
             family=str(a.family or ""), parameters=str(a.parameters or ""),
             context=context_label(c.tokenization), tokenization=tokenization_label(c.tokenization),
             embedding_dim=str(dim or ""), vram=str(c.deployment.vram_inference or ""),
-            license=site.facts.of(loaded).license_label, sort_params=param_count_value(a.parameters) or 0))
+            license=facts.license_label, sort_params=param_count_value(a.parameters) or 0,
+            code_license=views.license_words(c.license),
+            weights_license=(views.license_words(c.weights_license)
+                             if c.weights_license and c.weights_license != c.license else "same as code"),
+            license_words=views.license_words(facts.license_label),
+            needs_cuda=bool(c.deployment.requires_cuda),
+            smoke=getattr(facts.smoke, "state", "") or "",
+            context_short=context_short(c.tokenization),
+            context_note=_context_note(c.tokenization),
+            vram_short=short_and_note(str(c.deployment.vram_inference or ""))[0],
+            vram_note=short_and_note(str(c.deployment.vram_inference or ""))[1]))
     return rows
 
 

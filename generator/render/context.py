@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from generator.facts import CardFacts, Facts, RelatedCard
 from generator.knowledge import KnowledgeBase, LoadedCard
-from generator.layout import PDF_FOLDER, page_folder, page_path, relative, site_pdf_path
+from generator.layout import PDF_FOLDER, card_file_path, page_folder, page_path, relative, site_pdf_path
+from generator.render import forge
+from generator.render.gitdates import last_changed
 from generator.repos.citations import CitationView
 from generator.schema import CARD_KINDS, Card
 from generator.schema.card import HasWalkthrough
@@ -41,12 +44,21 @@ class Site:
         path = self.project.pdf_dir / pdf_name(card_id)
         return path if path.is_file() else None
 
+    @cached_property
+    def card_dates(self) -> dict[str, str]:
+        """Card path -> date of the last commit that changed it (`gitdates`)."""
+        return last_changed(self.project.root, self.project.kb_dir)
+
+    def card_edit_url(self, rel: str) -> str | None:
+        """The forge's "edit this page" link for a card's YAML (None without `repo_url`)."""
+        return forge.edit_url(self.project.mkdocs_config, self.project.rel(self.project.docs_dir), rel)
+
     def card_source_url(self, rel: str) -> str | None:
         """Link to the card's YAML on the forge, from mkdocs.yml's `repo_url` and `edit_uri`."""
-        repo_url = str(self.project.mkdocs_config.get("repo_url") or "").rstrip("/")
-        if not repo_url.startswith(("http://", "https://")):
+        repo_url = forge.repo_url(self.project.mkdocs_config)
+        if repo_url is None:
             return None
-        edit_uri = str(self.project.mkdocs_config.get("edit_uri") or "")
+        edit_uri = forge.config_value(self.project.mkdocs_config.get("edit_uri")) or ""
         m = re.match(r"/?(?:edit|blob|src/branch|-/blob)/([^/]+)/", edit_uri)
         branch = m.group(1) if m else "HEAD"
         return f"{repo_url}/blob/{branch}/{rel}"
@@ -77,6 +89,9 @@ def card_context(site: Site, loaded: LoadedCard[Card]) -> dict[str, Any]:
         "facts": facts,
         "source": loaded.rel,
         "source_url": site.card_source_url(loaded.rel),
+        "source_link": relative(here, card_file_path(loaded.kind, loaded.id)),
+        "edit_url": site.card_edit_url(loaded.rel),
+        "updated": site.card_dates.get(loaded.rel),
         "page": here,
         "tags": list(facts.tags),
         "related": related_links(facts.related, here),

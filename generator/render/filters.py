@@ -72,4 +72,5 @@ def code(text: str) -> str:
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
-FILTERS.update({"url": url, "code": code, "tokens": views.token_label})
+FILTERS.update({"url": url, "code": code, "tokens": views.token_label, "layer_words": views.layer_words,
+                "rc_words": views.rc_words, "license_words": views.license_words, "hub_url": views.hub_url})

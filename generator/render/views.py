@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from generator.schema.labels import (
     commit_url,
+    hub_url,
+    layer_words,
     license_label,
     license_note,
+    license_words,
     pdf_name,
     pin_label,
+    rc_words,
     token_label,
     web_url,
 )
 
-__all__ = ["commit_url", "license_label", "license_note", "pdf_name", "pin_label", "token_label", "web_url"]
+__all__ = ["commit_url", "hub_url", "layer_words", "license_label", "license_note", "license_words",
+           "pdf_name", "pin_label", "rc_words", "token_label", "web_url"]
+

@@ -92,6 +92,15 @@ def _licensing() -> Any:
     return get_spdx_licensing()
 
 
+def _split_license_hint(expression: str) -> str:
+    """For `Apache-2.0 (code), CC-BY-NC-4.0 (weights)`: the card has a field for each."""
+    if not (re.search(r"\((code|weights?|model|checkpoints?)\)", expression, re.IGNORECASE)
+            or re.fullmatch(r"[\w.+-]+\s*[,;/]\s*[\w.+-]+", expression.strip())):
+        return ""
+    return ("; a card gives the code's license in `license` and the weights' in `weights_license`, e.g. "
+            "license: Apache-2.0 and weights_license: CC-BY-NC-4.0")
+
+
 @lru_cache(maxsize=512)
 def spdx_check(expression: str) -> tuple[str, tuple[str, ...]]:
     """Validate an SPDX expression offline: (normalised expression, error messages)."""
@@ -100,7 +109,7 @@ def spdx_check(expression: str) -> tuple[str, tuple[str, ...]]:
         info = licensing.validate(expression, strict=True)
     except Exception:  # license-expression raises (not reports) on some malformed keys
         return expression, (f"'{expression}' is not a valid SPDX license expression "
-                            "(see https://spdx.org/licenses/)",)
+                            "(see https://spdx.org/licenses/)" + _split_license_hint(expression),)
     errors = list(info.errors)
     unknown = [str(s) for s in getattr(info, "invalid_symbols", [])]
     if errors and unknown and all(s.startswith("LicenseRef-") for s in unknown):
@@ -110,7 +119,8 @@ def spdx_check(expression: str) -> tuple[str, tuple[str, ...]]:
         hint = ""
         if unknown:
             hint = " (unknown license id(s): " + ", ".join(unknown) + "; see https://spdx.org/licenses/)"
-        return expression, (f"'{expression}' is not a valid SPDX license expression{hint}",)
+        return expression, (f"'{expression}' is not a valid SPDX license expression{hint}"
+                            + _split_license_hint(expression),)
     return str(info.normalized_expression or expression), ()
 
 

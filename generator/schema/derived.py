@@ -1,8 +1,8 @@
-"""Cards for models derived from a base model (seed 003): sparse autoencoders and fine-tuned models.
+"""Cards for models derived from a base model: sparse autoencoders and fine-tuned models.
 
-Seed 003 names them `<base_model>_<layer>_exp<expansion_factor>_<training_tokens>` (SAEs) and
+Model folders name them `<base_model>_<layer>_exp<expansion_factor>_<training_tokens>` (SAEs) and
 `<base_model>_<domain>_<training_tokens>` (fine-tuned models), e.g. `gpt2-small_mlp0_exp2_1M`.
-Card ids must be lower-case slugs, so a card keeps the seed's name in `name` and uses its lower-cased
+Card ids must be lower-case slugs, so a card keeps the folder name in `name` and uses its lower-cased
 form as `id` (and file name): `name: gpt2-small_mlp0_exp2_1M`, `id: gpt2-small_mlp0_exp2_1m`.
 `name_disagreements` says which part of a name disagrees with the card's fields.
 """
@@ -158,7 +158,7 @@ class SAEConfig(Node):
 
 
 class DerivedTraining(Node):
-    """How it was trained (seed 003's Training section)."""
+    """How it was trained (the Training section of a model folder's card)."""
 
     dataset: str = ""
     """Dataset name (a hub id where there is one)."""
@@ -181,7 +181,7 @@ class DerivedTraining(Node):
 
 
 class Performance(Node):
-    """Seed 003's Performance section."""
+    """The Performance section of a model folder's card."""
 
     final_loss: float | None = None
     """Training loss at the end."""
@@ -206,7 +206,7 @@ class _DerivedCard(Card, HasLicense):
     id: Slug
     """The name lower-cased (ids are slugs); equals the file name."""
     name: str
-    """The seed-003 name, case kept (e.g. `gpt2-small_mlp0_exp2_1M`); must agree with the fields."""
+    """The model folder's name, case kept (e.g. `gpt2-small_mlp0_exp2_1M`); must agree with the fields."""
     summary: str = ""
     """One sentence shown in catalogs."""
     base_model: BaseModelRef
@@ -255,7 +255,7 @@ FieldPath = tuple[str | int, ...]
 
 
 def expected_name(card: SAECard | FineTunedCard) -> str:
-    """The name seed 003's convention gives this card's fields."""
+    """The name the model-folder convention gives this card's fields."""
     tokens = format_token_count(card.training.tokens)
     if isinstance(card, SAECard):
         return f"{card.base_model.short_name}_{card.sae.layer}_exp{card.sae.expansion_factor}_{tokens}"

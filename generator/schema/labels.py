@@ -5,6 +5,8 @@ They live beside the schema because every stage needs them and they need nothing
 
 from __future__ import annotations
 
+import re
+
 from generator.schema.card import Card, HasLicense, HasRepo
 from generator.schema.model_card import Repo
 
@@ -64,3 +66,46 @@ def token_label(count: int) -> str:
         if count >= scale:
             return f"{count / scale:g}{suffix}"
     return str(count)
+
+
+_LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.-]+")
+
+
+def license_words(expression: str) -> str:
+    """An SPDX expression as a reader reads it: `LicenseRef-unspecified` -> `no license stated`,
+    `LicenseRef-scancode-llama-2` -> `llama-2 (custom license)`; SPDX ids stay as they are."""
+
+    def meaning(m: re.Match[str]) -> str:
+        ref = m.group(0).removeprefix("LicenseRef-")
+        if ref.lower() in ("unspecified", "none", "unknown"):
+            return "no license stated"
+        return f"{ref.removeprefix('scancode-')} (custom license)"
+
+    return _LICENSE_REF.sub(meaning, str(expression))
+
+
+def layer_words(layer: int) -> str:
+    """A pooled hidden layer in words: -1 -> `last layer`, -2 -> `second-to-last layer`, 3 -> `layer 3`."""
+    if layer == -1:
+        return "last layer"
+    if layer == -2:
+        return "second-to-last layer"
+    if layer < 0:
+        return f"{-layer}th layer from the last"
+    return f"layer {layer} (0 is the embedding layer)" if layer == 0 else f"layer {layer}"
+
+
+RC_WORDS = {"none": "not used",
+            "average": "average of the sequence's and its reverse complement's embeddings",
+            "split": "one pass, the RC-equivariant channels split and averaged"}
+
+
+def rc_words(mode: str) -> str:
+    """The pooling's reverse-complement handling in words."""
+    return RC_WORDS.get(mode, mode)
+
+
+def hub_url(hub_id: str, revision: str | None = None) -> str:
+    """The model hub page of a checkpoint (at its revision when pinned)."""
+    base = f"https://huggingface.co/{hub_id}"
+    return f"{base}/tree/{revision}" if revision else base

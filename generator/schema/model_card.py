@@ -1,4 +1,4 @@
-"""The model card, schema version 1: one section per section of the walkthrough template (seed 000),
+"""The model card, schema version 1: one section per section of the code-walkthrough template,
 with room for the data of the specification (001), the Caduceus card (002) and the benchmark (004)."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class Purpose(Node):
     intended_datasets: list[str] = []
     """Datasets it is meant to be applied to."""
     use_cases: list[str] = []
-    """Concrete use cases (seed 002)."""
+    """Concrete use cases."""
     out_of_scope: list[str] = []
     """Uses the model is not suited for."""
 
@@ -88,7 +88,7 @@ class Architecture(Node):
     model_type: (
         Literal["encoder", "causal", "encoder-decoder", "autoencoder", "joint-embedding"] | None
     ) = None
-    """Encoder (bidirectional), causal (autoregressive), or another type (seed 004's "Type")."""
+    """Encoder (bidirectional), causal (autoregressive), or another type."""
     objective: str | None = None
     """Pre-training objective (masked LM, next token, masked autoencoding, JEPA)."""
     family: Slug | None = None
@@ -116,7 +116,7 @@ class Architecture(Node):
     inductive_biases: list[str] = []
     """Inductive biases and what they buy."""
     variants: list[Variant] = []
-    """Architectural variants (seed 001)."""
+    """Architectural variants."""
 
 
 class ContextWindow(Node):
@@ -135,7 +135,7 @@ class ContextWindow(Node):
 
 
 class ModalitySpec(Node):
-    """An input or output modality (seed 001)."""
+    """An input or output modality."""
 
     name: str
     """Modality name."""
@@ -165,9 +165,9 @@ class Tokenization(Node):
     quirks: list[str] = []
     """Tokenizer quirks that affect embeddings."""
     inputs: list[ModalitySpec] = []
-    """Input modalities (seed 001)."""
+    """Input modalities."""
     outputs: list[ModalitySpec] = []
-    """Output modalities (seed 001)."""
+    """Output modalities."""
 
 
 class Pooling(Node):
@@ -206,7 +206,7 @@ class DataSource(Node):
 
 
 class Hyperparameters(Node):
-    """Training hyperparameters (seed 001)."""
+    """Training hyperparameters."""
 
     learning_rate: float | None = None
     """Peak learning rate."""
@@ -221,7 +221,7 @@ class Hyperparameters(Node):
 
 
 class TrainingEnvironment(Node):
-    """Where and how it was trained (seed 001)."""
+    """Where and how it was trained."""
 
     hardware: str | None = None
     """Accelerators."""
@@ -237,9 +237,9 @@ class Training(Node):
     sources: list[DataSource] = []
     """Source datasets."""
     split: str = ""
-    """Training split (seed 002)."""
+    """Training split."""
     augmentation: str = ""
-    """Augmentation (seed 002)."""
+    """Augmentation."""
     preprocessing: list[str] = []
     """Preprocessing assumptions."""
     hyperparameters: Hyperparameters | None = None
@@ -303,7 +303,7 @@ class Projector(Node):
 
 
 class LoRA(Node):
-    """LoRA fine-tuning settings (seed 004)."""
+    """LoRA fine-tuning settings."""
 
     r: int
     """Rank."""
@@ -340,7 +340,7 @@ class Metric(Node):
 
 
 class Evaluation(Node):
-    """Evaluation (seeds 001 and 004)."""
+    """Evaluation."""
 
     zero_shot_method: Literal["cosine-distance", "log-likelihood-ratio"] | None = None
     """Zero-shot variant scoring: cosine distance of embeddings (encoders) or log-likelihood ratio
@@ -352,7 +352,7 @@ class Evaluation(Node):
 
 
 class Deployment(Node):
-    """Deployment considerations (seeds 001 and 004)."""
+    """Deployment considerations."""
 
     vram_inference: str | None = None
     """GPU memory needed for inference, in words (`~2 GB`)."""
@@ -367,7 +367,7 @@ class Deployment(Node):
 
 
 class Example(Node):
-    """A usage or fine-tuning example (seed 002)."""
+    """A usage or fine-tuning example."""
 
     title: str
     """What it shows."""
@@ -376,7 +376,7 @@ class Example(Node):
 
 
 class FineTuning(Node):
-    """Fine-tuning (seeds 002 and 004)."""
+    """Fine-tuning."""
 
     lora: LoRA | None = None
     """LoRA settings."""
@@ -385,7 +385,7 @@ class FineTuning(Node):
 
 
 class Selection(Node):
-    """Model-selection guidance (seed 004)."""
+    """Model-selection guidance."""
 
     best_for: list[str] = []
     """Tasks this model is a good first choice for."""
@@ -422,7 +422,7 @@ class Related(Node):
 
 
 class Discrepancy(Node):
-    """A figure stated elsewhere that differs from upstream (e.g. seed 004's table)."""
+    """A figure stated elsewhere that differs from upstream (e.g. a benchmark's model table)."""
 
     field: str
     """What the figure is (parameters, context)."""
@@ -458,9 +458,9 @@ class ModelCard(Card, HasLicense, HasRepo, HasWalkthrough, HasSmokeTest, HasCita
     license_notes: str = ""
     """Where the license is stated, and anything unusual about it."""
     developers: list[str] = []
-    """Developers (seed 002)."""
+    """Developers."""
     contact: str | None = None
-    """Contact (seed 002)."""
+    """Contact."""
     repo: Repo
     """Upstream repository at a pinned commit."""
     purpose: Purpose = Purpose()
@@ -527,5 +527,5 @@ TEMPLATE_SECTIONS: dict[str, str] = {
     "links": "Links",
     "related": "Related Cards",
 }
-"""Sections of the walkthrough template (seed 000), in order, with their titles; an empty one is a
+"""Sections of the code-walkthrough template, in order, with their titles; an empty one is a
 warning (an error under --strict)."""

@@ -35,7 +35,7 @@ class CodeCitation(Node):
 
 
 class WalkthroughStep(Node):
-    """One step of the code walkthrough (seed 000: preprocess, encode, pool + project, persist)."""
+    """One step of the code walkthrough (preprocess, encode, pool + project, persist)."""
 
     title: str
     """Short heading of the step."""

@@ -85,3 +85,45 @@ def test_new_card_validates_once_placeholders_are_filled(tmp_path: Path, capsys:
     assert main(["new", "my-model"]) == 1
     assert "kb/model_cards/my-model.yaml already exists" in capsys.readouterr().err
     assert main(["new", "Bad Id"]) == 2
+
+
+@pytest.mark.parametrize(("kind", "card_id", "folder"), [
+    ("dataset", "my-data", "datasets"), ("integration", "my-fusion", "integrations"),
+    ("recipe", "my-recipe", "recipes"), ("sae", "gpt2-small_mlp0_exp2_1m", "sae_cards"),
+    ("finetuned", "gpt2-small_biomed_500k", "finetuned_cards")])
+def test_new_card_of_every_kind_validates_once_placeholders_are_filled(
+        kind: str, card_id: str, folder: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "templates").symlink_to(REPO_ROOT / "templates")
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "--kind", kind, card_id]) == 0
+    path = tmp_path / "kb" / folder / f"{card_id}.yaml"
+    assert f"wrote kb/{folder}/{card_id}.yaml" in capsys.readouterr().err
+    assert main(["validate", "--strict"]) == 1
+    assert "leftover placeholder" in capsys.readouterr().out
+    path.write_text(re.sub(r"<[^<>\n]+>", "filled in", path.read_text()))
+    assert main(["validate", "--strict"]) == 0, capsys.readouterr().out
+
+
+def test_new_derived_card_refuses_an_id_that_breaks_its_naming_convention(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "templates").symlink_to(REPO_ROOT / "templates")
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "--kind", "sae", "my-sae"]) == 2
+    assert ("a sparse autoencoder card's id follows <base_model>_<layer>_exp<expansion_factor>_<tokens>"
+            in capsys.readouterr().err)
+
+
+def test_new_model_card_names_the_ids_related_accepts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "templates").symlink_to(REPO_ROOT / "templates")
+    monkeypatch.chdir(tmp_path)
+    write_card(tmp_path, {"schema_version": 1, "id": "hg38", "name": "GRCh38", "modality": "dna"},
+               folder="datasets")
+    assert main(["new", "my-model"]) == 0
+    text = (tmp_path / "kb" / "model_cards" / "my-model.yaml").read_text()
+    assert "  datasets: [hg38]  # existing: hg38\n" in text
+    assert "  integrations: []  # none in kb/integrations/ yet\n" in text

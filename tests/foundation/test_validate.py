@@ -9,7 +9,7 @@ import pytest
 
 from generator.cli import main
 from generator.knowledge import load_knowledge_base
-from tests.factory import DELETE, make_card, write_card, write_yaml
+from tests.factory import DELETE, make_card, new_project, write_card, write_yaml
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cards"
 INVALID = DATA / "invalid"
@@ -144,3 +144,21 @@ def test_unquoted_number_where_text_belongs_says_to_quote_it(tmp_path: Path) -> 
     assert [p.format() for p in problems if p.is_error] == [
         "kb/model_cards/tiny-bert.yaml:46:3: error: repo.commit: input should be a valid string, got "
         "1234567890123456789012345678901234567890 (YAML reads this value as a number: put it in quotes)"]
+
+
+def test_authoring_mistakes_get_hints_that_name_the_fix(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = new_project(tmp_path)
+    write_yaml(root / "kb" / "datasets" / "hg38.yaml",
+               {"schema_version": 1, "id": "hg38", "name": "GRCh38", "modality": "dna"})
+    split = write_card(root, make_card(id="split", license="Apache-2.0 (code), CC-BY-NC-4.0 (weights)"))
+    unrelated = write_card(root, make_card(id="unrelated", related={}))
+    colon = write_card(root, make_card(id="colon"))
+    colon.write_text(colon.read_text().replace("name: ", "name: Caduceus: bi-directional ", 1))
+    assert main(["-C", str(root), "validate"]) == 1
+    out = capsys.readouterr().out
+    assert "colon.yaml" in out and ("a value that contains ': ' must be quoted, e.g. title: \"Caduceus: "
+                                    "bi-directional equivariant DNA models\"") in out
+    assert f"{split.name}" in out and ("a card gives the code's license in `license` and the weights' in "
+                                       "`weights_license`") in out
+    assert f"{unrelated.name}" in out and "existing ones: datasets: hg38" in out

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.site.conftest import build
+from tests.factory import write_card
+from tests.site.conftest import build, model
 
 CHROMIUM = "/usr/bin/chromium"
 # FACTS.md: without the background-networking flags Chromium keeps trying to reach hosts it cannot.
@@ -76,4 +77,97 @@ def test_find_a_model_by_search_and_read_its_page(served_site: str) -> None:
             assert "This walkthrough references tiny-bert under Apache-2.0." in note
         finally:
             browser.close()
+    assert errors == []
+
+
+
+@pytest.fixture
+def sized_site(project: Path) -> Iterator[str]:
+    """The test project with three distinct parameter counts (and one model that states none)."""
+    write_card(project, model("tiny-bert", architecture__parameters="117M",
+                              selection={"best_for": ["short variant effects"]}))
+    write_card(project, model("tiny-hyena", architecture__parameters="2.5B", architecture__model_type="causal"))
+    write_card(project, model("tiny-brain", modality="fmri", tokenization__kind="roi-tensors",
+                              architecture__parameters="7.7M"))
+    write_card(project, model("tiny-none", architecture__parameters=None))
+    build(project)
+    yield from _serve(project / "site")
+
+
+def _serve(site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.browser
+def test_the_tabs_are_in_reader_order(served_site: str) -> None:
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(served_site, wait_until="networkidle")
+            tabs = [t.strip() for t in page.locator("nav.md-tabs a.md-tabs__link").all_inner_texts()]
+            # The test project has no integration or recipe card, so that tab is absent.
+            assert tabs == ["Home", "Models", "Compare", "Choose", "Datasets", "Reference"]
+            page.locator("nav.md-tabs a.md-tabs__link", has_text="Models").click()
+            page.wait_for_url("**/models/")
+            sidebar = page.locator("nav.md-nav--primary").inner_text()
+            assert (sidebar.index("DNA") < sidebar.index("Tiny Bert") < sidebar.index("fMRI")
+                    < sidebar.index("Tiny Brain"))
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_the_comparison_sorts_by_parameters_both_ways_and_filters_offline(sized_site: str) -> None:
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(sized_site + "catalog/comparison/", wait_until="networkidle")
+            table = page.locator("article table").first
+
+            def names() -> list[str]:
+                return [c.strip() for c in table.locator("tbody tr:not([hidden]) td:nth-child(1)")
+                        .all_inner_texts()]
+
+            heading = table.locator("thead th", has_text="Parameters")
+            heading.click()
+            by_click = {heading.get_attribute("aria-sort"): names()}
+            heading.click()
+            by_click[heading.get_attribute("aria-sort")] = names()
+            # 2.5B > 117M > 7.7M, and the model that states no count comes last going down.
+            assert by_click == {
+                "descending": ["Tiny Hyena", "Tiny Bert", "Tiny Brain", "Tiny None"],
+                "ascending": ["Tiny None", "Tiny Brain", "Tiny Bert", "Tiny Hyena"],
+            }
+
+            page.select_option("select[name='Modality']", "fMRI")
+            assert names() == ["Tiny Brain"]
+            page.select_option("select[name='Modality']", "")
+            assert len(names()) == 4
+        finally:
+            browser.close()
+    base = sized_site.rstrip("/")
+    assert [u for u in requests if not u.startswith(base)] == []  # offline: no CDN
     assert errors == []

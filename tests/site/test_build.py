@@ -133,7 +133,7 @@ def test_kb_render_and_kb_build_commands(project: Path, capsys: pytest.CaptureFi
     assert main(["-C", str(project), "render"]) == 0
     out = capsys.readouterr()
     assert "wrote site_src/models/tiny-bert.md" in out.out
-    assert "12 page(s) written, 0 unchanged, 0 removed" in out.err
+    assert "13 page(s) written, 0 unchanged, 0 removed" in out.err  # 12 and the generated home page
 
     assert main(["-C", str(project), "build", "--strict", "--no-pdf"]) == 0
     assert (project / "site" / "models" / "tiny-bert" / "index.html").is_file()

@@ -17,7 +17,7 @@ CARD_PAGES = {"models/tiny-bert.md", "models/tiny-hyena.md", "models/tiny-brain.
               "datasets/synthetic-dna.md"}
 CATALOG_PAGES = {"models/index.md", "datasets/index.md", "catalog/index.md", "catalog/comparison.md",
                  "catalog/selection.md", "catalog/tags.md", "catalog/downloads.md",
-                 "reference/card-format.md"}
+                 "reference/card-format.md", "index.md"}
 
 
 def test_one_page_per_card_and_every_catalog_page(project: Path) -> None:
@@ -88,9 +88,10 @@ def test_editing_one_card_rewrites_only_its_page_and_the_catalogs_it_appears_in(
     write_card(project, model("tiny-brain", name="Tiny Brain v2", modality="fmri",
                               tokenization__kind="roi-tensors", purpose__summary="Edited purpose."))
     report = render(project)
-    # Its own page, the catalogs listing model names, and the dataset card that it relates to.
+    # Its own page, the catalogs listing model names (the home page's grid too), and the dataset card
+    # that it relates to.
     assert set(report.written) == {"models/tiny-brain.md", "models/index.md", "catalog/comparison.md",
-                                   "datasets/synthetic-dna.md"}
+                                   "datasets/synthetic-dna.md", "index.md"}
     untouched = [p for p in before if p.relative_to(project / "site_src").as_posix() not in report.written
                  and p.name != "tiny-brain.md"]
     assert untouched and all(p.stat().st_mtime_ns == before[p] for p in untouched)
@@ -165,7 +166,9 @@ def test_code_citation_with_and_without_snippet(project: Path) -> None:
     permalink = ("https://github.com/example/tiny-bert/blob/0123456789abcdef0123456789abcdef01234567/"
                  "src/model.py#L12-L13")
     assert f"[`src/model.py` lines 12–13]({permalink})" in text
-    assert "The snippet appears after `kb repos sync`" in text
+    # Without the snippet the reader gets the permalink, not a maintainer's instruction.
+    assert "kb repos sync" not in text
+    assert f"read it [upstream at the pinned commit]({permalink})" in text
 
     write_yaml(project / "kb" / "model_cards" / "tiny-bert.lock.yaml", {
         "commit": "0123456789abcdef0123456789abcdef01234567",
