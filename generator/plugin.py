@@ -100,7 +100,6 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
     def _prepare(self, project: Project) -> None:
         from generator.build import prepare
         from generator.knowledge import load_knowledge_base
-
         from generator.lock import ProjectLock
 
         # `kb build` holds the project lock itself and hands over its result: _prepare is not called.
