@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,6 +30,25 @@ class LicensePolicy(BaseModel):
     refuse: list[str] = []
     """SPDX ids refused for publishing: a card under one fails `kb build`, `mkdocs build` and
     `kb check licenses` (shell patterns such as `CC-BY-NC-*` work in both lists)."""
+
+
+class SlurmSettings(BaseModel):
+    """Where `kb smoke --executor slurm` submits its jobs (submitit's SLURM executor)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    partition: str | None = None
+    """SLURM partition (`--partition`); the cluster's default when unset."""
+    account: str | None = None
+    """SLURM account to charge (`--account`)."""
+    qos: str | None = None
+    """Quality of service (`--qos`)."""
+    constraint: str | None = None
+    """Node features the job needs (`--constraint`, e.g. `a100|h100`)."""
+    setup: list[str] = []
+    """Shell lines run before each job (e.g. `module load cuda/12.4`, `source .venv/bin/activate`)."""
+    extra: dict[str, str | int] = Field(default_factory=dict)
+    """Further `#SBATCH` options by name, passed to submitit as `slurm_additional_parameters`."""
 
 
 class Settings(BaseModel):
@@ -61,6 +80,19 @@ class Settings(BaseModel):
     """Licenses to flag or refuse."""
     smoke_device: str = "auto"
     """Default device for `kb smoke`."""
+    smoke_executor: Literal["inline", "local", "slurm"] = "inline"
+    """Where `kb smoke` runs each card: `inline` in its own process, one after another; `local` one
+    job per card in a subprocess (submitit's local executor: a card that crashes or hangs its process
+    is reported failed, the others go on); `slurm` one job per card on a SLURM cluster."""
+    smoke_max_jobs: int = 1
+    """Jobs of the `local` executor running at once (each loads a model: keep it to the GPUs or the
+    memory there is). The `slurm` executor submits every job and lets the scheduler decide."""
+    smoke_jobs_dir: str = ".kb-cache/smoke-jobs"
+    """Folder of the jobs' pickled inputs, results and logs (relative to the project)."""
+    smoke_poll_seconds: float = 2.0
+    """How often the state of running jobs is looked at."""
+    slurm: SlurmSettings = SlurmSettings()
+    """The SLURM executor's settings (partition, account, ...)."""
     link_cache_max_age: int = 86400
     """Seconds an external link check result stays valid in the cache."""
     strict: bool = False

@@ -12,6 +12,7 @@ from generator.io import write_if_changed
 from generator.knowledge import load_knowledge_base, narrow
 from generator.schema import ModelCard
 from generator.settings import Project
+from generator.smoke.executor import EXECUTORS, SmokeOptions
 from generator.smoke.status import report_path
 
 if TYPE_CHECKING:
@@ -31,6 +32,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--record", action="store_true", help="store the outputs as the golden reference next to each card"
     )
+    parser.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default=None,
+        help="inline: in this process; local: one subprocess job per card; slurm: one SLURM job per card "
+        "with the card's smoke_test.resources (default: the smoke_executor setting)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,30 +48,31 @@ def run(args: argparse.Namespace) -> int:
         raise ValidationFailed(problems)
     # A named card's own problems only: `kb smoke bert` is not stopped by tiny-bert.yaml.
     selected = [m for c in kb.select("model", args.ids) if (m := narrow(c, ModelCard))]
-    device = args.device or project.settings.smoke_device
+    options = SmokeOptions(args.device or project.settings.smoke_device, args.record)
+    executor = args.executor or project.settings.smoke_executor
 
     from tqdm import tqdm
 
-    from generator.smoke.loader import import_torch, import_transformers
+    if executor == "inline":  # a job imports them in its own process
+        from generator.smoke.loader import import_torch, import_transformers
 
-    import_torch()
-    import_transformers()
-    from generator.smoke.runner import smoke_card
+        import_torch()
+        import_transformers()
+    from generator.smoke.executor import run_all
 
     counts = {"passed": 0, "failed": 0, "skipped": 0}
-    bar = tqdm(selected, desc="kb smoke", unit="card", file=sys.stderr, disable=None, leave=False)
-    for loaded in bar:
+    bar = tqdm(total=len(selected), desc="kb smoke", unit="card", file=sys.stderr, disable=None, leave=False)
 
-        def step(stage: str, card_id: str = loaded.id) -> None:
-            bar.set_postfix_str(f"{card_id}: {stage}")
+    def step(card_id: str, stage: str) -> None:
+        bar.set_postfix_str(f"{card_id}: {stage}")
 
-        report = smoke_card(project, loaded, device, args.record, step)
+    for loaded, report in run_all(project, selected, options, executor, step):
         write_if_changed(
             report_path(project.smoke_dir, loaded.id),
             json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n",
         )
-        line = _line(report)
-        bar.write(line, file=sys.stdout)
+        bar.update()
+        bar.write(_line(report), file=sys.stdout)
         counts[report.status] = counts.get(report.status, 0) + 1
         if report.status == "failed":
             for check in report.failures:

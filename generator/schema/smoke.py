@@ -42,6 +42,26 @@ class SmokeInput(Node):
         return self
 
 
+class SmokeResources(Node):
+    """What one smoke-test job asks of a cluster (`kb smoke --executor slurm`; the local executor
+    applies the time limit and the GPU count)."""
+
+    gpus: int = 0
+    """GPUs for the job (e.g. 1 for a model that needs CUDA; 2 or more for one that spans GPUs)."""
+    cpus: int = 4
+    """CPU cores for the job."""
+    memory_gb: int = 32
+    """Memory of the job in GB (roughly 4 bytes per parameter in float32, plus activations)."""
+    time_minutes: int = 60
+    """Wall-time limit of the job; a job still running then is stopped and its card reported failed."""
+
+    @model_validator(mode="after")
+    def _positive(self) -> SmokeResources:
+        if self.gpus < 0 or self.cpus < 1 or self.memory_gb < 1 or self.time_minutes < 1:
+            raise ValueError("gpus must be 0 or more; cpus, memory_gb and time_minutes at least 1")
+        return self
+
+
 class SmokeTest(Node):
     """How `kb smoke` loads, runs and checks this card's checkpoint."""
 
@@ -92,6 +112,8 @@ class SmokeTest(Node):
     """sha256 of each Python file in the checkpoint folder that the upstream repository does not
     track (hub checkpoints carry their own modeling code): remote code runs only when every such
     file is either tracked at the pinned commit or pinned here."""
+    resources: SmokeResources = SmokeResources()
+    """What the job asks of a cluster when the smoke test runs there (`kb smoke --executor slurm`)."""
 
     @model_validator(mode="after")
     def _loader(self) -> SmokeTest:

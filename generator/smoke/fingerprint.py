@@ -37,6 +37,8 @@ def golden_path(card_path: Path, card_id: str) -> Path:
 
 def card_content(card: ModelCard) -> dict[str, Any]:
     data = card.model_dump(mode="json", include=set(CARD_FIELDS))
+    if data.get("smoke_test"):  # where a job runs does not change what it checks
+        data["smoke_test"].pop("resources", None)
     data["projector"] = card.integration.projector.model_dump(mode="json")
     return data
 

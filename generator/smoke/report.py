@@ -34,6 +34,8 @@ class Report:
     upstream: dict[str, Any] = field(default_factory=dict)
     embedding: dict[str, Any] = field(default_factory=dict)
     inputs_hash: str | None = None
+    job: dict[str, str] = field(default_factory=dict)
+    """The job that ran the test (`executor`, `id`) when `kb smoke --executor local|slurm` ran it."""
     finished_at: str | None = None
 
     def add(self, name: str, ok: bool | None, message: str) -> None:
