@@ -26,7 +26,7 @@ def _outcome(report: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
 
 def test_local_jobs_write_the_same_reports_as_an_inline_run(smoke_project: SmokeProject) -> None:
     _settings(smoke_project, smoke_poll_seconds=0.2, smoke_max_jobs=2)
-    code, out, err = smoke_project.kb("smoke", *CARDS, "--device", "cpu")
+    code, _out, err = smoke_project.kb("smoke", *CARDS, "--device", "cpu")
     assert code == 0, err
     inline = {i: smoke_project.report(i) for i in CARDS}
 
@@ -64,7 +64,7 @@ def test_a_job_that_dies_is_a_failed_report_and_the_others_go_on(smoke_project: 
                               trust_remote_code=True)
     smoke_project.write(card)
 
-    code, out, err = smoke_project.kb("smoke", "tiny-dnabert", "tiny-nt", "--device", "cpu",
+    code, _out, err = smoke_project.kb("smoke", "tiny-dnabert", "tiny-nt", "--device", "cpu",
                                       "--executor", "local")
     assert code == 1
     assert "2 card(s): 1 passed, 0 skipped, 1 failed" in err
