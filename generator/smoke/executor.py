@@ -28,6 +28,8 @@ from generator.smoke.report import Report
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from submitit import Job
+
     from generator.knowledge import LoadedCard
     from generator.schema.model_card import ModelCard
 
@@ -99,7 +101,7 @@ class _JobRun:
 
     def run(self, cards: list[LoadedCard[ModelCard]]) -> Iterator[tuple[LoadedCard[ModelCard], Report]]:
         queued = deque(cards)
-        running: dict[Any, LoadedCard[ModelCard]] = {}
+        running: dict[Job[Report], LoadedCard[ModelCard]] = {}
         try:
             while queued or running:
                 while queued and (not self.limit or len(running) < self.limit):
@@ -115,7 +117,7 @@ class _JobRun:
             for job in running:  # interrupted (Ctrl-C): leave no job behind
                 job.cancel(check=False)
 
-    def _submit(self, loaded: LoadedCard[ModelCard]) -> Any:
+    def _submit(self, loaded: LoadedCard[ModelCard]) -> Job[Report]:
         resources = loaded.card.smoke_test.resources if loaded.card.smoke_test else None
         slurm = self.project.settings.slurm
         params: dict[str, Any] = {"name": f"kb-smoke-{loaded.id}"}
@@ -135,7 +137,7 @@ class _JobRun:
         self.step(loaded.id, f"submitted as {self.kind} job {job.job_id}")
         return job
 
-    def _gather(self, job: Any, loaded: LoadedCard[ModelCard]) -> Report:
+    def _gather(self, job: Job[Report], loaded: LoadedCard[ModelCard]) -> Report:
         """The job's report, or a failed one naming the job, what became of it and where its log is."""
         try:
             report: Report = job.result()
@@ -159,7 +161,7 @@ def _executor(kind: str, folder: Path) -> Any:
     return submitit.AutoExecutor(folder=folder, cluster=kind)
 
 
-def _job_failure(job: Any, exc: BaseException, project: Project) -> str:
+def _job_failure(job: Job[Report], exc: BaseException, project: Project) -> str:
     """Why a job gave no report: how it ended, the last line of its error log, where the logs are."""
     local = "Local" in type(job).__name__
     ended = ""
