@@ -7,6 +7,7 @@ template `templates/pdf/<kind>.html.j2`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -129,6 +130,9 @@ def md_inline(text: str | None) -> Markup:
     return Markup(html)
 
 
+_LINE_SPAN = re.compile(r'<span id="ln-\d+">')
+
+
 def highlight(source: str, language: str | None = None, start: int = 1) -> Markup:
     """Pygments-highlighted code with line numbers starting at `start` (a citation's real lines)."""
     from pygments import highlight as pyg_highlight
@@ -141,8 +145,11 @@ def highlight(source: str, language: str | None = None, start: int = 1) -> Marku
     except ClassNotFound:
         lexer = TextLexer(stripnl=False, ensurenl=True)
     formatter = HtmlFormatter(linenos="inline", linenostart=max(1, int(start)), cssclass="code",
-                              style=PYGMENTS_STYLE, wrapcode=True)
-    return Markup(pyg_highlight(source.expandtabs(4), lexer, formatter))
+                              style=PYGMENTS_STYLE, wrapcode=True, linespans="ln")
+    html = pyg_highlight(source.expandtabs(4), lexer, formatter)
+    # One block per source line (a class, not Pygments' ids, which repeat across the code blocks of a
+    # document), so that print.css can indent a wrapped line past the line-number gutter.
+    return Markup(_LINE_SPAN.sub('<span class="code-line">', html))
 
 
 def pygments_css() -> str:
