@@ -93,6 +93,9 @@ class Settings(BaseModel):
     """How often the state of running jobs is looked at."""
     slurm: SlurmSettings = SlurmSettings()
     """The SLURM executor's settings (partition, account, ...)."""
+    smoke_accept_reference_kernels: bool = True
+    """The publishing gate accepts a smoke pass on the reference kernels (plain PyTorch standing in for
+    mamba-ssm, on CPU). Off: such a card must pass again on its native kernels (on CUDA) to publish."""
     link_cache_max_age: int = 86400
     """Seconds an external link check result stays valid in the cache."""
     strict: bool = False

@@ -30,6 +30,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="where to run (default: the smoke_device setting, auto = CUDA when available)",
     )
     parser.add_argument(
+        "--kernels",
+        choices=("auto", "native", "reference"),
+        default="auto",
+        help="mamba-ssm's kernels (native) or the product's pure-PyTorch reference kernels, which run "
+        "on CPU; auto: native where they can run, the reference otherwise",
+    )
+    parser.add_argument(
         "--record", action="store_true", help="store the outputs as the golden reference next to each card"
     )
     parser.add_argument(
@@ -48,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValidationFailed(problems)
     # A named card's own problems only: `kb smoke bert` is not stopped by tiny-bert.yaml.
     selected = [m for c in kb.select("model", args.ids) if (m := narrow(c, ModelCard))]
-    options = SmokeOptions(args.device or project.settings.smoke_device, args.record)
+    options = SmokeOptions(args.device or project.settings.smoke_device, args.record, args.kernels)
     executor = args.executor or project.settings.smoke_executor
 
     from tqdm import tqdm
@@ -98,4 +105,6 @@ def _line(r: Report) -> str:
         parts.append(f"{r.timings['forward_per_sample_ms']:.1f} ms/sample")
     if r.memory:
         parts.append(f"peak {r.memory['peak_mb']:.0f} MB")
+    if r.kernels.get("kind") == "reference":
+        parts.append(str(r.kernels["label"]))
     return f"{head} ({', '.join(parts)})"

@@ -80,7 +80,9 @@ class SmokeTest(Node):
     trust_remote_code: bool = False
     """Allow the checkpoint's own Python code to run (only at the pinned, clean upstream commit)."""
     requires_cuda: bool = False
-    """The model cannot run on CPU (e.g. it imports mamba-ssm or flash-attn)."""
+    """The model cannot run on CPU (e.g. it imports mamba-ssm or flash-attn). On CPU such a card is
+    skipped, unless every package in `requires` has reference kernels in the product (mamba-ssm):
+    then it runs on them (`kb smoke --kernels`)."""
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     """Compute dtype on CUDA; CPU runs always use float32."""
     input: SmokeInput

@@ -45,6 +45,8 @@ class SmokeOptions:
 
     device: str = "auto"
     record: bool = False
+    kernels: str = "auto"
+    """`--kernels`: auto, native or reference (`generator.smoke.kernels`)."""
 
 
 def run_card(project: Project, loaded: LoadedCard[ModelCard], options: SmokeOptions,
@@ -52,7 +54,7 @@ def run_card(project: Project, loaded: LoadedCard[ModelCard], options: SmokeOpti
     """One card's smoke test: what every executor runs."""
     from generator.smoke.runner import smoke_card
 
-    return smoke_card(project, loaded, options.device, options.record, step)
+    return smoke_card(project, loaded, options.device, options.record, step, options.kernels)
 
 
 def job_main(project: Project, loaded: LoadedCard[ModelCard], options: SmokeOptions) -> Report:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import MissingDependency, SmokeError, SmokeStage
+from generator.smoke.kernels import Kernels, kernels_for
 
 if TYPE_CHECKING:
     from generator.schema.model_card import ModelCard
@@ -215,18 +216,27 @@ def _forward_params(module: Any) -> tuple[set[str], bool]:
     return set(sig.parameters), var_kw
 
 
-def load(card: ModelCard, ckpt: Path, repo_dir: Path, device: Any, dtype: Any, trusted: bool) -> LoadedModel:
+def load(
+    card: ModelCard,
+    ckpt: Path,
+    repo_dir: Path,
+    device: Any,
+    dtype: Any,
+    trusted: bool,
+    kernels: Kernels | None = None,
+) -> LoadedModel:
     """Load the card's checkpoint onto `device` in `dtype`, in eval mode.
 
-    `trusted`: the upstream code was verified at the pinned commit, so it may run."""
+    `trusted`: the upstream code was verified at the pinned commit, so it may run. `kernels`: where
+    they are the reference kernels, model code imported during this load gets them for mamba-ssm."""
     import_torch()
     transformers = import_transformers()
     smoke = _smoke(card)
-    import_required(card)
-    if trusted:
-        missing_code_imports(card, ckpt)
     kwargs: dict[str, Any] = {"local_files_only": True, "trust_remote_code": trusted}
-    with offline_hub():
+    with kernels_for(kernels), offline_hub():
+        import_required(card)
+        if trusted:
+            missing_code_imports(card, ckpt)
         if smoke.loader != "entry-point":
             full, missing, config, overrides = _from_pretrained(transformers, card, ckpt, dtype, kwargs)
             tokenizer = _load_tokenizer(transformers, card, ckpt, kwargs)

@@ -37,6 +37,9 @@ class Report:
     job: dict[str, str] = field(default_factory=dict)
     """The job that ran the test (`executor`, `id`) when `kb smoke --executor local|slurm` ran it."""
     finished_at: str | None = None
+    kernels: dict[str, Any] = field(default_factory=dict)
+    """Which kernels ran the model code (`generator.smoke.kernels.Kernels.to_json`), for cards that
+    import a package the reference kernels can stand in for."""
 
     def add(self, name: str, ok: bool | None, message: str) -> None:
         """ok None: not applicable here (skipped, with the reason)."""
@@ -53,6 +56,8 @@ class Report:
         elif not self.summary:
             passed = sum(c.status == "passed" for c in self.checks)
             self.summary = f"{passed} check(s) passed on {self.device}"
+            if self.kernels.get("kind") == "reference":
+                self.summary += f" with {self.kernels['label']}"
         self.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         return self
 

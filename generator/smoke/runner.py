@@ -54,8 +54,13 @@ def smoke_card(
     device_choice: str = "auto",
     record: bool = False,
     step: Callable[[str], None] | None = None,
+    kernels_mode: str = "auto",
 ) -> Report:
-    """Run every check on one card and return its report (not yet written)."""
+    """Run every check on one card and return its report (not yet written).
+
+    `kernels_mode`: `--kernels` (auto, native or reference; see `generator.smoke.kernels`)."""
+    from generator.smoke.kernels import choose, covers_cuda, replaceable
+
     card: ModelCard = loaded.card
     step = step or (lambda _s: None)
     report = Report(card.id)
@@ -64,8 +69,14 @@ def smoke_card(
         return report.finish("skipped")
     device, has_cuda = resolve_device(device_choice)
     report.device = device
-    if (card.smoke_test.requires_cuda or card.deployment.requires_cuda) and device != "cuda":
+    kernels = choose(card, device, kernels_mode)
+    if replaceable(card):
+        report.kernels = kernels.to_json()  # the load reads it back: the report records what ran
+    on_reference = kernels.kind == "reference" and covers_cuda(card)
+    if (card.smoke_test.requires_cuda or card.deployment.requires_cuda) and device != "cuda" and not on_reference:
         why = "no CUDA device on this machine" if not has_cuda else "--device cpu was asked for"
+        if covers_cuda(card):
+            why += "; --kernels native refuses the reference kernels that would run it on CPU"
         report.add(
             "device",
             None,
@@ -230,11 +241,13 @@ def _load(
 ) -> LoadedModel:
     import torch
 
+    from generator.smoke.kernels import Kernels
     from generator.smoke.loader import load
 
+    kernels = Kernels.from_json(report.kernels)
     t0 = time.perf_counter()
     with stage(card.id, SmokeStage.LOAD, device):
-        model = load(card, ckpt, project.repo_dir(card.repo.name), torch.device(device), dtype, runs_code)
+        model = load(card, ckpt, project.repo_dir(card.repo.name), torch.device(device), dtype, runs_code, kernels)
     report.timings["load_s"] = round(time.perf_counter() - t0, 4)
     report.versions = _versions()
     return model

@@ -23,6 +23,19 @@ class SmokeStatus:
     date: str | None = None
     device: str | None = None
     summary: str = ""
+    kernels: str | None = None
+    """"reference kernels (CPU)" when the run used them; None for native kernels."""
+
+    def blocked(self, accept_reference: bool = True) -> str | None:
+        """Why the publishing gate refuses this card (None: it may publish)."""
+        if self.state != "passed":
+            return f"smoke test {self.state}"
+        if self.kernels and not accept_reference:
+            return (
+                f"smoke test passed on {self.kernels} only, and smoke_accept_reference_kernels is false; "
+                "run it on CUDA with --kernels native"
+            )
+        return None
 
 
 def report_path(smoke_dir: Path, card_id: str) -> Path:
@@ -46,11 +59,14 @@ def card_status(smoke_dir: Path, card_id: str, inputs_hash: str | None = None) -
     state = str(report.get("status", "failed"))
     if inputs_hash is not None and report.get("inputs_hash") not in (None, inputs_hash):
         state = "stale"
+    kernels = report.get("kernels")
+    reference = isinstance(kernels, dict) and kernels.get("kind") == "reference"
     return SmokeStatus(
         state if state in STATES else "failed",
         report.get("finished_at"),
         report.get("device"),
         str(report.get("summary", "")),
+        str(kernels.get("label")) if reference and isinstance(kernels, dict) else None,
     )
 
 

@@ -230,16 +230,37 @@ def build_hyena(out: Path) -> int:
 COMPLEMENT = {7: 10, 10: 7, 8: 9, 9: 8}
 
 
-def build_caduceus(out: Path, rcps: bool) -> int:
-    return _custom(
-        out,
-        "modeling_caduceus_standin.py",
-        "CaduceusStandinConfig",
-        {"auto": "AutoModel", "model": "CaduceusStandinModel"},
-        {"vocab_size": 16, "d_model": 16, "n_layer": 2, "rcps": rcps, "complement_map": COMPLEMENT},
-        False,
-        16,
-    )
+CADUCEUS_SSM = {"d_state": 4, "d_conv": 4, "expand": 2, "dt_rank": "auto", "bias": False, "conv_bias": True}
+"""The hub config's ssm_cfg (d_state 16 there), shrunk for speed."""
+
+
+def build_caduceus(out: Path, rcps: bool, fused: bool = True, **config: Any) -> int:
+    """A Caduceus-shaped checkpoint: mamba-ssm imported as upstream does, here the reference kernels
+    (the product's own, `generator.smoke.reference`). `fused`: fused_add_norm and rms_norm, as the hub
+    config sets them; otherwise the unfused LayerNorm path. `config` overrides the tiny sizes."""
+    from generator.smoke.reference import installed
+
+    with installed():
+        return _custom(
+            out,
+            "modeling_caduceus_standin.py",
+            "CaduceusStandinConfig",
+            {"auto": "AutoModel", "model": "CaduceusStandinModel"},
+            {
+                "vocab_size": 12,  # padded to 16 (pad_vocab_size_multiple 8), as upstream does
+                "d_model": 16,
+                "n_layer": 2,
+                "ssm_cfg": dict(CADUCEUS_SSM),
+                "rms_norm": fused,
+                "fused_add_norm": fused,
+                "residual_in_fp32": False,
+                "rcps": rcps,
+                "complement_map": COMPLEMENT,
+                **config,
+            },
+            False,
+            16,
+        )
 
 
 def _seeded(factory: Any) -> Any:
@@ -390,8 +411,15 @@ def build_all(root: Path) -> dict[str, StandIn]:
         "hyena-tiny",
     )
 
-    for variant, rc in (("ph", "average"), ("ps", "split")):
-        n = build_caduceus(ckpt("tiny-caduceus", f"caduceus-{variant}-tiny"), rcps=variant == "ps")
+    for variant, rc, fused in (
+        ("ph", "average", True),
+        ("ps", "split", True),
+        ("ph-unfused", "average", False),
+        ("ps-unfused", "split", False),
+    ):
+        n = build_caduceus(
+            ckpt("tiny-caduceus", f"caduceus-{variant}-tiny"), rcps=variant.startswith("ps"), fused=fused
+        )
         card_id = f"tiny-caduceus-{variant}"
         specs[card_id] = StandIn(
             _card(
@@ -412,6 +440,9 @@ def build_all(root: Path) -> dict[str, StandIn]:
                 smoke_test={
                     "checkpoint": f"caduceus-{variant}-tiny",
                     "trust_remote_code": True,
+                    # As the shipped Caduceus cards: CUDA for mamba-ssm, which the reference replaces on CPU.
+                    "requires_cuda": True,
+                    "requires": ["mamba-ssm"],
                     "input": {"kind": "dna", "length": 48, "batch_size": 2},
                 },
             ),

@@ -9,9 +9,9 @@ import pytest
 from tests.smoke.conftest import SmokeProject
 
 
-def _fails(project: SmokeProject, card_id: str, check: str) -> str:
+def _fails(project: SmokeProject, card_id: str, check: str, *args: str) -> str:
     """Run the smoke test of one card; it must fail on `check`. Returns that check's stderr line."""
-    code, _, err = project.kb("smoke", card_id, "--device", "cpu")
+    code, _, err = project.kb("smoke", card_id, "--device", "cpu", *args)
     assert code == 1, err
     lines = [line for line in err.splitlines() if line.startswith(f"kb smoke: {card_id}: {check}: ")]
     assert lines, err
@@ -191,6 +191,7 @@ def test_checkpoint_outside_its_folder_is_refused(smoke_project: SmokeProject, t
 def test_needs_cuda_on_a_cpu_machine_is_skipped_never_passed(smoke_project: SmokeProject) -> None:
     card = smoke_project.card("tiny-caduceus-ps")
     card["smoke_test"]["requires_cuda"] = True
+    card["smoke_test"]["requires"] = ["flash-attn"]  # CUDA for a package with no reference kernels
     smoke_project.write(card)
     code, out, _ = smoke_project.kb("smoke", "tiny-caduceus-ps", "--device", "cpu")
     assert code == 0
@@ -211,7 +212,7 @@ def test_missing_optional_dependency_names_the_extra(smoke_project: SmokeProject
     card = smoke_project.card("tiny-mamba")
     card["smoke_test"]["requires"] = ["mamba-ssm"]
     smoke_project.write(card)
-    line = _fails(smoke_project, "tiny-mamba", "dependencies")
+    line = _fails(smoke_project, "tiny-mamba", "dependencies", "--kernels", "native")
     assert line.endswith(
         "needs the Python package 'mamba-ssm', which is not installed. Install it with: "
         'pip install -e ".[gpu]"'
@@ -329,3 +330,29 @@ def test_weights_missing_from_the_checkpoint(smoke_project: SmokeProject) -> Non
     assert line.startswith("kb smoke: tiny-dnabert: weights: ")
     assert "weight(s) are not in the checkpoint and were initialised at random (embeddings." in line
     assert line.endswith("wrong loader or class for this checkpoint (smoke_test.loader)")
+
+
+def test_ps_pooling_without_the_rc_split(smoke_project: SmokeProject) -> None:
+    """Mean-pooling all 2 x d_model channels of the PS model is not RC-invariant: caught."""
+    card = smoke_project.card("tiny-caduceus-ps")
+    card["pooling"]["reverse_complement"] = "none"
+    card["smoke_test"]["rc_invariant"] = True
+    smoke_project.write(card)
+    line = _fails(smoke_project, "tiny-caduceus-ps", "reverse complement")
+    assert line.startswith(
+        "kb smoke: tiny-caduceus-ps: reverse complement: the card claims an RC-invariant "
+        "embedding (smoke_test.rc_invariant: true), but a sequence and its reverse complement "
+        "give embeddings that differ by up to "
+    )
+    assert "split (RC-equivariant models, e.g. Caduceus-PS)" in line
+
+
+def test_kernels_native_refuses_the_reference_on_cpu(smoke_project: SmokeProject) -> None:
+    code, out, _ = smoke_project.kb("smoke", "tiny-caduceus-ps", "--device", "cpu", "--kernels", "native")
+    assert code == 0
+    assert out.startswith(
+        "SKIPPED tiny-caduceus-ps: needs CUDA (no CUDA device on this machine; --kernels native refuses "
+        "the reference kernels that would run it on CPU); not counted as passed"
+    )
+    report = smoke_project.report("tiny-caduceus-ps")
+    assert report["status"] == "skipped" and report["kernels"]["kind"] == "native"

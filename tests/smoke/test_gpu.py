@@ -41,3 +41,43 @@ def test_card_needing_cuda_runs_there(smoke_project: SmokeProject) -> None:
     code, out, _ = smoke_project.kb("smoke", "tiny-caduceus-ps", "--device", "auto")
     assert code == 0
     assert out.startswith("PASSED  tiny-caduceus-ps (cuda/float32")
+
+
+@pytest.mark.parametrize("card_id", ["tiny-caduceus-ps", "tiny-caduceus-ph-unfused"])
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_native_mamba_ssm_matches_the_reference_kernels(
+    smoke_project: SmokeProject, card_id: str, dtype: str
+) -> None:
+    """The same Caduceus-shaped checkpoint on mamba-ssm's kernels and on the reference kernels agrees
+    within the card's low-precision tolerances."""
+    pytest.importorskip("mamba_ssm")
+    import torch
+
+    from generator.knowledge import load_knowledge_base
+    from generator.smoke.kernels import NATIVE, Kernels
+    from generator.smoke.loader import load
+
+    kb, _ = load_knowledge_base(smoke_project.root)
+    card = next(c.card for c in kb.models if c.id == card_id)
+    ids = torch.randint(7, 11, (2, 512), generator=torch.Generator().manual_seed(0)).cuda()
+    out = {}
+    for kernels in (NATIVE, Kernels("reference", ("mamba-ssm",))):
+        ckpt, repo = smoke_project.checkpoint(card_id), smoke_project.repo(card_id)
+        model = load(card, ckpt, repo, torch.device("cuda"), getattr(torch, dtype), True, kernels)
+        mixer = model.encoder.layers[0].mixer
+        mamba = getattr(mixer, "submodule", mixer).mamba_fwd
+        assert type(mamba).__module__.startswith("generator.smoke.reference") == (kernels.kind == "reference")
+        with torch.inference_mode():
+            out[kernels.kind] = model.encoder(input_ids=ids).last_hidden_state.float()
+    smoke = card.smoke_test
+    tol = {"rtol": smoke.low_precision_rtol, "atol": smoke.low_precision_atol}
+    torch.testing.assert_close(out["native"], out["reference"], **tol)
+
+
+def test_caduceus_on_native_kernels_passes_on_cuda(smoke_project: SmokeProject) -> None:
+    pytest.importorskip("mamba_ssm")
+    code, out, err = smoke_project.kb("smoke", "tiny-caduceus-ps", "--device", "cuda", "--kernels", "native")
+    assert code == 0, out + err
+    report = smoke_project.report("tiny-caduceus-ps")
+    assert report["status"] == "passed" and report["kernels"]["kind"] == "native"
+    assert "reference kernels" not in out

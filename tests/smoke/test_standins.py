@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,15 +14,18 @@ from tests.smoke.conftest import SmokeProject
 FAMILIES = [
     "tiny-brainlm",
     "tiny-caduceus-ph",
+    "tiny-caduceus-ph-unfused",
     "tiny-caduceus-ps",
+    "tiny-caduceus-ps-unfused",
     "tiny-dnabert",
     "tiny-hyena",
     "tiny-mamba",
     "tiny-nt",
 ]
 """BERT-like with a mask, ESM-like (NT) through its masked-LM wrapper, transformers' MambaModel,
-a Hyena-like causal custom-code model without a mask, Caduceus-like PH and PS custom-code models, and
-a BrainLM-like ViT-MAE fed ROI-by-time tensors."""
+a Hyena-like causal custom-code model without a mask, Caduceus-shaped PH and PS custom-code models
+(fused add + RMSNorm as the hub config, and unfused LayerNorm) on the reference kernels, and a
+BrainLM-like ViT-MAE fed ROI-by-time tensors."""
 
 CHECKS = [
     "weights",
@@ -163,3 +167,72 @@ def test_token_id_input(smoke_project: SmokeProject) -> None:
     report = smoke_project.report("tiny-dnabert")
     assert report["embedding"]["sample_sizes"] == [[40], [35], [30]]
     assert next(c for c in report["checks"] if c["name"] == "padding invariance")["status"] == "passed"
+
+
+CADUCEUS = ["tiny-caduceus-ph", "tiny-caduceus-ph-unfused", "tiny-caduceus-ps", "tiny-caduceus-ps-unfused"]
+
+
+@pytest.mark.parametrize("card_id", CADUCEUS)
+def test_caduceus_runs_on_the_reference_kernels_and_says_so(
+    all_passed: tuple[Path, int, str], card_id: str
+) -> None:
+    """Upstream-shaped Caduceus (mamba-ssm imported as upstream does) on a CPU machine without
+    mamba-ssm: the reference kernels stand in, the RC checks pass, and the report says so."""
+    root, _, out = all_passed
+    report = json.loads((root / "artifacts" / "smoke" / f"{card_id}.json").read_text())
+    assert report["kernels"] == {
+        "kind": "reference",
+        "label": "reference kernels (CPU)",
+        "replaces": ["mamba-ssm"],
+        "why": "mamba-ssm not importable here",
+    }
+    assert report["summary"].endswith("check(s) passed on cpu with reference kernels (CPU)")
+    line = next(line for line in out.splitlines() if line.startswith(f"PASSED  {card_id} "))
+    assert line.endswith(", reference kernels (CPU))")
+    rc = next(c for c in report["checks"] if c["name"] == "reverse complement")
+    how = "one-pass split of 2 x d channels" if "-ps" in card_id else "forward and RC embeddings averaged"
+    assert (rc["status"], rc["message"].split(")")[0]) == ("passed", f"RC-invariant ({how}")
+    assert "mamba_ssm" not in sys.modules
+
+
+def test_other_cards_report_no_kernels(all_passed: tuple[Path, int, str]) -> None:
+    root, _, out = all_passed
+    assert json.loads((root / "artifacts" / "smoke" / "tiny-nt.json").read_text())["kernels"] == {}
+    assert "kernels" not in next(line for line in out.splitlines() if "tiny-nt" in line)
+
+
+def test_the_gate_and_the_page_on_a_reference_kernel_pass(all_passed: tuple[Path, int, str]) -> None:
+    from generator.build import smoke_gate
+    from generator.exceptions import PublishRefused
+    from generator.knowledge import load_knowledge_base
+    from generator.settings import Project
+
+    root, _, _ = all_passed
+    project = Project.load(root)
+    kb, _ = load_knowledge_base(root)
+    smoke_gate(project, kb)  # default: a reference-kernel pass publishes
+    project.settings.smoke_accept_reference_kernels = False
+    with pytest.raises(PublishRefused) as refused:
+        smoke_gate(project, kb)
+    message = str(refused.value)
+    assert "4 model card(s) are not verified" in message
+    assert (
+        "kb/model_cards/tiny-caduceus-ps.yaml: smoke test passed on reference kernels (CPU) only, and "
+        "smoke_accept_reference_kernels is false; run it on CUDA with --kernels native"
+    ) in message
+    assert "tiny-nt" not in message
+
+
+def test_the_card_page_says_reference_kernels(all_passed: tuple[Path, int, str]) -> None:
+    import shutil
+
+    from generator.cli import main
+    from tests.factory import REPO_ROOT
+
+    root, _, _ = all_passed
+    shutil.copytree(REPO_ROOT / "templates", root / "templates", dirs_exist_ok=True)
+    assert main(["-C", str(root), "render"]) == 0
+    page = (root / "site_src" / "models" / "tiny-caduceus-ps.md").read_text(encoding="utf-8")
+    row = next(line for line in page.splitlines() if line.startswith("| Smoke test |"))
+    assert row.startswith("| Smoke test | passed, ") and row.endswith(", on cpu, reference kernels (CPU) |")
+    assert "check(s) passed on cpu with reference kernels (CPU)" in page

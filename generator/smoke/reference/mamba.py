@@ -1,0 +1,89 @@
+"""mamba-ssm's `Mamba` layer (`mamba_ssm.modules.mamba_simple.Mamba`) on transformers' `MambaMixer`.
+
+The constructor, its defaults, its initialisation and the parameter names and shapes are mamba-ssm's
+(`in_proj`, `conv1d`, `x_proj`, `dt_proj`, `A_log`, `D`, `out_proj`), so a mamba-ssm checkpoint loads
+unchanged. The computation is `MambaMixer.slow_forward`, transformers' pure-PyTorch path (a sequential
+selective scan), which computes what mamba-ssm's fused CUDA kernel (`mamba_inner_fn`) computes:
+projection, causal depthwise convolution, SiLU, selective scan with the softplus time step and the D
+skip, SiLU gate, output projection.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import MambaConfig
+from transformers.models.mamba.modeling_mamba import MambaMixer
+
+
+class Mamba(MambaMixer):
+    """One Mamba layer with mamba-ssm's signature; `forward(hidden_states)` maps (B, L, D) to (B, L, D)."""
+
+    def __init__(
+        self,
+        d_model: int,
+        d_state: int = 16,
+        d_conv: int = 4,
+        expand: int = 2,
+        dt_rank: int | str = "auto",
+        dt_min: float = 0.001,
+        dt_max: float = 0.1,
+        dt_init: str = "random",
+        dt_scale: float = 1.0,
+        dt_init_floor: float = 1e-4,
+        conv_bias: bool = True,
+        bias: bool = False,
+        use_fast_path: bool = True,
+        layer_idx: int | None = None,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        config = MambaConfig(
+            hidden_size=d_model,
+            state_size=d_state,
+            conv_kernel=d_conv,
+            expand=expand,
+            time_step_rank=dt_rank,
+            use_conv_bias=conv_bias,
+            use_bias=bias,
+            hidden_act="silu",
+            use_mambapy=False,
+        )
+        super().__init__(config, layer_idx if layer_idx is not None else 0)
+        self.layer_idx = layer_idx  # type: ignore[assignment]  # mamba-ssm allows None
+        self.d_model, self.d_state, self.d_conv, self.expand = d_model, d_state, d_conv, expand
+        self.d_inner = int(expand * d_model)
+        self.dt_rank = math.ceil(d_model / 16) if dt_rank == "auto" else int(dt_rank)
+        self.use_fast_path = use_fast_path  # kept for the attribute; there is no fast path here
+        # mamba-ssm's initialisation of the time-step projection (MambaMixer leaves it to its model).
+        std = self.dt_rank**-0.5 * dt_scale
+        if dt_init == "constant":
+            nn.init.constant_(self.dt_proj.weight, std)
+        elif dt_init == "random":
+            nn.init.uniform_(self.dt_proj.weight, -std, std)
+        else:
+            raise NotImplementedError(f"dt_init '{dt_init}'")
+        dt = torch.exp(
+            torch.rand(self.d_inner) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)
+        ).clamp(min=dt_init_floor)
+        with torch.no_grad():
+            self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))  # the inverse of softplus
+        self.dt_proj.bias._no_reinit = True  # type: ignore[attr-defined]  # read by _init_weights
+        self.A_log._no_weight_decay = True  # type: ignore[attr-defined]
+        self.D._no_weight_decay = True  # type: ignore[attr-defined]
+        if device is not None or dtype is not None:
+            for layer in (self.in_proj, self.conv1d, self.x_proj, self.dt_proj, self.out_proj):
+                layer.to(device=device, dtype=dtype)
+            self.A_log.data = self.A_log.data.to(device=device)  # A_log and D stay in float32, as upstream
+            self.D.data = self.D.data.to(device=device)
+
+    def warn_slow_implementation(self) -> None:
+        """The reference is slow on purpose: the smoke report says so, not a warning per layer."""
+
+    def forward(self, hidden_states: torch.Tensor, inference_params: Any = None) -> torch.Tensor:  # type: ignore[override]
+        if inference_params is not None:
+            raise NotImplementedError("the reference Mamba layer does not implement step-by-step decoding")
+        return self.slow_forward(hidden_states)
