@@ -72,8 +72,9 @@ def smoke_card(
     kernels = choose(card, device, kernels_mode)
     if replaceable(card):
         report.kernels = kernels.to_json()  # the load reads it back: the report records what ran
+    needs_cuda = card.smoke_test.requires_cuda or card.deployment.requires_cuda
     on_reference = kernels.kind == "reference" and covers_cuda(card)
-    if (card.smoke_test.requires_cuda or card.deployment.requires_cuda) and device != "cuda" and not on_reference:
+    if needs_cuda and device != "cuda" and not on_reference:
         why = "no CUDA device on this machine" if not has_cuda else "--device cpu was asked for"
         if covers_cuda(card):
             why += "; --kernels native refuses the reference kernels that would run it on CPU"
@@ -247,7 +248,8 @@ def _load(
     kernels = Kernels.from_json(report.kernels)
     t0 = time.perf_counter()
     with stage(card.id, SmokeStage.LOAD, device):
-        model = load(card, ckpt, project.repo_dir(card.repo.name), torch.device(device), dtype, runs_code, kernels)
+        repo_dir = project.repo_dir(card.repo.name)
+        model = load(card, ckpt, repo_dir, torch.device(device), dtype, runs_code, kernels)
     report.timings["load_s"] = round(time.perf_counter() - t0, 4)
     report.versions = _versions()
     return model

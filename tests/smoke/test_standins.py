@@ -204,16 +204,17 @@ def test_other_cards_report_no_kernels(all_passed: tuple[Path, int, str]) -> Non
 def test_the_gate_and_the_page_on_a_reference_kernel_pass(all_passed: tuple[Path, int, str]) -> None:
     from generator.build import smoke_gate
     from generator.exceptions import PublishRefused
+    from generator.facts import build_facts
     from generator.knowledge import load_knowledge_base
     from generator.settings import Project
 
     root, _, _ = all_passed
     project = Project.load(root)
     kb, _ = load_knowledge_base(root)
-    smoke_gate(project, kb)  # default: a reference-kernel pass publishes
-    project.settings.smoke_accept_reference_kernels = False
+    facts = build_facts(project, kb)
+    smoke_gate(kb, facts, project.settings.smoke_accept_reference_kernels)  # default: accepted
     with pytest.raises(PublishRefused) as refused:
-        smoke_gate(project, kb)
+        smoke_gate(kb, facts, accept_reference=False)
     message = str(refused.value)
     assert "4 model card(s) are not verified" in message
     assert (
@@ -232,7 +233,9 @@ def test_the_card_page_says_reference_kernels(all_passed: tuple[Path, int, str])
     root, _, _ = all_passed
     shutil.copytree(REPO_ROOT / "templates", root / "templates", dirs_exist_ok=True)
     assert main(["-C", str(root), "render"]) == 0
-    page = (root / "site_src" / "models" / "tiny-caduceus-ps.md").read_text(encoding="utf-8")
+    from generator.settings import Project
+
+    page = (Project.load(root).docs_dir / "models" / "tiny-caduceus-ps.md").read_text(encoding="utf-8")
     row = next(line for line in page.splitlines() if line.startswith("| Smoke test |"))
     assert row.startswith("| Smoke test | passed, ") and row.endswith(", on cpu, reference kernels (CPU) |")
     assert "check(s) passed on cpu with reference kernels (CPU)" in page
