@@ -12,7 +12,10 @@ import contextlib
 import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from generator.schema.model_card import ModelCard
 
 MODES = ("auto", "native", "reference")
 REFERENCE_LABEL = "reference kernels (CPU)"
@@ -48,14 +51,15 @@ class Kernels:
 NATIVE = Kernels("native")
 
 
-def replaceable(card: Any) -> tuple[str, ...]:
+def replaceable(card: ModelCard) -> tuple[str, ...]:
     """The card's required packages that have a reference implementation."""
-    return tuple(p for p in card.smoke_test.requires if p in REFERENCES)
+    requires = card.smoke_test.requires if card.smoke_test else []
+    return tuple(p for p in requires if p in REFERENCES)
 
 
-def covers_cuda(card: Any) -> bool:
+def covers_cuda(card: ModelCard) -> bool:
     """The card needs CUDA only for packages the reference kernels stand in for."""
-    requires = list(card.smoke_test.requires)
+    requires = list(card.smoke_test.requires) if card.smoke_test else []
     return bool(requires) and all(p in REFERENCES for p in requires)
 
 
@@ -67,7 +71,7 @@ def importable(package: str) -> bool:
     return True
 
 
-def choose(card: Any, device: str, mode: str = "auto") -> Kernels:
+def choose(card: ModelCard, device: str, mode: str = "auto") -> Kernels:
     """The kernels for `card` on `device` under `--kernels mode`."""
     if mode not in MODES:
         raise ValueError(f"--kernels {mode}: expected one of {', '.join(MODES)}")

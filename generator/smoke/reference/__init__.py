@@ -75,7 +75,7 @@ def module_tree(layout: str = "v2") -> dict[str, types.ModuleType]:
         parent, _, child = name.rpartition(".")
         if parent:
             setattr(tree[parent], child, module)
-    tree[PACKAGE].__version__ = VERSION  # type: ignore[attr-defined]
+    tree[PACKAGE].__version__ = VERSION  # type: ignore[attr-defined]  # a module attribute mamba-ssm's own package sets
     return tree
 
 
@@ -83,7 +83,7 @@ def _module(name: str, package: bool) -> types.ModuleType:
     module = types.ModuleType(name, f"kb reference kernels standing in for {name}")
     module.__spec__ = importlib.machinery.ModuleSpec(name, None, is_package=package)
     module.__file__ = None
-    module.__kb_reference__ = True  # type: ignore[attr-defined]
+    module.__kb_reference__ = True  # type: ignore[attr-defined]  # a marker that this module is ours
     if package:
         module.__path__ = []  # nothing can be found below it but what the layout lists
     return module

@@ -72,8 +72,8 @@ class Mamba(MambaMixer):
         with torch.no_grad():
             self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))  # the inverse of softplus
         self.dt_proj.bias._no_reinit = True  # type: ignore[attr-defined]  # read by _init_weights
-        self.A_log._no_weight_decay = True  # type: ignore[attr-defined]
-        self.D._no_weight_decay = True  # type: ignore[attr-defined]
+        self.A_log._no_weight_decay = True  # type: ignore[attr-defined]  # a flag optimisers read, as upstream sets it
+        self.D._no_weight_decay = True  # type: ignore[attr-defined]  # a flag optimisers read, as upstream sets it
         if device is not None or dtype is not None:
             for layer in (self.in_proj, self.conv1d, self.x_proj, self.dt_proj, self.out_proj):
                 layer.to(device=device, dtype=dtype)
@@ -83,7 +83,7 @@ class Mamba(MambaMixer):
     def warn_slow_implementation(self) -> None:
         """The reference is slow on purpose: the smoke report says so, not a warning per layer."""
 
-    def forward(self, hidden_states: torch.Tensor, inference_params: Any = None) -> torch.Tensor:  # type: ignore[override]
+    def forward(self, hidden_states: torch.Tensor, inference_params: Any = None) -> torch.Tensor:  # type: ignore[override]  # mamba-ssm's signature, not MambaMixer's
         if inference_params is not None:
             raise NotImplementedError("the reference Mamba layer does not implement step-by-step decoding")
         return self.slow_forward(hidden_states)
