@@ -88,7 +88,8 @@ def test_cited_snippet_keeps_its_real_line_numbers_and_permalink(rendered: Path)
     assert "https://github.com/example/tiny-bert/blob/0123456789abcdef0123456789abcdef01234567/" \
            "model/net.py#L10-L12" in text.replace("\n", "")
     # The second citation is not in the lock file yet.
-    assert "The snippet appears after kb repos sync." in text
+    assert "The code is at the link above (not copied into this document)." in text
+    assert "kb repos sync" not in text  # a reader gets the permalink, not a maintainer's instruction
 
 
 def test_links_in_the_pdf_point_at_the_permalinks(rendered: Path) -> None:
