@@ -12,6 +12,11 @@
   none (its Markdown is not in the repository).
 
 Its options are the fields of `generator.settings.Settings` (defaults live there only).
+
+MkDocs keeps one instance of a plugin that has `on_startup` for the whole process (its
+`Plugins.plugin_cache`, meant for the rebuilds of `mkdocs serve`), so every in-process build of any
+project meets the same object: what one build prepared is forgotten when the next one configures
+(`on_config`), and a result handed over by `kb build` is used by the one build that follows.
 """
 
 from __future__ import annotations
@@ -50,17 +55,17 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         self.command = "build"
         self.result: BuildResult | None = None
         """What this build prepared (or what `kb build` prepared and handed over)."""
-        self.handed_over = False
+        self.handed: BuildResult | None = None
+        """What `kb build` handed over for the next build (used once, then forgotten)."""
         self.lock: Any = None
         """The project lock (`generator.lock`), held from pre_build to post_build of a plain MkDocs build."""
-        self.own_nav = False
-        """True when the navigation is ours (mkdocs.yml has no `nav:`)."""
+        self.nav: list[Any] | None = None
+        """The navigation this plugin set (mkdocs.yml has no `nav:`): replaced on the next build."""
 
     def use_prepared(self, result: BuildResult) -> None:
         """`kb build` has validated the cards and rendered the PDFs and pages already: use its result
         instead of preparing again."""
-        self.result = result
-        self.handed_over = True
+        self.handed = result
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> tuple[
             list[tuple[str, Exception]], list[tuple[str, str]]]:
@@ -78,7 +83,9 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         self.command = command
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        # A new build (perhaps of another project, in the same process): nothing of the last one.
         self.project = Project.from_mkdocs(config, self.settings)
+        self.result = None
         if not config.repo_url:
             # mkdocs.yml's repo_url comes from the environment (KB_REPO_URL); without it, an edit_uri
             # would become a link relative to each page.
@@ -89,13 +96,14 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         """Load the knowledge base, validate and render before MkDocs collects the files of docs_dir;
         set the navigation."""
         project = self._project()
-        if not self.handed_over:
+        if self.handed is not None:
+            self.result, self.handed = self.handed, None
+        else:
             self._prepare(project)
-        if self.result is not None and (config.nav is None or self.own_nav):
+        if self.result is not None and (config.nav is None or config.nav is self.nav):
             from generator.render.nav import site_nav
 
-            config.nav = site_nav(self.result.kb, project.docs_dir)
-            self.own_nav = True
+            config.nav = self.nav = site_nav(self.result.kb, project.docs_dir)
 
     def _prepare(self, project: Project) -> None:
         from generator.build import prepare
@@ -103,7 +111,8 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         from generator.lock import ProjectLock
 
         # `kb build` holds the project lock itself and hands over its result: _prepare is not called.
-        if self.lock is None:
+        if self.lock is None or self.lock.root != project.root:
+            self._release()
             self.lock = ProjectLock(project.root, f"mkdocs {self.command}")
         if not self.lock.is_locked:
             self.lock.acquire(say=log.info)

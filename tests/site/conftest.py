@@ -53,9 +53,11 @@ def render(root: Path, **kwargs: Any) -> RenderReport:
 
 
 def build(root: Path, *, strict: bool = True) -> None:
-    """Validate, render and build site/ in-process (the `kb build --no-pdf` path)."""
-    render(root)
-    run_mkdocs(Project.load(root), strict=strict)
+    """Validate, render and build site/ in-process (the `kb build --no-pdf` path: MkDocs is handed
+    what was prepared, as `kb build` does)."""
+    project = Project.load(root)
+    kb, _ = load_knowledge_base(project.root, None, project.kb_dir)
+    run_mkdocs(project, strict=strict, prepared=prepare(project, kb, pdf=False))
 
 
 def mkdocs_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

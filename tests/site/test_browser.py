@@ -112,6 +112,14 @@ def test_the_tabs_are_in_reader_order(served_site: str) -> None:
             tabs = [t.strip() for t in page.locator("nav.md-tabs a.md-tabs__link").all_inner_texts()]
             # The test project has no integration or recipe card, so that tab is absent.
             assert tabs == ["Home", "Models", "Compare", "Choose", "Datasets", "Reference"]
+            page.locator("nav.md-tabs a.md-tabs__link", has_text="Models").click()
+            page.wait_for_url("**/models/")
+            # Instant navigation changes the URL before it swaps the new page's sidebar in.
+            page.wait_for_function("() => [...document.querySelectorAll('nav.md-nav--primary')]"
+                                   ".some(n => n.innerText.includes('Tiny Brain'))", timeout=20000)
+            sidebar = page.locator("nav.md-nav--primary").first.inner_text()
+            assert (sidebar.index("DNA") < sidebar.index("Tiny Bert") < sidebar.index("fMRI")
+                    < sidebar.index("Tiny Brain"))
         finally:
             browser.close()
 

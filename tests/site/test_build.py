@@ -286,3 +286,22 @@ def test_a_plain_string_theme_builds_and_a_missing_mkdocs_yml_is_a_clear_error(
     assert main(["-C", str(project), "build", "--no-pdf"]) == 1
     err = capsys.readouterr().err
     assert "mkdocs.yml" in err and "Traceback" not in err
+
+
+def test_builds_in_one_process_each_get_their_own_projects_navigation(project: Path, tmp_path: Path) -> None:
+    """MkDocs keeps one kb plugin object per process: a `kb build` of one project before a plain
+    MkDocs build of another must not lend the second one its cards (its fMRI model went missing)."""
+    (tmp_path / "other").mkdir()
+    other = new_project(tmp_path / "other")
+    write_card(other, model("lone-dna", related={}))
+    assert main(["-C", str(other), "build", "--no-pdf"]) == 0
+    build(project)
+
+    doc = html.parse(str(project / "site" / "models" / "index.html")).getroot()
+    nav = doc.xpath("//nav[contains(@class, 'md-nav--primary')]")[0]
+    groups = {" ".join(li.xpath("./label")[0].text_content().split()):
+              [" ".join(a.text_content().split()) for a in li.xpath("./nav//a")]
+              for li in nav.xpath(".//li[label and nav]")}
+    assert groups["DNA"] == ["Tiny Bert", "Tiny Hyena"]
+    assert groups["fMRI"] == ["Tiny Brain"]
+    assert "Lone Dna" not in nav.text_content()
