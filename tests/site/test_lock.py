@@ -12,8 +12,9 @@ from pathlib import Path
 from generator.lock import LOCK_FILE, ProjectLock
 from tests.site.conftest import mkdocs_cli
 
-SITE_PAGES = ["index.html", "models/index.html", "models/tiny-bert/index.html", "models/tiny-hyena/index.html",
-              "models/tiny-brain/index.html", "datasets/synthetic-dna/index.html", "catalog/index.html"]
+SITE_PAGES = ["index.html", "models/index.html", "models/tiny-bert/index.html",
+              "models/tiny-hyena/index.html", "models/tiny-brain/index.html",
+              "datasets/synthetic-dna/index.html", "catalog/index.html"]
 
 KB = [sys.executable, "-m", "generator"]
 
@@ -45,7 +46,7 @@ def test_no_wait_exits_1_naming_the_process_that_holds_the_lock(project: Path) -
     lock.acquire()
     try:
         proc = kb(project, "build", "--no-pdf", "--no-wait")
-        out, err = proc.communicate(timeout=120)
+        _out, err = proc.communicate(timeout=120)
     finally:
         lock.release()
     assert proc.returncode == 1, err
@@ -66,7 +67,7 @@ def test_plain_mkdocs_build_waits_for_a_running_build(project: Path) -> None:
         assert not (project / "site").exists()
     finally:
         lock.release()
-    out, err = proc.communicate(timeout=300)
+    _out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert f"waiting for process {os.getpid()}" in err
     assert (project / "site" / "index.html").is_file()
@@ -82,7 +83,7 @@ def test_the_lock_of_a_dead_process_is_taken_over(project: Path) -> None:
     side.write_text(json.dumps({"pid": dead.pid, "command": "kb build", "since": time.time()}))
     (project / f".site.building-{dead.pid}").mkdir()
     proc = kb(project, "build", "--no-pdf", "--no-wait")
-    out, err = proc.communicate(timeout=300)
+    _out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert "waiting" not in err
     assert_site_complete(project)

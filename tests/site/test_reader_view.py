@@ -11,7 +11,7 @@ import pytest
 from lxml import html
 
 from generator.knowledge import load_knowledge_base
-from tests.factory import REPO_ROOT, new_project
+from tests.factory import new_project
 from tests.site.conftest import mkdocs_cli
 
 INTERNAL = re.compile(r"\bseeds? ?-?0\d\d\b|\bfacts sheet\b|\bno seed\b|\bthe seed'?s\b|\bbenchmark seed\b"
@@ -108,8 +108,10 @@ def test_comparison_shows_licenses_in_words_and_every_parameter_count_it_knows(s
     assert rows["Brain-JEPA"][heads.index("Code license")] == "no license stated"
     assert rows["BrainLM"][heads.index("Weights license")] == "CC-BY-NC-ND-4.0"
     params = heads.index("Parameters")
-    assert [r[params] for r in rows.values()].count("not stated") <= 1  # HyenaDNA medium: measured by kb smoke
-    assert all(len(r[heads.index("VRAM (inference)")]) <= 16 for r in rows.values())  # sentences are footnotes
+    # HyenaDNA medium: measured by kb smoke
+    assert [r[params] for r in rows.values()].count("not stated") <= 1
+    # sentences are footnotes
+    assert all(len(r[heads.index("VRAM (inference)")]) <= 16 for r in rows.values())
 
 
 def test_home_page_counts_models_by_modality(shipped_site: Path) -> None:
