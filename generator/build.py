@@ -23,7 +23,7 @@ from generator.exceptions import BuildFailed, PublishRefused, ValidationFailed
 from generator.facts import Facts, build_facts
 from generator.knowledge import KnowledgeBase
 from generator.problems import Problem, Severity, escalate
-from generator.render.site import RenderReport, render_site
+from generator.render.site import BrokenCard, RenderReport, broken_cards, error_pages, render_site
 from generator.settings import CONFIG_FILE, Project
 from generator.sitedir import failed_dir, publish, staging_dir
 from generator.stamp import BuildStamp
@@ -46,6 +46,8 @@ class BuildResult:
     render: RenderReport | None = None
     pdf: PdfRun | None = None
     links: list[Problem] = field(default_factory=list)
+    broken: list[BrokenCard] = field(default_factory=list)
+    """`prepare(show_errors=True)` only: the cards with errors, whose pages show them."""
 
 
 def validate(project: Project, kb: KnowledgeBase, *, strict: bool = False) -> list[Problem]:
@@ -100,11 +102,19 @@ def pdf_step(project: Project, kb: KnowledgeBase, facts: Facts, say: Say = _stde
 
 
 def prepare(project: Project, kb: KnowledgeBase, *, pdf: bool, strict: bool = False, say: Say = _stderr,
-            info: Say | None = None, require_smoke: bool = False) -> BuildResult:
+            info: Say | None = None, require_smoke: bool = False, show_errors: bool = False) -> BuildResult:
     """Everything before MkDocs: validate, (the publishing gate), PDFs, pages. Used by `kb build`,
     `kb render` and the MkDocs plugin. `say` shows problems, `info` progress (default: `say`; the
-    MkDocs plugin logs it below warning level)."""
-    problems = validate(project, kb, strict=strict)
+    MkDocs plugin logs it below warning level).
+
+    With `show_errors` (`mkdocs serve`) invalid cards do not raise: the pages are rendered from the
+    valid cards, each broken card's page lists its problems instead (`BuildResult.broken`), no PDF."""
+    try:
+        problems = validate(project, kb, strict=strict)
+    except ValidationFailed as exc:
+        if not show_errors:
+            raise
+        return _prepare_with_errors(project, kb, exc.problems, say)
     # Each card's facts once, for the gate, the PDFs, the pages.
     facts = build_facts(project, kb)
     if require_smoke:
@@ -117,6 +127,20 @@ def prepare(project: Project, kb: KnowledgeBase, *, pdf: bool, strict: bool = Fa
         result.pdf = pdf_step(project, kb, facts, say, info, strict=strict)
     # Pages into docs_dir: only changed ones are written, orphans removed, hand-written ones refused.
     result.render = render_site(project, kb, facts)
+    return result
+
+
+def _prepare_with_errors(project: Project, kb: KnowledgeBase, problems: list[Problem],
+                         say: Say) -> BuildResult:
+    for p in problems:
+        say(p.format())
+    broken = broken_cards(project, problems)
+    shown = {p for card in broken for p in card.problems}
+    if any(p.is_error and p not in shown for p in problems):
+        raise ValidationFailed(problems)  # an error no card's page can show (not in a card file)
+    facts = build_facts(project, kb)
+    result = BuildResult(kb, facts, problems, broken=broken)
+    result.render = render_site(project, kb, facts, extra=error_pages(project, broken))
     return result
 
 

@@ -3,7 +3,9 @@
 
 - When a build starts: validate the cards, render the PDFs (`mkdocs build`; `mkdocs serve` only with
   `pdf_on_serve`) and the pages;
-  an invalid card fails the build with every located message.
+  an invalid card fails the build with every located message. Under `mkdocs serve` it does not:
+  the rest of the site is built, and the card's page (at its usual URL) lists the card's located
+  problems until the card is fixed, so the browser shows them on the next reload.
 - `mkdocs serve` also watches `kb/` and `templates/`, so saving a card reloads its page.
 - The PDFs under artifacts/ are added to the site's files as `pdf/<id>.pdf`, and each card's YAML as
   `kb/<kind folder>/<id>.yaml`, so MkDocs copies them and its link validation knows them.
@@ -103,7 +105,8 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         if self.result is not None and (config.nav is None or config.nav is self.nav):
             from generator.render.nav import site_nav
 
-            config.nav = self.nav = site_nav(self.result.kb, project.docs_dir)
+            config.nav = self.nav = site_nav(self.result.kb, project.docs_dir,
+                                             broken=[(b.kind.name, b.page) for b in self.result.broken])
 
     def _prepare(self, project: Project) -> None:
         from generator.build import prepare
@@ -118,15 +121,22 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             self.lock.acquire(say=log.info)
         # `mkdocs build` renders the PDFs like `kb build`; `mkdocs serve` only when asked (and neither
         # when the `pdf` setting is off: `prepare` checks it).
-        pdf = self.settings.pdf_on_serve if self.command == "serve" else True
+        serving = self.command == "serve"
+        pdf = self.settings.pdf_on_serve if serving else True
         try:
             kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+            # Serving, a card with errors shows them on its page instead of failing the rebuild.
             self.result = prepare(project, kb, pdf=pdf, strict=self.settings.strict, say=log.warning,
-                                  info=log.info)
+                                  info=log.info, show_errors=serving)
         except KBError as exc:
             raise PluginError(f"kb: {exc}") from exc
         if self.result.render and self.result.render.written:
             log.info("kb: %s", self.result.render.summary())
+        for card in self.result.broken:
+            errors = sum(p.is_error for p in card.problems)
+            log.warning("kb: %s has %d error(s) (listed above): until it is fixed, its page %s shows them "
+                        "instead of the card; `mkdocs build` refuses to build", card.file, errors,
+                        card.page.removesuffix(".md") + "/")
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._release()
@@ -136,6 +146,7 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
 
     def on_shutdown(self) -> None:
         self._release()
+        self.command = "build"  # the next in-process build of this (cached) object is not serving
 
     def _release(self) -> None:
         if self.lock is not None:

@@ -8,6 +8,7 @@ docs_dir is listed under Reference, so no page goes missing from the navigation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,10 @@ SECTIONS = ("Home", "Models", "Compare", "Choose", "Datasets", "Integrations and
 CONTRIBUTING = "contributing.md"
 
 
-def site_nav(kb: KnowledgeBase, docs_dir: Path) -> list[NavItem]:
+def site_nav(kb: KnowledgeBase, docs_dir: Path, broken: Sequence[tuple[str, str]] = ()) -> list[NavItem]:
     """MkDocs `nav` for the pages rendered from `kb` plus the hand-written pages found in docs_dir.
+    `broken` (kind, page) are the error pages of cards that do not validate (`mkdocs serve`): first in
+    their kind's section.
 
     It is longer because the reader's order is written out in one place, top to bottom."""
     present = ({p.relative_to(docs_dir).as_posix() for p in docs_dir.rglob("*.md")} if docs_dir.is_dir()
@@ -33,7 +36,7 @@ def site_nav(kb: KnowledgeBase, docs_dir: Path) -> list[NavItem]:
     used: set[str] = set()
 
     def page(rel: str) -> list[NavItem]:
-        if rel in present:
+        if rel in present and rel not in used:  # each page once
             used.add(rel)
             return [rel]
         return []
@@ -41,12 +44,15 @@ def site_nav(kb: KnowledgeBase, docs_dir: Path) -> list[NavItem]:
     def kind_pages(kind_name: str) -> list[NavItem]:
         kind = CARD_KINDS[kind_name]
         cards = sorted(kb.of_kind(kind_name), key=lambda c: str(c.card.name).lower())
-        items: list[NavItem] = [*page(f"{page_folder(kind)}/index.md")]
+        items: list[NavItem] = [*page(f"{page_folder(kind)}/index.md"), *failing(kind_name)]
         for loaded in cards:
             items += page(page_path(kind, loaded.id))
         return items
 
-    models: list[NavItem] = [*page(f"{page_folder(CARD_KINDS['model'])}/index.md")]
+    def failing(kind_name: str) -> list[NavItem]:
+        return [item for kind, rel in broken if kind == kind_name for item in page(rel)]
+
+    models: list[NavItem] = [*page(f"{page_folder(CARD_KINDS['model'])}/index.md"), *failing("model")]
     by_modality: dict[str, list[NavItem]] = {}
     for loaded in sorted(kb.models, key=lambda c: str(c.card.name).lower()):
         by_modality.setdefault(str(loaded.card.modality), []).extend(

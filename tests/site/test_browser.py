@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,7 +85,8 @@ def sized_site(project: Path) -> Iterator[str]:
     """The test project with three distinct parameter counts (and one model that states none)."""
     write_card(project, model("tiny-bert", architecture__parameters="117M",
                               selection={"best_for": ["short variant effects"]}))
-    write_card(project, model("tiny-hyena", architecture__parameters="2.5B", architecture__model_type="causal"))
+    write_card(project, model("tiny-hyena", architecture__parameters="2.5B",
+                              architecture__model_type="causal"))
     write_card(project, model("tiny-brain", modality="fmri", tokenization__kind="roi-tensors",
                               architecture__parameters="7.7M"))
     write_card(project, model("tiny-none", architecture__parameters=None))
@@ -165,4 +173,97 @@ def test_the_comparison_sorts_by_parameters_both_ways_and_filters_offline(sized_
             browser.close()
     base = sized_site.rstrip("/")
     assert [u for u in requests if not u.startswith(base)] == []  # offline: no CDN
+    assert errors == []
+
+
+@pytest.fixture
+def serving(project: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`mkdocs serve` on the test project, a real process with live reload: its URL and its log."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = tmp_path / "serve.log"
+    url = f"http://127.0.0.1:{port}/"
+    with log.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+                                cwd=project, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, stdout=out,
+                                stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 240  # the first build renders every page (slow on a busy machine)
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5).close()
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"mkdocs serve did not start:\n{log.read_text(encoding='utf-8')}")
+                time.sleep(0.5)
+        yield url, log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_serve_shows_a_broken_cards_located_errors_on_its_page_until_it_is_fixed(
+        project: Path, serving: tuple[str, Path]) -> None:
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    url, log = serving
+    card = project / "kb" / "model_cards" / "tiny-bert.yaml"
+    good = card.read_text(encoding="utf-8")
+    line = next(n for n, text in enumerate(good.splitlines(), 1) if text.startswith("license:"))
+    evil = "<img src=x onerror=alert(1)>"
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+
+            def heading() -> str:
+                return page.locator("article h1").first.inner_text().rstrip("¶").strip()
+
+            def wait_for_heading(text: str) -> None:
+                # Live reload: the open page reloads itself once the rebuild is done.
+                try:
+                    page.wait_for_function(
+                        "t => (document.querySelector('article h1')?.innerText || '').includes(t)", arg=text,
+                        timeout=180_000)
+                except PlaywrightTimeout:
+                    pytest.fail(f"the page never showed {text!r}:\n{log.read_text(encoding='utf-8')}")
+
+            page.goto(url + "models/tiny-bert/")
+            assert heading() == "Tiny Bert"
+
+            card.write_text(good.replace("license: Apache-2.0", f"license: Apache-2.0 {evil}"),
+                            encoding="utf-8")
+            wait_for_heading("this card has 1 error")
+            assert page.url == url + "models/tiny-bert/"
+            shown = page.locator("article").inner_text()
+            assert f"kb/model_cards/tiny-bert.yaml:{line}:1" in shown
+            assert f"'Apache-2.0 {evil}' is not a valid SPDX license expression" in shown  # as text
+            assert page.locator("article img").count() == 0
+            logged = log.read_text(encoding="utf-8")
+            assert "until it is fixed, its page models/tiny-bert/ shows them" in logged
+            # The rest of the site is still built, and the card is still in the Models section.
+            assert "Tiny Brain" in page.locator("nav.md-nav--primary").first.inner_text()
+            other = page.request.get(url + "models/tiny-brain/")
+            assert other.ok and "Tiny Brain" in other.text()
+
+            card.write_text(good, encoding="utf-8")
+            wait_for_heading("Tiny Bert")
+            assert heading() == "Tiny Bert"
+            assert "error" not in page.locator("article").inner_text().split("\n")[0]
+        finally:
+            browser.close()
     assert errors == []
