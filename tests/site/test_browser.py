@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factory import write_card
+from tests.factory import new_project, write_card
 from tests.site.conftest import build, model
 
 CHROMIUM = "/usr/bin/chromium"
@@ -267,3 +267,40 @@ def test_serve_shows_a_broken_cards_located_errors_on_its_page_until_it_is_fixed
         finally:
             browser.close()
     assert errors == []
+
+
+@pytest.fixture(scope="module")
+def shipped_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The shipped cards (long names, wide tables), built without PDFs and served."""
+    root = new_project(tmp_path_factory.mktemp("shipped"), with_shipped_kb=True)
+    build(root)
+    yield from _serve(root / "site")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_at_phone_width_no_page_scrolls_sideways_and_wide_tables_scroll_in_their_box(
+        shipped_served: str) -> None:
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+            widths = {}
+            for rel in ("", "catalog/comparison/", "models/nucleotide-transformer-2.5b-multi-species/",
+                        "models/brainlm/", "reference/card-format/"):
+                page.goto(shipped_served + rel, wait_until="networkidle")
+                widths[rel or "home"] = page.evaluate(
+                    "[document.scrollingElement.scrollWidth, window.innerWidth]")
+            assert {rel: w for rel, w in widths.items() if w[0] > w[1]} == {}
+            # The comparison is wider than a phone: it scrolls sideways inside its own box.
+            page.goto(shipped_served + "catalog/comparison/", wait_until="networkidle")
+            box = page.locator("article table").first.locator(
+                "xpath=ancestor::div[contains(@class, 'md-typeset__scrollwrap')]")
+            scroll, client = box.evaluate("b => [b.scrollWidth, b.clientWidth]")
+            assert scroll > client and client <= 375
+        finally:
+            browser.close()
