@@ -102,7 +102,8 @@ class Settings(BaseModel):
     """Treat warnings as errors in validation during `mkdocs build`."""
 
 
-MKDOCS_OPTIONS = ("docs_dir", "site_dir", "site_url", "strict", "theme", "repo_url", "edit_uri")
+MKDOCS_OPTIONS = ("docs_dir", "site_dir", "site_url", "strict", "theme", "repo_url", "edit_uri", "site_name",
+                  "site_description")
 """The MkDocs options a project reads; where mkdocs.yml leaves one out, MkDocs' own default applies."""
 
 

@@ -123,6 +123,10 @@ def test_home_page_counts_models_by_modality(shipped_site: Path) -> None:
     assert f"{len(kb.models)} models: {dna} DNA · {fmri} fMRI" in text
     assert "do not edit" not in text.lower()
     assert "Brain-JEPA" in text and "License: no license stated" in text
+    # The site's own name and description from mkdocs.yml, not a placeholder title.
+    home = html.parse(str(shipped_site / "site" / "index.html")).getroot()
+    assert home.findtext(".//article//h1").strip() == "Foundation Model Knowledge Base"
+    assert "Model cards, code walkthroughs and verified embeddings" in text
 
 
 def test_published_site_keeps_the_cards_yaml_beside_the_pages(shipped_site: Path) -> None:
