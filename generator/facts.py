@@ -103,8 +103,8 @@ class Facts:
 
 
 def build_facts(project: Project, kb: KnowledgeBase) -> Facts:
-    """Every card's facts (reads nothing the knowledge base has not read, except the smoke reports and,
-    for a pin without a date in its lock file, the synced clone)."""
+    """Every card's facts (reads nothing the knowledge base has not read, except what the smoke status
+    hashes to tell a stale report and, for a pin without a date in its lock file, the synced clone)."""
     return Facts({(c.kind.name, c.id): card_facts(project, kb, c) for c in kb.all()})
 
 

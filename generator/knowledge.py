@@ -20,12 +20,13 @@ from pydantic import BaseModel, ValidationError
 
 from generator.exceptions import UsageError, ValidationFailed
 from generator.problems import Problem, Severity
-from generator.repos.lockfile import Lock, load_lock
+from generator.repos.lockfile import Lock, load_lock, lock_path
 from generator.schema import CARD_KINDS, SCHEMA_VERSION, TEMPLATE_SECTIONS, CardKind, ModelCard
-from generator.schema.card import Card, HasLicense
+from generator.schema.card import Card, HasLicense, HasSmokeTest
 from generator.schema.common import PLACEHOLDER
 from generator.schema.derived import FineTunedCard, SAECard, name_disagreements
 from generator.settings import DEFAULTS
+from generator.smoke.report import Report, report_path
 from generator.yamlio import Document, FieldPath, dotted, read_document
 
 C = TypeVar("C", bound=Card, covariant=True)
@@ -44,6 +45,9 @@ class LoadedCard(Generic[C]):
     doc: Document
     lock: Lock | None = None
     """The lock file beside the card (`<id>.lock.yaml`, written by `kb repos sync`), None when absent."""
+    smoke: Report | None = None
+    """The card's smoke report (`artifacts/smoke/<id>.json`, written by `kb smoke`), None when the card
+    has no smoke test, the test never ran or the file is not a report (a warning then says so)."""
 
     @property
     def id(self) -> str:
@@ -114,7 +118,8 @@ class KnowledgeBase:
         out: dict[str, list[Problem]] = {}
         for p in self.problems:
             path = Path(p.file)
-            if p.is_error and p.file not in valid and path.suffix == ".yaml" and path.parent.name in folders:
+            if (p.is_error and p.file not in valid and path.suffix == ".yaml" and path.parent.name in folders
+                    and not path.name.endswith(".lock.yaml")):
                 out.setdefault(path.stem, []).append(p)
         return out
 
@@ -217,11 +222,16 @@ def kind_of(path: Path) -> CardKind | None:
 
 
 def load_knowledge_base(
-    root: Path, paths: Iterable[Path] | None = None, kb_dir: Path | None = None
+    root: Path, paths: Iterable[Path] | None = None, kb_dir: Path | None = None, smoke_dir: Path | None = None
 ) -> tuple[KnowledgeBase, list[Problem]]:
-    """Load and validate cards (all under `kb_dir`, or just `paths`): the valid ones and all problems."""
+    """Load and validate cards (all under `kb_dir`, or just `paths`): the valid ones and all problems.
+
+    Each valid card's side files are read once here: its lock file and, for a card with a smoke test,
+    its smoke report from `smoke_dir` (`Project.smoke_dir`; default `artifacts/smoke/` under the root).
+    """
     root = root.resolve()
     kb_dir = (kb_dir or root / DEFAULTS.kb_dir).resolve()
+    smoke_dir = smoke_dir or root / DEFAULTS.artifacts_dir / "smoke"
     kb = KnowledgeBase(root, kb_dir=kb_dir)
     problems: list[Problem] = []
     if paths is None:
@@ -239,7 +249,7 @@ def load_knowledge_base(
     docs: list[tuple[CardKind, Document]] = []
     for kind, path in files:
         try:
-            loaded, doc, found = _load_card(kind, path, root)
+            loaded, doc, found = _load_card(kind, path, root, smoke_dir)
         except Exception as exc:  # no card content may end in a traceback: report it, located
             loaded, doc, found = None, None, [Problem(
                 _rel(path, root), f"internal error while validating: {exc!r}", line=1, col=1,
@@ -293,18 +303,27 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _load_card(kind: CardKind, path: Path, root: Path
+def _load_card(kind: CardKind, path: Path, root: Path, smoke_dir: Path
                ) -> tuple[LoadedCard[Card] | None, Document, list[Problem]]:
     rel = _rel(path, root)
     # Only files inside the knowledge-base folder they are listed in are read (a symlinked card that
     # resolves elsewhere is refused): kb/<kind>/<file> -> kb/.
     inside = Path(os.path.abspath(path)).parent.parent
     doc = read_document(path, rel, inside=inside)
-    loaded, problems = _validate(kind, path, doc)
-    return loaded, doc, problems
+    card, problems = _validate(kind, path, doc)
+    if card is None:
+        return None, doc, problems
+    lock = load_lock(path, problems, str(Path(rel).with_name(lock_path(path).name)))
+    smoke = None
+    if isinstance(card, HasSmokeTest):
+        smoke, found = Report.load(smoke_dir, str(card.id), _rel(report_path(smoke_dir, str(card.id)), root))
+        problems.extend(found)
+    loaded: LoadedCard[Card] = LoadedCard(kind, card, path, rel, doc, lock, smoke)
+    problems.extend(_card_checks(loaded))
+    return loaded, doc, problems + _placeholders(doc, set())
 
 
-def _validate(kind: CardKind, path: Path, doc: Document) -> tuple[LoadedCard[Card] | None, list[Problem]]:
+def _validate(kind: CardKind, path: Path, doc: Document) -> tuple[Card | None, list[Problem]]:
     rel = doc.path
     problems = list(doc.problems)
     if doc.data is None:
@@ -333,9 +352,7 @@ def _validate(kind: CardKind, path: Path, doc: Document) -> tuple[LoadedCard[Car
         if isinstance(raw_id, str) and "id" not in failed:
             problems.extend(_id_check(raw_id, path, doc))
         return None, problems + _placeholders(doc, failed)
-    loaded: LoadedCard[Card] = LoadedCard(kind, card, path, rel, doc, load_lock(path))
-    problems.extend(_card_checks(loaded))
-    return loaded, problems + _placeholders(doc, set())
+    return card, problems
 
 
 # --- pydantic errors, made readable and located -------------------------------------------------

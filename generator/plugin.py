@@ -124,7 +124,7 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         serving = self.command == "serve"
         pdf = self.settings.pdf_on_serve if serving else True
         try:
-            kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+            kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
             # Serving, a card with errors shows them on its page instead of failing the rebuild.
             self.result = prepare(project, kb, pdf=pdf, strict=self.settings.strict, say=log.warning,
                                   info=log.info, show_errors=serving)

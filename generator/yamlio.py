@@ -54,6 +54,8 @@ class Document:
 
     lazy_positions: bool = False
     """Positions were skipped on the fast path; they are computed on the first `locate`."""
+    what: str = "card"
+    """What the file is, as messages name it ("card", "lock file")."""
 
     def locate(self, loc: FieldPath) -> tuple[int, int]:
         """Line and column of a field, or of its nearest enclosing field that exists."""
@@ -76,16 +78,18 @@ def _yaml() -> YAML:
     return yaml
 
 
-def read_document(path: Path, display: str | None = None, *, inside: Path | None = None) -> Document:
-    """Read and parse one card file, collecting file, encoding, size and syntax problems.
+def read_document(path: Path, display: str | None = None, *, inside: Path | None = None,
+                  what: str = "card") -> Document:
+    """Read and parse one YAML file (a card, or a card's lock file: `what` names it in messages),
+    collecting file, encoding, size and syntax problems.
 
     Only a regular file is read, and only when it (after following symbolic links) lies inside the
     folder `inside` (the knowledge base); its size is checked before reading, and at most
     `MAX_BYTES + 1` bytes are ever read.
     """
     name = display or str(path)
-    doc = Document(name)
-    raw = _read_bounded(path, name, inside, doc.problems)
+    doc = Document(name, what=what)
+    raw = read_bounded(path, name, inside, doc.problems, what)
     if raw is None:
         return doc
     try:
@@ -101,7 +105,12 @@ def read_document(path: Path, display: str | None = None, *, inside: Path | None
     return parse_text(text, doc)
 
 
-def _read_bounded(path: Path, name: str, inside: Path | None, problems: list[Problem]) -> bytes | None:
+def read_bounded(path: Path, name: str, inside: Path | None, problems: list[Problem],
+                 what: str = "card") -> bytes | None:
+    """The bytes of a regular file of at most `MAX_BYTES` (inside the folder `inside`, when given), or
+    None with the reason in `problems`, located at `name`: never a device, a pipe or a link loop, and
+    never more than `MAX_BYTES + 1` bytes read. Any side file of a card (its lock file, its smoke
+    report) is read this way."""
     def refuse(message: str, hint: str = "") -> None:
         problems.append(Problem(name, message, line=1, col=1, hint=hint))
 
@@ -109,17 +118,18 @@ def _read_bounded(path: Path, name: str, inside: Path | None, problems: list[Pro
         real = path.resolve(strict=True)
         info = os.stat(real)
     except RuntimeError:  # Python < 3.13 reports a symlink loop this way
-        refuse("the file is a symbolic link loop", hint="point the link at a card file, or remove it")
+        refuse("the file is a symbolic link loop", hint=f"point the link at a {what} file, or remove it")
         return None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            refuse("the file is a symbolic link loop", hint="point the link at a card file, or remove it")
+            refuse("the file is a symbolic link loop", hint=f"point the link at a {what} file, or remove it")
         else:
             refuse(f"cannot read the file: {exc.strerror}")
         return None
     if not stat.S_ISREG(info.st_mode):
         shown = f" ({real})" if real != Path(os.path.abspath(path)) else ""
-        refuse(f"not a regular file{shown}: a device, a pipe, a socket or a folder; only card files are read",
+        refuse(f"not a regular file{shown}: a device, a pipe, a socket or a folder; "
+               f"only {what} files are read",
                hint="remove it from the knowledge base")
         return None
     if inside is not None and not real.is_relative_to(inside.resolve()):
@@ -127,7 +137,7 @@ def _read_bounded(path: Path, name: str, inside: Path | None, problems: list[Pro
                "knowledge base are read", hint="copy the card into the knowledge base instead of linking it")
         return None
     if info.st_size > MAX_BYTES:
-        refuse(f"the file is {info.st_size:,} bytes; cards are limited to 1 MiB",
+        refuse(f"the file is {info.st_size:,} bytes; {what}s are limited to 1 MiB",
                hint="move large content (code, tables) to files under kb/assets/")
         return None
     try:
@@ -138,7 +148,7 @@ def _read_bounded(path: Path, name: str, inside: Path | None, problems: list[Pro
         refuse(f"cannot read the file: {exc.strerror}")
         return None
     if len(raw) > MAX_BYTES:
-        refuse("the file is larger than 1 MiB; cards are limited to 1 MiB",
+        refuse(f"the file is larger than 1 MiB; {what}s are limited to 1 MiB",
                hint="move large content (code, tables) to files under kb/assets/")
         return None
     return raw
@@ -172,7 +182,7 @@ def parse_text(text: str, doc: Document) -> Document:
     if _too_deep(text, doc):
         return doc
     if _CLoader is not None and not _has_node_property(text):
-        fast = Document(doc.path, source=text, lazy_positions=True)
+        fast = Document(doc.path, source=text, lazy_positions=True, what=doc.what)
         try:
             node = yaml.compose(text, Loader=_FastLoader)
         except yaml.YAMLError:
@@ -208,7 +218,8 @@ def _parse_exact(text: str, doc: Document) -> Document:
         line, col = _first_alias(text)
         doc.problems.append(Problem(
             doc.path, f"YAML aliases (*name) make this file stand for more than {MAX_VALUES:,} values; "
-            "aliases are not allowed in cards", line=line, col=col, hint="write each value out in full"))
+            f"aliases are not allowed in {doc.what}s", line=line, col=col,
+            hint="write each value out in full"))
         return doc
     builder = _Builder(doc)
     doc.data = builder.build(node, ())
@@ -235,7 +246,7 @@ def _too_deep(text: str, doc: Document) -> bool:
                     mark = event.start_mark
                     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
                     doc.problems.append(Problem(
-                        doc.path, f"the YAML nests deeper than {MAX_DEPTH} levels; no card needs that",
+                        doc.path, f"the YAML nests deeper than {MAX_DEPTH} levels; no {doc.what} needs that",
                         line=line, col=col, hint="flatten the structure"))
                     return True
             elif name in ("MappingEndEvent", "SequenceEndEvent"):
@@ -255,7 +266,7 @@ def _too_deep_flow(text: str, doc: Document) -> bool:
             line = text.count("\n", 0, m.start()) + 1
             col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
             doc.problems.append(Problem(
-                doc.path, f"the YAML nests deeper than {MAX_DEPTH} levels; no card needs that",
+                doc.path, f"the YAML nests deeper than {MAX_DEPTH} levels; no {doc.what} needs that",
                 line=line, col=col, hint="flatten the structure"))
             return True
     return False
@@ -312,12 +323,12 @@ class _Builder:
             # An alias resolves to the anchored node itself; report it where the alias is used.
             line, col = self.doc.positions.get(path, self._pos(node))
             self.doc.problems.append(Problem(
-                self.doc.path, "YAML aliases (*name) are not allowed in cards", field=dotted(path),
-                line=line, col=col, hint="write the value out in full"))
+                self.doc.path, f"YAML aliases (*name) are not allowed in {self.doc.what}s",
+                field=dotted(path), line=line, col=col, hint="write the value out in full"))
             return self.built[id(node)]  # keep validating the rest as if it were written out
         self.built[id(node)] = None
         if getattr(node, "anchor", None):
-            self._problem(node, path, "YAML anchors (&name) are not allowed in cards",
+            self._problem(node, path, f"YAML anchors (&name) are not allowed in {self.doc.what}s",
                           hint="write each value out in full")
         if self.record:
             self.doc.positions.setdefault(path, self._pos(node))
@@ -336,7 +347,7 @@ class _Builder:
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag.endswith(":merge"):
-                self._problem(key_node, path, "YAML merge keys (<<) are not allowed in cards")
+                self._problem(key_node, path, f"YAML merge keys (<<) are not allowed in {self.doc.what}s")
                 continue
             key = _scalar(key_node) if key_node.id == "scalar" else None
             if not isinstance(key, str):

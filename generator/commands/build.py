@@ -26,7 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
-    kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+    kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
     build(project, kb, strict=args.strict, pdf=not args.no_pdf, require_smoke=args.require_smoke,
           force=args.force, wait=not args.no_wait)
     print(f"kb build: the site is in {project.rel(project.site_dir)}/", file=sys.stderr)

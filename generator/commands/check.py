@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     def loaded() -> KnowledgeBase:  # once, and only for the checks that read the cards
         nonlocal kb
         if kb is None:
-            kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+            kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
         return kb
 
     checks: dict[str, Callable[[], list[Problem]]] = {

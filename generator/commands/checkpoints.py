@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _select(project: Project, ids: list[str]) -> list[LoadedCard[ModelCard]]:
-    kb, _ = load_knowledge_base(project.root, None, project.kb_dir)
+    kb, _ = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
     chosen = kb.select("model", ids, missing="no valid model card '{id}' in {folder}{hint}")
     return [m for c in chosen if (m := narrow(c, ModelCard))]
 

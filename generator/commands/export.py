@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from generator.interop.hf import export_readme
 
     project = Project.load(args.project)
-    kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+    kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
     (loaded,) = kb.select(KINDS, [args.card_id],
                           missing="no model, SAE or fine-tuned card with id '{id}' in {kb}/ (known: {known})")
     card = loaded.card

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {_display(target)}")
     if written:
         # The cards just written, checked as `kb validate` would (placeholders are warnings).
-        _, checked = load_knowledge_base(project.root, written, kb_dir)
+        _, checked = load_knowledge_base(project.root, written, kb_dir, project.smoke_dir)
         problems.extend(checked)
     sys.stdout.write(render(problems, "text"))
     print(f"{len(written)} card(s) imported: {summary(problems)}", file=sys.stderr)

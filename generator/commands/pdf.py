@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         print("kb pdf: error: --jobs must be 0 (one per core) or a positive number", file=sys.stderr)
         return 2
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+    kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
     result = build_pdfs(project, kb, args.ids or None, jobs=jobs, force=args.force, progress=progress)
     for line in result.report_lines(project.rel):
         is_stdout = line.startswith(("wrote ", "removed "))

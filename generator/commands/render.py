@@ -18,7 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
-    kb, _problems = load_knowledge_base(project.root, None, project.kb_dir)
+    kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
     result = prepare(project, kb, pdf=False, strict=args.strict)
     report = result.render
     assert report is not None

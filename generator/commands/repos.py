@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _load(project: Project, ids: list[str]) -> KnowledgeBase:
     """The valid cards; invalid ones are reported and skipped (a named one fails with its problems)."""
-    kb, problems = load_knowledge_base(project.root, None, project.kb_dir)
+    kb, problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
     errors = [p for p in problems if p.is_error]
     if errors:
         sys.stderr.write(render(errors, "text"))

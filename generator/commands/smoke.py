@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING
 
 from generator.exceptions import ValidationFailed
-from generator.io import write_if_changed
 from generator.knowledge import load_knowledge_base, narrow
 from generator.schema import ModelCard
 from generator.settings import Project
 from generator.smoke.executor import EXECUTORS, SmokeOptions
-from generator.smoke.status import report_path
 
 if TYPE_CHECKING:
-    from generator.smoke.runner import Report
+    from generator.smoke.report import Report
 
 HELP = "load each card's checkpoint, pool and project it to 512-D, check it; reports in artifacts/smoke/"
 
@@ -50,7 +47,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
-    kb, problems = load_knowledge_base(project.root, None, project.kb_dir)
+    kb, problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
     if not args.ids and any(p.is_error for p in problems):
         raise ValidationFailed(problems)
     # A named card's own problems only: `kb smoke bert` is not stopped by tiny-bert.yaml.
@@ -74,10 +71,7 @@ def run(args: argparse.Namespace) -> int:
         bar.set_postfix_str(f"{card_id}: {stage}")
 
     for loaded, report in run_all(project, selected, options, executor, step):
-        write_if_changed(
-            report_path(project.smoke_dir, loaded.id),
-            json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n",
-        )
+        report.save(project.smoke_dir)
         bar.update()
         bar.write(_line(report), file=sys.stdout)
         counts[report.status] = counts.get(report.status, 0) + 1

@@ -21,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
-    kb, problems = load_knowledge_base(project.root, args.paths or None, project.kb_dir)
+    kb, problems = load_knowledge_base(project.root, args.paths or None, project.kb_dir, project.smoke_dir)
     problems = escalate(problems, args.strict or project.settings.strict)
     sys.stdout.write(render(problems, args.format))
     if args.format == "text":

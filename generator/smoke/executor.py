@@ -67,7 +67,7 @@ def job_main(project: Project, loaded: LoadedCard[ModelCard], options: SmokeOpti
         import_transformers()
         return run_card(project, loaded, options)
     except KBError as exc:
-        report = Report(loaded.id)
+        report = Report(id=loaded.id)
         report.add("job", False, f"{exc} (on {os.uname().nodename})")
         return report.finish("failed")
 
@@ -144,7 +144,7 @@ class _JobRun:
         try:
             report: Report = job.result()
         except Exception as exc:  # submitit's FailedJobError / UncompletedJobError, or a lost job
-            report = Report(loaded.id, device=self.options.device)
+            report = Report(id=loaded.id, device=self.options.device)
             report.add("job", False, _job_failure(job, exc, self.project))
             report.finish("failed")
         report.job = {"executor": self.kind, "id": str(job.job_id)}

@@ -1,55 +1,76 @@
 """What a smoke test writes: one named outcome per check, in the card's report
-(`artifacts/smoke/<id>.json`)."""
+(`artifacts/smoke/<id>.json`).
+
+The report is a side file of its card: `kb smoke` saves it (`Report.save`), and loading the knowledge
+base reads it once onto the card (`Report.load`, `LoadedCard.smoke`); no stage reads the file again.
+Light on purpose (pydantic only, no torch), and low in the layers (beside `repos/lockfile.py`), so that
+`generator.knowledge` may read it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import dataclasses
+import json
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from generator.io import write_if_changed
+from generator.problems import Problem, Severity
+from generator.yamlio import dotted, read_bounded
+
+Outcome = Literal["passed", "failed", "skipped"]
 
 
-@dataclass
-class Check:
+def report_path(smoke_dir: Path, card_id: str) -> Path:
+    """`artifacts/smoke/<id>.json`."""
+    return smoke_dir / f"{card_id}.json"
+
+
+class Check(BaseModel):
     """One check's outcome."""
 
     name: str
-    status: str  # passed | failed | skipped
+    status: Outcome
     message: str
 
 
-@dataclass
-class Report:
+class Report(BaseModel):
     """What `artifacts/smoke/<id>.json` holds."""
 
     id: str
-    status: str = "passed"
+    status: Outcome = "failed"
+    """Set by `finish` (a report file without a status reads as failed)."""
     summary: str = ""
-    checks: list[Check] = field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
     device: str | None = None
     dtype: str | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-    memory: dict[str, Any] = field(default_factory=dict)
-    versions: dict[str, str] = field(default_factory=dict)
-    checkpoint: dict[str, Any] = field(default_factory=dict)
-    upstream: dict[str, Any] = field(default_factory=dict)
-    embedding: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict)
+    memory: dict[str, Any] = Field(default_factory=dict)
+    versions: dict[str, str] = Field(default_factory=dict)
+    checkpoint: dict[str, Any] = Field(default_factory=dict)
+    upstream: dict[str, Any] = Field(default_factory=dict)
+    embedding: dict[str, Any] = Field(default_factory=dict)
     inputs_hash: str | None = None
-    job: dict[str, str] = field(default_factory=dict)
+    job: dict[str, str] = Field(default_factory=dict)
     """The job that ran the test (`executor`, `id`) when `kb smoke --executor local|slurm` ran it."""
     finished_at: str | None = None
-    kernels: dict[str, Any] = field(default_factory=dict)
+    kernels: dict[str, Any] = Field(default_factory=dict)
     """Which kernels ran the model code (`generator.smoke.kernels.Kernels.to_json`), for cards that
     import a package the reference kernels can stand in for."""
 
     def add(self, name: str, ok: bool | None, message: str) -> None:
         """ok None: not applicable here (skipped, with the reason)."""
-        self.checks.append(Check(name, "skipped" if ok is None else "passed" if ok else "failed", message))
+        status: Outcome = "skipped" if ok is None else "passed" if ok else "failed"
+        self.checks.append(Check(name=name, status=status, message=message))
 
     @property
     def failures(self) -> list[Check]:
         return [c for c in self.checks if c.status == "failed"]
 
-    def finish(self, status: str | None = None) -> Report:
+    def finish(self, status: Outcome | None = None) -> Report:
         self.status = status or ("failed" if self.failures else "passed")
         if self.status == "failed":
             self.summary = "; ".join(f"{c.name}: {c.message}" for c in self.failures)
@@ -62,4 +83,42 @@ class Report:
         return self
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.model_dump(mode="python")
+
+    def save(self, smoke_dir: Path) -> bool:
+        """Write `<smoke_dir>/<id>.json` atomically; True when its content changed."""
+        text = json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n"
+        return write_if_changed(report_path(smoke_dir, self.id), text)
+
+    @classmethod
+    def load(cls, smoke_dir: Path, card_id: str, display: str) -> tuple[Report | None, list[Problem]]:
+        """The card's report, or None when there is none. A file that is not a report (unreadable, not
+        JSON, fields of the wrong type) is None too, with a warning located at `display` (the file as
+        users see it) saying how to write it again; the card then reads as not run."""
+        path = report_path(smoke_dir, card_id)
+        if not path.exists() and not path.is_symlink():
+            return None, []
+        fix = f"run `kb smoke {card_id}` to write it again, or delete it"
+        problems: list[Problem] = []
+        raw = read_bounded(path, display, None, problems, "smoke report")
+        if raw is None:
+            return None, [dataclasses.replace(p, severity=Severity.WARNING, hint=fix) for p in problems]
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            return None, [_warning(display, f"not a smoke report: not UTF-8 ({exc.reason})", fix)]
+        except json.JSONDecodeError as exc:
+            return None, [_warning(display, f"not a smoke report: invalid JSON ({exc.msg})", fix,
+                                   line=exc.lineno, col=exc.colno)]
+        if not isinstance(data, dict):
+            return None, [_warning(display, "not a smoke report: not a JSON object", fix, line=1, col=1)]
+        try:
+            return cls.model_validate({"id": card_id, **data}), []
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            return None, [_warning(display, f"not a smoke report: {e['msg'][0].lower()}{e['msg'][1:]}", fix,
+                                   field=dotted(tuple(e["loc"]))) for e in errors]
+
+
+def _warning(file: str, message: str, hint: str, *, field: str = "", line: int = 0, col: int = 0) -> Problem:
+    return Problem(file, message, Severity.WARNING, field, line, col, hint)

@@ -63,7 +63,7 @@ def smoke_card(
 
     card: ModelCard = loaded.card
     step = step or (lambda _s: None)
-    report = Report(card.id)
+    report = Report(id=card.id)
     if card.smoke_test is None:
         report.add("smoke_test", None, "the card has no smoke_test section")
         return report.finish("skipped")

@@ -1,16 +1,16 @@
-"""The publishing gate's view of a smoke report: passed, failed, skipped, stale or not run."""
+"""The publishing gate's view of a card's smoke report (read with the card, `LoadedCard.smoke`): passed,
+failed, skipped, stale or not run."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from generator.knowledge import LoadedCard
     from generator.schema import Card
     from generator.settings import Project
+    from generator.smoke.report import Report
 
 STATES = ("passed", "failed", "skipped", "stale", "not run")
 
@@ -38,42 +38,24 @@ class SmokeStatus:
         return None
 
 
-def report_path(smoke_dir: Path, card_id: str) -> Path:
-    return smoke_dir / f"{card_id}.json"
-
-
-def read_report(smoke_dir: Path, card_id: str) -> dict[str, Any] | None:
-    path = report_path(smoke_dir, card_id)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def card_status(smoke_dir: Path, card_id: str, inputs_hash: str | None = None) -> SmokeStatus:
-    """Status from `artifacts/smoke/<id>.json`; stale when the report's inputs hash differs."""
-    report = read_report(smoke_dir, card_id)
+def card_status(report: Report | None, inputs_hash: str | None = None) -> SmokeStatus:
+    """Status from a card's report (`LoadedCard.smoke`); stale when the report's inputs hash differs."""
     if report is None:
         return SmokeStatus("not run")
-    state = str(report.get("status", "failed"))
-    if inputs_hash is not None and report.get("inputs_hash") not in (None, inputs_hash):
+    state: str = report.status
+    if inputs_hash is not None and report.inputs_hash not in (None, inputs_hash):
         state = "stale"
-    kernels = report.get("kernels")
-    reference = isinstance(kernels, dict) and kernels.get("kind") == "reference"
-    return SmokeStatus(
-        state if state in STATES else "failed",
-        report.get("finished_at"),
-        report.get("device"),
-        str(report.get("summary", "")),
-        str(kernels.get("label")) if reference and isinstance(kernels, dict) else None,
-    )
+    reference = report.kernels.get("kind") == "reference"
+    return SmokeStatus(state, report.finished_at, report.device, report.summary,
+                       str(report.kernels.get("label")) if reference else None)
 
 
 def project_status(project: Project, loaded: LoadedCard[Card]) -> SmokeStatus:
     """A card's status with staleness worked out: the report's inputs hash against the card, its
-    checkpoint files, the projector and the golden reference as they are now."""
+    checkpoint files, the projector and the golden reference as they are now (hashed only when the
+    card has a report; `build_facts` asks once per card per build)."""
     from generator.smoke.fingerprint import card_inputs_hash
 
-    return card_status(project.smoke_dir, loaded.id, card_inputs_hash(project, loaded))
-
+    if loaded.smoke is None:
+        return SmokeStatus("not run")
+    return card_status(loaded.smoke, card_inputs_hash(project, loaded))

@@ -17,7 +17,7 @@ LAYERS: list[list[str]] = [
     ["generator", "generator.exceptions", "generator.problems", "generator.io", "generator.yamlio",
      "generator.workers", "generator.settings"],
     ["generator.schema"],
-    ["generator.repos.lockfile", "generator.layout", "generator.policy"],
+    ["generator.repos.lockfile", "generator.smoke.report", "generator.layout", "generator.policy"],
     ["generator.knowledge"],
     ["generator.repos", "generator.smoke", "generator.hub"],
     ["generator.facts"],

@@ -238,7 +238,7 @@ def test_status_goes_stale_when_the_card_changes(smoke_project: SmokeProject) ->
     card["pooling"]["strategy"] = "max"
     smoke_project.write(card)
     assert project_status(project, _loaded(project, "tiny-mamba")).state == "stale"
-    assert card_status(project.smoke_dir, "tiny-mamba").state == "passed"  # no hash given: as reported
+    assert card_status(_loaded(project, "tiny-mamba").smoke).state == "passed"  # no hash given: as reported
     card["pooling"]["strategy"] = "mean"
     smoke_project.write(card)
     assert project_status(project, _loaded(project, "tiny-mamba")).state == "passed"
