@@ -129,7 +129,7 @@ def read_bounded(path: Path, name: str, inside: Path | None, problems: list[Prob
     if not stat.S_ISREG(info.st_mode):
         shown = f" ({real})" if real != Path(os.path.abspath(path)) else ""
         refuse(f"not a regular file{shown}: a device, a pipe, a socket or a folder; "
-               f"only {what} files are read",
+               f"only {what if what.endswith(' file') else what + ' file'}s are read",
                hint="remove it from the knowledge base")
         return None
     if inside is not None and not real.is_relative_to(inside.resolve()):

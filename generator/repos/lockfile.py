@@ -84,8 +84,8 @@ def read_lock_data(card_path: Path, problems: list[Problem] | None = None,
     if not found and not isinstance(doc.data, dict):
         found.append(Problem(name, "a lock file must be a YAML mapping of keys to values", line=1, col=1))
     if problems is not None:
-        fix = (f"lock files are written by `kb repos sync {card_path.stem}` (and `kb checkpoints pull "
-               f"{card_path.stem}`): delete this one and run them again")
+        fix = (f"lock files are written by `kb repos sync {card_path.stem}` and `kb checkpoints pull "
+               f"{card_path.stem}`: delete this one and run them again")
         problems.extend(dataclasses.replace(p, hint=fix) for p in found)
     return {} if found else dict(doc.data)
 
