@@ -234,17 +234,7 @@ def load_knowledge_base(
     smoke_dir = smoke_dir or root / DEFAULTS.artifacts_dir / "smoke"
     kb = KnowledgeBase(root, kb_dir=kb_dir)
     problems: list[Problem] = []
-    if paths is None:
-        files = list(card_files(kb_dir))
-    else:
-        files = []
-        for p in paths:
-            kind = kind_of(p)
-            if kind is None:
-                problems.append(Problem(_rel(p, root), "not a card folder: cards live in kb/"
-                                        + ", kb/".join(k.folder for k in CARD_KINDS.values())))
-                continue
-            files.append((kind, p))
+    files = list(card_files(kb_dir)) if paths is None else _named_files(paths, root, problems)
     kb.files_checked = len(files)
     docs: list[tuple[CardKind, Document]] = []
     for kind, path in files:
@@ -267,6 +257,19 @@ def load_knowledge_base(
     problems = [_with_related_hint(p, known) for p in problems]
     kb.problems = problems
     return kb, problems
+
+
+def _named_files(paths: Iterable[Path], root: Path, problems: list[Problem]) -> list[tuple[CardKind, Path]]:
+    """The card files named on the command line, by kind (a file outside the card folders: a problem)."""
+    files = []
+    for p in paths:
+        kind = kind_of(p)
+        if kind is None:
+            problems.append(Problem(_rel(p, root), "not a card folder: cards live in kb/"
+                                    + ", kb/".join(k.folder for k in CARD_KINDS.values())))
+            continue
+        files.append((kind, p))
+    return files
 
 
 RELATED_EMPTY = "the template section 'Related Cards' is empty"

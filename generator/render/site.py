@@ -67,55 +67,81 @@ def make_renderer(project: Project) -> Renderer:
 
 def plan_pages(site: Site, renderer: Renderer) -> dict[str, str]:
     """Every generated page: path under docs_dir -> its Markdown text."""
-    g = _globals(site)
-    pages: dict[str, str] = {}
-
-    def render(template: str, path: str, **context: Any) -> None:
-        pages[path] = renderer.render(template, **g, **{"page": path, **context})
-
+    plan = _Plan(renderer, _globals(site))
     for kind in CARD_KINDS.values():
         # A kind without its own template yet still gets a page, from the generic one.
-        own = f"pages/{kind.name}.md.j2"
-        template = own if _exists(renderer, own) else "pages/card.md.j2"
+        template = plan.own_or(f"pages/{kind.name}.md.j2", "pages/card.md.j2")
         for loaded in site.kb.of_kind(kind.name):
-            render(template, page_path(kind, loaded.id), **card_context(site, loaded))
-
+            plan.render(template, page_path(kind, loaded.id), **card_context(site, loaded))
     kb_folder = site.project.rel(site.project.kb_dir) + "/"
-    models_index = f"{page_folder(CARD_KINDS['model'])}/index.md"
+    _index_pages(plan, site, kb_folder)
+    _catalog_pages(plan, site, kb_folder)
+    home = site.project.docs_dir / HOME
+    if not home.exists() or is_generated(home):  # a hand-written home page stays the home page
+        _home_page(plan, site, kb_folder)
+    return plan.pages
+
+
+class _Plan:
+    """The pages planned so far, each rendered with the shared globals and its own path."""
+
+    def __init__(self, renderer: Renderer, shared: dict[str, Any]) -> None:
+        self.renderer = renderer
+        self.shared = shared
+        self.pages: dict[str, str] = {}
+
+    def render(self, template: str, path: str, **context: Any) -> None:
+        self.pages[path] = self.renderer.render(template, **self.shared, **{"page": path, **context})
+
+    def own_or(self, own: str, generic: str) -> str:
+        """`own` when that template exists, else the generic one."""
+        return own if _exists(self.renderer, own) else generic
+
+
+def _models_index() -> str:
+    return f"{page_folder(CARD_KINDS['model'])}/index.md"
+
+
+def _index_pages(plan: _Plan, site: Site, kb_folder: str) -> None:
+    """Each kind's index page: the models' by modality, every other kind that has cards."""
+    models_index = _models_index()
     rows = catalog.model_rows(site, models_index)
-    render("pages/catalog/model_index.md.j2", models_index, rows=rows, groups=catalog.by_modality(rows),
-           kb_folder=kb_folder)
+    plan.render("pages/catalog/model_index.md.j2", models_index, rows=rows,
+                groups=catalog.by_modality(rows), kb_folder=kb_folder)
     for kind in CARD_KINDS.values():
         if kind.name == "model" or not site.kb.of_kind(kind.name):
             continue
-        path = f"{page_folder(kind)}/index.md"
-        own = f"pages/catalog/{kind.name}_index.md.j2"
-        render(own if _exists(renderer, own) else "pages/catalog/kind_index.md.j2", path,
-               kind=kind, entries=catalog.kind_index(site, kind.name),
-               cards=catalog.kind_cards(site, kind.name), kb_folder=kb_folder)
+        template = plan.own_or(f"pages/catalog/{kind.name}_index.md.j2", "pages/catalog/kind_index.md.j2")
+        plan.render(template, f"{page_folder(kind)}/index.md", kind=kind,
+                    entries=catalog.kind_index(site, kind.name), cards=catalog.kind_cards(site, kind.name),
+                    kb_folder=kb_folder)
 
+
+def _catalog_pages(plan: _Plan, site: Site, kb_folder: str) -> None:
     c = catalog.CATALOG_PAGES
-    render("pages/catalog/catalog.md.j2", c["catalog"], kb_folder=kb_folder)
-    render("pages/catalog/comparison.md.j2", c["comparison"],
-           rows=catalog.model_rows(site, c["comparison"]), kb_folder=kb_folder)
-    render("pages/catalog/selection.md.j2", c["selection"],
-           guide=catalog.selection_guide(site, c["selection"]), kb_folder=kb_folder)
-    render("pages/catalog/tags.md.j2", c["tags"], kb_folder=kb_folder)
-    render("pages/catalog/downloads.md.j2", c["downloads"], entries=catalog.downloads(site, c["downloads"]),
-           pdf_enabled=site.pdf_enabled, pdf_folder=site.project.rel(site.project.pdf_dir) + "/")
-    render("pages/catalog/card_format.md.j2", c["card_format"], reference=catalog.schema_reference())
-    home = site.project.docs_dir / HOME
-    if not home.exists() or is_generated(home):  # a hand-written home page stays the home page
-        home_rows = catalog.model_rows(site, HOME)
-        render("pages/catalog/home.md.j2", HOME, kb_folder=kb_folder, rows=home_rows,
-               groups=catalog.by_modality(home_rows),
-               contributing=(site.project.docs_dir / "contributing.md").is_file(),
-               others=[_counted(len(site.kb.of_kind(k.name)), k.title) for k in CARD_KINDS.values()
-                       if k.name != "model" and site.kb.of_kind(k.name)],
-               models_link=relative(HOME, models_index), pdf_enabled=site.pdf_enabled,
-               site_name=str(site.project.mkdocs_config.get("site_name") or "Model cards"),
-               site_description=str(site.project.mkdocs_config.get("site_description") or ""))
-    return pages
+    plan.render("pages/catalog/catalog.md.j2", c["catalog"], kb_folder=kb_folder)
+    plan.render("pages/catalog/comparison.md.j2", c["comparison"],
+                rows=catalog.model_rows(site, c["comparison"]), kb_folder=kb_folder)
+    plan.render("pages/catalog/selection.md.j2", c["selection"],
+                guide=catalog.selection_guide(site, c["selection"]), kb_folder=kb_folder)
+    plan.render("pages/catalog/tags.md.j2", c["tags"], kb_folder=kb_folder)
+    plan.render("pages/catalog/downloads.md.j2", c["downloads"],
+                entries=catalog.downloads(site, c["downloads"]), pdf_enabled=site.pdf_enabled,
+                pdf_folder=site.project.rel(site.project.pdf_dir) + "/")
+    plan.render("pages/catalog/card_format.md.j2", c["card_format"], reference=catalog.schema_reference())
+
+
+def _home_page(plan: _Plan, site: Site, kb_folder: str) -> None:
+    rows = catalog.model_rows(site, HOME)
+    config = site.project.mkdocs_config
+    plan.render("pages/catalog/home.md.j2", HOME, kb_folder=kb_folder, rows=rows,
+                groups=catalog.by_modality(rows),
+                contributing=(site.project.docs_dir / "contributing.md").is_file(),
+                others=[_counted(len(site.kb.of_kind(k.name)), k.title) for k in CARD_KINDS.values()
+                        if k.name != "model" and site.kb.of_kind(k.name)],
+                models_link=relative(HOME, _models_index()), pdf_enabled=site.pdf_enabled,
+                site_name=str(config.get("site_name") or "Model cards"),
+                site_description=str(config.get("site_description") or ""))
 
 
 @dataclass(frozen=True)

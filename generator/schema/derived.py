@@ -262,7 +262,11 @@ def expected_name(card: SAECard | FineTunedCard) -> str:
     return f"{card.base_model.short_name}_{card.domain}_{tokens}"
 
 
-def name_disagreements(card: SAECard | FineTunedCard) -> list[tuple[FieldPath, str, str]]:
+Disagreement = tuple[FieldPath, str, str]
+"""(field path, message, hint) of one part of a derived card's name that its fields contradict."""
+
+
+def name_disagreements(card: SAECard | FineTunedCard) -> list[Disagreement]:
     """(field path, message, hint) for each part of `name` that disagrees with the card's fields."""
     name = card.name
     parts = name.split("_")
@@ -276,46 +280,56 @@ def name_disagreements(card: SAECard | FineTunedCard) -> list[tuple[FieldPath, s
     # The base model's short name may itself contain '_': the other parts are counted from the end.
     base = "_".join(parts[: len(parts) - count + 1])
     rest = parts[len(parts) - count + 1:]
-    out: list[tuple[FieldPath, str, str]] = []
+    out: list[Disagreement] = []
     if card.id != name.lower():
         out.append((("id",), f"id '{card.id}' is not the name '{name}' lower-cased",
                     f"set id: {name.lower()} (and name the file {name.lower()}.yaml)"))
-
-    def differs(part: str, says: str, loc: FieldPath, value: object) -> None:
-        out.append((("name",), f"name part '{part}' says {says}, but {'.'.join(map(str, loc))} is {value}",
-                    f"name it {expected_name(card)} or correct {'.'.join(map(str, loc))}"))
-
     if base.lower() != card.base_model.short_name.lower():
-        differs(base, f"base model '{base}'", ("base_model", "short_name"),
-                f"'{card.base_model.short_name}'")
+        out.append(_differs(card, base, f"base model '{base}'", ("base_model", "short_name"),
+                            f"'{card.base_model.short_name}'"))
     if isinstance(card, SAECard):
-        layer, exp = rest[0], rest[1]
-        if layer.lower() != card.sae.layer.lower():
-            differs(layer, f"layer '{layer}'", ("sae", "layer"), f"'{card.sae.layer}'")
-        m = re.fullmatch(r"exp(\d+)", exp, re.IGNORECASE)
-        if not m:
-            out.append((("name",), f"name part '{exp}' should be exp<expansion_factor>",
-                        f"name it {expected_name(card)}"))
-        elif int(m.group(1)) != card.sae.expansion_factor:
-            differs(exp, f"expansion factor {int(m.group(1))}", ("sae", "expansion_factor"),
-                    card.sae.expansion_factor)
-    else:
-        domain = rest[0]
-        if domain.lower() != card.domain.lower():
-            differs(domain, f"domain '{domain}'", ("domain",), f"'{card.domain}'")
-    written = rest[-1]
+        out += _sae_disagreements(card, rest[0], rest[1])
+    elif rest[0].lower() != card.domain.lower():
+        out.append(_differs(card, rest[0], f"domain '{rest[0]}'", ("domain",), f"'{card.domain}'"))
+    return out + _token_disagreements(card, rest[-1])
+
+
+def _differs(card: SAECard | FineTunedCard, part: str, says: str, loc: FieldPath,
+             value: object) -> Disagreement:
+    where = ".".join(map(str, loc))
+    return (("name",), f"name part '{part}' says {says}, but {where} is {value}",
+            f"name it {expected_name(card)} or correct {where}")
+
+
+def _sae_disagreements(card: SAECard, layer: str, exp: str) -> list[Disagreement]:
+    """The layer and the expansion factor parts of an SAE card's name."""
+    out = []
+    if layer.lower() != card.sae.layer.lower():
+        out.append(_differs(card, layer, f"layer '{layer}'", ("sae", "layer"), f"'{card.sae.layer}'"))
+    m = re.fullmatch(r"exp(\d+)", exp, re.IGNORECASE)
+    if not m:
+        out.append((("name",), f"name part '{exp}' should be exp<expansion_factor>",
+                    f"name it {expected_name(card)}"))
+    elif int(m.group(1)) != card.sae.expansion_factor:
+        out.append(_differs(card, exp, f"expansion factor {int(m.group(1))}", ("sae", "expansion_factor"),
+                            card.sae.expansion_factor))
+    return out
+
+
+def _token_disagreements(card: SAECard | FineTunedCard, written: str) -> list[Disagreement]:
+    """The last part of the name: the training token count (`1M`, `500K`, `2B`)."""
     tokens = card.training.tokens
     try:
         stated: int | None = parse_token_count(written)
     except ValueError:
         stated = None
     if stated is None:
-        out.append((("name",), f"name part '{written}' is not a token count (e.g. 1M, 500K, 2B)",
-                    f"name it {expected_name(card)}"))
-    elif not token_count_agrees(written, tokens):
-        differs(written, f"{stated:,} training tokens", ("training", "tokens"),
-                f"{format_token_count(tokens)} ({tokens:,})")
-    return out
+        return [(("name",), f"name part '{written}' is not a token count (e.g. 1M, 500K, 2B)",
+                 f"name it {expected_name(card)}")]
+    if not token_count_agrees(written, tokens):
+        return [_differs(card, written, f"{stated:,} training tokens", ("training", "tokens"),
+                         f"{format_token_count(tokens)} ({tokens:,})")]
+    return []
 
 
 DerivedCard = SAECard | FineTunedCard
