@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import KBError, MissingDependency, UsageError
-from generator.settings import Project
+from generator.settings import DEFAULTS, Project
 from generator.smoke.report import Report
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ Step = Callable[[str, str], None]
 class SmokeOptions:
     """What `kb smoke` was asked for, the same for every card and every executor."""
 
-    device: str = "auto"
+    device: str = DEFAULTS.smoke_device
     record: bool = False
     kernels: str = "auto"
     """`--kernels`: auto, native or reference (`generator.smoke.kernels`)."""

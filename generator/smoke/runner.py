@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import KBError, MissingDependency, SmokeError, SmokeStage, UsageError
-from generator.settings import Project
+from generator.settings import DEFAULTS, Project
 from generator.smoke.fingerprint import checkpoint_files, golden_path, inputs_hash
 from generator.smoke.report import Check, Report
 from generator.smoke.trust import checkpoint_dir, require_pinned_clean, sha256_file, upstream_commit
@@ -51,7 +51,7 @@ def resolve_device(choice: str) -> tuple[str, bool]:
 def smoke_card(
     project: Project,
     loaded: LoadedCard[ModelCard],
-    device_choice: str = "auto",
+    device_choice: str = DEFAULTS.smoke_device,
     record: bool = False,
     step: Callable[[str], None] | None = None,
     kernels_mode: str = "auto",
