@@ -45,6 +45,24 @@ def _not_checked(report: Report, name: str, why: str) -> None:
     report.add(name, None, f"not checked: {why}")
 
 
+def _against_card(report: Report, name: str, ok: bool, measured: str, card_says: str, sep: str = ",") -> None:
+    """`measured` (what the model shows) and, when it disagrees, what the card says instead."""
+    report.add(name, ok, measured + ("" if ok else f"{sep} the card says {card_says}"))
+
+
+def _config_claim(
+    run: SmokeRun, report: Report, name: str, claimed: int | None, card_field: str, keys: tuple[str, ...],
+    no_config: str,
+) -> tuple[int, str, int] | None:
+    """(claimed, config key, config value) when both the card (at `card_field`) and the model's config
+    (under one of `keys`) state the value; otherwise the check is not checked, saying which does not."""
+    found = config_value(run.model.config, keys)
+    if claimed is None or found is None:
+        _not_checked(report, name, f"the card states no {card_field}" if claimed is None else no_config)
+        return None
+    return claimed, *found
+
+
 # --- the card's claims against the loaded model --------------------------------------------------------
 
 
@@ -96,13 +114,8 @@ def embedding_width(run: SmokeRun, report: Report) -> None:
     claimed, width = run.card.architecture.embedding_dim, run.pooled_width
     if claimed is None:
         return  # nothing claimed; the projector check below compares the measured width anyway
-    ok = claimed == width
-    report.add(
-        "embedding width",
-        ok,
-        f"pooled embedding is {width} wide"
-        + ("" if ok else f", but the card says architecture.embedding_dim {claimed}"),
-    )
+    _against_card(report, "embedding width", claimed == width, f"pooled embedding is {width} wide",
+                  f"architecture.embedding_dim {claimed}", ", but")
 
 
 def projector_width(run: SmokeRun, report: Report) -> None:
@@ -120,22 +133,12 @@ def projector_width(run: SmokeRun, report: Report) -> None:
 
 
 def layers(run: SmokeRun, report: Report) -> None:
-    claimed, found = run.card.architecture.layers, config_value(run.model.config, LAYER_KEYS)
-    if claimed is None or found is None:
-        why = (
-            "the card states no architecture.layers"
-            if claimed is None
-            else "the model's config states no layer count"
-        )
-        _not_checked(report, "layers", why)
-        return
-    key, value = found
-    report.add(
-        "layers",
-        value == claimed,
-        f"config.{key} is {value}"
-        + ("" if value == claimed else f", but the card says architecture.layers {claimed}"),
-    )
+    stated = _config_claim(run, report, "layers", run.card.architecture.layers, "architecture.layers",
+                           LAYER_KEYS, "the model's config states no layer count")
+    if stated:
+        claimed, key, value = stated
+        _against_card(report, "layers", value == claimed, f"config.{key} is {value}",
+                      f"architecture.layers {claimed}", ", but")
 
 
 def vocabulary(run: SmokeRun, report: Report) -> None:
@@ -145,13 +148,9 @@ def vocabulary(run: SmokeRun, report: Report) -> None:
         return
     config_vocab, tokenizer_len = getattr(run.model.config, "vocab_size", None), run.vocab
     seen = {v for v in (config_vocab, tokenizer_len) if isinstance(v, int)}
-    ok = tokens.vocab_size in seen
-    report.add(
-        "vocabulary",
-        ok,
-        f"config.vocab_size {config_vocab}, tokenizer {tokenizer_len} tokens"
-        + ("" if ok else f"; the card says tokenization.vocab_size {tokens.vocab_size}"),
-    )
+    _against_card(report, "vocabulary", tokens.vocab_size in seen,
+                  f"config.vocab_size {config_vocab}, tokenizer {tokenizer_len} tokens",
+                  f"tokenization.vocab_size {tokens.vocab_size}", ";")
 
 
 def parameters(run: SmokeRun, report: Report) -> None:
@@ -179,24 +178,12 @@ def parameters(run: SmokeRun, report: Report) -> None:
 
 def context(run: SmokeRun, report: Report) -> None:
     tokens = run.card.tokenization
-    claimed = tokens.context.tokens if tokens else None
-    found = config_value(run.model.config, CONTEXT_KEYS)
-    if claimed is None or found is None:
-        why = (
-            "the card states no tokenization.context.tokens"
-            if claimed is None
-            else "the config states no maximum length"
-        )
-        _not_checked(report, "context", why)
-        return
-    key, value = found
-    ok = 0 <= value - claimed <= CONTEXT_SLACK
-    report.add(
-        "context",
-        ok,
-        f"config.{key} is {value}"
-        + ("" if ok else f", but the card says tokenization.context.tokens {claimed}"),
-    )
+    stated = _config_claim(run, report, "context", tokens.context.tokens if tokens else None,
+                           "tokenization.context.tokens", CONTEXT_KEYS, "the config states no maximum length")
+    if stated:
+        claimed, key, value = stated
+        _against_card(report, "context", 0 <= value - claimed <= CONTEXT_SLACK, f"config.{key} is {value}",
+                      f"tokenization.context.tokens {claimed}", ", but")
 
 
 # --- the projected output ------------------------------------------------------------------------------
@@ -288,22 +275,32 @@ def determinism(run: SmokeRun, report: Report) -> None:
     )
 
 
-def _batch_invariance(run: SmokeRun, report: Report) -> None:
-    """Fixed-size tensors: nothing is padded, but the batch must not matter."""
-    seqs = run.samples
-    batch = run.embedder.pooled(seqs)
-    for i, item in enumerate(seqs):
+def _alone_differs(run: SmokeRun, items: list[Any]) -> tuple[int, float, int] | None:
+    """The first item whose pooled output alone differs from its output inside one batch of all the
+    items: (its index, the largest difference, its channel); None when every one agrees."""
+    batch = run.embedder.pooled(items)
+    for i, item in enumerate(items):
         alone = run.embedder.pooled([item])
         if not _close(run, alone[0], batch[i]):
             diff, where = _diff(alone[0].cpu(), batch[i].cpu())
-            report.add(
-                "batch invariance",
-                False,
-                f"sample {i} alone differs from it inside a batch of {len(seqs)} (largest difference "
-                f"{diff:.3g} at channel {where[0] if where else 0}): the model mixes samples of a batch "
-                "(batch statistics in train mode?)",
-            )
-            return
+            return i, diff, where[0] if where else 0
+    return None
+
+
+def _batch_invariance(run: SmokeRun, report: Report) -> None:
+    """Fixed-size tensors: nothing is padded, but the batch must not matter."""
+    seqs = run.samples
+    differs = _alone_differs(run, seqs)
+    if differs:
+        i, diff, channel = differs
+        report.add(
+            "batch invariance",
+            False,
+            f"sample {i} alone differs from it inside a batch of {len(seqs)} (largest difference "
+            f"{diff:.3g} at channel {channel}): the model mixes samples of a batch "
+            "(batch statistics in train mode?)",
+        )
+        return
     report.add("batch invariance", True, f"each of {len(seqs)} samples alone equals it inside the batch")
 
 
@@ -324,19 +321,17 @@ def padding(run: SmokeRun, report: Report) -> None:
     if len({len(i) for i in ids}) < 2:
         report.add("padding invariance", None, "not exercised: every sequence has the same number of tokens")
         return
-    batch = run.embedder.pooled(ids)
-    for i, seq_ids in enumerate(ids):
-        alone = run.embedder.pooled([seq_ids])
-        if not _close(run, alone[0], batch[i]):
-            diff, where = _diff(alone[0].cpu(), batch[i].cpu())
-            report.add(
-                "padding invariance",
-                False,
-                f"sequence {i} ({len(seq_ids)} tokens) alone differs from it inside a padded batch of "
-                f"{len(ids)} (largest difference {diff:.3g} at channel {where[0] if where else 0}): "
-                f"padding leaks into the embedding; {_padding_hint(run.model.takes_mask)}",
-            )
-            return
+    differs = _alone_differs(run, ids)
+    if differs:
+        i, diff, channel = differs
+        report.add(
+            "padding invariance",
+            False,
+            f"sequence {i} ({len(ids[i])} tokens) alone differs from it inside a padded batch of "
+            f"{len(ids)} (largest difference {diff:.3g} at channel {channel}): "
+            f"padding leaks into the embedding; {_padding_hint(run.model.takes_mask)}",
+        )
+        return
     how = (
         "with its attention mask"
         if run.model.takes_mask

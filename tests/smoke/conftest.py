@@ -16,7 +16,7 @@ pytest.importorskip("transformers")
 
 from generator.cli import main
 from tests.factory import write_card
-from tests.smoke.standins import StandIn, build_all
+from tests.smoke.standins import StandIn, build_all, git_commit_all
 
 
 @dataclass
@@ -39,6 +39,21 @@ class SmokeProject:
     def checkpoint(self, card_id: str) -> Path:
         spec = self.standins[card_id]
         return self.repo(card_id) / "checkpoints" / spec.checkpoint
+
+    def entry_point(self, card_id: str, source: str, message: str, *, trust: bool = True) -> dict[str, Any]:
+        """Commit a package `upstream` to the card's upstream repository whose `upstream/loading.py` is
+        `source`, and point the card's smoke test at its `load` (`loader: entry-point`, pinned at that
+        commit, `trust_remote_code` as given): the card, written."""
+        repo = self.repo(card_id)
+        (repo / "upstream").mkdir()
+        (repo / "upstream" / "__init__.py").write_text("")
+        (repo / "upstream" / "loading.py").write_text(source)
+        card = self.card(card_id)
+        card["repo"]["commit"] = git_commit_all(repo, message)
+        card["smoke_test"].update(loader="entry-point", entry_point="upstream.loading:load",
+                                  trust_remote_code=trust)
+        self.write(card)
+        return card
 
     def kb(self, *args: str) -> tuple[int, str, str]:
         """Run `kb -C <root> ARGS...`: (exit status, stdout, stderr)."""

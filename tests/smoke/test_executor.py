@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from tests.smoke.conftest import SmokeProject
-from tests.smoke.standins import git_commit_all
 
 pytest.importorskip("submitit")
 
@@ -54,15 +53,7 @@ def load(checkpoint):
 
 def test_a_job_that_dies_is_a_failed_report_and_the_others_go_on(smoke_project: SmokeProject) -> None:
     _settings(smoke_project, smoke_poll_seconds=0.2)
-    repo = smoke_project.repo("tiny-dnabert")
-    (repo / "upstream").mkdir()
-    (repo / "upstream" / "__init__.py").write_text("")
-    (repo / "upstream" / "loading.py").write_text(DIES)
-    card = smoke_project.card("tiny-dnabert")
-    card["repo"]["commit"] = git_commit_all(repo, "a loader that dies")
-    card["smoke_test"].update(loader="entry-point", entry_point="upstream.loading:load",
-                              trust_remote_code=True)
-    smoke_project.write(card)
+    smoke_project.entry_point("tiny-dnabert", DIES, "a loader that dies")
 
     code, _out, err = smoke_project.kb("smoke", "tiny-dnabert", "tiny-nt", "--device", "cpu",
                                       "--executor", "local")

@@ -264,24 +264,8 @@ def load(checkpoint):
 '''
 
 
-def _entry_point_card(project: SmokeProject, trust: bool) -> dict:
-    from tests.smoke.standins import git_commit_all
-
-    repo = project.repo("tiny-dnabert")
-    (repo / "upstream").mkdir()
-    (repo / "upstream" / "__init__.py").write_text("")
-    (repo / "upstream" / "loading.py").write_text(ENTRY)
-    card = project.card("tiny-dnabert")
-    card["repo"]["commit"] = git_commit_all(repo, "an entry point")
-    card["smoke_test"].update(
-        loader="entry-point", entry_point="upstream.loading:load", trust_remote_code=trust
-    )
-    project.write(card)
-    return card
-
-
 def test_entry_point_in_the_upstream_repository(smoke_project: SmokeProject) -> None:
-    _entry_point_card(smoke_project, trust=True)
+    smoke_project.entry_point("tiny-dnabert", ENTRY, "an entry point", trust=True)
     code, out, err = smoke_project.kb("smoke", "tiny-dnabert", "--device", "cpu")
     assert code == 0, err
     assert out.startswith("PASSED  tiny-dnabert")
@@ -289,7 +273,7 @@ def test_entry_point_in_the_upstream_repository(smoke_project: SmokeProject) -> 
 
 
 def test_entry_point_needs_the_card_to_opt_in(smoke_project: SmokeProject) -> None:
-    _entry_point_card(smoke_project, trust=False)
+    smoke_project.entry_point("tiny-dnabert", ENTRY, "an entry point", trust=False)
     line = _fails(smoke_project, "tiny-dnabert", "remote code")
     assert line == (
         "kb smoke: tiny-dnabert: remote code: refusing to run the upstream entry point "
