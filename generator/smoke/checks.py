@@ -45,7 +45,8 @@ def _not_checked(report: Report, name: str, why: str) -> None:
     report.add(name, None, f"not checked: {why}")
 
 
-def _against_card(report: Report, name: str, ok: bool, measured: str, card_says: str, sep: str = ",") -> None:
+def _against_card(report: Report, name: str, ok: bool, measured: str, card_says: str,
+                  sep: str = ", but") -> None:
     """`measured` (what the model shows) and, when it disagrees, what the card says instead."""
     report.add(name, ok, measured + ("" if ok else f"{sep} the card says {card_says}"))
 
@@ -115,7 +116,7 @@ def embedding_width(run: SmokeRun, report: Report) -> None:
     if claimed is None:
         return  # nothing claimed; the projector check below compares the measured width anyway
     _against_card(report, "embedding width", claimed == width, f"pooled embedding is {width} wide",
-                  f"architecture.embedding_dim {claimed}", ", but")
+                  f"architecture.embedding_dim {claimed}")
 
 
 def projector_width(run: SmokeRun, report: Report) -> None:
@@ -138,7 +139,7 @@ def layers(run: SmokeRun, report: Report) -> None:
     if stated:
         claimed, key, value = stated
         _against_card(report, "layers", value == claimed, f"config.{key} is {value}",
-                      f"architecture.layers {claimed}", ", but")
+                      f"architecture.layers {claimed}")
 
 
 def vocabulary(run: SmokeRun, report: Report) -> None:
@@ -183,7 +184,7 @@ def context(run: SmokeRun, report: Report) -> None:
     if stated:
         claimed, key, value = stated
         _against_card(report, "context", 0 <= value - claimed <= CONTEXT_SLACK, f"config.{key} is {value}",
-                      f"tokenization.context.tokens {claimed}", ", but")
+                      f"tokenization.context.tokens {claimed}")
 
 
 # --- the projected output ------------------------------------------------------------------------------
