@@ -25,7 +25,7 @@ from generator.schema import CARD_KINDS, SCHEMA_VERSION, TEMPLATE_SECTIONS, Card
 from generator.schema.card import Card, HasLicense, HasSmokeTest
 from generator.schema.common import PLACEHOLDER
 from generator.schema.derived import FineTunedCard, SAECard, name_disagreements
-from generator.settings import DEFAULTS
+from generator.settings import DEFAULTS, SMOKE_FOLDER
 from generator.smoke.report import Report, report_path
 from generator.yamlio import Document, FieldPath, dotted, read_document
 
@@ -231,7 +231,7 @@ def load_knowledge_base(
     """
     root = root.resolve()
     kb_dir = (kb_dir or root / DEFAULTS.kb_dir).resolve()
-    smoke_dir = smoke_dir or root / DEFAULTS.artifacts_dir / "smoke"
+    smoke_dir = smoke_dir or root / DEFAULTS.artifacts_dir / SMOKE_FOLDER
     kb = KnowledgeBase(root, kb_dir=kb_dir)
     problems: list[Problem] = []
     files = list(card_files(kb_dir)) if paths is None else _named_files(paths, root, problems)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
 CONFIG_FILE = "mkdocs.yml"
+SMOKE_FOLDER = "smoke"
+"""The smoke reports' folder under artifacts_dir (`artifacts/smoke/<id>.json`)."""
 
 
 class LicensePolicy(BaseModel):
@@ -180,7 +182,7 @@ class Project:
 
     @cached_property
     def smoke_dir(self) -> Path:
-        return self.artifacts_dir / "smoke"
+        return self.artifacts_dir / SMOKE_FOLDER
 
     @cached_property
     def external_repos_dir(self) -> Path:
