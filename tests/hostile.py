@@ -11,6 +11,8 @@ A field whose schema refuses a payload keeps its valid value.
 from __future__ import annotations
 
 import copy
+import types
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,7 @@ def payloads() -> list[str]:
     return [str(p) for p in data]
 
 
-def _shipped(folder: str, name: str) -> dict[str, Any]:
+def shipped(folder: str, name: str) -> dict[str, Any]:
     data: dict[str, Any] = YAML(typ="safe", pure=True).load(
         (REPO_ROOT / "kb" / folder / name).read_text(encoding="utf-8"))
     return data
@@ -59,12 +61,12 @@ def base_cards() -> dict[str, dict[str, Any]]:
                  "base_model": {"name": "Tiny BERT", "short_name": "tiny-bert"},
                  "base_model_card": "tiny-bert",
                  "training": {"tokens": 500000, "dataset": "D.", "method": "M."}, **derived}
-    return {"model": model, "dataset": _shipped("datasets", "hcp-rsfmri.yaml"),
-            "integration": _shipped("integrations", "late-fusion-512.yaml"),
-            "recipe": _shipped("recipes", "logo-attribution.yaml"), "sae": sae, "finetuned": finetuned}
+    return {"model": model, "dataset": shipped("datasets", "hcp-rsfmri.yaml"),
+            "integration": shipped("integrations", "late-fusion-512.yaml"),
+            "recipe": shipped("recipes", "logo-attribution.yaml"), "sae": sae, "finetuned": finetuned}
 
 
-def _identity(kind: str, card: dict[str, Any], k: int) -> None:
+def identity(kind: str, card: dict[str, Any], k: int) -> None:
     """Unique id (and, for derived cards, the name that must agree with it)."""
     if kind == "sae":
         card["training"]["tokens"] = f"{k + 1}M"
@@ -93,17 +95,40 @@ def text_fields(kind: str, data: Any, loc: tuple[str | int, ...] = ()) -> Iterat
             yield from text_fields(kind, value, (*loc, i))
 
 
-def _set(data: Any, loc: tuple[str | int, ...], value: str) -> None:
+def is_markdown(kind: str, loc: tuple[str | int, ...]) -> bool:
+    """Whether the card format types the field at `loc` as Markdown (`generator.schema.common.Markdown`);
+    every other text field is plain text."""
+    from generator.schema.common import MARKDOWN_FORMAT
+
+    tp: Any = CARD_KINDS[kind].model
+    extra: Any = None
+    for part in loc:
+        while typing.get_origin(tp) in (typing.Union, types.UnionType):
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        if isinstance(part, int) or typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[-1]
+            extra = None
+        else:
+            info = tp.model_fields[part]
+            tp, extra = info.annotation, info.json_schema_extra
+        if typing.get_origin(tp) is typing.Annotated:
+            extra = next((m.json_schema_extra for m in typing.get_args(tp)[1:]
+                          if getattr(m, "json_schema_extra", None)), None)
+            tp = typing.get_args(tp)[0]
+    return bool(extra == MARKDOWN_FORMAT)
+
+
+def set_field(data: Any, loc: tuple[str | int, ...], value: str) -> None:
     for part in loc[:-1]:
         data = data[part]
     data[loc[-1]] = value
 
 
-def _accepts(kind: str, base: dict[str, Any], loc: tuple[str | int, ...], value: str) -> bool:
+def accepts(kind: str, base: dict[str, Any], loc: tuple[str | int, ...], value: str) -> bool:
     from pydantic import ValidationError
 
     card = copy.deepcopy(base)
-    _set(card, loc, value)
+    set_field(card, loc, value)
     try:
         CARD_KINDS[kind].model.model_validate(card)
     except ValidationError:
@@ -116,9 +141,9 @@ def placements(root: Path) -> dict[str, list[str]]:
     items = payloads()
     held: dict[str, list[str]] = {}
     write_yaml(root / "kb" / "model_cards" / "tiny-bert.yaml", make_card())
-    write_yaml(root / "kb" / "datasets" / "hcp-rsfmri.yaml", _shipped("datasets", "hcp-rsfmri.yaml"))
+    write_yaml(root / "kb" / "datasets" / "hcp-rsfmri.yaml", shipped("datasets", "hcp-rsfmri.yaml"))
     write_yaml(root / "kb" / "integrations" / "late-fusion-512.yaml",
-               _shipped("integrations", "late-fusion-512.yaml"))
+               shipped("integrations", "late-fusion-512.yaml"))
     for kind, base in base_cards().items():
         fields = list(text_fields(kind, base))
         rounds = -(-len(items) // GROUP)
@@ -128,11 +153,11 @@ def placements(root: Path) -> dict[str, list[str]]:
         cards += [[pair[j % 2] for j in range(len(fields))] for pair in ROW_PAIRS]
         for k, chosen in enumerate(cards):
             card = copy.deepcopy(base)
-            _identity(kind, card, k)
+            identity(kind, card, k)
             placed = []
             for loc, value in zip(fields, chosen, strict=True):
-                if _accepts(kind, base, loc, value):
-                    _set(card, loc, value)
+                if accepts(kind, base, loc, value):
+                    set_field(card, loc, value)
                     placed.append(value)
             write_yaml(root / "kb" / CARD_KINDS[kind].folder / f"{card['id']}.yaml", card)
             held[card["id"]] = placed

@@ -15,7 +15,7 @@ from generator.layout import site_pdf_path
 from generator.render import views
 from generator.render.context import Site, page_folder, page_path, relative
 from generator.schema import CARD_KINDS
-from generator.schema.common import param_count_value
+from generator.schema.common import MARKDOWN_FORMAT, param_count_value
 
 MODALITY_LABELS = {"dna": "DNA", "rna": "RNA", "protein": "Protein", "fmri": "fMRI", "smri": "sMRI",
                    "eeg": "EEG", "text": "Text", "multimodal": "Multimodal"}
@@ -257,7 +257,8 @@ def _walk(model: type[BaseModel], sections: list[SchemaSection], seen: set[type[
     for name, info in model.model_fields.items():
         required = info.is_required()
         default = "" if required else _default(info)
-        fields.append(FieldDoc(name, _type_name(info.annotation, nested), required, default,
+        kind = "Markdown" if _is_markdown(info) else _type_name(info.annotation, nested)
+        fields.append(FieldDoc(name, kind, required, default,
                                " ".join((info.description or "").split())))
     sections.append(SchemaSection(model.__name__, model.__name__.lower(),
                                   " ".join((model.__doc__ or "").split()), fields))
@@ -280,7 +281,7 @@ def _type_name(tp: Any, nested: list[type[BaseModel]]) -> str:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is typing.Annotated:
-        return _type_name(args[0], nested)
+        return "Markdown" if any(_is_markdown(m) for m in args[1:]) else _type_name(args[0], nested)
     if origin in (typing.Union, UnionType):
         parts = [_type_name(a, nested) for a in args if a is not type(None)]
         return " or ".join(parts)
@@ -298,3 +299,8 @@ def _type_name(tp: Any, nested: list[type[BaseModel]]) -> str:
         return f"[{tp.__name__}](#{tp.__name__.lower()})"
     names = {str: "text", int: "integer", float: "number", bool: "true/false"}
     return names.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _is_markdown(info: Any) -> bool:
+    """A field (or list item) typed `Markdown` (`generator.schema.common`): every other text is plain."""
+    return getattr(info, "json_schema_extra", None) == MARKDOWN_FORMAT

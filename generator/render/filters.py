@@ -1,4 +1,5 @@
-"""Jinja filters for Markdown pages, beside `markup`'s `md` and `inline`: code fences and quoted titles.
+"""Jinja filters for Markdown pages, beside `markup`'s `md`, `inline` and `plain`: table cells, code
+fences and quoted titles.
 
 Card text is untrusted: code goes into a fence longer than any backtick run inside it, and the
 language and options of a fence are reduced to characters that cannot end the info string.
@@ -38,8 +39,16 @@ def title(text: str) -> str:
 
 
 def cell(value: object, empty: str = "—") -> str:
-    """A table cell: one line of untrusted Markdown (`markup.inline`: code spans stay code, nothing else
-    is markup), or a dash when there is nothing."""
+    """A table cell of plain text (`markup.plain`: shown as written, nothing in it is Markdown), or a
+    dash when there is nothing."""
+    if value is None or value == "" or value == []:
+        return empty
+    return markup.plain(str(value))
+
+
+def md_cell(value: object, empty: str = "—") -> str:
+    """A table cell of a field typed Markdown (a summary): one line of untrusted Markdown
+    (`markup.inline`: code spans, emphasis and links work, nothing else is markup), or a dash."""
     if value is None or value == "" or value == []:
         return empty
     return markup.inline(str(value))
@@ -51,7 +60,7 @@ def indent_md(text: str, width: int = 4) -> str:
     return "\n".join(pad + line if line.strip() else "" for line in text.splitlines())
 
 
-FILTERS = {"fence": fence, "title": title, "cell": cell, "indent_md": indent_md}
+FILTERS = {"fence": fence, "title": title, "cell": cell, "md_cell": md_cell, "indent_md": indent_md}
 
 
 def url(value: str) -> str:
@@ -64,8 +73,9 @@ def url(value: str) -> str:
 
 
 def code(text: str) -> str:
-    """Inline code that shows `text` literally, whatever backticks it contains."""
-    text = " ".join(str(text).split()).replace("|", "\\|")
+    """Inline code that shows `text` literally, whatever backticks it contains. A pipe stays as it is:
+    Python-Markdown's tables never split a cell inside a code span, and would show a backslash."""
+    text = " ".join(str(text).split())
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     ticks = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""

@@ -2,10 +2,12 @@
 
 The contract (every card string reaches a page or a PDF through exactly one of these):
 
-- `plain(text)`: text shown as text, never interpreted as Markdown (names, labels, table cells,
-  titles). One line; every character that could start Markdown or HTML is escaped.
-- `inline(text)`: one line of Markdown (a list item, a link text that may hold code): emphasis,
-  links and code spans work; raw HTML, entities, attribute lists and unsafe link schemes do not.
+- `plain(text)`: text shown as text, never interpreted as Markdown: every text field the card format
+  does not type `Markdown` (names, titles, labels, ids, short table cells). One line; every character
+  that could start Markdown or HTML is escaped.
+- `inline(text)`: one line of a field typed `Markdown` (a list item, a summary in a table cell):
+  emphasis, links and code spans work; raw HTML, entities, attribute lists and unsafe link schemes
+  do not.
 - `prose(text)`: block Markdown (paragraphs, lists, tables, fenced code, admonitions), with the same
   inline rules as `inline`.
 
@@ -60,13 +62,23 @@ a table cell or a heading (backslash escapes Python-Markdown and CommonMark both
 
 
 def plain(text: object) -> str:
-    """Text shown as text on one line: nothing in it is Markdown or HTML."""
-    return "".join(_PLAIN_ESCAPES.get(ch, ch) for ch in " ".join(str(text).split()))
+    """Text shown as text on one line: nothing in it is Markdown or HTML.
+
+    An underscore between two letters or digits (`gpt2-small_biomed_500K`) is left as it is: neither
+    Python-Markdown nor CommonMark lets an intraword `_` open or close emphasis."""
+    line = " ".join(str(text).split())
+    return "".join("_" if ch == "_" and _intraword(line, i) else _PLAIN_ESCAPES.get(ch, ch)
+                   for i, ch in enumerate(line))
+
+
+def _intraword(line: str, i: int) -> bool:
+    return 0 < i < len(line) - 1 and line[i - 1].isalnum() and line[i + 1].isalnum()
 
 
 def inline(text: object) -> str:
-    """One line of Markdown safe for a list item, a link text or a table cell (pipes escaped)."""
-    return _inline(" ".join(str(text).split())).replace("|", "\\|")
+    """One line of Markdown safe for a list item, a link text or a table cell (pipes escaped outside
+    code spans; inside one, Python-Markdown's tables never split a cell and would show the backslash)."""
+    return _inline(" ".join(str(text).split()), pipes=True)
 
 
 def prose(text: object) -> str:
@@ -102,7 +114,7 @@ def _fence(code: str, language: str, indent: str) -> str:
     return "\n".join(indent + line if line else line for line in lines)
 
 
-def _inline(line: str) -> str:
+def _inline(line: str, *, pipes: bool = False) -> str:
     """One line: code spans kept as code (re-delimited), everything else escaped as text."""
     out: list[str] = []
     text_start = 0
@@ -114,7 +126,7 @@ def _inline(line: str) -> str:
             continue
         if _escaped(line, text_start, i):
             # `\``: a literal backtick (CommonMark and Python-Markdown agree); the backslash goes.
-            out.append(_text(line[text_start:i - 1]) + "&#96;")
+            out.append(_text(line[text_start:i - 1], pipes) + "&#96;")
             i = text_start = i + 1
             continue
         run = _run_length(line, i)
@@ -122,10 +134,10 @@ def _inline(line: str) -> str:
         if close < 0:
             i += run  # unmatched: the backticks stay text (escaped below)
             continue
-        out.append(_text(line[text_start:i]))
+        out.append(_text(line[text_start:i], pipes))
         out.append(_code_span(line[i + run:close]))
         i = text_start = close + run
-    out.append(_text(line[text_start:]))
+    out.append(_text(line[text_start:], pipes))
     return "".join(out)
 
 
@@ -165,8 +177,11 @@ def _code_span(code: str) -> str:
     return f"{ticks}{pad}{code}{pad}{ticks}"
 
 
-def _text(text: str) -> str:
+def _text(text: str, pipes: bool = False) -> str:
     escaped = "".join(_TEXT_ESCAPES.get(ch, ch) for ch in text)
+    if pipes:  # a pipe is never a cell boundary; one the card escaped itself (`\|`) stays escaped
+        escaped = re.sub(r"(\\*)\|", lambda m: m.group(1) + "\\" * (len(m.group(1)) % 2 == 0) + "|",
+                         escaped)
     return _UNSAFE_SCHEME.sub(_neutralise, escaped)
 
 

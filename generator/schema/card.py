@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from generator.schema.common import Node, Slug
+from generator.schema.common import Markdown, Node, Slug
 
 if TYPE_CHECKING:
     from generator.schema.common import Citation
@@ -28,7 +28,7 @@ class Card(Node):
     """Slug; equals the file name."""
     name: str
     """Name."""
-    summary: str = ""
+    summary: Markdown = ""
     """One sentence shown in catalogs."""
 
 

@@ -198,8 +198,12 @@ Spdx = Annotated[str, AfterValidator(_spdx), Field(json_schema_extra=lambda s: s
 ParamCount = Annotated[int | str, AfterValidator(_param_count), Field(json_schema_extra={"anyOf": [
     {"type": "integer", "minimum": 1},
     {"type": "string", "pattern": r"^~?\d+(\.\d+)?\s*[KMBTkmbt]?$"}]})]
-Markdown = Annotated[str, Field(json_schema_extra={"format": "markdown"})]
-"""Prose rendered as Markdown; raw HTML inside it is escaped, never passed through."""
+MARKDOWN_FORMAT = {"format": "markdown"}
+Markdown = Annotated[str, Field(json_schema_extra=MARKDOWN_FORMAT)]
+"""Text rendered as Markdown (emphasis, links, code spans; block Markdown where the field is prose);
+raw HTML inside it is escaped, never passed through. Every text field not typed `Markdown` is plain
+text: names, titles, labels, ids and short values are shown exactly as written, `*` and backticks
+included (`generator.render.markup.plain`)."""
 
 
 class Citation(Node):

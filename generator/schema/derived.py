@@ -207,7 +207,7 @@ class _DerivedCard(Card, HasLicense):
     """The name lower-cased (ids are slugs); equals the file name."""
     name: str
     """The model folder's name, case kept (e.g. `gpt2-small_mlp0_exp2_1M`); must agree with the fields."""
-    summary: str = ""
+    summary: Markdown = ""
     """One sentence shown in catalogs."""
     base_model: BaseModelRef
     """The base model."""
@@ -219,7 +219,7 @@ class _DerivedCard(Card, HasLicense):
     """Performance."""
     intended_use: Markdown = ""
     """What it is intended for."""
-    limitations: list[str] = []
+    limitations: list[Markdown] = []
     """Known limitations."""
     notes: Markdown = ""
     """Additional notes."""

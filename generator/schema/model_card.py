@@ -63,13 +63,13 @@ class Purpose(Node):
 
     summary: Markdown = ""
     """What the model is designed for."""
-    intended_tasks: list[str] = []
+    intended_tasks: list[Markdown] = []
     """Tasks the model is meant for."""
-    intended_datasets: list[str] = []
+    intended_datasets: list[Markdown] = []
     """Datasets it is meant to be applied to."""
-    use_cases: list[str] = []
+    use_cases: list[Markdown] = []
     """Concrete use cases."""
-    out_of_scope: list[str] = []
+    out_of_scope: list[Markdown] = []
     """Uses the model is not suited for."""
 
 
@@ -78,7 +78,7 @@ class Variant(Node):
 
     name: str
     """Variant name."""
-    description: str = ""
+    description: Markdown = ""
     """How it differs from the main model."""
 
 
@@ -109,11 +109,11 @@ class Architecture(Node):
     """Width of the pooled embedding the card's pooling produces (before projection)."""
     positional_encoding: str | None = None
     """How positions are encoded (ALiBi, rotary, learned, brain-gradient, none)."""
-    notable_blocks: list[str] = []
+    notable_blocks: list[Markdown] = []
     """Notable blocks (JEPA, MAE, Swin, RC-equivariant BiMamba)."""
-    modality_design: list[str] = []
+    modality_design: list[Markdown] = []
     """Modality-specific design (hub tokens, TAPE, gradient positional encodings)."""
-    inductive_biases: list[str] = []
+    inductive_biases: list[Markdown] = []
     """Inductive biases and what they buy."""
     variants: list[Variant] = []
     """Architectural variants."""
@@ -141,7 +141,7 @@ class ModalitySpec(Node):
     """Modality name."""
     format: str = ""
     """Data format."""
-    preprocessing: list[str] = []
+    preprocessing: list[Markdown] = []
     """Pre- or post-processing steps."""
     dimensions: str = ""
     """Shapes and sizes."""
@@ -160,9 +160,9 @@ class Tokenization(Node):
     """Patch size for patch tokenizers (e.g. `20 timepoints`)."""
     context: ContextWindow = ContextWindow()
     """Context length, TR window or voxel grid."""
-    preprocessing: list[str] = []
+    preprocessing: list[Markdown] = []
     """Required preprocessing (sorting genes, TR normalisation, motion censoring)."""
-    quirks: list[str] = []
+    quirks: list[Markdown] = []
     """Tokenizer quirks that affect embeddings."""
     inputs: list[ModalitySpec] = []
     """Input modalities."""
@@ -201,7 +201,7 @@ class DataSource(Node):
     """Sample count in words (`34,021 segments`)."""
     tokens: str | None = None
     """Tokens or base pairs seen."""
-    description: str = ""
+    description: Markdown = ""
     """What it is and how it was preprocessed."""
 
 
@@ -236,11 +236,11 @@ class Training(Node):
 
     sources: list[DataSource] = []
     """Source datasets."""
-    split: str = ""
+    split: Markdown = ""
     """Training split."""
-    augmentation: str = ""
+    augmentation: Markdown = ""
     """Augmentation."""
-    preprocessing: list[str] = []
+    preprocessing: list[Markdown] = []
     """Preprocessing assumptions."""
     hyperparameters: Hyperparameters | None = None
     """Training hyperparameters."""
@@ -264,7 +264,7 @@ class Checkpoint(Node):
     """Download page."""
     size: str | None = None
     """Size on disk."""
-    notes: str = ""
+    notes: Markdown = ""
     """Anything to know when loading it."""
 
 
@@ -322,9 +322,9 @@ class Integration(Node):
     """Id of the integration card in `kb/integrations/`."""
     fitting: Markdown = ""
     """How the projector (or PCA) is fitted fold-aware."""
-    late_fusion: list[str] = []
+    late_fusion: list[Markdown] = []
     """Late-fusion guidance (LR/GBDT baselines, CCA requirements)."""
-    attribution: list[str] = []
+    attribution: list[Markdown] = []
     """LOGO / attribution tips."""
 
 
@@ -358,11 +358,11 @@ class Deployment(Node):
     """GPU memory needed for inference, in words (`~2 GB`)."""
     requires_cuda: bool = False
     """Whether the model runs only on CUDA."""
-    quantization: list[str] = []
+    quantization: list[Markdown] = []
     """Inference optimisations."""
-    platforms: list[str] = []
+    platforms: list[Markdown] = []
     """Deployment platforms."""
-    scaling: list[str] = []
+    scaling: list[Markdown] = []
     """Scaling notes."""
 
 
@@ -445,7 +445,7 @@ class ModelCard(Card, HasLicense, HasRepo, HasWalkthrough, HasSmokeTest, HasCita
     """Model name."""
     alias: str | None = None
     """Friendly alias."""
-    summary: str = ""
+    summary: Markdown = ""
     """One sentence shown in catalogs."""
     version: str | None = None
     """Model version."""
@@ -455,7 +455,7 @@ class ModelCard(Card, HasLicense, HasRepo, HasWalkthrough, HasSmokeTest, HasCita
     """License of the code (SPDX expression)."""
     weights_license: Spdx | None = None
     """License of the weights, when it differs from the code's."""
-    license_notes: str = ""
+    license_notes: Markdown = ""
     """Where the license is stated, and anything unusual about it."""
     developers: list[str] = []
     """Developers."""
@@ -489,9 +489,9 @@ class ModelCard(Card, HasLicense, HasRepo, HasWalkthrough, HasSmokeTest, HasCita
     """Fine-tuning."""
     selection: Selection = Selection()
     """Model-selection guidance."""
-    strengths: list[str] = []
+    strengths: list[Markdown] = []
     """Where the model excels."""
-    limitations: list[str] = []
+    limitations: list[Markdown] = []
     """Known failure modes."""
     citations: list[Citation] = []
     """Papers to cite."""
@@ -501,7 +501,7 @@ class ModelCard(Card, HasLicense, HasRepo, HasWalkthrough, HasSmokeTest, HasCita
     """Related knowledge-base cards."""
     smoke_test: SmokeTest | None = None
     """How `kb smoke` verifies the checkpoint."""
-    unverified: list[str] = []
+    unverified: list[Markdown] = []
     """Facts in this card that could not be sourced, each stated plainly."""
     discrepancies: list[Discrepancy] = []
     """Figures stated elsewhere that differ from upstream."""

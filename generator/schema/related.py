@@ -18,7 +18,7 @@ class DatasetCard(Card, HasLicense, HasCitations):
     """Slug; equals the file name."""
     name: str
     """Dataset name."""
-    summary: str = ""
+    summary: Markdown = ""
     """One sentence shown in catalogs."""
     modality: Modality
     """Data modality."""
@@ -32,7 +32,7 @@ class DatasetCard(Card, HasLicense, HasCitations):
     """Landing page."""
     size: str = ""
     """Samples, subjects or base pairs."""
-    preprocessing: list[str] = []
+    preprocessing: list[Markdown] = []
     """Preprocessing the models assume."""
     citations: list[Citation] = []
     """Papers to cite."""
@@ -47,19 +47,19 @@ class IntegrationCard(Card, HasCitations):
     """Slug; equals the file name."""
     name: str
     """Strategy name."""
-    summary: str = ""
+    summary: Markdown = ""
     """One sentence shown in catalogs."""
     description: Markdown = ""
     """The strategy in full."""
     projector: Projector | None = None
     """The default projector the strategy uses."""
-    steps: list[str] = []
+    steps: list[Markdown] = []
     """Steps, in order."""
-    baselines: list[str] = []
+    baselines: list[Markdown] = []
     """Baselines to compare against."""
-    requirements: list[str] = []
+    requirements: list[Markdown] = []
     """What the inputs must satisfy."""
-    pitfalls: list[str] = []
+    pitfalls: list[Markdown] = []
     """Known ways to get it wrong (leakage across folds)."""
     citations: list[Citation] = []
     """Papers to cite."""
@@ -74,11 +74,11 @@ class RecipeCard(Card, HasCitations):
     """Slug; equals the file name."""
     name: str
     """Recipe name."""
-    summary: str = ""
+    summary: Markdown = ""
     """One sentence shown in catalogs."""
     description: Markdown = ""
     """What the recipe answers."""
-    steps: list[str] = []
+    steps: list[Markdown] = []
     """Steps, in order."""
     code: CodeBlock | None = None
     """Code for the recipe."""
