@@ -178,19 +178,24 @@ def _build(project: Project, kb: KnowledgeBase, *, strict: bool, pdf: bool, requ
     # the last good site as it was (and is kept in .site.failed/ to look at).
     with staging_dir(project.site_dir) as staging:
         mkdocs_warnings = run_mkdocs(project, strict=strict, prepared=result, site_dir=staging)
-        result.links = link_check(project, say, site_dir=staging)
+        result.links = link_check(project, say, site_dir=staging, origins=result)
         publish(staging, project.site_dir)
     if not mkdocs_warnings and not result.links:
         stamp.save()  # a build with warnings is built (and its warnings shown) again next time
     return result
 
 
-def link_check(project: Project, say: Say = _stderr, site_dir: Path | None = None) -> list[Problem]:
+def link_check(project: Project, say: Say = _stderr, site_dir: Path | None = None,
+               origins: BuildResult | None = None) -> list[Problem]:
     """Every internal link and anchor of the built site resolves; raise `BuildFailed` naming the broken
-    ones (pages are named relative to the site)."""
+    ones (pages are named relative to the site; with `origins`, the build's cards, a link written in a
+    card is named at its field, `FILE:LINE:COL`)."""
     from generator.checks import check_site
+    from generator.checks.origin import in_cards
 
     problems = check_site(site_dir or project.site_dir, site_url=project.mkdocs_config.get("site_url"))
+    if origins is not None:
+        problems = in_cards(problems, origins.kb, origins.facts)
     for p in problems:
         say(p.format())
     errors = [p for p in problems if p.is_error]

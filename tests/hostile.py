@@ -36,9 +36,16 @@ NAME_PARTS = {("name",), ("base_model", "short_name"), ("sae", "layer"), ("domai
 """Fields a derived card's name must agree with (seed-003 names): they keep their values."""
 
 
-def payloads() -> list[str]:
+LINKS_TO_NOWHERE = ("alert(12)", "alert(23)")
+"""Markers of the payloads whose Markdown link, once its unsafe scheme is defused, points at a page that
+does not exist: `[x](JaVa<tab>ScRiPt:...)` (one-line fields join the tab into a space; multi-line ones
+write `unsafe-JaVa<tab>ScRiPt:`) and `[x](<javascript: ...>)` (`<unsafe-javascript: ...>`). Browsers
+read both as relative links; `kb build`'s link check rightly refuses to publish a link to nowhere."""
+
+
+def payloads(*, links_to_nowhere: bool = True) -> list[str]:
     data = YAML(typ="safe", pure=True).load((DATA / "payloads.yaml").read_text(encoding="utf-8"))
-    return [str(p) for p in data]
+    return [str(p) for p in data if links_to_nowhere or not any(m in str(p) for m in LINKS_TO_NOWHERE)]
 
 
 def shipped(folder: str, name: str) -> dict[str, Any]:
@@ -136,9 +143,10 @@ def accepts(kind: str, base: dict[str, Any], loc: tuple[str | int, ...], value: 
     return True
 
 
-def placements(root: Path) -> dict[str, list[str]]:
-    """Write the hostile cards into `root/kb/`; returns, per card id, the payloads it holds."""
-    items = payloads()
+def placements(root: Path, *, links_to_nowhere: bool = True) -> dict[str, list[str]]:
+    """Write the hostile cards into `root/kb/`; returns, per card id, the payloads it holds (without
+    `links_to_nowhere`, none of LINKS_TO_NOWHERE)."""
+    items = payloads(links_to_nowhere=links_to_nowhere)
     held: dict[str, list[str]] = {}
     write_yaml(root / "kb" / "model_cards" / "tiny-bert.yaml", make_card())
     write_yaml(root / "kb" / "datasets" / "hcp-rsfmri.yaml", shipped("datasets", "hcp-rsfmri.yaml"))

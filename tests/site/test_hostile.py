@@ -1,6 +1,9 @@
 """Hostile card text (tests/hostile.py: every payload in every text field of every card kind) never
 reaches a page or a PDF as live markup: plain `mkdocs build`, `kb build` and the print documents.
 
+`kb build` publishes the corpus but for the payloads whose links point at nowhere once defused
+(`LINKS_TO_NOWHERE`): it refuses those, naming the card's field, as it refuses any link to nowhere.
+
 Each output is checked for what a browser or a PDF reader would act on: no script, no event handler,
 no `style`, no unsafe URL, no frame, object, SVG, form or image from card text; and each payload's
 marker text is shown as text.
@@ -21,8 +24,8 @@ from generator.pdf.context import card_context
 from generator.pdf.document import finish_html, renderer_for
 from generator.render.sanitize import removed
 from generator.settings import Project
-from tests.factory import new_project
-from tests.hostile import payloads, placements
+from tests.factory import make_card, new_project, write_card, write_yaml
+from tests.hostile import LINKS_TO_NOWHERE, payloads, placements, shipped
 from tests.pdf.helpers import pdf_dir, pdf_text
 from tests.site.conftest import mkdocs_cli
 
@@ -67,7 +70,7 @@ def problems_in(element: html.HtmlElement, where: str, *, images: bool = False) 
     return found
 
 
-def check_site(site: Path) -> None:
+def check_site(site: Path, markers: list[str] = MARKERS) -> None:
     found: list[str] = []
     shown = ""
     for path in sorted(site.rglob("*.html")):
@@ -84,7 +87,7 @@ def check_site(site: Path) -> None:
             found += problems_in(article, rel)
             shown += article.text_content()
     assert found == []
-    assert [m for m in MARKERS if m not in shown] == []  # every payload's text is shown as text
+    assert [m for m in markers if m not in shown] == []  # every payload's text is shown as text
 
 
 def sanitizer_removals(log: str) -> list[str]:
@@ -107,18 +110,45 @@ def test_plain_mkdocs_build_publishes_no_live_markup(hostile: Path) -> None:
     check_site(hostile / "site")
 
 
-def test_kb_build_publishes_no_live_markup(hostile: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["-C", str(hostile), "build", "--no-pdf", "--force"])
+@pytest.fixture(scope="module")
+def hostile_linkable(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The corpus without the payloads whose links point at nowhere (LINKS_TO_NOWHERE), which
+    `test_kb_build_refuses_a_card_link_to_nowhere_naming_the_card` covers."""
+    root = new_project(tmp_path_factory.mktemp("hostile-linkable"))
+    placements(root, links_to_nowhere=False)
+    return root
+
+
+def test_kb_build_publishes_no_live_markup(hostile_linkable: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["-C", str(hostile_linkable), "build", "--no-pdf", "--force"])
     err = capsys.readouterr().err
+    assert code == 0, err[-3000:]  # published: the link check passed (links to `unsafe-...` lost their href)
+    check_site(hostile_linkable / "site", [m for m in MARKERS if m not in LINKS_TO_NOWHERE])
+
+
+def test_kb_build_refuses_a_card_link_to_nowhere_naming_the_card(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = new_project(tmp_path)
+    write_yaml(root / "kb" / "datasets" / "hcp-rsfmri.yaml", shipped("datasets", "hcp-rsfmri.yaml"))
+    nowhere = [p for p in payloads() if any(m in p for m in LINKS_TO_NOWHERE)]
+    assert len(nowhere) == len(LINKS_TO_NOWHERE)
+    card = make_card(id="nowhere", related={"datasets": ["hcp-rsfmri"]}, summary=nowhere[0],
+                     purpose__summary="Prose.\n\n" + nowhere[1])
+    write_card(root, card)
+    code = main(["-C", str(root), "build", "--no-pdf"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
     errors = [ln for ln in err.splitlines() if ": error: " in ln and not ln.startswith("kb build:")]
-    if code != 0:
-        # Links to `unsafe-javascript:...` lose their href; those whose destination is no URL at all
-        # (`JaVa ScRiPt:...` with a space) are relative links to nothing, and the link check says so.
-        assert code == 1 and errors and all(" is broken: no such file " in ln for ln in errors), err[-3000:]
-        site = hostile / ".site.failed"
-    else:
-        site = hostile / "site"
-    check_site(site)
+    # Each link is named once, at the card's field (FILE:LINE:COL), with the page it was found on,
+    # although the summary is shown on three pages (its own, the home page, the models index).
+    assert sorted(ln.split(": error: ")[0] for ln in errors) == [
+        "kb/model_cards/nowhere.yaml:43:3", "kb/model_cards/nowhere.yaml:55:1"], err[-3000:]
+    assert sorted(ln.split(": error: ")[1].split(":")[0] for ln in errors) == ["purpose.summary", "summary"]
+    assert all(" is broken: no such file " in ln and "models/nowhere/index.html" in ln
+               and "a link in card text must be an http(s) URL" in ln for ln in errors), err[-3000:]
+    assert "(on index.html, models/index.html, models/nowhere/index.html)" in err  # the summary's pages
+    assert not (root / "site").exists()  # nothing published ...
+    check_site(root / ".site.failed", [])  # ... and what was built holds no live markup
 
 
 def test_print_documents_hold_no_live_markup(hostile: Path) -> None:
