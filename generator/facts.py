@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from generator.knowledge import KnowledgeBase, LoadedCard, narrow
-from generator.layout import page_path
+from generator.layout import card_file_path, page_path
 from generator.policy import flagged_licenses
+from generator.render import forge
 from generator.repos.citations import CitationView, citation_view
 from generator.repos.pins import pin_info
 from generator.schema import CARD_KINDS, Card, DatasetCard, ModelCard
@@ -82,6 +83,9 @@ class CardFacts:
     related: tuple[RelatedCard, ...]
     smoke: SmokeStatus | None
     """None when the card's kind has no smoke test."""
+    source_url: str | None = None
+    """The card's YAML on the forge (mkdocs.yml's `repo_url`), else in the published site (`site_url`);
+    None without either (the PDF's cover then shows the path only)."""
 
     def digest(self) -> str:
         """A hash of every fact: part of the PDF's cache key."""
@@ -126,6 +130,8 @@ def card_facts(project: Project, kb: KnowledgeBase, loaded: LoadedCard[Card]) ->
                                   page_path(c.kind, c.id))
                       for kind, group in kb.related(loaded).items() for c in group),
         smoke=project_status(project, loaded) if isinstance(card, HasSmokeTest) else None,
+        source_url=(forge.card_url(project.mkdocs_config, loaded.rel)
+                    or forge.published_url(project.mkdocs_config, card_file_path(loaded.kind, loaded.id))),
     )
 
 

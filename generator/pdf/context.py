@@ -19,7 +19,7 @@ from generator.facts import CardFacts, RelatedCard
 from generator.render import markup
 from generator.render.context import steps
 from generator.schema import Card, DatasetCard, ModelCard
-from generator.schema.card import HasLicense, HasRepo
+from generator.schema.card import HasCitations, HasLicense, HasRepo
 from generator.schema.labels import hub_url, layer_words, license_words, rc_words, token_label
 
 PYGMENTS_STYLE = "friendly"
@@ -76,6 +76,8 @@ def card_context(job: PdfJob) -> dict[str, Any]:
         "pinned": repo.pinned if repo and isinstance(card, ModelCard) else None,
         "commit_url": repo.commit_url if repo else None,
         "repo_url": repo.web_url if repo else None,
+        "card_url": facts.source_url,
+        "paper_url": _paper_url(card),
         "steps": steps(card, facts),
         "related": _group_related(facts.related),
         "smoke": facts.smoke,
@@ -85,6 +87,16 @@ def card_context(job: PdfJob) -> dict[str, Any]:
         else "foundation-model-kb",
         "pygments_css": Markup(pygments_css()),
     }
+
+
+def _paper_url(card: Card) -> str | None:
+    """The paper's landing page: the card's `links.paper`, else its first citation's DOI, arXiv or URL."""
+    if isinstance(card, ModelCard) and card.links.paper:
+        return str(card.links.paper)
+    for c in card.citations if isinstance(card, HasCitations) else []:
+        if c.doi or c.arxiv or c.url:
+            return doi_url(c.doi) if c.doi else arxiv_url(c.arxiv) if c.arxiv else str(c.url)
+    return None
 
 
 def _group_related(related: tuple[RelatedCard, ...]) -> list[tuple[str, list[RelatedCard]]]:

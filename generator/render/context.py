@@ -7,7 +7,6 @@ template `templates/pages/<kind>.md.j2`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -55,13 +54,7 @@ class Site:
 
     def card_source_url(self, rel: str) -> str | None:
         """Link to the card's YAML on the forge, from mkdocs.yml's `repo_url` and `edit_uri`."""
-        repo_url = forge.repo_url(self.project.mkdocs_config)
-        if repo_url is None:
-            return None
-        edit_uri = forge.config_value(self.project.mkdocs_config.get("edit_uri")) or ""
-        m = re.match(r"/?(?:edit|blob|src/branch|-/blob)/([^/]+)/", edit_uri)
-        branch = m.group(1) if m else "HEAD"
-        return f"{repo_url}/blob/{branch}/{rel}"
+        return forge.card_url(self.project.mkdocs_config, rel)
 
 
 def related_links(related: tuple[RelatedCard, ...], here: str) -> list[tuple[str, list[tuple[str, str]]]]:

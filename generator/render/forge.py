@@ -58,3 +58,24 @@ def blob_url(config: dict[str, Any], docs_dir_rel: str, file_rel: str) -> str | 
     if url is None:
         return None
     return re.sub(r"/edit/", "/blob/", url, count=1)
+
+
+def card_url(config: dict[str, Any], file_rel: str) -> str | None:
+    """The forge's page of a repository file (`kb/model_cards/x.yaml`) on the branch `edit_uri` names,
+    from mkdocs.yml's `repo_url`; None without a forge."""
+    base = repo_url(config)
+    if base is None:
+        return None
+    edit_uri = config_value(config.get("edit_uri")) or ""
+    m = re.match(r"/?(?:edit|blob|src/branch|-/blob)/([^/]+)/", edit_uri)
+    branch = m.group(1) if m else "HEAD"
+    return f"{base}/blob/{branch}/{file_rel}"
+
+
+def published_url(config: dict[str, Any], site_rel: str) -> str | None:
+    """The absolute URL of a file of the built site (`kb/model_cards/x.yaml`), from mkdocs.yml's
+    `site_url`; None without one."""
+    site = config_value(config.get("site_url"))
+    if not site or not site.startswith(("http://", "https://")):
+        return None
+    return urljoin(site.rstrip("/") + "/", site_rel)
