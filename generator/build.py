@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from generator.pdf import PdfRun
 
 from generator.exceptions import BuildFailed, PublishRefused, ValidationFailed
-from generator.facts import Facts, build_facts
+from generator.facts import Facts, build_facts, missing_snippets
 from generator.knowledge import KnowledgeBase
 from generator.problems import Problem, Severity, escalate
 from generator.render.site import BrokenCard, RenderReport, broken_cards, error_pages, render_site
@@ -102,10 +102,12 @@ def pdf_step(project: Project, kb: KnowledgeBase, facts: Facts, say: Say = _stde
 
 
 def prepare(project: Project, kb: KnowledgeBase, *, pdf: bool, strict: bool = False, say: Say = _stderr,
-            info: Say | None = None, require_smoke: bool = False, show_errors: bool = False) -> BuildResult:
+            info: Say | None = None, require_smoke: bool = False, show_errors: bool = False,
+            notice: Say | None = None) -> BuildResult:
     """Everything before MkDocs: validate, (the publishing gate), PDFs, pages. Used by `kb build`,
     `kb render` and the MkDocs plugin. `say` shows problems, `info` progress (default: `say`; the
-    MkDocs plugin logs it below warning level).
+    MkDocs plugin logs it below warning level), `notice` the maintainer's warnings that never fail a
+    build, even a strict one (default: `say`).
 
     With `show_errors` (`mkdocs serve`) invalid cards do not raise: the pages are rendered from the
     valid cards, each broken card's page lists its problems instead (`BuildResult.broken`), no PDF."""
@@ -121,6 +123,11 @@ def prepare(project: Project, kb: KnowledgeBase, *, pdf: bool, strict: bool = Fa
         smoke_gate(kb, facts, project.settings.smoke_accept_reference_kernels)
     for p in problems:
         say(p.format())
+    # Cited code whose snippet is not in the lock files: readers get the permalink, the maintainer the
+    # fix, once per build. Never an error, not even under --strict: a fresh clone has no synced
+    # repositories, and the Pages workflow syncs them (`kb repos sync` fails on its own if it cannot).
+    for p in missing_snippets(kb, facts):
+        (notice or say)(p.format())
     result = BuildResult(kb, facts, problems)
     # PDFs first, so the pages rendered next can link the ones that exist.
     if pdf and project.settings.pdf:

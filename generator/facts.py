@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from generator.knowledge import KnowledgeBase, LoadedCard, narrow
 from generator.layout import card_file_path, page_path
 from generator.policy import flagged_licenses
+from generator.problems import Problem, Severity
 from generator.render import forge
-from generator.repos.citations import CitationView, citation_view
+from generator.repos.citations import NOT_SYNCED_NOTE, CitationView, citation_view
+from generator.repos.lockfile import lock_path
 from generator.repos.pins import pin_info
 from generator.schema import CARD_KINDS, Card, DatasetCard, ModelCard
 from generator.schema.card import HasLicense, HasRepo, HasSmokeTest, HasWalkthrough
@@ -171,3 +173,31 @@ def tags_of(card: Card) -> list[str]:
     elif code:
         tags.append(f"license:{code}")
     return tags
+
+
+def missing_snippets(kb: KnowledgeBase, facts: Facts) -> list[Problem]:
+    """One warning per card whose walkthrough cites upstream code that its lock file does not hold (the
+    repositories are not synced): its page and PDF show the permalink; the maintainer is told the fix."""
+    out = []
+    for loaded in kb.all():
+        card = loaded.card
+        views = facts.of(loaded).citations
+        if not isinstance(card, HasWalkthrough) or not views:
+            continue
+        missing = [(i, view) for i, view in enumerate(views) if view is not None and view.snippet is None]
+        if not missing:
+            continue
+        first = missing[0][0]
+        line, col = loaded.doc.locate(("walkthrough", first, "cite"))
+        steps = ", ".join(f"{i + 1} '{card.walkthrough[i].title}' ({view.label})" for i, view in missing)
+        stale = any(view.note != NOT_SYNCED_NOTE for _, view in missing)
+        lock = lock_path(loaded.path).name
+        count = f"{len(missing)} cited snippet{'s' if len(missing) != 1 else ''}"
+        out.append(Problem(
+            loaded.rel, f"{count} of walkthrough step{'s' if len(missing) != 1 else ''} {steps} "
+            f"{'are' if len(missing) != 1 else 'is'} not in {lock}: the page and the PDF link the code "
+            "upstream instead of showing it", Severity.WARNING, field=f"walkthrough[{first}].cite",
+            line=line, col=col,
+            hint="run `kb repos sync --update-citations` to copy them at the pinned commit" if stale
+            else "run `kb repos sync` to clone the repository at its pin and copy them"))
+    return out

@@ -63,6 +63,8 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         """The project lock (`generator.lock`), held from pre_build to post_build of a plain MkDocs build."""
         self.nav: list[Any] | None = None
         """The navigation this plugin set (mkdocs.yml has no `nav:`): replaced on the next build."""
+        self.strict = False
+        """MkDocs' strict mode (`--strict` or `strict: true`), which fails the build on any warning."""
 
     def use_prepared(self, result: BuildResult) -> None:
         """`kb build` has validated the cards and rendered the PDFs and pages already: use its result
@@ -88,6 +90,7 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         # A new build (perhaps of another project, in the same process): nothing of the last one.
         self.project = Project.from_mkdocs(config, self.settings)
         self.result = None
+        self.strict = bool(config.strict)
         if not config.repo_url:
             # mkdocs.yml's repo_url comes from the environment (KB_REPO_URL); without it, an edit_uri
             # would become a link relative to each page.
@@ -125,9 +128,12 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         pdf = self.settings.pdf_on_serve if serving else True
         try:
             kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
-            # Serving, a card with errors shows them on its page instead of failing the rebuild.
+            # Serving, a card with errors shows them on its page instead of failing the rebuild. The
+            # maintainer's notices (a cited snippet not synced) never fail a build: under strict mode,
+            # where every warning does, they are logged as information.
             self.result = prepare(project, kb, pdf=pdf, strict=self.settings.strict, say=log.warning,
-                                  info=log.info, show_errors=serving)
+                                  info=log.info, show_errors=serving,
+                                  notice=log.info if self.strict else log.warning)
         except KBError as exc:
             raise PluginError(f"kb: {exc}") from exc
         if self.result.render and self.result.render.written:
