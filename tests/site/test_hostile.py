@@ -119,7 +119,8 @@ def hostile_linkable(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_kb_build_publishes_no_live_markup(hostile_linkable: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_kb_build_publishes_no_live_markup(hostile_linkable: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["-C", str(hostile_linkable), "build", "--no-pdf", "--force"])
     err = capsys.readouterr().err
     assert code == 0, err[-3000:]  # published: the link check passed (links to `unsafe-...` lost their href)

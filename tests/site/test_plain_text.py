@@ -57,7 +57,8 @@ def full_model() -> dict[str, Any]:
         training__hyperparameters={"batch_size": "32", "optimizer": "AdamW", "loss": "MLM",
                                    "schedule": "10 epochs"},
         training__environment={"hardware": "8 GPUs", "framework": "PyTorch", "distributed": "DDP"},
-        checkpoints=[{"name": "tiny-bert", "path": "tiny-bert", "hub_id": "example/tiny-bert", "size": "1 MB"}],
+        checkpoints=[{"name": "tiny-bert", "path": "tiny-bert", "hub_id": "example/tiny-bert",
+                      "size": "1 MB"}],
         evaluation={"primary_metrics": [{"name": "MCC", "value": "0.5", "benchmark": "GUE"}]},
         deployment={"vram_inference": "1 GB"},
         usage=[{"title": "Embed", "code": {"source": "x = 1\n"}}],
@@ -69,11 +70,15 @@ def full_model() -> dict[str, Any]:
     )
 
 
-def marked_cards() -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, tuple[str | int, ...]]]]:
+Marks = dict[str, tuple[str, tuple[str | int, ...]]]
+"""Marker (`P<n>:`) -> (card kind, field) it was placed in."""
+
+
+def marked_cards() -> tuple[dict[str, dict[str, Any]], Marks]:
     """(kind -> card, marker -> (kind, field)): every plain text field holds `P<n>: LITERAL`."""
     bases = {**base_cards(), "model": full_model()}
     cards: dict[str, dict[str, Any]] = {}
-    marks: dict[str, tuple[str, tuple[str | int, ...]]] = {}
+    marks: Marks = {}
     for kind, base in bases.items():
         card = copy.deepcopy(base)
         identity(kind, card, 0)
@@ -89,9 +94,10 @@ def marked_cards() -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, tupl
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, tuple[str, tuple[str | int, ...]]]]:
+def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Marks]:
     root = new_project(tmp_path_factory.mktemp("plain"))
-    write_card(root, make_card(related={"datasets": ["hcp-rsfmri"]}))  # tiny-bert: the fine-tuned card's base model
+    # tiny-bert: the fine-tuned card's base model
+    write_card(root, make_card(related={"datasets": ["hcp-rsfmri"]}))
     write_yaml(root / "kb" / "datasets" / "hcp-rsfmri.yaml", shipped("datasets", "hcp-rsfmri.yaml"))
     write_yaml(root / "kb" / "integrations" / "late-fusion-512.yaml",
                shipped("integrations", "late-fusion-512.yaml"))
