@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from generator.pdf import PdfRun
@@ -262,11 +262,24 @@ class _WarningCounter(logging.Handler):
         self.count += 1
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to the `sys.stderr` of the moment: a caller that redirects it later (a test capturing the
+    output, a tool embedding the build) gets the messages, and no write ever goes to a closed stream."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass  # StreamHandler.__init__ sets it; the current sys.stderr is always used
+
+
 def _show_mkdocs_log() -> None:
     """Print MkDocs' warnings the way `mkdocs build` does (it logs; nobody listens in-process)."""
     log = logging.getLogger("mkdocs")
     if not any(getattr(h, "_kb", False) for h in log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
         handler.setLevel(logging.WARNING)
         handler._kb = True  # type: ignore[attr-defined]  # our marker on a stdlib handler: found again above
