@@ -24,7 +24,7 @@ from generator.facts import CardFacts, Facts, card_facts
 from generator.io import atomic_write_bytes
 from generator.knowledge import KnowledgeBase, LoadedCard
 from generator.pdf.context import PdfJob, template_name
-from generator.pdf.document import JobResult, renderer_for, run_job
+from generator.pdf.document import JobResult, preload, renderer_for, run_job
 from generator.pdf.inputs import Fingerprint, card_dates, fingerprint
 from generator.problems import Problem
 from generator.schema import CARD_KINDS, Card
@@ -345,8 +345,11 @@ class _Pool:
 
     def __init__(self, todo: list[PdfJob], workers: int, progress: bool):
         self.bar = _bar(len(todo), progress)
+        context = _context()
+        if context is not None and context.get_start_method() == "fork":
+            preload()  # imported once here, not once per worker
         # Workers are forked here, before this process starts threads of its own (see `_context`).
-        self.executor = ProcessPoolExecutor(workers, mp_context=_context(), initializer=exit_with_parent,
+        self.executor = ProcessPoolExecutor(workers, mp_context=context, initializer=exit_with_parent,
                                             initargs=(os.getpid(),))
         self.futures: dict[Future[JobResult], PdfJob] = {}
         for job in todo:
@@ -399,9 +402,9 @@ def _cores() -> int:
 
 
 def _context() -> Any:
-    # fork shares the already imported WeasyPrint (about 1 s of imports per worker otherwise). Forking
-    # is unsafe in a process running other threads (`mkdocs serve`'s server), and macOS and Windows
-    # lack a safe fork: those start clean workers instead.
+    # fork shares WeasyPrint imported before the pool starts (`preload`; about 1 s of imports per worker
+    # otherwise). Forking is unsafe in a process running other threads (`mkdocs serve`'s server), and
+    # macOS and Windows lack a safe fork: those start clean workers instead.
     if sys.platform.startswith("linux"):
         return multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
     return None
