@@ -57,8 +57,8 @@ ROUTE_TOOLS = ("mkdocs-to-pdf", "linkchecker", "pyinstrument")
 GROUPS = {
     "validate": ["validate", "pyyaml-load"],
     "render": ["render"],
-    "pdf": ["pdf-cold", "pdf-noop", "pdf-one-changed"],
-    "build": ["build-cold", "build-noop"],
+    "pdf": ["pdf-cold", "pdf-floor", "pdf-noop", "pdf-one-changed"],
+    "build": ["build-cold", "build-noop", "build-one-changed"],
     "mkdocs": ["mkdocs-kb-plugin", "mkdocs-plain"],
     "pdf-route": ["mkdocs-to-pdf"],
     "links": ["check-links", "linkchecker"],
@@ -71,8 +71,10 @@ LABELS = {
     "pdf-cold": "kb pdf (cold)",
     "pdf-noop": "kb pdf (nothing changed)",
     "pdf-one-changed": "kb pdf (one card changed)",
+    "pdf-floor": "WeasyPrint alone on the same print HTML (one process per core)",
     "build-cold": "kb build (cold, per-card PDFs)",
     "build-noop": "kb build (nothing changed)",
+    "build-one-changed": "kb build (one card changed)",
     "mkdocs-kb-plugin": "mkdocs build (kb plugin, pages up to date)",
     "mkdocs-plain": "mkdocs build (plain, same pages)",
     "mkdocs-to-pdf": "mkdocs build + mkdocs-to-pdf (cold, one PDF)",
@@ -80,9 +82,13 @@ LABELS = {
     "linkchecker": "linkchecker (same site)",
     "smoke": "kb smoke (CPU stand-ins)",
 }
-# (name, numerator stage, denominator stage, comparison, target): ratio = numerator / denominator.
-TARGETS = [
+# (name, numerator stage, denominator stage(s), comparison, target): ratio = numerator / denominator
+# (a tuple of stages: the sum of their times).
+TARGETS: list[tuple[str, str, str | tuple[str, ...], str, float]] = [
     ("kb build cold vs MkDocs + PDF plugin", "mkdocs-to-pdf", "build-cold", ">=", 5.0),
+    ("kb pdf cold vs WeasyPrint alone (same print HTML)", "pdf-cold", "pdf-floor", "<=", 1.3),
+    ("kb build one card changed vs kb pdf + mkdocs build of it, one after the other",
+     "build-one-changed", ("pdf-one-changed", "mkdocs-kb-plugin"), "<=", 1.0),
     ("kb build no-op vs plain mkdocs build", "build-noop", "mkdocs-plain", "<=", 1.2),
     ("kb check links vs linkchecker", "linkchecker", "check-links", ">=", 10.0),
     ("kb validate vs PyYAML C loader (process)", "validate", "pyyaml-load", "<=", 2.0),
@@ -220,8 +226,40 @@ def stage_pdf(b: Bench, pdf_ok: bool) -> None:
         return
     pdf = b.kb("pdf", "--no-progress")
     b.measure("pdf-cold", pdf, before=lambda _: b.clean())
+    _pdf_pages(b, "pdf-cold")
+    stage_pdf_floor(b)
     b.measure("pdf-noop", pdf)
     b.measure("pdf-one-changed", pdf, before=lambda i: _touch_card(b, i))
+
+
+def stage_pdf_floor(b: Bench) -> None:
+    """WeasyPrint alone on the print HTML `kb pdf` gave it (dumped first, not timed)."""
+    html_dir, out = b.root / "floor-html", b.root / "floor-pdf"
+    shutil.rmtree(html_dir, ignore_errors=True)
+    b.ensure([PY, str(HERE / "pdf_floor.py"), "dump", str(b.root), str(html_dir)], "dumping the print HTML")
+    result = b.measure("pdf-floor", [PY, str(HERE / "pdf_floor.py"), "render", str(html_dir), str(out)],
+                       before=lambda _: shutil.rmtree(out, ignore_errors=True))
+    if result:
+        result["pdfs"] = sum(1 for _ in out.glob("*.pdf"))
+        result["pdf_pages"] = sum(_pages(p) for p in out.glob("*.pdf"))
+
+
+def _pages(path: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(path).pages)
+
+
+def _pdf_pages(b: Bench, name: str) -> None:
+    """PDF pages `kb pdf` / `kb build` produced (from the manifest), beside the stage's times."""
+    if name not in b.results:
+        return
+    try:
+        manifest = json.loads((b.root / "artifacts/pdf/code_walkthroughs/manifest.json").read_text())
+    except (OSError, ValueError):
+        return
+    b.results[name]["pdfs"] = len(manifest["pdfs"])
+    b.results[name]["pdf_pages"] = sum(int(e.get("pages", 0)) for e in manifest["pdfs"].values())
 
 
 PDF_CPU_S = 1.5
@@ -231,12 +269,17 @@ PDF_CPU_S = 1.5
 def stage_build(b: Bench, pdf_ok: bool) -> None:
     if pdf_ok:
         b.measure("build-cold", b.kb("build"), before=lambda _: b.clean())
+        _pdf_pages(b, "build-cold")
     else:
         b.skipped["build-cold"] = b.pdf_skip_reason
         b.ensure(b.kb("build", "--no-pdf"), "kb build --no-pdf")
-    b.measure("build-noop", b.kb("build") if pdf_ok else b.kb("build", "--no-pdf"))
+    build = b.kb("build") if pdf_ok else b.kb("build", "--no-pdf")
+    b.measure("build-noop", build)
+    # A different edit each run (the card's name: the card relating to it is rendered again too).
+    b.measure("build-one-changed", build, before=lambda i: _touch_card(b, 100 + i))
     if not pdf_ok:
         b.results["build-noop"]["label"] += " (--no-pdf)"
+        b.results["build-one-changed"]["label"] += " (--no-pdf)"
 
 
 def _site_ready(b: Bench, pdf_ok: bool) -> None:
@@ -287,6 +330,8 @@ def stage_pdf_route(b: Bench, pdf_ok: bool, venv: Path | None) -> None:
               timeout=b.route_timeout)
     out = b.root / "site-topdf" / "pdf" / "knowledge-base.pdf"
     b.results["mkdocs-to-pdf"]["pdf_bytes"] = out.stat().st_size if out.exists() else None
+    b.results["mkdocs-to-pdf"]["pdfs"] = 1 if out.exists() else 0
+    b.results["mkdocs-to-pdf"]["pdf_pages"] = _pages(out) if out.exists() else None
 
 
 def stage_links(b: Bench, pdf_ok: bool, venv: Path | None) -> None:
@@ -466,10 +511,13 @@ def run_for(n: int, args: argparse.Namespace, venv: Path | None, smoke: tuple[Pa
 def ratios(stages: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for name, num, den, op, target in TARGETS:
-        if num in stages and den in stages and stages[den]["wall_s"] > 0:
-            ratio = stages[num]["wall_s"] / stages[den]["wall_s"]
+        dens = (den,) if isinstance(den, str) else den
+        den_wall = sum(stages[d]["wall_s"] for d in dens if d in stages)
+        den_cpu = sum(stages[d]["cpu_s"] for d in dens if d in stages)
+        if num in stages and all(d in stages for d in dens) and den_wall > 0:
+            ratio = stages[num]["wall_s"] / den_wall
             met = ratio >= target if op == ">=" else ratio <= target
-            cpu = stages[num]["cpu_s"] / stages[den]["cpu_s"] if stages[den]["cpu_s"] > 0 else None
+            cpu = stages[num]["cpu_s"] / den_cpu if den_cpu > 0 else None
             # A comparison tool stopped at --route-timeout took at least that long: a lower bound.
             bound = bool(stages[num].get("timed_out_after_s"))
             if bound and op == ">=" and not met:
@@ -506,6 +554,11 @@ def table(results: list[dict[str, Any]]) -> str:
                 cells.append("—")
         if any(c != "—" for c in cells):
             lines.append(f"| {LABELS[name]} | " + " | ".join(cells) + " |")
+    pages = [_pages_line(r) for r in results]
+    if any(pages):
+        lines += ["", "PDF pages produced (last run of each stage): "
+                  + "; ".join(f"{r['cards']} cards: {p}" for r, p in zip(results, pages, strict=True) if p)
+                  + "."]
     lines += ["", "| target (wall-time ratio, same run) | wanted | "
               + " | ".join(f"{r['cards']} cards" for r in results) + " |",
               "|---|---" + "|---" * len(results) + "|"]
@@ -531,6 +584,15 @@ def table(results: list[dict[str, Any]]) -> str:
         for name, why in r["skipped"].items():
             lines.append(f"  - skipped {LABELS[name]}: {why}")
     return "\n".join(lines) + "\n"
+
+
+def _pages_line(r: dict[str, Any]) -> str:
+    parts = []
+    for name in ("build-cold", "pdf-cold", "pdf-floor", "mkdocs-to-pdf"):
+        s = r["stages"].get(name)
+        if s and s.get("pdf_pages"):
+            parts.append(f"{LABELS[name].split(' (')[0]} {s['pdf_pages']} in {s.get('pdfs', '?')} PDF(s)")
+    return ", ".join(parts)
 
 
 def update_readme(text: str, results: list[dict[str, Any]]) -> None:

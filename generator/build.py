@@ -10,18 +10,21 @@ commands, the plugin) load the knowledge base once and pass it down.
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from generator.pdf import PdfRun
+    from generator.pdf import PdfPlan, PdfRun, Rendering
 
 from generator.exceptions import BuildFailed, PublishRefused, ValidationFailed
 from generator.facts import Facts, build_facts, missing_snippets
 from generator.knowledge import KnowledgeBase
+from generator.layout import site_pdf_path
 from generator.problems import Problem, Severity, escalate
 from generator.render.site import BrokenCard, RenderReport, broken_cards, error_pages, render_site
 from generator.settings import CONFIG_FILE, Project
@@ -48,6 +51,9 @@ class BuildResult:
     links: list[Problem] = field(default_factory=list)
     broken: list[BrokenCard] = field(default_factory=list)
     """`prepare(show_errors=True)` only: the cards with errors, whose pages show them."""
+    pdf_pending: dict[str, Path] | None = None
+    """Card id -> PDF under artifacts/ of the PDFs `kb build` is still rendering while MkDocs runs: the
+    plugin lists them in the site without copying them (the build copies them once they exist)."""
 
 
 def validate(project: Project, kb: KnowledgeBase, *, strict: bool = False) -> list[Problem]:
@@ -91,6 +97,12 @@ def pdf_step(project: Project, kb: KnowledgeBase, facts: Facts, say: Say = _stde
     from generator.pdf import build_pdfs
 
     run = build_pdfs(project, kb, facts=facts, jobs=project.settings.pdf_jobs, progress=sys.stderr.isatty())
+    return pdf_report(project, run, say, info, strict=strict)
+
+
+def pdf_report(project: Project, run: PdfRun, say: Say = _stderr, info: Say | None = None, *,
+               strict: bool = False) -> PdfRun:
+    """Show what the PDF stage did; raise `BuildFailed` when a PDF failed (or warned, under `strict`)."""
     for line in run.report_lines(project.rel):
         (say if line.startswith(("warning:", "error:")) else info or say)(f"kb: pdf: {line}")
     if run.failed:
@@ -99,6 +111,24 @@ def pdf_step(project: Project, kb: KnowledgeBase, facts: Facts, say: Say = _stde
     if strict and run.warnings:
         raise BuildFailed(f"{len(run.warnings)} PDF warning(s), errors under --strict (listed above)")
     return run
+
+
+def checked(project: Project, kb: KnowledgeBase, problems: list[Problem], *, say: Say = _stderr,
+            require_smoke: bool = False, notice: Say | None = None) -> BuildResult:
+    """On validated cards (`problems`: the warnings `validate` returned): each card's facts once (for
+    the gate, the PDFs, the pages), the publishing gate when asked, the problems shown, and `notice`
+    (default: `say`) told of cited code whose snippet is missing."""
+    facts = build_facts(project, kb)
+    if require_smoke:
+        smoke_gate(kb, facts, project.settings.smoke_accept_reference_kernels)
+    for p in problems:
+        say(p.format())
+    # Cited code whose snippet is not in the lock files: readers get the permalink, the maintainer the
+    # fix, once per build. Never an error, not even under --strict: a fresh clone has no synced
+    # repositories, and the Pages workflow syncs them (`kb repos sync` fails on its own if it cannot).
+    for p in missing_snippets(kb, facts):
+        (notice or say)(p.format())
+    return BuildResult(kb, facts, problems)
 
 
 def prepare(project: Project, kb: KnowledgeBase, *, pdf: bool, strict: bool = False, say: Say = _stderr,
@@ -117,23 +147,12 @@ def prepare(project: Project, kb: KnowledgeBase, *, pdf: bool, strict: bool = Fa
         if not show_errors:
             raise
         return _prepare_with_errors(project, kb, exc.problems, say)
-    # Each card's facts once, for the gate, the PDFs, the pages.
-    facts = build_facts(project, kb)
-    if require_smoke:
-        smoke_gate(kb, facts, project.settings.smoke_accept_reference_kernels)
-    for p in problems:
-        say(p.format())
-    # Cited code whose snippet is not in the lock files: readers get the permalink, the maintainer the
-    # fix, once per build. Never an error, not even under --strict: a fresh clone has no synced
-    # repositories, and the Pages workflow syncs them (`kb repos sync` fails on its own if it cannot).
-    for p in missing_snippets(kb, facts):
-        (notice or say)(p.format())
-    result = BuildResult(kb, facts, problems)
+    result = checked(project, kb, problems, say=say, require_smoke=require_smoke, notice=notice)
     # PDFs first, so the pages rendered next can link the ones that exist.
     if pdf and project.settings.pdf:
-        result.pdf = pdf_step(project, kb, facts, say, info, strict=strict)
+        result.pdf = pdf_step(project, kb, result.facts, say, info, strict=strict)
     # Pages into docs_dir: only changed ones are written, orphans removed, hand-written ones refused.
-    result.render = render_site(project, kb, facts)
+    result.render = render_site(project, kb, result.facts)
     return result
 
 
@@ -168,28 +187,70 @@ def build(project: Project, kb: KnowledgeBase, *, strict: bool = False, pdf: boo
 
 def _build(project: Project, kb: KnowledgeBase, *, strict: bool, pdf: bool, require_smoke: bool,
            force: bool, say: Say) -> BuildResult:
-    # 1-3. Validate (and, when asked, refuse unverified cards before producing anything), PDFs, pages.
-    result = prepare(project, kb, pdf=pdf, strict=strict, say=say, require_smoke=require_smoke)
-    say(f"kb: pages: {result.render.summary() if result.render else 'none'}")
-    # 4-5. MkDocs, in-process with the project's mkdocs.yml (the plugin is handed this result instead
-    #      of preparing again), then the link check of the built site (internal links, anchors, PDFs;
-    #      `kb check links --external` adds the http(s) ones). Both are skipped when nothing they read
-    #      changed since they passed.
-    stamp = BuildStamp.of(project, strict=strict or bool(project.mkdocs_config.get("strict")))
-    if not force and stamp.up_to_date():
-        say(f"kb: {project.rel(project.site_dir)}/ is up to date: nothing MkDocs reads changed since the "
-            "last build, which passed the link check (--force builds it again)")
-        return result
-    stamp.forget()
-    # Built beside site/ and put in its place only once the link check passed: a failed build leaves
-    # the last good site as it was (and is kept in .site.failed/ to look at).
-    with staging_dir(project.site_dir) as staging:
-        mkdocs_warnings = run_mkdocs(project, strict=strict, prepared=result, site_dir=staging)
-        result.links = link_check(project, say, site_dir=staging, origins=result)
-        publish(staging, project.site_dir)
-    if not mkdocs_warnings and not result.links:
+    # 1-2. Validate (and, when asked, refuse unverified cards before producing anything).
+    result = checked(project, kb, validate(project, kb, strict=strict), say=say, require_smoke=require_smoke)
+    # 3. PDFs: which are current and which to render. With nothing to render, this is all.
+    plan = _pdf_plan(project, kb, result) if pdf and project.settings.pdf else None
+    # 4-6. While the PDF pool renders (in its worker processes), this process renders the pages and
+    #      runs MkDocs: the pages link the PDFs being made, and MkDocs lists them without copying them.
+    #      Leaving the block with an error or Ctrl-C kills the pool (`Rendering`).
+    with plan.start() if plan is not None else nullcontext() as rendering:
+        result.pdf_pending = plan.expected if plan is not None else None
+        result.render = render_site(project, kb, result.facts, pdfs=result.pdf_pending)
+        say(f"kb: pages: {result.render.summary()}")
+        strict_build = strict or bool(project.mkdocs_config.get("strict"))
+        stamp = BuildStamp.of(project, strict=strict_build)
+        if plan is None and not force and stamp.up_to_date():
+            say(f"kb: {project.rel(project.site_dir)}/ is up to date: nothing MkDocs reads changed since "
+                "the last build, which passed the link check (--force builds it again)")
+            return result
+        stamp.forget()
+        warnings = _site(project, result, rendering, strict=strict, say=say)
+    if plan is not None:
+        stamp = BuildStamp.of(project, strict=strict_build)  # of the PDFs as they are now
+    if not warnings and not result.links:
         stamp.save()  # a build with warnings is built (and its warnings shown) again next time
     return result
+
+
+def _pdf_plan(project: Project, kb: KnowledgeBase, result: BuildResult) -> PdfPlan | None:
+    """The PDF plan when there are PDFs to render; else the PDF stage is finished here (nothing to
+    render: the manifest is brought up to date, failures of invalid cards are raised) and None."""
+    from generator.pdf import plan_pdfs
+
+    plan = plan_pdfs(project, kb, facts=result.facts, jobs=project.settings.pdf_jobs,
+                     progress=sys.stderr.isatty())
+    if plan.todo and not plan.run.failed:
+        return plan
+    result.pdf = pdf_report(project, plan.finish())
+    return None
+
+
+def _site(project: Project, result: BuildResult, rendering: Rendering | None, *, strict: bool,
+          say: Say) -> int:
+    """MkDocs into a staging folder, then (once the PDFs are all made) the PDFs into it, the link
+    check, and the swap into site/. Built beside site/ and put in its place only once the link check
+    passed: a failed build leaves the last good site as it was (and is kept in .site.failed/ to look
+    at). Returns the number of MkDocs warnings."""
+    with staging_dir(project.site_dir) as staging:
+        # In-process with the project's mkdocs.yml (the plugin is handed this result instead of
+        # preparing again).
+        warnings = run_mkdocs(project, strict=strict, prepared=result, site_dir=staging)
+        if rendering is not None:
+            result.pdf = pdf_report(project, rendering.wait(), say, strict=strict)
+            _copy_pdfs(result.pdf, staging)
+        # Internal links, anchors, PDFs (`kb check links --external` adds the http(s) ones).
+        result.links = link_check(project, say, site_dir=staging, origins=result)
+        publish(staging, project.site_dir)
+    return warnings
+
+
+def _copy_pdfs(run: PdfRun, site_dir: Path) -> None:
+    """Each current PDF to `pdf/<id>.pdf` of the built site (where the pages link it)."""
+    for card_id, path in sorted(run.paths.items()):
+        target = site_dir / site_pdf_path(card_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
 
 
 def link_check(project: Project, say: Say = _stderr, site_dir: Path | None = None,

@@ -169,6 +169,12 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             files.append(File.generated(config, card_file_path(kind, path.stem), abs_src_path=str(path)))
         if not self.settings.pdf or self.result is None:
             return files
+        if self.result.pdf_pending is not None:
+            # `kb build` is still rendering them: listed (pages link them), copied by `kb build` once made.
+            for card_id in sorted(self.result.pdf_pending):
+                files.append(_PendingFile.generated(config, site_pdf_path(card_id),
+                                                    abs_src_path=str(self.result.pdf_pending[card_id])))
+            return files
         for loaded in self.result.kb.all():
             path = project.pdf_dir / pdf_name(loaded.id)
             if path.is_file():
@@ -215,3 +221,10 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             raise PluginError("kb: the plugin was used before MkDocs loaded its configuration")
         return self.project
 
+
+class _PendingFile(File):
+    """A PDF that `kb build` is still rendering while MkDocs builds: a file of the site that MkDocs
+    knows (its links are valid) but does not copy; `kb build` copies it once it is made."""
+
+    def copy_file(self, dirty: bool = False) -> None:
+        return None

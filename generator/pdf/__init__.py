@@ -3,6 +3,8 @@
 Public API (the `kb pdf` command, `kb build` and the MkDocs plugin call it):
 
 - `build_pdfs(project, kb, ids=None, *, facts=None, jobs=0, force=False, progress=True) -> PdfRun`
+- `plan_pdfs(...) -> PdfPlan`: the same, decided without rendering; `.finish()` renders, `.start()`
+  renders in worker processes while the caller works on (`Rendering`, `kb build`)
 - `pdf_path(project, card_id)`: where a card's PDF is written
 - `printable_kinds(project)`: card kinds with a `templates/pdf/<kind>.html.j2`
 
@@ -11,6 +13,6 @@ WeasyPrint is imported only when a PDF is actually rendered.
 
 from __future__ import annotations
 
-from generator.pdf.build import PdfRun, build_pdfs, pdf_path, printable_kinds
+from generator.pdf.build import PdfPlan, PdfRun, Rendering, build_pdfs, pdf_path, plan_pdfs, printable_kinds
 
-__all__ = ["PdfRun", "build_pdfs", "pdf_path", "printable_kinds"]
+__all__ = ["PdfPlan", "PdfRun", "Rendering", "build_pdfs", "pdf_path", "plan_pdfs", "printable_kinds"]

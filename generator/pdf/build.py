@@ -24,7 +24,7 @@ from generator.facts import CardFacts, Facts, card_facts
 from generator.io import atomic_write_bytes
 from generator.knowledge import KnowledgeBase, LoadedCard
 from generator.pdf.context import PdfJob, template_name
-from generator.pdf.document import JobResult, renderer_for, run_job
+from generator.pdf.document import JobResult, preload, renderer_for, run_job
 from generator.pdf.inputs import Fingerprint, card_dates, fingerprint
 from generator.problems import Problem
 from generator.schema import CARD_KINDS, Card
@@ -94,6 +94,15 @@ def build_pdfs(project: Project, kb: KnowledgeBase, ids: Iterable[str] | None = 
     Cards of `kb` that failed validation are reported as failed. `facts` are the build's (computed
     here, for the cards printed, when not given). Raises `UsageError` for an unknown id.
     """
+    return plan_pdfs(project, kb, ids, facts=facts, jobs=jobs, force=force, progress=progress).finish()
+
+
+def plan_pdfs(project: Project, kb: KnowledgeBase, ids: Iterable[str] | None = None, *,
+              facts: Facts | None = None, jobs: int = 0, force: bool = False,
+              progress: bool = True) -> PdfPlan:
+    """Decide what `build_pdfs` renders, rendering nothing: the cards to print, each one's key, those
+    already current (`PdfPlan.run.skipped`) and those to render (`PdfPlan.todo`). Then either
+    `finish()` (render, record, return the run) or `start()` (render in the background)."""
     started = time.perf_counter()
     run = PdfRun()
     # 1. The cards to print.
@@ -113,22 +122,100 @@ def build_pdfs(project: Project, kb: KnowledgeBase, ids: Iterable[str] | None = 
             run.paths[loaded.id] = job.out
         else:
             todo.append(job)
-    # 3. Render what changed; record each result in the manifest as it arrives.
     _remove_leftovers(project.pdf_dir)
-    try:
-        for result in _render_all(todo, jobs, progress):
-            _record(run, entries, next(j for j in todo if j.card_id == result.card_id), result)
-    finally:
-        # 4. Forget (and delete) the PDFs of cards that are gone, then save the manifest.
-        if ids is None:
-            _forget(project, run, entries, known)
-        manifest["fonts"] = list(shared.fonts)
-        _write_manifest(project.pdf_dir, manifest)
-    run.rendered.sort()
-    run.skipped.sort()
-    run.warnings.sort()  # results arrive in completion order; reports should not depend on it
-    run.seconds = time.perf_counter() - started
-    return run
+    manifest["fonts"] = list(shared.fonts)
+    return PdfPlan(project, run, manifest, todo, known if ids is None else None, jobs, progress, started)
+
+
+@dataclass
+class PdfPlan:
+    """The PDFs a build renders, decided before any is rendered (`plan_pdfs`)."""
+
+    project: Project
+    run: PdfRun
+    manifest: dict[str, Any]
+    todo: list[PdfJob]
+    """The cards whose PDF is rendered: new, changed, or forced."""
+    known: list[str] | None
+    """Every card id that may have a PDF (None when only some ids were asked for: nothing is removed)."""
+    jobs: int = 0
+    progress: bool = True
+    started: float = 0.0
+
+    @property
+    def expected(self) -> dict[str, Path]:
+        """Card id -> its PDF, for every card whose PDF is current once the plan ran without a failure
+        (those up to date and those to render): what the site links before the PDFs exist."""
+        return {**self.run.paths, **{job.card_id: job.out for job in self.todo}}
+
+    def finish(self) -> PdfRun:
+        """Render the PDFs to render (here, or in a pool), record them and return the run."""
+        jobs = {job.card_id: job for job in self.todo}
+        try:
+            for result in _render_all(self.todo, self.jobs, self.progress):
+                _record(self.run, self.manifest["pdfs"], jobs[result.card_id], result)
+        finally:
+            self.save()
+        return self.run
+
+    def start(self) -> Rendering:
+        """Start rendering in worker processes and return at once (see `Rendering`)."""
+        return Rendering(self)
+
+    def save(self) -> None:
+        """Forget (and delete) the PDFs of cards that are gone, save the manifest, finish the report."""
+        if self.known is not None:
+            _forget(self.project, self.run, self.manifest["pdfs"], self.known)
+        _write_manifest(self.project.pdf_dir, self.manifest)
+        self.run.rendered.sort()
+        self.run.skipped.sort()
+        self.run.warnings.sort()  # results arrive in completion order; reports should not depend on it
+        self.run.seconds = time.perf_counter() - self.started
+
+
+class Rendering:
+    """A plan's PDFs rendering in worker processes while this process does other work (`kb build`
+    renders the pages and runs MkDocs meanwhile); `wait()` collects them.
+
+    Use it as a context manager: leaving the block with an exception (a stage that failed, Ctrl-C)
+    kills the workers. The PDFs finished by then are kept and recorded (each is written whole, by an
+    atomic rename); the others are not written, and a killed worker's temporary file is removed.
+    """
+
+    def __init__(self, plan: PdfPlan):
+        self.plan = plan
+        self.jobs = {job.card_id: job for job in plan.todo}
+        workers = min(plan.jobs if plan.jobs > 0 else _cores(), len(plan.todo))
+        self.pool: _Pool | None = _Pool(plan.todo, workers, plan.progress) if plan.todo else None
+
+    def __enter__(self) -> Rendering:
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if self.pool is not None:
+            self.abort()
+
+    def wait(self) -> PdfRun:
+        """Every PDF rendered (or failed), recorded in the manifest: the finished run."""
+        if self.pool is not None:
+            for result in self.pool.results():
+                _record(self.plan.run, self.plan.manifest["pdfs"], self.jobs[result.card_id], result)
+            self.pool.close(kill=False)
+            self.pool = None
+            self.plan.save()
+        return self.plan.run
+
+    def abort(self) -> None:
+        """Kill the workers; record the PDFs that were finished whole; leave the others as they were."""
+        pool, self.pool = self.pool, None
+        if pool is None:
+            return
+        pool.close(kill=True)
+        for result in pool.finished():
+            if result.ok:
+                _record(self.plan.run, self.plan.manifest["pdfs"], self.jobs[result.card_id], result)
+        _remove_leftovers(self.plan.project.pdf_dir)
+        _write_manifest(self.plan.project.pdf_dir, self.plan.manifest)
 
 
 def _targets(project: Project, kb: KnowledgeBase, ids: Iterable[str] | None, run: PdfRun
@@ -235,29 +322,76 @@ def _render_all(todo: list[PdfJob], jobs: int, progress: bool) -> Iterable[JobRe
     if not todo:
         return
     workers = min(jobs if jobs > 0 else _cores(), len(todo))
+    if workers > 1:
+        pool = _Pool(todo, workers, progress)
+        try:
+            yield from pool.results()
+        finally:
+            pool.close(kill=sys.exc_info()[0] is not None)
+        return
     bar = _bar(len(todo), progress)
     try:
-        if workers <= 1:
-            for job in todo:
-                bar.set_postfix_str(job.card_id, refresh=False)
-                result = run_job(job)
-                bar.update()
-                yield result
-            return
-        with ProcessPoolExecutor(workers, mp_context=_context(), initializer=exit_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            futures: dict[Future[JobResult], PdfJob] = {pool.submit(run_job, job): job for job in todo}
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    result = future.result()
-                except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
-                    result = JobResult(job.card_id, job.rel, False, error=f"the renderer process died: {exc}")
-                bar.set_postfix_str(job.card_id, refresh=False)
-                bar.update()
-                yield result
+        for job in todo:
+            bar.set_postfix_str(job.card_id, refresh=False)
+            result = run_job(job)
+            bar.update()
+            yield result
     finally:
         bar.close()
+
+
+class _Pool:
+    """Jobs submitted to worker processes at once; results collected as they finish."""
+
+    def __init__(self, todo: list[PdfJob], workers: int, progress: bool):
+        self.bar = _bar(len(todo), progress)
+        context = _context()
+        if context is not None and context.get_start_method() == "fork":
+            preload()  # imported once here, not once per worker
+        # Workers are forked here, before this process starts threads of its own (see `_context`).
+        self.executor = ProcessPoolExecutor(workers, mp_context=context, initializer=exit_with_parent,
+                                            initargs=(os.getpid(),))
+        self.futures: dict[Future[JobResult], PdfJob] = {}
+        for job in todo:
+            future = self.executor.submit(run_job, job)
+            self.futures[future] = job
+            future.add_done_callback(self._done)
+        self.collected: set[Future[JobResult]] = set()
+
+    def _done(self, future: Future[JobResult]) -> None:
+        """Progress, from the pool's own thread as each job ends (while this process works on)."""
+        job = self.futures.get(future)
+        self.bar.set_postfix_str(job.card_id if job else "", refresh=False)
+        self.bar.update()
+
+    def results(self) -> Iterable[JobResult]:
+        for future in as_completed(self.futures):
+            yield self._result(future)
+
+    def finished(self) -> list[JobResult]:
+        """The results that arrived and were not collected yet."""
+        return [f.result() for f in self.futures if f.done() and not f.cancelled()
+                and f.exception() is None and f not in self.collected]
+
+    def _result(self, future: Future[JobResult]) -> JobResult:
+        self.collected.add(future)
+        job = self.futures[future]
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
+            return JobResult(job.card_id, job.rel, False, error=f"the renderer process died: {exc}")
+
+    def close(self, *, kill: bool) -> None:
+        """Wait for the workers to exit; with `kill`, kill them first (jobs not started are dropped)."""
+        if kill:
+            # ProcessPoolExecutor can only wait for its workers (Python 3.14 adds `kill_workers`).
+            workers = list((getattr(self.executor, "_processes", None) or {}).values())
+            for process in workers:
+                process.kill()
+            for process in workers:
+                process.join()
+        self.executor.shutdown(wait=True, cancel_futures=kill)
+        self.bar.close()
 
 
 def _cores() -> int:
@@ -268,9 +402,9 @@ def _cores() -> int:
 
 
 def _context() -> Any:
-    # fork shares the already imported WeasyPrint (about 1 s of imports per worker otherwise). Forking
-    # is unsafe in a process running other threads (`mkdocs serve`'s server), and macOS and Windows
-    # lack a safe fork: those start clean workers instead.
+    # fork shares WeasyPrint imported before the pool starts (`preload`; about 1 s of imports per worker
+    # otherwise). Forking is unsafe in a process running other threads (`mkdocs serve`'s server), and
+    # macOS and Windows lack a safe fork: those start clean workers instead.
     if sys.platform.startswith("linux"):
         return multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
     return None

@@ -7,6 +7,7 @@ template `templates/pdf/<kind>.html.j2`.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -159,9 +160,24 @@ def highlight(source: str, language: str | None = None, start: int = 1) -> Marku
     formatter = HtmlFormatter(linenos="inline", linenostart=max(1, int(start)), cssclass="code",
                               style=PYGMENTS_STYLE, wrapcode=True, linespans="ln")
     html = pyg_highlight(source.expandtabs(4), lexer, formatter)
+    # Tokens the style does not colour (names, punctuation) and whitespace lose their <span>: the same
+    # text, looking the same, and WeasyPrint lays out and draws about half as many boxes (-10% CPU).
+    html = _unstyled_tokens(PYGMENTS_STYLE).sub(r"\1", html)
     # One block per source line (a class, not Pygments' ids, which repeat across the code blocks of a
     # document), so that print.css can indent a wrapped line past the line-number gutter.
     return Markup(_LINE_SPAN.sub('<span class="code-line">', html))
+
+
+@functools.cache
+def _unstyled_tokens(style: str) -> re.Pattern[str]:
+    """`<span class="X">text</span>` of a token class X that `style` gives no rule (or whitespace,
+    whose colour is not seen)."""
+    from pygments.formatters import HtmlFormatter
+    from pygments.token import STANDARD_TYPES, Whitespace
+
+    styled = HtmlFormatter(style=style).class2style
+    names = {n for n in STANDARD_TYPES.values() if n and n not in styled} | {STANDARD_TYPES[Whitespace]}
+    return re.compile(r'<span class="(?:' + "|".join(sorted(map(re.escape, names))) + r')">([^<]*)</span>')
 
 
 def pygments_css() -> str:

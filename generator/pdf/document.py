@@ -48,6 +48,14 @@ def renderer_for(templates: list[Path]) -> Renderer:
     return _renderers[key]
 
 
+def preload() -> None:
+    """Import what rendering a PDF needs (WeasyPrint: about 1 s), so that workers forked afterwards
+    share it instead of each importing it again."""
+    import weasyprint  # noqa: F401
+
+    import generator.pdf.fetcher  # noqa: F401
+
+
 def render_html(job: PdfJob) -> tuple[str, list[str]]:
     """The print HTML of a card (with its table of contents) and warnings about links removed."""
     html = renderer_for(job.templates).render(job.template, **card_context(job))

@@ -35,12 +35,18 @@ class Site:
     kb: KnowledgeBase
     facts: Facts
     pdf_enabled: bool = True
+    pdfs: frozenset[str] | None = None
+    """The cards whose PDF the build publishes, when known before the PDFs exist (`kb build` renders
+    the pages while the PDFs are made); None: those whose PDF exists."""
 
     def pdf_file(self, card_id: str) -> Path | None:
-        """The card's PDF under artifacts/, when PDFs are published and it has been rendered."""
+        """The card's PDF under artifacts/, when PDFs are published and it has been rendered (or is
+        being rendered for this build)."""
         if not self.pdf_enabled:
             return None
         path = self.project.pdf_dir / pdf_name(card_id)
+        if self.pdfs is not None:
+            return path if card_id in self.pdfs else None
         return path if path.is_file() else None
 
     @cached_property

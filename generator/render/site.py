@@ -8,7 +8,7 @@ removes generated pages whose card is gone. A generated page is recognised by it
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,10 +190,14 @@ def error_pages(project: Project, broken: Sequence[BrokenCard],
 
 
 def render_site(project: Project, kb: KnowledgeBase, facts: Facts, *, pdf: bool | None = None,
-                renderer: Renderer | None = None, extra: Mapping[str, str] | None = None) -> RenderReport:
+                renderer: Renderer | None = None, extra: Mapping[str, str] | None = None,
+                pdfs: Collection[str] | None = None) -> RenderReport:
     """Render every page into docs_dir; returns which pages were written, left alone and removed.
-    `extra` pages (path under docs_dir -> Markdown: the serve error pages) replace planned ones."""
-    site = Site(project, kb, facts, project.settings.pdf if pdf is None else pdf)
+    `extra` pages (path under docs_dir -> Markdown: the serve error pages) replace planned ones.
+    `pdfs`: the card ids whose PDF is being rendered for this build (linked before they exist);
+    default: the PDFs that exist."""
+    site = Site(project, kb, facts, project.settings.pdf if pdf is None else pdf,
+                None if pdfs is None else frozenset(pdfs))
     pages = plan_pages(site, renderer or make_renderer(project))
     pages.update(extra or {})
     docs = project.docs_dir

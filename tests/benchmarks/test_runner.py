@@ -28,3 +28,32 @@ def test_runner_measures_each_stage_and_prints_the_table(tmp_path: Path) -> None
         assert stage["runs"] == 1 and stage["wall_s"] > 0 and stage["tree_peak_rss_mb"] > 0
     assert "| kb validate |" in run.stdout
     assert "| kb validate vs PyYAML C loader (process) | <= 2.0 |" in run.stdout
+
+
+@pytest.mark.slow
+def test_runner_measures_the_pdf_floor_and_the_builds_beside_it(tmp_path: Path) -> None:
+    """The PDF stage beside bare WeasyPrint on the same print HTML, and `kb build` cold, with nothing
+    changed and with one card changed, in one run; their targets in the table."""
+    results = tmp_path / "results"
+    run = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "run.py"), "--cards", "2", "--runs", "1",
+         "--stages", "pdf", "build", "mkdocs", "--no-compare", "--results", str(results)],
+        capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    data = json.loads((results / "pipeline-2.json").read_text())
+    assert data["skipped"] == {}
+    stages = data["stages"]
+    assert {"pdf-cold", "pdf-floor", "pdf-noop", "pdf-one-changed", "build-cold", "build-noop",
+            "build-one-changed"} <= set(stages)
+    # WeasyPrint alone printed the same documents: as many PDFs, as many pages.
+    assert stages["pdf-floor"]["pdfs"] == stages["pdf-cold"]["pdfs"] == stages["build-cold"]["pdfs"] >= 2
+    assert stages["pdf-floor"]["pdf_pages"] == stages["pdf-cold"]["pdf_pages"] > 0
+    assert stages["build-one-changed"]["pdfs_rendered"] == 2
+    assert stages["build-noop"]["pdfs_rendered"] == 0
+    targets = {t["target"]: t for t in data["targets"]}
+    assert targets["kb pdf cold vs WeasyPrint alone (same print HTML)"]["ratio"] > 0
+    one_card = "kb build one card changed vs kb pdf + mkdocs build of it, one after the other"
+    assert targets[one_card]["ratio"] > 0
+    assert "| WeasyPrint alone on the same print HTML (one process per core) |" in run.stdout
+    assert "| kb pdf cold vs WeasyPrint alone (same print HTML) | <= 1.3 |" in run.stdout
+    assert "PDF pages produced" in run.stdout
