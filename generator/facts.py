@@ -17,11 +17,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from generator import forge
 from generator.knowledge import KnowledgeBase, LoadedCard, narrow
 from generator.layout import card_file_path, page_path
 from generator.policy import flagged_licenses
 from generator.problems import Problem, Severity
-from generator.render import forge
 from generator.repos.citations import NOT_SYNCED_NOTE, CitationView, citation_view
 from generator.repos.lockfile import lock_path
 from generator.repos.pins import pin_info

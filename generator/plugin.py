@@ -33,9 +33,9 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 from pydantic import ValidationError
 
+from generator import forge
 from generator.exceptions import KBError
 from generator.layout import card_file_path, site_pdf_path
-from generator.render import forge
 from generator.schema.labels import pdf_name
 from generator.settings import Project, Settings, _plain
 

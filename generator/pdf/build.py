@@ -344,13 +344,13 @@ class _Pool:
     """Jobs submitted to worker processes at once; results collected as they finish."""
 
     def __init__(self, todo: list[PdfJob], workers: int, progress: bool):
-        self.bar = _bar(len(todo), progress)
         context = _context()
         if context is not None and context.get_start_method() == "fork":
             preload()  # imported once here, not once per worker
         # Workers are forked here, before this process starts threads of its own (see `_context`).
         self.executor = ProcessPoolExecutor(workers, mp_context=context, initializer=exit_with_parent,
                                             initargs=(os.getpid(),))
+        self.bar = _bar(len(todo), progress)
         self.futures: dict[Future[JobResult], PdfJob] = {}
         for job in todo:
             future = self.executor.submit(run_job, job)
@@ -413,6 +413,9 @@ def _context() -> Any:
 def _bar(total: int, enabled: bool) -> Any:
     from tqdm import tqdm
 
+    # No monitor thread (it only tunes the refresh rate): workers are forked while the bar runs, and a
+    # process with other threads is not forked safely (`_context` would fall back to forkserver).
+    tqdm.monitor_interval = 0
     return tqdm(total=total, desc="PDF", unit="pdf", file=sys.stderr, disable=not enabled,
                 dynamic_ncols=True, leave=False)
 

@@ -12,10 +12,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from generator import forge
 from generator.facts import CardFacts, Facts, RelatedCard
 from generator.knowledge import KnowledgeBase, LoadedCard
 from generator.layout import PDF_FOLDER, card_file_path, page_folder, page_path, relative, site_pdf_path
-from generator.render import forge
 from generator.render.gitdates import last_changed
 from generator.repos.citations import CitationView
 from generator.schema import CARD_KINDS, Card
