@@ -33,6 +33,7 @@ install-test: $(BIN)/python
 
 lint:
 	$(BIN)/ruff check generator tests benchmarks
+	$(BIN)/ruff format --check generator tests benchmarks
 
 typecheck:
 	$(BIN)/mypy

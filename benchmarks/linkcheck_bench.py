@@ -46,8 +46,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--linkchecker", default=shutil.which("linkchecker"))
     parser.add_argument("--linkchecker-repeat", type=int, default=1, help="LinkChecker is slow: runs")
-    parser.add_argument("--linkchecker-limit", type=float, default=900.0,
-                        help="stop LinkChecker after this many seconds and record a lower bound")
+    parser.add_argument(
+        "--linkchecker-limit",
+        type=float,
+        default=900.0,
+        help="stop LinkChecker after this many seconds and record a lower bound",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,8 +63,11 @@ def main() -> int:
         results: dict[str, object] = {
             "pages": args.pages,
             "html_bytes": size,
-            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                        "platform": platform.platform()},
+            "machine": {
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+            },
         }
         kb_times: dict[str, float] = {}
         for name, extra in (("kb_check_links", []), ("kb_check_links_1_job", ["--jobs", "1"])):
@@ -71,15 +78,23 @@ def main() -> int:
                     print(out, file=sys.stderr)
                     return 1
                 times.append(seconds)
-            results[name] = {"median_s": round(statistics.median(times), 3),
-                             "runs_s": [round(t, 3) for t in times]}
+            results[name] = {
+                "median_s": round(statistics.median(times), 3),
+                "runs_s": [round(t, 3) for t in times],
+            }
             kb_times[name] = statistics.median(times)
             print(f"{name}: {results[name]}")
         if args.linkchecker:
             config = Path(tmp) / "linkcheckerrc"
             config.write_text("[AnchorCheck]\n")
-            cmd = [args.linkchecker, "--config", str(config), "--no-warnings", "--no-status",
-                   f"file://{site}/index.html"]
+            cmd = [
+                args.linkchecker,
+                "--config",
+                str(config),
+                "--no-warnings",
+                "--no-status",
+                f"file://{site}/index.html",
+            ]
             times = []
             for _ in range(args.linkchecker_repeat):
                 seconds, code, out = timed(cmd, Path(tmp), args.linkchecker_limit)
@@ -87,8 +102,11 @@ def main() -> int:
             version = subprocess.run([args.linkchecker, "--version"], capture_output=True, text=True)
             finished = code != -1
             lc: dict[str, Any] = {
-                "median_s": round(statistics.median(times), 3), "runs_s": [round(t, 3) for t in times],
-                "exit_code": code, "finished": finished, "version": version.stdout.splitlines()[0],
+                "median_s": round(statistics.median(times), 3),
+                "runs_s": [round(t, 3) for t in times],
+                "exit_code": code,
+                "finished": finished,
+                "version": version.stdout.splitlines()[0],
                 "summary": [ln for ln in out.splitlines() if "checked" in ln][-1:],
                 "installed_in": "a separate virtual environment (--linkchecker)",
             }
@@ -101,8 +119,9 @@ def main() -> int:
             results["speedup" if finished else "speedup_at_least"] = ratio
             print(f"speed-up: {'' if finished else 'at least '}{ratio}x")
         else:
-            print("linkchecker not found: pass --linkchecker PATH (see the module docstring)",
-                  file=sys.stderr)
+            print(
+                "linkchecker not found: pass --linkchecker PATH (see the module docstring)", file=sys.stderr
+            )
     out = HERE / "results" / f"linkcheck_{args.pages}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

@@ -12,8 +12,19 @@ import gzip
 import json
 from pathlib import Path
 
-SECTIONS = ["Purpose", "Architecture", "Tokenization", "Pooling", "Training data", "Checkpoints",
-            "Walkthrough", "Integration", "Evaluation", "Strengths and limitations", "Citations"]
+SECTIONS = [
+    "Purpose",
+    "Architecture",
+    "Tokenization",
+    "Pooling",
+    "Training data",
+    "Checkpoints",
+    "Walkthrough",
+    "Integration",
+    "Evaluation",
+    "Strengths and limitations",
+    "Citations",
+]
 PDF_BYTES = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
@@ -27,7 +38,8 @@ def _nav(ids: list[str], prefix: str, current: str | None) -> str:
         active = " md-nav__item--active" if card == current else ""
         items.append(
             f'<li class="md-nav__item{active}">\n  <a href="{prefix}models/{card}/" class="md-nav__link">\n'
-            f'    <span class="md-ellipsis">Model {i:04d} {card}</span>\n  </a>\n</li>')
+            f'    <span class="md-ellipsis">Model {i:04d} {card}</span>\n  </a>\n</li>'
+        )
     return (
         '<nav class="md-nav md-nav--primary" aria-label="Navigation" data-md-level="0">\n'
         f'<label class="md-nav__title" for="__drawer"><a href="{prefix}" class="md-nav__button md-logo">'
@@ -40,7 +52,9 @@ def _nav(ids: list[str], prefix: str, current: str | None) -> str:
         '<input class="md-nav__toggle md-toggle" type="checkbox" id="__nav_4">\n'
         '<label class="md-nav__link" for="__nav_4" id="__nav_4_label">Models</label>\n'
         '<nav class="md-nav" data-md-level="1" aria-labelledby="__nav_4_label"><ul class="md-nav__list">\n'
-        + "\n".join(items) + "\n</ul></nav></li></ul></nav>\n")
+        + "\n".join(items)
+        + "\n</ul></nav></li></ul></nav>\n"
+    )
 
 
 def _page(title: str, prefix: str, nav: str, body: str, toc: str = "", canonical: str = "") -> str:
@@ -83,34 +97,45 @@ def _page(title: str, prefix: str, nav: str, body: str, toc: str = "", canonical
 Made with <a href="https://squidfunk.github.io/mkdocs-material/" target="_blank" rel="noopener">Material for MkDocs</a>
 </div></div></footer></div>
 <div class="md-dialog" data-md-component="dialog"><div class="md-dialog__inner md-typeset"></div></div>
-<script id="__config" type="application/json">{{"base": "{prefix or '.'}"}}</script>
+<script id="__config" type="application/json">{{"base": "{prefix or "."}"}}</script>
 <script src="{prefix}assets/javascripts/bundle.js"></script>
 </body></html>
 """
 
 
 def _model_body(card: str, ids: list[str], index: int) -> tuple[str, str]:
-    toc = "".join(f'<li class="md-nav__item"><a href="#{_slug(s)}" class="md-nav__link">{s}</a></li>'
-                  for s in SECTIONS)
-    parts = [f'<h1 id="{card}">Model {card}<a class="headerlink" href="#{card}" title="Permanent link">'
-             '&para;</a></h1>',
-             f'<p><a class="md-button" href="../../pdf/{card}.pdf">Download the code walkthrough (PDF)</a> '
-             f'<a href="../../tags/#tag:dna">dna</a></p>']
+    toc = "".join(
+        f'<li class="md-nav__item"><a href="#{_slug(s)}" class="md-nav__link">{s}</a></li>' for s in SECTIONS
+    )
+    parts = [
+        f'<h1 id="{card}">Model {card}<a class="headerlink" href="#{card}" title="Permanent link">'
+        "&para;</a></h1>",
+        f'<p><a class="md-button" href="../../pdf/{card}.pdf">Download the code walkthrough (PDF)</a> '
+        f'<a href="../../tags/#tag:dna">dna</a></p>',
+    ]
     for s in SECTIONS:
         slug = _slug(s)
-        parts.append(f'<h2 id="{slug}">{s}<a class="headerlink" href="#{slug}" title="Permanent link">'
-                     '&para;</a></h2>')
+        parts.append(
+            f'<h2 id="{slug}">{s}<a class="headerlink" href="#{slug}" title="Permanent link">&para;</a></h2>'
+        )
         parts.append("<p>" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 6 + "</p>")
     related = [ids[(index + k) % len(ids)] for k in (1, 2, 3)]
-    parts.append("<ul>" + "".join(f'<li><a href="../{r}/#architecture">{r}</a></li>' for r in related)
-                 + "</ul>")
-    parts.append(f'<p>Code: <a href="https://github.com/example/{card}">github.com/example/{card}</a>, '
-                 f'paper <a href="https://arxiv.org/abs/2403.{index:05d}">arXiv</a>, '
-                 f'<a href="https://huggingface.co/example/{card}">hub</a>.</p>')
-    parts.append('<div class="highlight"><pre><span></span><code>'
-                 + "".join(f'<a id="__codelineno-0-{n}" name="__codelineno-0-{n}" '
-                           f'href="#__codelineno-0-{n}"></a>x = {n}\n' for n in range(1, 21))
-                 + "</code></pre></div>")
+    parts.append(
+        "<ul>" + "".join(f'<li><a href="../{r}/#architecture">{r}</a></li>' for r in related) + "</ul>"
+    )
+    parts.append(
+        f'<p>Code: <a href="https://github.com/example/{card}">github.com/example/{card}</a>, '
+        f'paper <a href="https://arxiv.org/abs/2403.{index:05d}">arXiv</a>, '
+        f'<a href="https://huggingface.co/example/{card}">hub</a>.</p>'
+    )
+    parts.append(
+        '<div class="highlight"><pre><span></span><code>'
+        + "".join(
+            f'<a id="__codelineno-0-{n}" name="__codelineno-0-{n}" href="#__codelineno-0-{n}"></a>x = {n}\n'
+            for n in range(1, 21)
+        )
+        + "</code></pre></div>"
+    )
     return toc, "\n".join(parts)
 
 
@@ -132,24 +157,49 @@ def make_site(root: Path, n_pages: int = 500, site_url: str = "https://example.o
         toc, body = _model_body(card, ids, i)
         nav = _nav(ids, "../../", card)
         (folder / "index.html").write_text(
-            _page(card, "../../", nav, body, toc, f"{site_url}models/{card}/"), encoding="utf-8")
+            _page(card, "../../", nav, body, toc, f"{site_url}models/{card}/"), encoding="utf-8"
+        )
         (root / "pdf" / f"{card}.pdf").write_bytes(PDF_BYTES)
-    rows = "".join(f'<tr><td><a href="../models/{c}/">{c}</a></td><td>'
-                   f'<a href="../pdf/{c}.pdf">PDF</a></td></tr>' for c in ids)
+    rows = "".join(
+        f'<tr><td><a href="../models/{c}/">{c}</a></td><td><a href="../pdf/{c}.pdf">PDF</a></td></tr>'
+        for c in ids
+    )
     (root / "catalog").mkdir(exist_ok=True)
     (root / "catalog" / "index.html").write_text(
-        _page("Catalog", "../", sub_nav, f'<h1 id="catalog">Catalog</h1><table>{rows}</table>',
-              canonical=f"{site_url}catalog/"), encoding="utf-8")
+        _page(
+            "Catalog",
+            "../",
+            sub_nav,
+            f'<h1 id="catalog">Catalog</h1><table>{rows}</table>',
+            canonical=f"{site_url}catalog/",
+        ),
+        encoding="utf-8",
+    )
     (root / "tags").mkdir(exist_ok=True)
     tag_items = "".join(f'<li><a href="../models/{c}/">{c}</a></li>' for c in ids)
     (root / "tags" / "index.html").write_text(
-        _page("Tags", "../", sub_nav, f'<h1 id="tags">Tags</h1><h2 id="tag:dna">dna</h2><ul>{tag_items}</ul>',
-              canonical=f"{site_url}tags/"), encoding="utf-8")
+        _page(
+            "Tags",
+            "../",
+            sub_nav,
+            f'<h1 id="tags">Tags</h1><h2 id="tag:dna">dna</h2><ul>{tag_items}</ul>',
+            canonical=f"{site_url}tags/",
+        ),
+        encoding="utf-8",
+    )
     (root / "index.html").write_text(
-        _page("Home", "", top_nav, '<h1 id="home">Home</h1><p><a href="catalog/">Catalog</a></p>',
-              canonical=site_url), encoding="utf-8")
+        _page(
+            "Home",
+            "",
+            top_nav,
+            '<h1 id="home">Home</h1><p><a href="catalog/">Catalog</a></p>',
+            canonical=site_url,
+        ),
+        encoding="utf-8",
+    )
     (root / "404.html").write_text(
-        _page("404", "/", _nav(ids, "/", None), '<h1 id="404">404 - Not found</h1>'), encoding="utf-8")
+        _page("404", "/", _nav(ids, "/", None), '<h1 id="404">404 - Not found</h1>'), encoding="utf-8"
+    )
     sitemap = "".join(f"<url><loc>{site_url}models/{c}/</loc></url>" for c in ids)
     xml = f'<?xml version="1.0" encoding="UTF-8"?><urlset>{sitemap}</urlset>'
     (root / "sitemap.xml").write_text(xml)

@@ -38,8 +38,9 @@ def dump(project_root: Path, html_dir: Path) -> int:
     for job in jobs:
         html, _warnings = render_html(job)
         (html_dir / f"{job.card_id}.html").write_text(html, encoding="utf-8")
-        (html_dir / f"{job.card_id}.base").write_text(job.assets_dir.resolve().as_uri() + "/",
-                                                      encoding="utf-8")
+        (html_dir / f"{job.card_id}.base").write_text(
+            job.assets_dir.resolve().as_uri() + "/", encoding="utf-8"
+        )
     print(f"wrote the print HTML of {len(jobs)} card(s) into {html_dir}")
     return 0
 

@@ -50,8 +50,18 @@ def project_copy(dest: Path, synthetic: int | None) -> tuple[Path, list[str]]:
 
 
 def kb_pdf(root: Path, jobs: int, *extra: str) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "generator", "-C", str(root), "pdf", "--no-progress", "--jobs", str(jobs),
-           *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "generator",
+        "-C",
+        str(root),
+        "pdf",
+        "--no-progress",
+        "--jobs",
+        str(jobs),
+        *extra,
+    ]
     started = time.perf_counter()
     run = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "0"})
     wall = time.perf_counter() - started
@@ -61,10 +71,14 @@ def kb_pdf(root: Path, jobs: int, *extra: str) -> dict[str, Any]:
     rendered, unchanged, _ = (int(g) for g in m.groups())
     # CPU seconds the workers spent per PDF: steadier than wall time on a shared machine.
     cpu = CPU_PER_PDF.search(run.stderr)
-    return {"wall_s": round(wall, 2), "rendered": rendered, "unchanged": unchanged,
-            "s_per_pdf": round(wall / rendered, 3) if rendered else None,
-            "render_cpu_s_per_pdf": float(cpu.group(1)) if cpu else None,
-            "fonttools_fallback": FONTTOOLS in run.stderr}
+    return {
+        "wall_s": round(wall, 2),
+        "rendered": rendered,
+        "unchanged": unchanged,
+        "s_per_pdf": round(wall / rendered, 3) if rendered else None,
+        "render_cpu_s_per_pdf": float(cpu.group(1)) if cpu else None,
+        "fonttools_fallback": FONTTOOLS in run.stderr,
+    }
 
 
 def scenarios(label: str, root: Path, ids: list[str], jobs: int) -> list[dict[str, Any]]:
@@ -74,12 +88,19 @@ def scenarios(label: str, root: Path, ids: list[str], jobs: int) -> list[dict[st
     rows.append({"set": label, "cards": len(ids), "run": "no-op", "jobs": jobs, **kb_pdf(root, jobs)})
     card = root / "kb/model_cards" / f"{ids[0]}.yaml"
     card.write_text(card.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
-    rows.append({"set": label, "cards": len(ids), "run": "one card changed", "jobs": jobs,
-                 **kb_pdf(root, jobs)})
+    rows.append(
+        {"set": label, "cards": len(ids), "run": "one card changed", "jobs": jobs, **kb_pdf(root, jobs)}
+    )
     for row in rows:
-        print(f"  {row['set']:>10} {row['run']:>17}: {row['wall_s']:7.2f} s wall, {row['rendered']} rendered"
-              + (f", {row['s_per_pdf']:.3f} s/PDF, {row['render_cpu_s_per_pdf']:.3f} s CPU/PDF"
-                 if row["s_per_pdf"] else ""), flush=True)
+        print(
+            f"  {row['set']:>10} {row['run']:>17}: {row['wall_s']:7.2f} s wall, {row['rendered']} rendered"
+            + (
+                f", {row['s_per_pdf']:.3f} s/PDF, {row['render_cpu_s_per_pdf']:.3f} s CPU/PDF"
+                if row["s_per_pdf"]
+                else ""
+            ),
+            flush=True,
+        )
     return rows
 
 
@@ -91,13 +112,17 @@ def harfbuzz_subsetting() -> bool:
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| card set | run | jobs | PDFs rendered | wall (s) | wall s per PDF | render CPU s per PDF |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| card set | run | jobs | PDFs rendered | wall (s) | wall s per PDF | render CPU s per PDF |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in rows:
         per = f"{r['s_per_pdf']:.2f}" if r["s_per_pdf"] else "—"
         cpu_per = f"{r['render_cpu_s_per_pdf']:.2f}" if r["render_cpu_s_per_pdf"] else "—"
-        lines.append(f"| {r['set']} ({r['cards']} cards) | {r['run']} | {r['jobs'] or 'cores'} | "
-                     f"{r['rendered']} | {r['wall_s']:.2f} | {per} | {cpu_per} |")
+        lines.append(
+            f"| {r['set']} ({r['cards']} cards) | {r['run']} | {r['jobs'] or 'cores'} | "
+            f"{r['rendered']} | {r['wall_s']:.2f} | {per} | {cpu_per} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -105,15 +130,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--synthetic", type=int, default=100, help="cards in the synthetic set (0: skip)")
     parser.add_argument("--jobs", type=int, default=0, help="kb pdf --jobs (0 = one per core)")
-    parser.add_argument("--serial", action="store_true", help="also time a cold run of the shipped cards "
-                        "with --jobs 1")
+    parser.add_argument(
+        "--serial", action="store_true", help="also time a cold run of the shipped cards with --jobs 1"
+    )
     args = parser.parse_args()
 
     load_at_start = os.getloadavg()
     harfbuzz = harfbuzz_subsetting()
     if not harfbuzz:
-        print(f"WARNING: WeasyPrint cannot load libharfbuzz-subset: '{FONTTOOLS}' (about half of a "
-              "simple page's time). Install Debian's libharfbuzz-subset0.", file=sys.stderr)
+        print(
+            f"WARNING: WeasyPrint cannot load libharfbuzz-subset: '{FONTTOOLS}' (about half of a "
+            "simple page's time). Install Debian's libharfbuzz-subset0.",
+            file=sys.stderr,
+        )
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         root, ids = project_copy(Path(tmp) / "shipped", None)
@@ -131,9 +160,13 @@ def main() -> int:
 
     result = {
         "benchmark": "kb pdf",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "load_average_at_start": load_at_start,
-                    "load_average_at_end": os.getloadavg()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_at_start": load_at_start,
+            "load_average_at_end": os.getloadavg(),
+        },
         "weasyprint": version("weasyprint"),
         "harfbuzz_subset": harfbuzz,
         "fonttools_fallback_seen": any(r["fonttools_fallback"] for r in rows),
@@ -146,7 +179,8 @@ def main() -> int:
         f"\nMeasured {m['cpus']} CPUs shared with other work (load average {load_at_start[0]:.1f} at start, "
         f"{m['load_average_at_end'][0]:.1f} at end), WeasyPrint {result['weasyprint']}, HarfBuzz subsetting: "
         f"{'yes' if harfbuzz else 'NO (fontTools fallback)'}. Render CPU s per PDF is the steadier "
-        "figure; wall times include start-up, validation and hashing.\n")
+        "figure; wall times include start-up, validation and hashing.\n"
+    )
     (RESULTS / "pdf_timing.md").write_text(table, encoding="utf-8")
     print(table)
     return 0

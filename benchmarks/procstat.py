@@ -56,7 +56,7 @@ def _children_map() -> dict[int, list[int]]:
         except OSError:
             continue
         # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         kids.setdefault(int(fields[1]), []).append(int(entry.name))
     return kids
 
@@ -90,7 +90,7 @@ class _Sampler(threading.Thread):
                         stat = fh.read()
                 except OSError:
                     continue
-                fields = stat[stat.rfind(b")") + 2:].split()
+                fields = stat[stat.rfind(b")") + 2 :].split()
                 # fields[11], [12]: utime, stime (ticks); [21]: rss (pages). A zombie has rss 0.
                 self.cpu[pid] = (int(fields[11]) + int(fields[12])) / TICK
                 rss += int(fields[21]) * PAGE
@@ -98,16 +98,23 @@ class _Sampler(threading.Thread):
             self.done.wait(self.interval)
 
 
-def run_measured(cmd: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None,
-                 interval: float = 0.1, timeout: float | None = None) -> Sample:
+def run_measured(
+    cmd: list[str],
+    cwd: Path,
+    log: Path,
+    env: dict[str, str] | None = None,
+    interval: float = 0.1,
+    timeout: float | None = None,
+) -> Sample:
     """Run `cmd` to completion (output to `log`) and measure it; past `timeout` seconds its whole
     process group is killed and the sample says so."""
     with log.open("ab") as out:
         out.write(f"\n$ {' '.join(cmd)}\n".encode())
         out.flush()
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
         sampler = _Sampler(proc.pid, interval)
         sampler.start()
         killed = threading.Event()

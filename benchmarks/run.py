@@ -87,8 +87,13 @@ LABELS = {
 TARGETS: list[tuple[str, str, str | tuple[str, ...], str, float]] = [
     ("kb build cold vs MkDocs + PDF plugin", "mkdocs-to-pdf", "build-cold", ">=", 5.0),
     ("kb pdf cold vs WeasyPrint alone (same print HTML)", "pdf-cold", "pdf-floor", "<=", 1.3),
-    ("kb build one card changed vs kb pdf + mkdocs build of it, one after the other",
-     "build-one-changed", ("pdf-one-changed", "mkdocs-kb-plugin"), "<=", 1.0),
+    (
+        "kb build one card changed vs kb pdf + mkdocs build of it, one after the other",
+        "build-one-changed",
+        ("pdf-one-changed", "mkdocs-kb-plugin"),
+        "<=",
+        1.0,
+    ),
     ("kb build no-op vs plain mkdocs build", "build-noop", "mkdocs-plain", "<=", 1.2),
     ("kb check links vs linkchecker", "linkchecker", "check-links", ">=", 10.0),
     ("kb validate vs PyYAML C loader (process)", "validate", "pyyaml-load", "<=", 2.0),
@@ -149,9 +154,16 @@ class Bench:
             raise SystemExit(f"{what} failed ({run.returncode}):\n{(run.stdout + run.stderr)[-3000:]}")
 
     # -- measuring ----------------------------------------------------------------------------------
-    def measure(self, name: str, cmd: list[str], before: Callable[[int], None] | None = None,
-                runs: int | None = None, ok_codes: tuple[int, ...] = (0,),
-                env: dict[str, str] | None = None, timeout: float | None = None) -> dict[str, Any] | None:
+    def measure(
+        self,
+        name: str,
+        cmd: list[str],
+        before: Callable[[int], None] | None = None,
+        runs: int | None = None,
+        ok_codes: tuple[int, ...] = (0,),
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any] | None:
         """Median of up to `runs` runs; stops early once the stage has used its time budget."""
         runs = runs or self.runs
         samples: list[Sample] = []
@@ -166,19 +178,28 @@ class Bench:
                 output = fh.read().decode(errors="replace")
             if sample.timed_out:
                 samples.append(sample)
-                print(f"  [{self.cards:>4} cards] {name}: stopped after {timeout:.0f} s (--route-timeout); "
-                      "its time is a lower bound", flush=True)
+                print(
+                    f"  [{self.cards:>4} cards] {name}: stopped after {timeout:.0f} s (--route-timeout); "
+                    "its time is a lower bound",
+                    flush=True,
+                )
                 break
             if sample.returncode not in ok_codes:
                 print(output[-2500:], file=sys.stderr)
                 raise StageFailed(f"`{Path(cmd[0]).name} ...` exited {sample.returncode} (see the log)")
             samples.append(sample)
             spent += sample.wall_s
-            print(f"  [{self.cards:>4} cards] {name:<18} run {i + 1}: {sample.wall_s:7.2f} s wall, "
-                  f"{sample.cpu_s:7.2f} s CPU, {sample.tree_peak_rss_mb:6.0f} MB", flush=True)
+            print(
+                f"  [{self.cards:>4} cards] {name:<18} run {i + 1}: {sample.wall_s:7.2f} s wall, "
+                f"{sample.cpu_s:7.2f} s CPU, {sample.tree_peak_rss_mb:6.0f} MB",
+                flush=True,
+            )
             if spent > self.budget_s and i + 1 < runs:
-                print(f"  [{self.cards:>4} cards] {name}: {spent:.0f} s spent, budget "
-                      f"{self.budget_s:.0f} s: no more runs", flush=True)
+                print(
+                    f"  [{self.cards:>4} cards] {name}: {spent:.0f} s spent, budget "
+                    f"{self.budget_s:.0f} s: no more runs",
+                    flush=True,
+                )
                 break
         result = {
             "label": LABELS[name],
@@ -201,6 +222,7 @@ class Bench:
 
 # -- the stages ---------------------------------------------------------------------------------------
 
+
 def stage_validate(b: Bench) -> None:
     b.measure("validate", b.kb("validate"))
     b.measure("pyyaml-load", [PY, "-c", PYYAML_LOAD, str(b.root / "kb")])
@@ -214,8 +236,9 @@ def _touch_card(b: Bench, i: int) -> None:
     """Change one card's text the way an author would (a different edit each run)."""
     card = b.root / "kb" / "model_cards" / f"{b.ids[0]}.yaml"
     text = card.read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^name: (.*?)( \(edit \d+\))?$", lambda m: f"name: {m.group(1)} (edit {i})",
-                  text, count=1)
+    text = re.sub(
+        r"(?m)^name: (.*?)( \(edit \d+\))?$", lambda m: f"name: {m.group(1)} (edit {i})", text, count=1
+    )
     card.write_text(text, encoding="utf-8")
 
 
@@ -237,8 +260,11 @@ def stage_pdf_floor(b: Bench) -> None:
     html_dir, out = b.root / "floor-html", b.root / "floor-pdf"
     shutil.rmtree(html_dir, ignore_errors=True)
     b.ensure([PY, str(HERE / "pdf_floor.py"), "dump", str(b.root), str(html_dir)], "dumping the print HTML")
-    result = b.measure("pdf-floor", [PY, str(HERE / "pdf_floor.py"), "render", str(html_dir), str(out)],
-                       before=lambda _: shutil.rmtree(out, ignore_errors=True))
+    result = b.measure(
+        "pdf-floor",
+        [PY, str(HERE / "pdf_floor.py"), "render", str(html_dir), str(out)],
+        before=lambda _: shutil.rmtree(out, ignore_errors=True),
+    )
     if result:
         result["pdfs"] = sum(1 for _ in out.glob("*.pdf"))
         result["pdf_pages"] = sum(_pages(p) for p in out.glob("*.pdf"))
@@ -306,8 +332,10 @@ def stage_mkdocs(b: Bench, pdf_ok: bool) -> None:
         b.measure("mkdocs-kb-plugin", b.mkdocs("mkdocs.yml"))
     else:
         # Plain `mkdocs build` renders the PDFs too; above --pdf-max-cards they are switched off.
-        b.measure("mkdocs-kb-plugin", b.mkdocs(_config_copy(b, "mkdocs-nopdf.yml", "site",
-                                                            "  - kb:\n      pdf: false\n")))
+        b.measure(
+            "mkdocs-kb-plugin",
+            b.mkdocs(_config_copy(b, "mkdocs-nopdf.yml", "site", "  - kb:\n      pdf: false\n")),
+        )
         b.results["mkdocs-kb-plugin"]["label"] += " (pdf: false)"
     b.measure("mkdocs-plain", b.mkdocs(_config_copy(b, "mkdocs-plain.yml", "site-plain")))
 
@@ -322,12 +350,16 @@ def stage_pdf_route(b: Bench, pdf_ok: bool, venv: Path | None) -> None:
     _site_ready(b, pdf_ok)
     # One combined PDF of every page, WeasyPrint as in the product; custom_template_path points away
     # from the project's templates/ (the kb's Jinja templates, not the plugin's).
-    plugin = ("  - to-pdf:\n      output_path: pdf/knowledge-base.pdf\n"
-              "      custom_template_path: no-such-folder\n")
+    plugin = (
+        "  - to-pdf:\n      output_path: pdf/knowledge-base.pdf\n      custom_template_path: no-such-folder\n"
+    )
     config = _config_copy(b, "mkdocs-topdf.yml", "site-topdf", plugin)
-    b.measure("mkdocs-to-pdf", b.mkdocs(config, venv),
-              before=lambda _: shutil.rmtree(b.root / "site-topdf", ignore_errors=True),
-              timeout=b.route_timeout)
+    b.measure(
+        "mkdocs-to-pdf",
+        b.mkdocs(config, venv),
+        before=lambda _: shutil.rmtree(b.root / "site-topdf", ignore_errors=True),
+        timeout=b.route_timeout,
+    )
     out = b.root / "site-topdf" / "pdf" / "knowledge-base.pdf"
     b.results["mkdocs-to-pdf"]["pdf_bytes"] = out.stat().st_size if out.exists() else None
     b.results["mkdocs-to-pdf"]["pdfs"] = 1 if out.exists() else 0
@@ -348,16 +380,21 @@ def stage_links(b: Bench, pdf_ok: bool, venv: Path | None) -> None:
     # AnchorCheck plugin), as `kb check links` does. Exit code 1 means it found broken links.
     rc = b.root / "linkcheckerrc"
     rc.write_text("[AnchorCheck]\n", encoding="utf-8")
-    b.measure("linkchecker", [str(lc), "--config", str(rc), "--no-warnings", "--no-status",
-                              f"file://{site}/index.html"], ok_codes=(0, 1), timeout=b.route_timeout)
+    b.measure(
+        "linkchecker",
+        [str(lc), "--config", str(rc), "--no-warnings", "--no-status", f"file://{site}/index.html"],
+        ok_codes=(0, 1),
+        timeout=b.route_timeout,
+    )
 
 
 def stage_smoke(b: Bench, smoke_root: Path | None) -> None:
     if smoke_root is None:
         b.skipped["smoke"] = b.smoke_skip_reason
         return
-    b.measure("smoke", [PY, "-m", "generator", "-C", str(smoke_root), "smoke", "--device", "cpu"],
-              ok_codes=(0,))
+    b.measure(
+        "smoke", [PY, "-m", "generator", "-C", str(smoke_root), "smoke", "--device", "cpu"], ok_codes=(0,)
+    )
 
 
 def smoke_project(work: Path) -> tuple[Path | None, str]:
@@ -377,6 +414,7 @@ def smoke_project(work: Path) -> tuple[Path | None, str]:
 
 
 # -- the comparison venv ------------------------------------------------------------------------------
+
 
 def bench_venv(path: Path = BENCH_VENV) -> Path | None:
     """The separate venv with the usual route's tools, made from PyPI on first use."""
@@ -404,13 +442,23 @@ def versions(venv: Path | None) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {}
-    for name in ("mkdocs", "mkdocs-material", "weasyprint", "pyyaml", "jinja2", "markdown", "pydantic",
-                 "torch", "transformers"):
+    for name in (
+        "mkdocs",
+        "mkdocs-material",
+        "weasyprint",
+        "pyyaml",
+        "jinja2",
+        "markdown",
+        "pydantic",
+        "torch",
+        "transformers",
+    ):
         with contextlib.suppress(PackageNotFoundError):
             found[name] = version(name)
     if venv:
-        listing = subprocess.run([str(venv / "bin" / "pip"), "list", "--format=json"], capture_output=True,
-                                 text=True)
+        listing = subprocess.run(
+            [str(venv / "bin" / "pip"), "list", "--format=json"], capture_output=True, text=True
+        )
         if listing.returncode == 0:
             wanted = {"mkdocs-to-pdf", "linkchecker", "pyinstrument"}
             for pkg in json.loads(listing.stdout):
@@ -435,14 +483,19 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"cpus": os.cpu_count(), "cpu": cpu, "memory": mem, "python": platform.python_version(),
-            "platform": platform.platform()}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 # -- one N --------------------------------------------------------------------------------------------
 
-def run_group(b: Bench, group: str, pdf_ok: bool, venv: Path | None,
-              smoke: tuple[Path | None, str]) -> None:
+
+def run_group(b: Bench, group: str, pdf_ok: bool, venv: Path | None, smoke: tuple[Path | None, str]) -> None:
     """One stage group (see GROUPS)."""
     if group == "validate":
         stage_validate(b)
@@ -462,8 +515,9 @@ def run_group(b: Bench, group: str, pdf_ok: bool, venv: Path | None,
         stage_smoke(b, smoke[0])
 
 
-def run_for(n: int, args: argparse.Namespace, venv: Path | None, smoke: tuple[Path | None, str],
-            work: Path) -> dict[str, Any]:
+def run_for(
+    n: int, args: argparse.Namespace, venv: Path | None, smoke: tuple[Path | None, str], work: Path
+) -> dict[str, Any]:
     wanted = [s for g in args.stages for s in GROUPS[g]]
     for old in (work / f"n{n}", work / f"n{n}-site_src"):  # a kept folder from an earlier run
         shutil.rmtree(old, ignore_errors=True)
@@ -476,10 +530,12 @@ def run_for(n: int, args: argparse.Namespace, venv: Path | None, smoke: tuple[Pa
     b.pristine_docs = work / f"n{n}-site_src"
     shutil.copytree(project / "site_src", b.pristine_docs)
     pdf_ok = n <= args.pdf_max_cards
-    b.pdf_skip_reason = (f"PDFs of {n} cards take about {n * PDF_CPU_S / 60:.0f} min of CPU, "
-                         f"{n * PDF_CPU_S / (os.cpu_count() or 1) / 60:.0f} min on {os.cpu_count()} "
-                         f"cores, per run ({PDF_CPU_S} s CPU per PDF): above "
-                         f"--pdf-max-cards {args.pdf_max_cards}")
+    b.pdf_skip_reason = (
+        f"PDFs of {n} cards take about {n * PDF_CPU_S / 60:.0f} min of CPU, "
+        f"{n * PDF_CPU_S / (os.cpu_count() or 1) / 60:.0f} min on {os.cpu_count()} "
+        f"cores, per run ({PDF_CPU_S} s CPU per PDF): above "
+        f"--pdf-max-cards {args.pdf_max_cards}"
+    )
     b.smoke_skip_reason = smoke[1]
     load_before = os.getloadavg()
     started = time.perf_counter()
@@ -522,16 +578,34 @@ def ratios(stages: dict[str, Any]) -> list[dict[str, Any]]:
             bound = bool(stages[num].get("timed_out_after_s"))
             if bound and op == ">=" and not met:
                 met = None
-            out.append({"target": name, "ratio": round(ratio, 2), "wanted": f"{op} {target}", "met": met,
-                        "lower_bound": bound, "cpu_ratio": round(cpu, 2) if cpu else None,
-                        "numerator": num, "denominator": den})
+            out.append(
+                {
+                    "target": name,
+                    "ratio": round(ratio, 2),
+                    "wanted": f"{op} {target}",
+                    "met": met,
+                    "lower_bound": bound,
+                    "cpu_ratio": round(cpu, 2) if cpu else None,
+                    "numerator": num,
+                    "denominator": den,
+                }
+            )
         else:
-            out.append({"target": name, "ratio": None, "wanted": f"{op} {target}", "met": None,
-                        "numerator": num, "denominator": den})
+            out.append(
+                {
+                    "target": name,
+                    "ratio": None,
+                    "wanted": f"{op} {target}",
+                    "met": None,
+                    "numerator": num,
+                    "denominator": den,
+                }
+            )
     return out
 
 
 # -- the table ----------------------------------------------------------------------------------------
+
 
 def table(results: list[dict[str, Any]]) -> str:
     """One Markdown table of stages x N, then one of the targets."""
@@ -546,8 +620,9 @@ def table(results: list[dict[str, Any]]) -> str:
             if s:
                 runs = f" (n={s['runs']})" if s["runs"] != r["runs_asked"] else ""
                 more = ">" if s.get("timed_out_after_s") else ""
-                cells.append(f"{more}{s['wall_s']:.2f} s / {s['cpu_s']:.2f} s / "
-                             f"{s['tree_peak_rss_mb']:.0f} MB{runs}")
+                cells.append(
+                    f"{more}{s['wall_s']:.2f} s / {s['cpu_s']:.2f} s / {s['tree_peak_rss_mb']:.0f} MB{runs}"
+                )
             elif name in r["skipped"]:
                 cells.append("skipped")
             else:
@@ -556,12 +631,19 @@ def table(results: list[dict[str, Any]]) -> str:
             lines.append(f"| {LABELS[name]} | " + " | ".join(cells) + " |")
     pages = [_pages_line(r) for r in results]
     if any(pages):
-        lines += ["", "PDF pages produced (last run of each stage): "
-                  + "; ".join(f"{r['cards']} cards: {p}" for r, p in zip(results, pages, strict=True) if p)
-                  + "."]
-    lines += ["", "| target (wall-time ratio, same run) | wanted | "
-              + " | ".join(f"{r['cards']} cards" for r in results) + " |",
-              "|---|---" + "|---" * len(results) + "|"]
+        lines += [
+            "",
+            "PDF pages produced (last run of each stage): "
+            + "; ".join(f"{r['cards']} cards: {p}" for r, p in zip(results, pages, strict=True) if p)
+            + ".",
+        ]
+    lines += [
+        "",
+        "| target (wall-time ratio, same run) | wanted | "
+        + " | ".join(f"{r['cards']} cards" for r in results)
+        + " |",
+        "|---|---" + "|---" * len(results) + "|",
+    ]
     for i, (name, *_rest) in enumerate(TARGETS):
         wanted = f"{_rest[2]} {_rest[3]}"
         cells = []
@@ -574,13 +656,17 @@ def table(results: list[dict[str, Any]]) -> str:
         lines.append(f"| {name} | {wanted} | " + " | ".join(cells) + " |")
     lines.append("")
     for r in results:
-        lines.append(f"- {r['cards']} cards ({r['files']} YAML files), {r['date']}: load average "
-                     f"{r['load_average_before'][0]:.1f} before, {r['load_average_after'][0]:.1f} after "
-                     f"({r['machine']['cpus']} cores); median of up to {r['runs_asked']} runs.")
+        lines.append(
+            f"- {r['cards']} cards ({r['files']} YAML files), {r['date']}: load average "
+            f"{r['load_average_before'][0]:.1f} before, {r['load_average_after'][0]:.1f} after "
+            f"({r['machine']['cpus']} cores); median of up to {r['runs_asked']} runs."
+        )
         for again in r.get("remeasured", []):
             load = again["load_average_before"][0]
-            lines.append(f"  - measured again at {again['date']} (load average {load:.1f} before): "
-                         + ", ".join(LABELS[s] for s in again["stages"]))
+            lines.append(
+                f"  - measured again at {again['date']} (load average {load:.1f} before): "
+                + ", ".join(LABELS[s] for s in again["stages"])
+            )
         for name, why in r["skipped"].items():
             lines.append(f"  - skipped {LABELS[name]}: {why}")
     return "\n".join(lines) + "\n"
@@ -600,8 +686,10 @@ def update_readme(text: str, results: list[dict[str, Any]]) -> None:
         return
     m = results[-1]["machine"]
     v = results[-1]["versions"]
-    about = (f"Machine: {m['cpus']} cores ({m['cpu']}), {m['memory']} RAM, Python {m['python']}, "
-             f"{m['platform']}. " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".\n\n")
+    about = (
+        f"Machine: {m['cpus']} cores ({m['cpu']}), {m['memory']} RAM, Python {m['python']}, "
+        f"{m['platform']}. " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".\n\n"
+    )
     readme = README.read_text(encoding="utf-8")
     start, end = "<!-- results:start -->", "<!-- results:end -->"
     if start in readme and end in readme:
@@ -615,9 +703,14 @@ def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     old["stages"].update(new["stages"])
     for name in new["stages"]:
         old["skipped"].pop(name, None)
-    old.setdefault("remeasured", []).append({
-        "stages": sorted(new["stages"]), "date": new["date"],
-        "load_average_before": new["load_average_before"], "load_average_after": new["load_average_after"]})
+    old.setdefault("remeasured", []).append(
+        {
+            "stages": sorted(new["stages"]),
+            "date": new["date"],
+            "load_average_before": new["load_average_before"],
+            "load_average_after": new["load_average_after"],
+        }
+    )
     old["targets"] = ratios(old["stages"])
     return old
 
@@ -634,22 +727,43 @@ def load_results() -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--cards", type=int, nargs="+", default=[10],
-                        help="N: model cards (several: 10 100 500)")
+    parser.add_argument(
+        "--cards", type=int, nargs="+", default=[10], help="N: model cards (several: 10 100 500)"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per stage; the median is reported")
-    parser.add_argument("--stages", nargs="+", choices=list(GROUPS), default=list(GROUPS),
-                        help="stage groups to run (default: all)")
-    parser.add_argument("--budget", type=float, default=120.0,
-                        help="seconds of wall time per stage after which no further run starts")
-    parser.add_argument("--pdf-max-cards", type=int, default=100,
-                        help="skip the PDF stages above this many cards (too slow on a small machine)")
-    parser.add_argument("--route-timeout", type=float, default=600.0,
-                        help="stop a run of mkdocs-to-pdf or linkchecker after this many seconds "
-                        "(its time is then reported as a lower bound, '>')")
+    parser.add_argument(
+        "--stages",
+        nargs="+",
+        choices=list(GROUPS),
+        default=list(GROUPS),
+        help="stage groups to run (default: all)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=120.0,
+        help="seconds of wall time per stage after which no further run starts",
+    )
+    parser.add_argument(
+        "--pdf-max-cards",
+        type=int,
+        default=100,
+        help="skip the PDF stages above this many cards (too slow on a small machine)",
+    )
+    parser.add_argument(
+        "--route-timeout",
+        type=float,
+        default=600.0,
+        help="stop a run of mkdocs-to-pdf or linkchecker after this many seconds "
+        "(its time is then reported as a lower bound, '>')",
+    )
     parser.add_argument("--no-compare", action="store_true", help="skip the usual route's tools (no venv)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where pipeline-<N>.json go")
-    parser.add_argument("--merge", action="store_true",
-                        help="measure only --stages again and replace them in an existing pipeline-<N>.json")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="measure only --stages again and replace them in an existing pipeline-<N>.json",
+    )
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite benchmarks/README.md")
     parser.add_argument("--keep", type=Path, help="keep the projects here (default: a temporary folder)")
     args = parser.parse_args(argv)

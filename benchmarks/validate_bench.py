@@ -52,14 +52,20 @@ def main(n: int) -> dict[str, object]:
         t_yaml = _median(pyyaml)
         t_kb = _median(kb_validate)
     result = {
-        "cards": len(files), "model_cards": n, "pyyaml_cloader_s": round(t_yaml, 4),
-        "kb_validate_s": round(t_kb, 4), "ratio": round(t_kb / t_yaml, 2), "target_ratio": 2.0,
+        "cards": len(files),
+        "model_cards": n,
+        "pyyaml_cloader_s": round(t_yaml, 4),
+        "kb_validate_s": round(t_kb, 4),
+        "ratio": round(t_kb / t_yaml, 2),
+        "target_ratio": 2.0,
         "machine": f"{platform.processor() or platform.machine()}, {platform.python_version()}",
     }
     out = Path(__file__).parent / "results" / f"validate-{n}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"| cards | PyYAML CSafeLoader | kb validate | ratio (target <= 2) |\n|---|---|---|---|\n"
-          f"| {len(files)} | {t_yaml:.3f} s | {t_kb:.3f} s | {t_kb / t_yaml:.1f}x |")
+    print(
+        f"| cards | PyYAML CSafeLoader | kb validate | ratio (target <= 2) |\n|---|---|---|---|\n"
+        f"| {len(files)} | {t_yaml:.3f} s | {t_kb:.3f} s | {t_kb / t_yaml:.1f}x |"
+    )
     return result
 
 

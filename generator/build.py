@@ -84,11 +84,19 @@ def smoke_gate(kb: KnowledgeBase, facts: Facts, accept_reference: bool = True) -
             f"{len(blocked)} model card(s) are not verified, so the site is not published:\n"
             + "\n".join(blocked)
             + "\nRun `kb smoke <id>` for each (a card declares how in its `smoke_test` section), "
-            "or build without --require-smoke.")
+            "or build without --require-smoke."
+        )
 
 
-def pdf_step(project: Project, kb: KnowledgeBase, facts: Facts, say: Say = _stderr, info: Say | None = None,
-             *, strict: bool = False) -> PdfRun:
+def pdf_step(
+    project: Project,
+    kb: KnowledgeBase,
+    facts: Facts,
+    say: Say = _stderr,
+    info: Say | None = None,
+    *,
+    strict: bool = False,
+) -> PdfRun:
     """Render the PDF walkthroughs (incremental: unchanged cards cost nothing).
 
     A card whose PDF fails is reported and the others are still written; the build then fails, so a
@@ -100,21 +108,32 @@ def pdf_step(project: Project, kb: KnowledgeBase, facts: Facts, say: Say = _stde
     return pdf_report(project, run, say, info, strict=strict)
 
 
-def pdf_report(project: Project, run: PdfRun, say: Say = _stderr, info: Say | None = None, *,
-               strict: bool = False) -> PdfRun:
+def pdf_report(
+    project: Project, run: PdfRun, say: Say = _stderr, info: Say | None = None, *, strict: bool = False
+) -> PdfRun:
     """Show what the PDF stage did; raise `BuildFailed` when a PDF failed (or warned, under `strict`)."""
     for line in run.report_lines(project.rel):
         (say if line.startswith(("warning:", "error:")) else info or say)(f"kb: pdf: {line}")
     if run.failed:
-        raise BuildFailed(f"{len(run.failed)} PDF walkthrough(s) failed to render: "
-                          + ", ".join(sorted(run.failed)) + " (see the messages above)")
+        raise BuildFailed(
+            f"{len(run.failed)} PDF walkthrough(s) failed to render: "
+            + ", ".join(sorted(run.failed))
+            + " (see the messages above)"
+        )
     if strict and run.warnings:
         raise BuildFailed(f"{len(run.warnings)} PDF warning(s), errors under --strict (listed above)")
     return run
 
 
-def checked(project: Project, kb: KnowledgeBase, problems: list[Problem], *, say: Say = _stderr,
-            require_smoke: bool = False, notice: Say | None = None) -> BuildResult:
+def checked(
+    project: Project,
+    kb: KnowledgeBase,
+    problems: list[Problem],
+    *,
+    say: Say = _stderr,
+    require_smoke: bool = False,
+    notice: Say | None = None,
+) -> BuildResult:
     """On validated cards (`problems`: the warnings `validate` returned): each card's facts once (for
     the gate, the PDFs, the pages), the publishing gate when asked, the problems shown, and `notice`
     (default: `say`) told of cited code whose snippet is missing."""
@@ -131,9 +150,18 @@ def checked(project: Project, kb: KnowledgeBase, problems: list[Problem], *, say
     return BuildResult(kb, facts, problems)
 
 
-def prepare(project: Project, kb: KnowledgeBase, *, pdf: bool, strict: bool = False, say: Say = _stderr,
-            info: Say | None = None, require_smoke: bool = False, show_errors: bool = False,
-            notice: Say | None = None) -> BuildResult:
+def prepare(
+    project: Project,
+    kb: KnowledgeBase,
+    *,
+    pdf: bool,
+    strict: bool = False,
+    say: Say = _stderr,
+    info: Say | None = None,
+    require_smoke: bool = False,
+    show_errors: bool = False,
+    notice: Say | None = None,
+) -> BuildResult:
     """Everything before MkDocs: validate, (the publishing gate), PDFs, pages. Used by `kb build`,
     `kb render` and the MkDocs plugin. `say` shows problems, `info` progress (default: `say`; the
     MkDocs plugin logs it below warning level), `notice` the maintainer's warnings that never fail a
@@ -156,8 +184,9 @@ def prepare(project: Project, kb: KnowledgeBase, *, pdf: bool, strict: bool = Fa
     return result
 
 
-def _prepare_with_errors(project: Project, kb: KnowledgeBase, problems: list[Problem],
-                         say: Say) -> BuildResult:
+def _prepare_with_errors(
+    project: Project, kb: KnowledgeBase, problems: list[Problem], say: Say
+) -> BuildResult:
     for p in problems:
         say(p.format())
     broken = broken_cards(project, problems)
@@ -170,9 +199,17 @@ def _prepare_with_errors(project: Project, kb: KnowledgeBase, problems: list[Pro
     return result
 
 
-def build(project: Project, kb: KnowledgeBase, *, strict: bool = False, pdf: bool = True,
-          require_smoke: bool = False, force: bool = False, say: Say = _stderr,
-          wait: bool = True) -> BuildResult:
+def build(
+    project: Project,
+    kb: KnowledgeBase,
+    *,
+    strict: bool = False,
+    pdf: bool = True,
+    require_smoke: bool = False,
+    force: bool = False,
+    say: Say = _stderr,
+    wait: bool = True,
+) -> BuildResult:
     """`kb build`: validate -> gate -> PDFs -> pages -> `mkdocs build` -> link check.
 
     One build at a time per project (`generator.lock`): a second one waits for the first, saying so,
@@ -181,12 +218,19 @@ def build(project: Project, kb: KnowledgeBase, *, strict: bool = False, pdf: boo
     from generator.lock import project_lock
 
     with project_lock(project.root, wait=wait, say=say):
-        return _build(project, kb, strict=strict, pdf=pdf, require_smoke=require_smoke, force=force,
-                      say=say)
+        return _build(project, kb, strict=strict, pdf=pdf, require_smoke=require_smoke, force=force, say=say)
 
 
-def _build(project: Project, kb: KnowledgeBase, *, strict: bool, pdf: bool, require_smoke: bool,
-           force: bool, say: Say) -> BuildResult:
+def _build(
+    project: Project,
+    kb: KnowledgeBase,
+    *,
+    strict: bool,
+    pdf: bool,
+    require_smoke: bool,
+    force: bool,
+    say: Say,
+) -> BuildResult:
     # 1-2. Validate (and, when asked, refuse unverified cards before producing anything).
     result = checked(project, kb, validate(project, kb, strict=strict), say=say, require_smoke=require_smoke)
     # 3. PDFs: which are current and which to render. With nothing to render, this is all.
@@ -201,8 +245,10 @@ def _build(project: Project, kb: KnowledgeBase, *, strict: bool, pdf: bool, requ
         strict_build = strict or bool(project.mkdocs_config.get("strict"))
         stamp = BuildStamp.of(project, strict=strict_build)
         if plan is None and not force and stamp.up_to_date():
-            say(f"kb: {project.rel(project.site_dir)}/ is up to date: nothing MkDocs reads changed since "
-                "the last build, which passed the link check (--force builds it again)")
+            say(
+                f"kb: {project.rel(project.site_dir)}/ is up to date: nothing MkDocs reads changed since "
+                "the last build, which passed the link check (--force builds it again)"
+            )
             return result
         stamp.forget()
         warnings = _site(project, result, rendering, strict=strict, say=say)
@@ -218,16 +264,18 @@ def _pdf_plan(project: Project, kb: KnowledgeBase, result: BuildResult) -> PdfPl
     render: the manifest is brought up to date, failures of invalid cards are raised) and None."""
     from generator.pdf import plan_pdfs
 
-    plan = plan_pdfs(project, kb, facts=result.facts, jobs=project.settings.pdf_jobs,
-                     progress=sys.stderr.isatty())
+    plan = plan_pdfs(
+        project, kb, facts=result.facts, jobs=project.settings.pdf_jobs, progress=sys.stderr.isatty()
+    )
     if plan.todo and not plan.run.failed:
         return plan
     result.pdf = pdf_report(project, plan.finish())
     return None
 
 
-def _site(project: Project, result: BuildResult, rendering: Rendering | None, *, strict: bool,
-          say: Say) -> int:
+def _site(
+    project: Project, result: BuildResult, rendering: Rendering | None, *, strict: bool, say: Say
+) -> int:
     """MkDocs into a staging folder, then (once the PDFs are all made) the PDFs into it, the link
     check, and the swap into site/. Built beside site/ and put in its place only once the link check
     passed: a failed build leaves the last good site as it was (and is kept in .site.failed/ to look
@@ -253,8 +301,9 @@ def _copy_pdfs(run: PdfRun, site_dir: Path) -> None:
         shutil.copyfile(path, target)
 
 
-def link_check(project: Project, say: Say = _stderr, site_dir: Path | None = None,
-               origins: BuildResult | None = None) -> list[Problem]:
+def link_check(
+    project: Project, say: Say = _stderr, site_dir: Path | None = None, origins: BuildResult | None = None
+) -> list[Problem]:
     """Every internal link and anchor of the built site resolves; raise `BuildFailed` naming the broken
     ones (pages are named relative to the site; with `origins`, the build's cards, a link written in a
     card is named at its field, `FILE:LINE:COL`)."""
@@ -269,10 +318,12 @@ def link_check(project: Project, say: Say = _stderr, site_dir: Path | None = Non
     errors = [p for p in problems if p.is_error]
     if errors:
         where = project.rel(failed_dir(project.site_dir)) if site_dir else project.rel(project.site_dir)
-        kept = (f"; {project.rel(project.site_dir)}/ still holds the last good build" if site_dir else "")
-        raise BuildFailed(f"the link check found {len(errors)} broken link(s) in the new build, kept in "
-                          f"{where}/ (listed above){kept}; fix the card or page each one names and "
-                          "build again")
+        kept = f"; {project.rel(project.site_dir)}/ still holds the last good build" if site_dir else ""
+        raise BuildFailed(
+            f"the link check found {len(errors)} broken link(s) in the new build, kept in "
+            f"{where}/ (listed above){kept}; fix the card or page each one names and "
+            "build again"
+        )
     say(f"kb: link check: every internal link, anchor and PDF of {project.rel(project.site_dir)}/ resolves")
     return problems
 
@@ -285,8 +336,13 @@ class TakesPrepared(Protocol):
     def use_prepared(self, result: BuildResult) -> None: ...
 
 
-def run_mkdocs(project: Project, *, strict: bool = False, prepared: BuildResult | None = None,
-               site_dir: Path | None = None) -> int:
+def run_mkdocs(
+    project: Project,
+    *,
+    strict: bool = False,
+    prepared: BuildResult | None = None,
+    site_dir: Path | None = None,
+) -> int:
     """Build site/ with MkDocs; `strict` (or `strict: true` in mkdocs.yml) fails on any MkDocs warning
     (broken link, missing anchor). Returns the number of warnings MkDocs logged."""
     from mkdocs.commands.build import build as mkdocs_build

@@ -35,10 +35,17 @@ COMMANDS: dict[str, str] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="kb", description="Publish a knowledge base of foundation-model cards.")
+        prog="kb", description="Publish a knowledge base of foundation-model cards."
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-C", dest="chdir", type=Path, default=None, metavar="DIR",
-                        help="run as if kb was started in DIR (like git -C)")
+    parser.add_argument(
+        "-C",
+        dest="chdir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="run as if kb was started in DIR (like git -C)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():

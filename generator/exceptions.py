@@ -35,8 +35,9 @@ class ValidationFailed(KBError):
     def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
         errors = [p for p in self.problems if p.is_error]
-        super().__init__(f"{len(errors)} error(s) in the knowledge base:\n" + "\n".join(
-            p.format() for p in self.problems))
+        super().__init__(
+            f"{len(errors)} error(s) in the knowledge base:\n" + "\n".join(p.format() for p in self.problems)
+        )
 
 
 class MissingDependency(KBError):

@@ -128,12 +128,16 @@ def card_facts(project: Project, kb: KnowledgeBase, loaded: LoadedCard[Card]) ->
         tags=tuple(tags_of(card)),
         repo=_repo_facts(project, loaded),
         citations=_citations(project, loaded),
-        related=tuple(RelatedCard(kind, CARD_KINDS[kind].title, c.id, str(c.card.name), c.rel,
-                                  page_path(c.kind, c.id))
-                      for kind, group in kb.related(loaded).items() for c in group),
+        related=tuple(
+            RelatedCard(kind, CARD_KINDS[kind].title, c.id, str(c.card.name), c.rel, page_path(c.kind, c.id))
+            for kind, group in kb.related(loaded).items()
+            for c in group
+        ),
         smoke=project_status(project, loaded) if isinstance(card, HasSmokeTest) else None,
-        source_url=(forge.card_url(project.mkdocs_config, loaded.rel)
-                    or forge.published_url(project.mkdocs_config, card_file_path(loaded.kind, loaded.id))),
+        source_url=(
+            forge.card_url(project.mkdocs_config, loaded.rel)
+            or forge.published_url(project.mkdocs_config, card_file_path(loaded.kind, loaded.id))
+        ),
     )
 
 
@@ -144,8 +148,9 @@ def _repo_facts(project: Project, loaded: LoadedCard[Card]) -> RepoFacts | None:
     repo = card.repo
     model = narrow(loaded, ModelCard)
     pinned = pin_info(project, model).label if model else f"pinned at {pin_label(repo)}"
-    return RepoFacts(repo.name, web_url(repo) or repo.url, web_url(repo), commit_url(repo), pin_label(repo),
-                     pinned)
+    return RepoFacts(
+        repo.name, web_url(repo) or repo.url, web_url(repo), commit_url(repo), pin_label(repo), pinned
+    )
 
 
 def _citations(project: Project, loaded: LoadedCard[Card]) -> tuple[CitationView | None, ...]:
@@ -154,8 +159,10 @@ def _citations(project: Project, loaded: LoadedCard[Card]) -> tuple[CitationView
         return ()
     repo = card.repo if isinstance(card, HasRepo) else None
     templates = project.settings.permalink_templates
-    return tuple(citation_view(repo, step.cite, loaded.lock, templates) if step.cite and repo else None
-                 for step in card.walkthrough)
+    return tuple(
+        citation_view(repo, step.cite, loaded.lock, templates) if step.cite and repo else None
+        for step in card.walkthrough
+    )
 
 
 def tags_of(card: Card) -> list[str]:
@@ -193,11 +200,19 @@ def missing_snippets(kb: KnowledgeBase, facts: Facts) -> list[Problem]:
         stale = any(view.note != NOT_SYNCED_NOTE for _, view in missing)
         lock = lock_path(loaded.path).name
         count = f"{len(missing)} cited snippet{'s' if len(missing) != 1 else ''}"
-        out.append(Problem(
-            loaded.rel, f"{count} of walkthrough step{'s' if len(missing) != 1 else ''} {steps} "
-            f"{'are' if len(missing) != 1 else 'is'} not in {lock}: the page and the PDF link the code "
-            "upstream instead of showing it", Severity.WARNING, field=f"walkthrough[{first}].cite",
-            line=line, col=col,
-            hint="run `kb repos sync --update-citations` to copy them at the pinned commit" if stale
-            else "run `kb repos sync` to clone the repository at its pin and copy them"))
+        out.append(
+            Problem(
+                loaded.rel,
+                f"{count} of walkthrough step{'s' if len(missing) != 1 else ''} {steps} "
+                f"{'are' if len(missing) != 1 else 'is'} not in {lock}: the page and the PDF link the code "
+                "upstream instead of showing it",
+                Severity.WARNING,
+                field=f"walkthrough[{first}].cite",
+                line=line,
+                col=col,
+                hint="run `kb repos sync --update-citations` to copy them at the pinned commit"
+                if stale
+                else "run `kb repos sync` to clone the repository at its pin and copy them",
+            )
+        )
     return out

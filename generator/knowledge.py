@@ -118,13 +118,24 @@ class KnowledgeBase:
         out: dict[str, list[Problem]] = {}
         for p in self.problems:
             path = Path(p.file)
-            if (p.is_error and p.file not in valid and path.suffix == ".yaml" and path.parent.name in folders
-                    and not path.name.endswith(".lock.yaml")):
+            if (
+                p.is_error
+                and p.file not in valid
+                and path.suffix == ".yaml"
+                and path.parent.name in folders
+                and not path.name.endswith(".lock.yaml")
+            ):
                 out.setdefault(path.stem, []).append(p)
         return out
 
-    def select(self, kinds: str | Sequence[str], ids: Sequence[str] | None, *,
-               missing: str = DEFAULT_MISSING, keep_invalid: bool = False) -> list[LoadedCard[Card]]:
+    def select(
+        self,
+        kinds: str | Sequence[str],
+        ids: Sequence[str] | None,
+        *,
+        missing: str = DEFAULT_MISSING,
+        keep_invalid: bool = False,
+    ) -> list[LoadedCard[Card]]:
         """The cards of `kinds` named by `ids` in the order given (every card of those kinds when `ids`
         is empty), for every command that takes card ids.
 
@@ -154,9 +165,14 @@ class KnowledgeBase:
         close = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
         kb_dir = self.kb_dir or self.root / DEFAULTS.kb_dir
         return template.format(
-            kind=kinds[0], id=unknown[0], ids=", ".join(unknown), kb=_rel(kb_dir, self.root),
+            kind=kinds[0],
+            id=unknown[0],
+            ids=", ".join(unknown),
+            kb=_rel(kb_dir, self.root),
             folder=_rel(kb_dir / CARD_KINDS[kinds[0]].folder, self.root),
-            known=", ".join(known) or "none", hint=f" (did you mean '{close[0]}'?)" if close else "")
+            known=", ".join(known) or "none",
+            hint=f" (did you mean '{close[0]}'?)" if close else "",
+        )
 
 
 def _is(loaded: LoadedCard[Card], model: type[T]) -> TypeGuard[LoadedCard[T]]:
@@ -241,9 +257,19 @@ def load_knowledge_base(
         try:
             loaded, doc, found = _load_card(kind, path, root, smoke_dir)
         except Exception as exc:  # no card content may end in a traceback: report it, located
-            loaded, doc, found = None, None, [Problem(
-                _rel(path, root), f"internal error while validating: {exc!r}", line=1, col=1,
-                hint="please report this as a bug")]
+            loaded, doc, found = (
+                None,
+                None,
+                [
+                    Problem(
+                        _rel(path, root),
+                        f"internal error while validating: {exc!r}",
+                        line=1,
+                        col=1,
+                        hint="please report this as a bug",
+                    )
+                ],
+            )
         problems.extend(found)
         if loaded is not None:
             kb.cards.setdefault(kind.name, {})[loaded.id] = loaded
@@ -265,8 +291,13 @@ def _named_files(paths: Iterable[Path], root: Path, problems: list[Problem]) -> 
     for p in paths:
         kind = kind_of(p)
         if kind is None:
-            problems.append(Problem(_rel(p, root), "not a card folder: cards live in kb/"
-                                    + ", kb/".join(k.folder for k in CARD_KINDS.values())))
+            problems.append(
+                Problem(
+                    _rel(p, root),
+                    "not a card folder: cards live in kb/"
+                    + ", kb/".join(k.folder for k in CARD_KINDS.values()),
+                )
+            )
             continue
         files.append((kind, p))
     return files
@@ -286,8 +317,9 @@ def related_ids_hint(known: dict[str, set[str]]) -> str:
             shown = ", ".join(ids[:4]) + (f" and {len(ids) - 4} more" if len(ids) > 4 else "")
             parts.append(f"{key}: {shown}")
     if not parts:
-        return ("list the ids of the cards this one relates to, once there are some "
-                "(kb new --kind dataset <id>)")
+        return (
+            "list the ids of the cards this one relates to, once there are some (kb new --kind dataset <id>)"
+        )
     return "list the ids of the cards this one relates to; existing ones: " + "; ".join(parts)
 
 
@@ -306,8 +338,9 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _load_card(kind: CardKind, path: Path, root: Path, smoke_dir: Path
-               ) -> tuple[LoadedCard[Card] | None, Document, list[Problem]]:
+def _load_card(
+    kind: CardKind, path: Path, root: Path, smoke_dir: Path
+) -> tuple[LoadedCard[Card] | None, Document, list[Problem]]:
     rel = _rel(path, root)
     # Only files inside the knowledge-base folder they are listed in are read (a symlinked card that
     # resolves elsewhere is refused): kb/<kind>/<file> -> kb/.
@@ -336,14 +369,28 @@ def _validate(kind: CardKind, path: Path, doc: Document) -> tuple[Card | None, l
         return None, problems
     version = doc.data.get("schema_version")
     if version is None:
-        problems.append(Problem(rel, "missing required key 'schema_version'", line=1, col=1,
-                                hint=f"add 'schema_version: {SCHEMA_VERSION}' at the top"))
+        problems.append(
+            Problem(
+                rel,
+                "missing required key 'schema_version'",
+                line=1,
+                col=1,
+                hint=f"add 'schema_version: {SCHEMA_VERSION}' at the top",
+            )
+        )
         return None, problems
     if isinstance(version, int) and version > SCHEMA_VERSION:
         line, col = doc.locate(("schema_version",))
-        problems.append(Problem(rel, f"schema_version {version} is newer than this tool supports "
-                                f"({SCHEMA_VERSION})", field="schema_version", line=line, col=col,
-                                hint="upgrade foundation-model-kb"))
+        problems.append(
+            Problem(
+                rel,
+                f"schema_version {version} is newer than this tool supports ({SCHEMA_VERSION})",
+                field="schema_version",
+                line=line,
+                col=col,
+                hint="upgrade foundation-model-kb",
+            )
+        )
         return None, problems
     try:
         card = kind.model.model_validate(doc.data)
@@ -360,12 +407,14 @@ def _validate(kind: CardKind, path: Path, doc: Document) -> tuple[Card | None, l
 
 # --- pydantic errors, made readable and located -------------------------------------------------
 
+
 def _pydantic_problems(exc: ValidationError, model: type[BaseModel], doc: Document) -> list[Problem]:
     out = []
     seen: set[tuple[FieldPath, str]] = set()
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"]
-                    if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        loc = tuple(
+            p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+        )
         message, hint = _message(err, model, loc, doc)
         if (loc, message) in seen:
             continue
@@ -383,8 +432,11 @@ def _message(err: Any, model: type[BaseModel], loc: FieldPath, doc: Document) ->
         key = str(loc[-1])
         allowed = _fields_at(model, loc[:-1])
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else (
-            "allowed keys: " + ", ".join(sorted(allowed)) if allowed else "")
+        hint = (
+            f"did you mean '{close[0]}'?"
+            if close
+            else ("allowed keys: " + ", ".join(sorted(allowed)) if allowed else "")
+        )
         return f"unknown key '{key}'", hint
     if kind == "missing":
         return f"missing required key '{loc[-1]}'", ""
@@ -395,12 +447,15 @@ def _message(err: Any, model: type[BaseModel], loc: FieldPath, doc: Document) ->
         options = [o.strip(" '") for o in expected.replace(" or ", ", ").split(",")]
         close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)
         return f"{value!r} is not allowed here; expected {expected}", (
-            f"did you mean '{close[0]}'?" if close else "")
+            f"did you mean '{close[0]}'?" if close else ""
+        )
     msg = str(err["msg"])
     if kind == "string_type" and isinstance(value, (bool, int, float)):
         what = "true/false" if isinstance(value, bool) else "a number"
-        return (f"{msg[0].lower()}{msg[1:]}, got {value!r}",
-                f"YAML reads this value as {what}: put it in quotes")
+        return (
+            f"{msg[0].lower()}{msg[1:]}, got {value!r}",
+            f"YAML reads this value as {what}: put it in quotes",
+        )
     if isinstance(value, (str, int, float, bool)) or value is None:
         return f"{msg[0].lower()}{msg[1:]}, got {value!r}", ""
     return f"{msg[0].lower()}{msg[1:]}, got a {type(value).__name__}", ""
@@ -442,6 +497,7 @@ def _unwrap(tp: Any) -> Any:
 
 # --- checks beyond types ------------------------------------------------------------------------
 
+
 def _card_checks(loaded: LoadedCard[Card]) -> list[Problem]:
     out: list[Problem] = []
     card, doc = loaded.card, loaded.doc
@@ -455,8 +511,12 @@ def _card_checks(loaded: LoadedCard[Card]) -> list[Problem]:
         raw = _get(doc.data, loc)
         normalised = _get_attr(card, loc)
         if isinstance(raw, str) and normalised and raw != normalised:
-            add(loc, f"license id '{raw}' is deprecated or not in canonical form",
-                Severity.WARNING, hint=f"write '{normalised}'")
+            add(
+                loc,
+                f"license id '{raw}' is deprecated or not in canonical form",
+                Severity.WARNING,
+                hint=f"write '{normalised}'",
+            )
     if isinstance(card, ModelCard):
         for key, title in TEMPLATE_SECTIONS.items():
             if key == "strengths":
@@ -464,8 +524,12 @@ def _card_checks(loaded: LoadedCard[Card]) -> list[Problem]:
             else:
                 empty = _is_empty(getattr(card, key))
             if empty:
-                add((key,) if key in doc.data else (), f"the template section '{title}' is empty",
-                    Severity.WARNING, hint="fill it in as the card template shows: kb new <id> writes one")
+                add(
+                    (key,) if key in doc.data else (),
+                    f"the template section '{title}' is empty",
+                    Severity.WARNING,
+                    hint="fill it in as the card template shows: kb new <id> writes one",
+                )
     out.extend(_derived_name_checks(loaded))
     return out
 
@@ -476,8 +540,17 @@ def _id_check(card_id: str, path: Path, doc: Document) -> list[Problem]:
     if card_id == path.stem:
         return []
     line, col = doc.locate(("id",))
-    return [Problem(doc.path, f"id '{card_id}' does not match the file name '{path.name}'", Severity.ERROR,
-                    "id", line, col, f"rename the file to {card_id}.yaml or set id: {path.stem}")]
+    return [
+        Problem(
+            doc.path,
+            f"id '{card_id}' does not match the file name '{path.name}'",
+            Severity.ERROR,
+            "id",
+            line,
+            col,
+            f"rename the file to {card_id}.yaml or set id: {path.stem}",
+        )
+    ]
 
 
 def _derived_name_checks(loaded: LoadedCard[Card]) -> list[Problem]:
@@ -500,8 +573,17 @@ def _placeholders(doc: Document, reported: set[str]) -> list[Problem]:
         m = PLACEHOLDER.search(text)
         if m and dotted(loc) not in reported:
             line, col = doc.locate(loc)
-            out.append(Problem(doc.path, f"leftover placeholder '{m.group(0)}'", Severity.WARNING,
-                               dotted(loc), line, col, "replace it with the real value"))
+            out.append(
+                Problem(
+                    doc.path,
+                    f"leftover placeholder '{m.group(0)}'",
+                    Severity.WARNING,
+                    dotted(loc),
+                    line,
+                    col,
+                    "replace it with the real value",
+                )
+            )
     return out
 
 
@@ -530,8 +612,10 @@ def _is_empty(value: Any) -> bool:
     if isinstance(value, (list, str)):
         return not value
     if isinstance(value, BaseModel):
-        return all(_is_empty(getattr(value, f)) or getattr(value, f) == info.default
-                   for f, info in type(value).model_fields.items())
+        return all(
+            _is_empty(getattr(value, f)) or getattr(value, f) == info.default
+            for f, info in type(value).model_fields.items()
+        )
     return False
 
 
@@ -557,6 +641,14 @@ def _cross_check(docs: list[tuple[CardKind, Document]], known: dict[str, set[str
             close = difflib.get_close_matches(ref, sorted(known.get(target, set())), n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else f"add kb/{folder}/{ref}.yaml"
             line, col = doc.locate(loc)
-            out.append(Problem(doc.path, f"{target} card '{ref}' does not exist in kb/{folder}/",
-                               field=dotted(loc), line=line, col=col, hint=hint))
+            out.append(
+                Problem(
+                    doc.path,
+                    f"{target} card '{ref}' does not exist in kb/{folder}/",
+                    field=dotted(loc),
+                    line=line,
+                    col=col,
+                    hint=hint,
+                )
+            )
     return out

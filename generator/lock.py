@@ -66,11 +66,13 @@ class ProjectLock:
             info = holder(self.root)
             where = os.path.relpath(lock_path(self.root), self.root)
             if not wait:
-                raise BuildLocked(f"{describe(info)} is building this project (it holds {where}); "
-                                  "wait for it to finish, or build without --no-wait to wait for it"
-                                  ) from None
-            (say or _stderr)(f"kb: waiting for {describe(info)}, which is building this project "
-                             f"(it holds {where}) ...")
+                raise BuildLocked(
+                    f"{describe(info)} is building this project (it holds {where}); "
+                    "wait for it to finish, or build without --no-wait to wait for it"
+                ) from None
+            (say or _stderr)(
+                f"kb: waiting for {describe(info)}, which is building this project (it holds {where}) ..."
+            )
             self._lock.acquire(poll_interval=POLL_SECONDS)
         self._write_holder()
 
@@ -93,8 +95,9 @@ class ProjectLock:
 
 
 @contextmanager
-def project_lock(root: Path, *, wait: bool = True, command: str = "kb build",
-                 say: Callable[[str], None] | None = None) -> Iterator[ProjectLock]:
+def project_lock(
+    root: Path, *, wait: bool = True, command: str = "kb build", say: Callable[[str], None] | None = None
+) -> Iterator[ProjectLock]:
     """Hold the project's build lock for the block."""
     lock = ProjectLock(root, command)
     lock.acquire(wait=wait, say=say)

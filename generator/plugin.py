@@ -71,8 +71,9 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         instead of preparing again."""
         self.handed = result
 
-    def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> tuple[
-            list[tuple[str, Exception]], list[tuple[str, str]]]:
+    def load_config(
+        self, options: dict[str, Any], config_file_path: str | None = None
+    ) -> tuple[list[tuple[str, Exception]], list[tuple[str, str]]]:
         """Validate the options against `Settings`; each wrong option is one located MkDocs error."""
         errors, warnings = super().load_config({}, config_file_path)
         try:
@@ -108,8 +109,9 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         if self.result is not None and (config.nav is None or config.nav is self.nav):
             from generator.render.nav import site_nav
 
-            config.nav = self.nav = site_nav(self.result.kb, project.docs_dir,
-                                             broken=[(b.kind.name, b.page) for b in self.result.broken])
+            config.nav = self.nav = site_nav(
+                self.result.kb, project.docs_dir, broken=[(b.kind.name, b.page) for b in self.result.broken]
+            )
 
     def _prepare(self, project: Project) -> None:
         from generator.build import prepare
@@ -131,18 +133,29 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             # Serving, a card with errors shows them on its page instead of failing the rebuild. The
             # maintainer's notices (a cited snippet not synced) never fail a build: under strict mode,
             # where every warning does, they are logged as information.
-            self.result = prepare(project, kb, pdf=pdf, strict=self.settings.strict, say=log.warning,
-                                  info=log.info, show_errors=serving,
-                                  notice=log.info if self.strict else log.warning)
+            self.result = prepare(
+                project,
+                kb,
+                pdf=pdf,
+                strict=self.settings.strict,
+                say=log.warning,
+                info=log.info,
+                show_errors=serving,
+                notice=log.info if self.strict else log.warning,
+            )
         except KBError as exc:
             raise PluginError(f"kb: {exc}") from exc
         if self.result.render and self.result.render.written:
             log.info("kb: %s", self.result.render.summary())
         for card in self.result.broken:
             errors = sum(p.is_error for p in card.problems)
-            log.warning("kb: %s has %d error(s) (listed above): until it is fixed, its page %s shows them "
-                        "instead of the card; `mkdocs build` refuses to build", card.file, errors,
-                        card.page.removesuffix(".md") + "/")
+            log.warning(
+                "kb: %s has %d error(s) (listed above): until it is fixed, its page %s shows them "
+                "instead of the card; `mkdocs build` refuses to build",
+                card.file,
+                errors,
+                card.page.removesuffix(".md") + "/",
+            )
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._release()
@@ -172,8 +185,11 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         if self.result.pdf_pending is not None:
             # `kb build` is still rendering them: listed (pages link them), copied by `kb build` once made.
             for card_id in sorted(self.result.pdf_pending):
-                files.append(_PendingFile.generated(config, site_pdf_path(card_id),
-                                                    abs_src_path=str(self.result.pdf_pending[card_id])))
+                files.append(
+                    _PendingFile.generated(
+                        config, site_pdf_path(card_id), abs_src_path=str(self.result.pdf_pending[card_id])
+                    )
+                )
             return files
         for loaded in self.result.kb.all():
             path = project.pdf_dir / pdf_name(loaded.id)
@@ -194,8 +210,11 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         gone = removed(html, cleaned)
         if gone:
             # Card text got past the escaping: the sanitizer held, and the page shows it was cut.
-            log.info("kb: %s: the sanitizer removed markup made from card text: %s", page.file.src_uri,
-                     ", ".join(gone[:5]) + (" ..." if len(gone) > 5 else ""))
+            log.info(
+                "kb: %s: the sanitizer removed markup made from card text: %s",
+                page.file.src_uri,
+                ", ".join(gone[:5]) + (" ..." if len(gone) > 5 else ""),
+            )
         return cleaned
 
     def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files) -> str:
@@ -203,9 +222,15 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         source = page.meta.get("kb_generated_from") if page.meta else None
         if isinstance(source, str):
             project = self._project()
-            page.edit_url = (forge.edit_url({"repo_url": config.repo_url, "edit_uri": config.edit_uri},
-                                            project.rel(project.docs_dir), source)
-                             if source.endswith(".yaml") and config.edit_uri else None)
+            page.edit_url = (
+                forge.edit_url(
+                    {"repo_url": config.repo_url, "edit_uri": config.edit_uri},
+                    project.rel(project.docs_dir),
+                    source,
+                )
+                if source.endswith(".yaml") and config.edit_uri
+                else None
+            )
         return markdown
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:

@@ -36,5 +36,11 @@ def flagged_licenses(policy: LicensePolicy, card: Card) -> list[str]:
     """The licenses of a card that the policy flags (or refuses), for the badge on its page."""
     if not isinstance(card, HasLicense):
         return []
-    return sorted({i for _name, value in card.license_fields() for i in license_ids(value)
-                   if matches(policy.flag, i) or matches(policy.refuse, i)})
+    return sorted(
+        {
+            i
+            for _name, value in card.license_fields()
+            for i in license_ids(value)
+            if matches(policy.flag, i) or matches(policy.refuse, i)
+        }
+    )

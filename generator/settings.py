@@ -104,13 +104,23 @@ class Settings(BaseModel):
     """Treat warnings as errors in validation during `mkdocs build`."""
 
 
-MKDOCS_OPTIONS = ("docs_dir", "site_dir", "site_url", "strict", "theme", "repo_url", "edit_uri", "site_name",
-                  "site_description")
+MKDOCS_OPTIONS = (
+    "docs_dir",
+    "site_dir",
+    "site_url",
+    "strict",
+    "theme",
+    "repo_url",
+    "edit_uri",
+    "site_name",
+    "site_description",
+)
 """The MkDocs options a project reads; where mkdocs.yml leaves one out, MkDocs' own default applies."""
 
 
 DEFAULTS = Settings()
 """Every setting at its default: what other modules use where a setting is not given."""
+
 
 @dataclass
 class Project:
@@ -248,7 +258,8 @@ def settings_from_config(config: dict[str, Any], where: Path | str = CONFIG_FILE
         return Settings.model_validate(options)
     except ValidationError as exc:
         details = "; ".join(
-            f"plugins.kb.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            f"plugins.kb.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
         raise ConfigError(f"{where}: invalid kb settings: {details}") from exc
 
 

@@ -70,8 +70,9 @@ def publish(staging: Path, target: Path) -> None:
         except OSError:  # e.g. no write access to the parent: replace the content instead
             _replace_content(staging, target)
     except OSError as exc:
-        raise BuildFailed(f"cannot put the new site in place at {target}: {exc} (the new site is in "
-                          f"{staging})") from exc
+        raise BuildFailed(
+            f"cannot put the new site in place at {target}: {exc} (the new site is in {staging})"
+        ) from exc
 
 
 def _swap(staging: Path, target: Path) -> None:

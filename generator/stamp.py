@@ -30,8 +30,15 @@ from generator.settings import CONFIG_FILE, Project
 
 STAMP_FILE = ".kb-cache/build-stamp.json"
 STAMP_VERSION = 1
-_PACKAGES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "markdown", "pygments", "lxml",
-             "foundation-model-kb")
+_PACKAGES = (
+    "mkdocs",
+    "mkdocs-material",
+    "pymdown-extensions",
+    "markdown",
+    "pygments",
+    "lxml",
+    "foundation-model-kb",
+)
 _UNSEEN = ("INHERIT:", "hooks:")
 """mkdocs.yml features that bring in inputs the stamp does not hash."""
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -116,17 +123,23 @@ class BuildStamp:
             saved = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
-        return (isinstance(saved, dict)
-                and saved.get("site_dir") == str(self.project.site_dir)
-                and saved.get("inputs") == self.inputs
-                and saved.get("outputs") == outputs_hash(self.project.site_dir))
+        return (
+            isinstance(saved, dict)
+            and saved.get("site_dir") == str(self.project.site_dir)
+            and saved.get("inputs") == self.inputs
+            and saved.get("outputs") == outputs_hash(self.project.site_dir)
+        )
 
     def save(self) -> None:
         """Record a build that passed (after MkDocs and the link check) without a warning."""
         if self.inputs is None:
             return
-        data = {"version": STAMP_VERSION, "site_dir": str(self.project.site_dir), "inputs": self.inputs,
-                "outputs": outputs_hash(self.project.site_dir)}
+        data = {
+            "version": STAMP_VERSION,
+            "site_dir": str(self.project.site_dir),
+            "inputs": self.inputs,
+            "outputs": outputs_hash(self.project.site_dir),
+        }
         atomic_write_bytes(self.path, json.dumps(data, indent=1).encode())
 
     def forget(self) -> None:

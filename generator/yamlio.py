@@ -24,11 +24,13 @@ _CLoader: Any = getattr(yaml, "CSafeLoader", None)
 """libyaml's C loader, when PyYAML was built with it; otherwise every file takes the exact path."""
 
 if _CLoader is not None:
+
     class _FastLoader(_CLoader):  # defined only when PyYAML was built with libyaml
         """libyaml composition without PyYAML's YAML 1.1 tag resolution (`_scalar` resolves 1.2)."""
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
             return ""
+
 
 MAX_BYTES = 1024 * 1024
 """Cards larger than 1 MiB are refused: no card needs that, and it bounds the work of a build."""
@@ -78,8 +80,9 @@ def _yaml() -> YAML:
     return yaml
 
 
-def read_document(path: Path, display: str | None = None, *, inside: Path | None = None,
-                  what: str = "card") -> Document:
+def read_document(
+    path: Path, display: str | None = None, *, inside: Path | None = None, what: str = "card"
+) -> Document:
     """Read and parse one YAML file (a card, or a card's lock file: `what` names it in messages),
     collecting file, encoding, size and syntax problems.
 
@@ -97,20 +100,28 @@ def read_document(path: Path, display: str | None = None, *, inside: Path | None
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        doc.problems.append(Problem(
-            name, f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line=line, col=col,
-            hint="save the file as UTF-8"))
+        doc.problems.append(
+            Problem(
+                name,
+                f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                line=line,
+                col=col,
+                hint="save the file as UTF-8",
+            )
+        )
         return doc
     doc.source = text
     return parse_text(text, doc)
 
 
-def read_bounded(path: Path, name: str, inside: Path | None, problems: list[Problem],
-                 what: str = "card") -> bytes | None:
+def read_bounded(
+    path: Path, name: str, inside: Path | None, problems: list[Problem], what: str = "card"
+) -> bytes | None:
     """The bytes of a regular file of at most `MAX_BYTES` (inside the folder `inside`, when given), or
     None with the reason in `problems`, located at `name`: never a device, a pipe or a link loop, and
     never more than `MAX_BYTES + 1` bytes read. Any side file of a card (its lock file, its smoke
     report) is read this way."""
+
     def refuse(message: str, hint: str = "") -> None:
         problems.append(Problem(name, message, line=1, col=1, hint=hint))
 
@@ -128,17 +139,24 @@ def read_bounded(path: Path, name: str, inside: Path | None, problems: list[Prob
         return None
     if not stat.S_ISREG(info.st_mode):
         shown = f" ({real})" if real != Path(os.path.abspath(path)) else ""
-        refuse(f"not a regular file{shown}: a device, a pipe, a socket or a folder; "
-               f"only {what if what.endswith(' file') else what + ' file'}s are read",
-               hint="remove it from the knowledge base")
+        refuse(
+            f"not a regular file{shown}: a device, a pipe, a socket or a folder; "
+            f"only {what if what.endswith(' file') else what + ' file'}s are read",
+            hint="remove it from the knowledge base",
+        )
         return None
     if inside is not None and not real.is_relative_to(inside.resolve()):
-        refuse(f"the file is a symbolic link to {real}, outside {inside.name}/: only files inside the "
-               "knowledge base are read", hint="copy the card into the knowledge base instead of linking it")
+        refuse(
+            f"the file is a symbolic link to {real}, outside {inside.name}/: only files inside the "
+            "knowledge base are read",
+            hint="copy the card into the knowledge base instead of linking it",
+        )
         return None
     if info.st_size > MAX_BYTES:
-        refuse(f"the file is {info.st_size:,} bytes; {what}s are limited to 1 MiB",
-               hint="move large content (code, tables) to files under kb/assets/")
+        refuse(
+            f"the file is {info.st_size:,} bytes; {what}s are limited to 1 MiB",
+            hint="move large content (code, tables) to files under kb/assets/",
+        )
         return None
     try:
         fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
@@ -148,8 +166,10 @@ def read_bounded(path: Path, name: str, inside: Path | None, problems: list[Prob
         refuse(f"cannot read the file: {exc.strerror}")
         return None
     if len(raw) > MAX_BYTES:
-        refuse(f"the file is larger than 1 MiB; {what}s are limited to 1 MiB",
-               hint="move large content (code, tables) to files under kb/assets/")
+        refuse(
+            f"the file is larger than 1 MiB; {what}s are limited to 1 MiB",
+            hint="move large content (code, tables) to files under kb/assets/",
+        )
         return None
     return raw
 
@@ -204,8 +224,10 @@ def _parse_exact(text: str, doc: Document) -> Document:
         hint = ""
         if "mapping values are not allowed" in what:
             # The usual cause: a title or sentence with ": " in it, read as a key of a new mapping.
-            hint = ("a value that contains ': ' must be quoted, e.g. title: \"Caduceus: bi-directional "
-                    "equivariant DNA models\"")
+            hint = (
+                "a value that contains ': ' must be quoted, e.g. title: \"Caduceus: bi-directional "
+                'equivariant DNA models"'
+            )
         doc.problems.append(Problem(doc.path, f"YAML syntax error: {what}", line=line, col=col, hint=hint))
         return doc
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. composer errors on streams)
@@ -216,10 +238,16 @@ def _parse_exact(text: str, doc: Document) -> Document:
         return doc
     if _expanded_size(node) > MAX_VALUES:
         line, col = _first_alias(text)
-        doc.problems.append(Problem(
-            doc.path, f"YAML aliases (*name) make this file stand for more than {MAX_VALUES:,} values; "
-            f"aliases are not allowed in {doc.what}s", line=line, col=col,
-            hint="write each value out in full"))
+        doc.problems.append(
+            Problem(
+                doc.path,
+                f"YAML aliases (*name) make this file stand for more than {MAX_VALUES:,} values; "
+                f"aliases are not allowed in {doc.what}s",
+                line=line,
+                col=col,
+                hint="write each value out in full",
+            )
+        )
         return doc
     builder = _Builder(doc)
     doc.data = builder.build(node, ())
@@ -245,9 +273,15 @@ def _too_deep(text: str, doc: Document) -> bool:
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
                     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-                    doc.problems.append(Problem(
-                        doc.path, f"the YAML nests deeper than {MAX_DEPTH} levels; no {doc.what} needs that",
-                        line=line, col=col, hint="flatten the structure"))
+                    doc.problems.append(
+                        Problem(
+                            doc.path,
+                            f"the YAML nests deeper than {MAX_DEPTH} levels; no {doc.what} needs that",
+                            line=line,
+                            col=col,
+                            hint="flatten the structure",
+                        )
+                    )
                     return True
             elif name in ("MappingEndEvent", "SequenceEndEvent"):
                 depth -= 1
@@ -265,9 +299,15 @@ def _too_deep_flow(text: str, doc: Document) -> bool:
         if depth > MAX_DEPTH:
             line = text.count("\n", 0, m.start()) + 1
             col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
-            doc.problems.append(Problem(
-                doc.path, f"the YAML nests deeper than {MAX_DEPTH} levels; no {doc.what} needs that",
-                line=line, col=col, hint="flatten the structure"))
+            doc.problems.append(
+                Problem(
+                    doc.path,
+                    f"the YAML nests deeper than {MAX_DEPTH} levels; no {doc.what} needs that",
+                    line=line,
+                    col=col,
+                    hint="flatten the structure",
+                )
+            )
             return True
     return False
 
@@ -280,8 +320,13 @@ def _expanded_size(root: Any) -> int:
         node, done = stack.pop()
         if id(node) in sizes and not done:
             continue
-        children = ([v for pair in node.value for v in pair] if node.id == "mapping"
-                    else list(node.value) if node.id == "sequence" else [])
+        children = (
+            [v for pair in node.value for v in pair]
+            if node.id == "mapping"
+            else list(node.value)
+            if node.id == "sequence"
+            else []
+        )
         if done:
             sizes[id(node)] = min(MAX_VALUES + 1, 1 + sum(sizes.get(id(c), 0) for c in children))
             continue
@@ -312,8 +357,9 @@ class _Builder:
 
     def _problem(self, node: Any, path: FieldPath, message: str, hint: str = "") -> None:
         line, col = self._pos(node)
-        self.doc.problems.append(Problem(
-            self.doc.path, message, field=dotted(path), line=line, col=col, hint=hint))
+        self.doc.problems.append(
+            Problem(self.doc.path, message, field=dotted(path), line=line, col=col, hint=hint)
+        )
 
     def build(self, node: Any, path: FieldPath) -> Any:
         if len(path) > MAX_DEPTH:  # `_too_deep` refused such files already; never recurse further
@@ -322,14 +368,25 @@ class _Builder:
         if id(node) in self.built:
             # An alias resolves to the anchored node itself; report it where the alias is used.
             line, col = self.doc.positions.get(path, self._pos(node))
-            self.doc.problems.append(Problem(
-                self.doc.path, f"YAML aliases (*name) are not allowed in {self.doc.what}s",
-                field=dotted(path), line=line, col=col, hint="write the value out in full"))
+            self.doc.problems.append(
+                Problem(
+                    self.doc.path,
+                    f"YAML aliases (*name) are not allowed in {self.doc.what}s",
+                    field=dotted(path),
+                    line=line,
+                    col=col,
+                    hint="write the value out in full",
+                )
+            )
             return self.built[id(node)]  # keep validating the rest as if it were written out
         self.built[id(node)] = None
         if getattr(node, "anchor", None):
-            self._problem(node, path, f"YAML anchors (&name) are not allowed in {self.doc.what}s",
-                          hint="write each value out in full")
+            self._problem(
+                node,
+                path,
+                f"YAML anchors (&name) are not allowed in {self.doc.what}s",
+                hint="write each value out in full",
+            )
         if self.record:
             self.doc.positions.setdefault(path, self._pos(node))
         value: Any
@@ -355,9 +412,12 @@ class _Builder:
                 continue
             child = (*path, key)
             if key in out:
-                self._problem(key_node, child,
-                              f"duplicate key '{key}' (first given on line {first_line[key]})",
-                              hint="keep one of them")
+                self._problem(
+                    key_node,
+                    child,
+                    f"duplicate key '{key}' (first given on line {first_line[key]})",
+                    hint="keep one of them",
+                )
                 continue
             first_line[key] = key_node.start_mark.line + 1
             if self.record:

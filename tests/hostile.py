@@ -50,27 +50,50 @@ def payloads(*, links_to_nowhere: bool = True) -> list[str]:
 
 def shipped(folder: str, name: str) -> dict[str, Any]:
     data: dict[str, Any] = YAML(typ="safe", pure=True).load(
-        (REPO_ROOT / "kb" / folder / name).read_text(encoding="utf-8"))
+        (REPO_ROOT / "kb" / folder / name).read_text(encoding="utf-8")
+    )
     return data
 
 
 def base_cards() -> dict[str, dict[str, Any]]:
     """A valid card of each kind, with every optional text field filled."""
     model = make_card(id="base", license_notes="Notes.", related={"datasets": ["hcp-rsfmri"]})
-    derived = {"summary": "S.", "intended_use": "Use.", "limitations": ["L."], "notes": "N.",
-               "author": "A.", "extra_sections": [{"title": "T.", "body": "B."}]}
-    sae = {"schema_version": 1, "id": "x", "name": "x",
-           "base_model": {"name": "GPT-2 Small", "short_name": "gpt2-small", "source": "Hugging Face"},
-           "sae": {"layer": "mlp0", "input_dim": 768, "expansion_factor": 2, "hook_point": "h"},
-           "training": {"tokens": "1M", "dataset": "D.", "method": "M."}, **derived}
-    finetuned = {"schema_version": 1, "id": "x", "name": "x", "domain": "promoters",
-                 "domain_description": "Promoters.",
-                 "base_model": {"name": "Tiny BERT", "short_name": "tiny-bert"},
-                 "base_model_card": "tiny-bert",
-                 "training": {"tokens": 500000, "dataset": "D.", "method": "M."}, **derived}
-    return {"model": model, "dataset": shipped("datasets", "hcp-rsfmri.yaml"),
-            "integration": shipped("integrations", "late-fusion-512.yaml"),
-            "recipe": shipped("recipes", "logo-attribution.yaml"), "sae": sae, "finetuned": finetuned}
+    derived = {
+        "summary": "S.",
+        "intended_use": "Use.",
+        "limitations": ["L."],
+        "notes": "N.",
+        "author": "A.",
+        "extra_sections": [{"title": "T.", "body": "B."}],
+    }
+    sae = {
+        "schema_version": 1,
+        "id": "x",
+        "name": "x",
+        "base_model": {"name": "GPT-2 Small", "short_name": "gpt2-small", "source": "Hugging Face"},
+        "sae": {"layer": "mlp0", "input_dim": 768, "expansion_factor": 2, "hook_point": "h"},
+        "training": {"tokens": "1M", "dataset": "D.", "method": "M."},
+        **derived,
+    }
+    finetuned = {
+        "schema_version": 1,
+        "id": "x",
+        "name": "x",
+        "domain": "promoters",
+        "domain_description": "Promoters.",
+        "base_model": {"name": "Tiny BERT", "short_name": "tiny-bert"},
+        "base_model_card": "tiny-bert",
+        "training": {"tokens": 500000, "dataset": "D.", "method": "M."},
+        **derived,
+    }
+    return {
+        "model": model,
+        "dataset": shipped("datasets", "hcp-rsfmri.yaml"),
+        "integration": shipped("integrations", "late-fusion-512.yaml"),
+        "recipe": shipped("recipes", "logo-attribution.yaml"),
+        "sae": sae,
+        "finetuned": finetuned,
+    }
 
 
 def identity(kind: str, card: dict[str, Any], k: int) -> None:
@@ -91,8 +114,12 @@ def text_fields(kind: str, data: Any, loc: tuple[str | int, ...] = ()) -> Iterat
     refs = {tuple(p) for p, _ in REF_FIELDS.get(kind, [])}
     if isinstance(data, str):
         pattern = tuple("*" if isinstance(p, int) else p for p in loc)
-        if loc and loc[-1] not in KEEP and pattern not in refs and not (kind in ("sae", "finetuned")
-                                                                          and loc in NAME_PARTS):
+        if (
+            loc
+            and loc[-1] not in KEEP
+            and pattern not in refs
+            and not (kind in ("sae", "finetuned") and loc in NAME_PARTS)
+        ):
             yield loc
     elif isinstance(data, dict):
         for key, value in data.items():
@@ -119,8 +146,14 @@ def is_markdown(kind: str, loc: tuple[str | int, ...]) -> bool:
             info = tp.model_fields[part]
             tp, extra = info.annotation, info.json_schema_extra
         if typing.get_origin(tp) is typing.Annotated:
-            extra = next((m.json_schema_extra for m in typing.get_args(tp)[1:]
-                          if getattr(m, "json_schema_extra", None)), None)
+            extra = next(
+                (
+                    m.json_schema_extra
+                    for m in typing.get_args(tp)[1:]
+                    if getattr(m, "json_schema_extra", None)
+                ),
+                None,
+            )
             tp = typing.get_args(tp)[0]
     return bool(extra == MARKDOWN_FORMAT)
 
@@ -150,14 +183,19 @@ def placements(root: Path, *, links_to_nowhere: bool = True) -> dict[str, list[s
     held: dict[str, list[str]] = {}
     write_yaml(root / "kb" / "model_cards" / "tiny-bert.yaml", make_card())
     write_yaml(root / "kb" / "datasets" / "hcp-rsfmri.yaml", shipped("datasets", "hcp-rsfmri.yaml"))
-    write_yaml(root / "kb" / "integrations" / "late-fusion-512.yaml",
-               shipped("integrations", "late-fusion-512.yaml"))
+    write_yaml(
+        root / "kb" / "integrations" / "late-fusion-512.yaml", shipped("integrations", "late-fusion-512.yaml")
+    )
     for kind, base in base_cards().items():
         fields = list(text_fields(kind, base))
         rounds = -(-len(items) // GROUP)
         cards: list[list[str]] = [
-            ["\n\n".join(items[(j + k * GROUP + g) % len(items)] for g in range(GROUP))
-             for j in range(len(fields))] for k in range(rounds)]
+            [
+                "\n\n".join(items[(j + k * GROUP + g) % len(items)] for g in range(GROUP))
+                for j in range(len(fields))
+            ]
+            for k in range(rounds)
+        ]
         cards += [[pair[j % 2] for j in range(len(fields))] for pair in ROW_PAIRS]
         for k, chosen in enumerate(cards):
             card = copy.deepcopy(base)

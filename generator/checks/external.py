@@ -62,10 +62,17 @@ class Options:
     """Requests in flight in all."""
 
 
-def check_urls(urls: Iterable[str], *, cache_file: Path | None = None,
-               max_age: int = DEFAULTS.link_cache_max_age,
-               timeout: float = 10.0, retries: int = 3, backoff: float = 0.5, per_host: int = 2,
-               total: int = 16) -> dict[str, UrlResult]:
+def check_urls(
+    urls: Iterable[str],
+    *,
+    cache_file: Path | None = None,
+    max_age: int = DEFAULTS.link_cache_max_age,
+    timeout: float = 10.0,
+    retries: int = 3,
+    backoff: float = 0.5,
+    per_host: int = 2,
+    total: int = 16,
+) -> dict[str, UrlResult]:
     """Request each URL (or take its result from the cache) and return url -> result.
 
     Successful results are cached in `cache_file` (JSON) for `max_age` seconds; failures are always
@@ -99,8 +106,14 @@ async def _check_all(urls: list[str], options: Options) -> dict[str, UrlResult]:
     timeout = httpx.Timeout(options.timeout)
     overall = asyncio.Semaphore(options.total)
     hosts: dict[str, asyncio.Semaphore] = {}
-    async with httpx.AsyncClient(follow_redirects=True, timeout=timeout, limits=limits,
-                                 headers={"User-Agent": USER_AGENT}, trust_env=False) as client:
+    async with httpx.AsyncClient(
+        follow_redirects=True,
+        timeout=timeout,
+        limits=limits,
+        headers={"User-Agent": USER_AGENT},
+        trust_env=False,
+    ) as client:
+
         async def one(url: str) -> tuple[str, UrlResult]:
             host = (urlsplit(url).hostname or "").lower()
             gate = hosts.setdefault(host, asyncio.Semaphore(options.per_host))
@@ -118,7 +131,7 @@ async def _check_one(client: Any, url: str, options: Options) -> UrlResult:
     reason = ""
     status = 0
     for attempt in range(options.retries + 1):
-        wait = options.backoff * (2 ** attempt) * (1 + random.random() / 4)
+        wait = options.backoff * (2**attempt) * (1 + random.random() / 4)
         try:
             response = await client.head(url)
             if response.status_code in GET_FALLBACK_STATUSES:
@@ -178,7 +191,8 @@ def _read_cache(path: Path | None) -> dict[str, UrlResult]:
 def _write_cache(path: Path, results: dict[str, UrlResult]) -> None:
     from generator.io import atomic_write_bytes
 
-    entries = {url: {k: v for k, v in asdict(r).items() if k != "from_cache"}
-               for url, r in sorted(results.items())}
+    entries = {
+        url: {k: v for k, v in asdict(r).items() if k != "from_cache"} for url, r in sorted(results.items())
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, (json.dumps({"version": 1, "urls": entries}, indent=1) + "\n").encode())

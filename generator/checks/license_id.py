@@ -32,17 +32,23 @@ class KnownLicense:
 # Ordered from most to least specific: the first entry whose phrases match at the earliest title
 # position wins, so LGPL precedes GPL, BSD-3-Clause precedes BSD-2-Clause, CC variants precede CC-BY.
 KNOWN: tuple[KnownLicense, ...] = (
-    KnownLicense("AGPL-3.0", ("gnu affero general public license version 3 19 november 2007",
-                              "gnu affero general public license as published by the free software")),
+    KnownLicense(
+        "AGPL-3.0",
+        (
+            "gnu affero general public license version 3 19 november 2007",
+            "gnu affero general public license as published by the free software",
+        ),
+    ),
     KnownLicense("LGPL-3.0", ("gnu lesser general public license version 3 29 june 2007",)),
     KnownLicense("LGPL-2.1", ("gnu lesser general public license version 2 1 february 1999",)),
     KnownLicense("LGPL-2.0", ("gnu library general public license version 2 june 1991",)),
     KnownLicense("GPL-3.0", ("gnu general public license version 3 29 june 2007",)),
     KnownLicense("GPL-2.0", ("gnu general public license version 2 june 1991",)),
-    KnownLicense("MPL-2.0", ("mozilla public license version 2 0",),
-                 ("covered software",)),
-    KnownLicense("Apache-2.0", ("apache license version 2 0 january 2004",
-                                "licensed under the apache license version 2 0")),
+    KnownLicense("MPL-2.0", ("mozilla public license version 2 0",), ("covered software",)),
+    KnownLicense(
+        "Apache-2.0",
+        ("apache license version 2 0 january 2004", "licensed under the apache license version 2 0"),
+    ),
     KnownLicense("CC-BY-NC-SA-4.0", ("attribution noncommercial sharealike 4 0 international",)),
     KnownLicense("CC-BY-NC-ND-4.0", ("attribution noncommercial noderivatives 4 0 international",)),
     KnownLicense("CC-BY-NC-4.0", ("attribution noncommercial 4 0 international",)),
@@ -50,30 +56,59 @@ KNOWN: tuple[KnownLicense, ...] = (
     KnownLicense("CC-BY-ND-4.0", ("attribution noderivatives 4 0 international",)),
     KnownLicense("CC-BY-4.0", ("creative commons attribution 4 0 international",)),
     KnownLicense("CC0-1.0", ("cc0 1 0 universal",), ("statement of purpose",)),
-    KnownLicense("Unlicense", ("this is free and unencumbered software released into the public domain",),
-                 ("for more information please refer to",)),
-    KnownLicense("BSD-3-Clause",
-                 ("redistribution and use in source and binary forms with or without modification are "
-                  "permitted provided that the following conditions are met",),
-                 ("redistributions of source code must retain the above copyright notice",
-                  "used to endorse or promote products derived from this software without specific prior"),
-                 ("all advertising materials mentioning features", "no express or implied licenses to any")),
-    KnownLicense("BSD-2-Clause",
-                 ("redistribution and use in source and binary forms with or without modification are "
-                  "permitted provided that the following conditions are met",),
-                 ("redistributions of source code must retain the above copyright notice",
-                  "redistributions in binary form must reproduce the above copyright notice"),
-                 ("neither the name", "endorse or promote products", "all advertising materials",
-                  "no express or implied licenses to any")),
-    KnownLicense("MIT", ("permission is hereby granted free of charge to any person obtaining a copy",),
-                 ("without restriction including without limitation the rights to use copy modify merge",
-                  "the above copyright notice and this permission notice shall be included in all copies"),
-                 ("x consortium", "except as contained in this notice the name of")),
-    KnownLicense("ISC", ("permission to use copy modify and or distribute this software for any purpose "
-                         "with or without fee is hereby granted",
-                         "permission to use copy modify and distribute this software for any purpose "
-                         "with or without fee is hereby granted"),
-                 ("provided that the above copyright notice and this permission notice appear in all",)),
+    KnownLicense(
+        "Unlicense",
+        ("this is free and unencumbered software released into the public domain",),
+        ("for more information please refer to",),
+    ),
+    KnownLicense(
+        "BSD-3-Clause",
+        (
+            "redistribution and use in source and binary forms with or without modification are "
+            "permitted provided that the following conditions are met",
+        ),
+        (
+            "redistributions of source code must retain the above copyright notice",
+            "used to endorse or promote products derived from this software without specific prior",
+        ),
+        ("all advertising materials mentioning features", "no express or implied licenses to any"),
+    ),
+    KnownLicense(
+        "BSD-2-Clause",
+        (
+            "redistribution and use in source and binary forms with or without modification are "
+            "permitted provided that the following conditions are met",
+        ),
+        (
+            "redistributions of source code must retain the above copyright notice",
+            "redistributions in binary form must reproduce the above copyright notice",
+        ),
+        (
+            "neither the name",
+            "endorse or promote products",
+            "all advertising materials",
+            "no express or implied licenses to any",
+        ),
+    ),
+    KnownLicense(
+        "MIT",
+        ("permission is hereby granted free of charge to any person obtaining a copy",),
+        (
+            "without restriction including without limitation the rights to use copy modify merge",
+            "the above copyright notice and this permission notice shall be included in all copies",
+        ),
+        ("x consortium", "except as contained in this notice the name of"),
+    ),
+    KnownLicense(
+        "ISC",
+        (
+            "permission to use copy modify and or distribute this software for any purpose "
+            "with or without fee is hereby granted",
+            "permission to use copy modify and distribute this software for any purpose "
+            "with or without fee is hereby granted",
+        ),
+        ("provided that the above copyright notice and this permission notice appear in all",),
+    ),
 )
 
 LICENSE_FILE_NAMES = re.compile(r"^(licen[cs]e|copying|copyright)([-._].*)?$", re.IGNORECASE)

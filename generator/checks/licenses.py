@@ -48,8 +48,9 @@ def policy_problems(project: Project, kb: KnowledgeBase) -> list[Problem]:
     return [p for loaded in kb.all() for p in _policy_problems(project, loaded)]
 
 
-def _problem(loaded: LoadedCard[Card], field: str, message: str, severity: Severity = Severity.ERROR,
-             hint: str = "") -> Problem:
+def _problem(
+    loaded: LoadedCard[Card], field: str, message: str, severity: Severity = Severity.ERROR, hint: str = ""
+) -> Problem:
     line, col = loaded.doc.locate((field,)) if field in (loaded.doc.data or {}) else (0, 0)
     return Problem(loaded.rel, message, severity, field, line, col, hint)
 
@@ -71,8 +72,15 @@ def _expression_problems(loaded: LoadedCard[Card]) -> list[Problem]:
         if errors:
             out.append(_problem(loaded, name, errors[0]))
         elif normalised != raw:
-            out.append(_problem(loaded, name, f"license id '{raw}' is deprecated or not in canonical form",
-                                Severity.WARNING, hint=f"write '{normalised}'"))
+            out.append(
+                _problem(
+                    loaded,
+                    name,
+                    f"license id '{raw}' is deprecated or not in canonical form",
+                    Severity.WARNING,
+                    hint=f"write '{normalised}'",
+                )
+            )
     return out
 
 
@@ -85,15 +93,25 @@ def _policy_problems(project: Project, loaded: LoadedCard[Card]) -> list[Problem
             refused = matches(policy.refuse, license_id)
             flagged = matches(policy.flag, license_id)
             if refused:
-                out.append(_problem(
-                    loaded, name, f"the {what} license {license_id} is refused by the license policy "
-                    f"('{refused}' in plugins.kb.license_policy.refuse of mkdocs.yml)",
-                    hint="leave this card out of the published site, or change the policy"))
+                out.append(
+                    _problem(
+                        loaded,
+                        name,
+                        f"the {what} license {license_id} is refused by the license policy "
+                        f"('{refused}' in plugins.kb.license_policy.refuse of mkdocs.yml)",
+                        hint="leave this card out of the published site, or change the policy",
+                    )
+                )
             elif flagged:
-                out.append(_problem(
-                    loaded, name, f"the {what} license {license_id} is flagged by the license policy "
-                    f"('{flagged}' in plugins.kb.license_policy.flag); the page shows a badge",
-                    Severity.INFO))
+                out.append(
+                    _problem(
+                        loaded,
+                        name,
+                        f"the {what} license {license_id} is flagged by the license policy "
+                        f"('{flagged}' in plugins.kb.license_policy.flag); the page shows a badge",
+                        Severity.INFO,
+                    )
+                )
     return out
 
 
@@ -124,27 +142,53 @@ def _upstream_problems(project: Project, loaded: LoadedCard[ModelCard]) -> list[
     repo = loaded.card.repo
     files = upstream_license_files(project, loaded)
     if files is None:
-        return [_problem(loaded, "repo", f"upstream repository '{repo.name}' is not synced: its license "
-                         "file was not checked", Severity.INFO, hint=f"run `kb repos sync {loaded.id}`")]
+        return [
+            _problem(
+                loaded,
+                "repo",
+                f"upstream repository '{repo.name}' is not synced: its license file was not checked",
+                Severity.INFO,
+                hint=f"run `kb repos sync {loaded.id}`",
+            )
+        ]
     rel_repo = project.rel(project.repo_dir(repo.name))
     if not files:
-        return [_problem(
-            loaded, "license", f"upstream repository {rel_repo} ({repo.url}) has no license file "
-            "(LICENSE, LICENCE or COPYING): its code may not be redistributed or reused",
-            hint="ask upstream to add one, or pin a commit that has one; do not publish the card until then")]
+        return [
+            _problem(
+                loaded,
+                "license",
+                f"upstream repository {rel_repo} ({repo.url}) has no license file "
+                "(LICENSE, LICENCE or COPYING): its code may not be redistributed or reused",
+                hint="ask upstream to add one, or pin a commit that has one; "
+                "do not publish the card until then",
+            )
+        ]
     identified = {str(project.rel(p)): identify_file(p) for p in files}
     known = {f: ids for f, ids in identified.items() if ids}
     if not known:
         names = ", ".join(identified)
-        return [_problem(loaded, "license", f"the upstream license file {names} is unrecognised: compare "
-                         f"it with the card's license {loaded.card.license} by hand", Severity.WARNING)]
+        return [
+            _problem(
+                loaded,
+                "license",
+                f"the upstream license file {names} is unrecognised: compare "
+                f"it with the card's license {loaded.card.license} by hand",
+                Severity.WARNING,
+            )
+        ]
     stated = {family(i) for i in license_ids(loaded.card.license)}
     if stated & {family(s) for ids in known.values() for s in ids}:
         return []
     found = ", ".join(f"{f} is {' / '.join(ids)}" for f, ids in known.items())
-    return [_problem(loaded, "license", f"the card says the code is under {loaded.card.license}, but the "
-                     f"upstream license file says otherwise ({found})",
-                     hint="correct `license` (or `weights_license` if only the weights differ), or the pin")]
+    return [
+        _problem(
+            loaded,
+            "license",
+            f"the card says the code is under {loaded.card.license}, but the "
+            f"upstream license file says otherwise ({found})",
+            hint="correct `license` (or `weights_license` if only the weights differ), or the pin",
+        )
+    ]
 
 
 def _squash(text: str) -> str:
@@ -158,26 +202,41 @@ def _note_problems(project: Project, loaded: LoadedCard[ModelCard]) -> list[Prob
     out: list[Problem] = []
     outputs = _outputs(project, loaded)
     if not any(path.exists() for _, path in outputs):
-        return [_problem(loaded, "", "no page or PDF of this card is built yet: license notes not checked",
-                         Severity.INFO, hint="run `kb build`")]
+        return [
+            _problem(
+                loaded,
+                "",
+                "no page or PDF of this card is built yet: license notes not checked",
+                Severity.INFO,
+                hint="run `kb build`",
+            )
+        ]
     for what, path in outputs:
         if not path.exists():
             continue
         text = _text_of(path)
         if text is None:
-            out.append(Problem(project.rel(path), f"cannot read the {what} to check its license note",
-                               Severity.INFO))
+            out.append(
+                Problem(project.rel(path), f"cannot read the {what} to check its license note", Severity.INFO)
+            )
         elif wanted not in _squash(text):
-            out.append(Problem(project.rel(path), f"the {what} of {loaded.id} lacks the license note "
-                               f"'{note}'", hint="render it again (`kb build`) or restore the note in the "
-                               "template"))
+            out.append(
+                Problem(
+                    project.rel(path),
+                    f"the {what} of {loaded.id} lacks the license note '{note}'",
+                    hint="render it again (`kb build`) or restore the note in the template",
+                )
+            )
     return out
 
 
 def _outputs(project: Project, loaded: LoadedCard[ModelCard]) -> list[tuple[str, Path]]:
     page = page_path(loaded.kind, loaded.id)
-    return [("page", project.docs_dir / page), ("built page", built_page(project.site_dir, page)),
-            ("PDF", project.pdf_dir / pdf_name(loaded.id))]
+    return [
+        ("page", project.docs_dir / page),
+        ("built page", built_page(project.site_dir, page)),
+        ("PDF", project.pdf_dir / pdf_name(loaded.id)),
+    ]
 
 
 def _text_of(path: Path) -> str | None:

@@ -66,10 +66,18 @@ def site_base_path(site_url: str | None) -> str:
     return path if path.endswith("/") else path + "/"
 
 
-def check_site(site_dir: Path, *, external: bool = False, site_url: str | None = None,
-               cache_file: Path | None = None, cache_max_age: int = DEFAULTS.link_cache_max_age,
-               allow_local: bool = False,
-               timeout: float = 10.0, jobs: int = 0, **external_options: Any) -> list[Problem]:
+def check_site(
+    site_dir: Path,
+    *,
+    external: bool = False,
+    site_url: str | None = None,
+    cache_file: Path | None = None,
+    cache_max_age: int = DEFAULTS.link_cache_max_age,
+    allow_local: bool = False,
+    timeout: float = 10.0,
+    jobs: int = 0,
+    **external_options: Any,
+) -> list[Problem]:
     """Every problem with the links of the built site in `site_dir` (empty when all resolve).
 
     `site_url` (mkdocs.yml's) maps absolute links such as the 404 page's `/kb/...` and the canonical
@@ -83,19 +91,31 @@ def check_site(site_dir: Path, *, external: bool = False, site_url: str | None =
     if external and report.external:
         from generator.checks.external import check_urls
 
-        results = check_urls(list(report.external), cache_file=cache_file, max_age=cache_max_age,
-                             timeout=timeout, **external_options)
+        results = check_urls(
+            list(report.external),
+            cache_file=cache_file,
+            max_age=cache_max_age,
+            timeout=timeout,
+            **external_options,
+        )
         for url, result in results.items():
             if result.ok:
                 continue
             for where in report.external[url]:
-                problems.append(Problem(where.page, f"link '{url}' is broken: {result.reason}",
-                                        result.severity, line=where.line))
+                problems.append(
+                    Problem(
+                        where.page,
+                        f"link '{url}' is broken: {result.reason}",
+                        result.severity,
+                        line=where.line,
+                    )
+                )
     return problems
 
 
-def scan_site(site_dir: Path, *, site_url: str | None = None, allow_local: bool = False,
-              jobs: int = 0) -> LinkReport:
+def scan_site(
+    site_dir: Path, *, site_url: str | None = None, allow_local: bool = False, jobs: int = 0
+) -> LinkReport:
     """Check the internal links of every HTML page and collect the external ones (no network).
 
     `jobs` processes parse the pages (0 = one per core, at most 8); small sites use one.
@@ -168,7 +188,8 @@ class _Scanner:
             _WORKER = self
             try:
                 with multiprocessing.get_context("fork").Pool(
-                        jobs, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
+                    jobs, initializer=exit_with_parent, initargs=(os.getpid(),)
+                ) as pool:
                     parts = pool.map(_scan_in_worker, [pages[i::jobs] for i in range(jobs)])
             finally:
                 _WORKER = None
@@ -245,7 +266,8 @@ class _Scanner:
             rel = set((element.get("rel") or "").lower().split())
             if not rel & _HINT_RELS:
                 part.external.setdefault(link.split("#", 1)[0], []).append(
-                    ExternalLink(link, page, element.sourceline or 0))
+                    ExternalLink(link, page, element.sourceline or 0)
+                )
             return
         if error:
             part.problems.append(_problem(page, link, error, value.getparent().sourceline or 0))
@@ -255,8 +277,12 @@ class _Scanner:
         if target is _SELF:
             target = page
         # Material's own `#__drawer`-style ids and the HTML spec's implicit `#top` always work.
-        if (fragment and not fragment.startswith("__") and fragment != "top"
-                and target.endswith((".html", ".htm"))):
+        if (
+            fragment
+            and not fragment.startswith("__")
+            and fragment != "top"
+            and target.endswith((".html", ".htm"))
+        ):
             part.pending.append((page, link, target, fragment, int(value.getparent().sourceline or 0)))
 
     def _resolve(self, folder: str, link: str) -> tuple[str | None, str, str | None]:
@@ -270,7 +296,7 @@ class _Scanner:
             return None, "", "points at a local file (file:); link to a page of the site or a public URL"
         if self.site_prefix and link.startswith(self.site_prefix):
             # The canonical link and other absolute URLs into this site: check them as internal.
-            link = self.base_path + link[len(self.site_prefix):]
+            link = self.base_path + link[len(self.site_prefix) :]
         elif lowered.startswith(("http:", "https:", "//")) or re.match(r"^[a-z][a-z0-9+.-]*:", lowered):
             return None, "", self._external_form(link)
         parts = urlsplit(link)
@@ -280,7 +306,7 @@ class _Scanner:
         if path.startswith("/"):
             if not (path + "/").startswith(self.base_path) and path != self.base_path.rstrip("/"):
                 return None, "", f"absolute path outside the site (the site is served under {self.base_path})"
-            target = posixpath.normpath(path[len(self.base_path):] or ".")
+            target = posixpath.normpath(path[len(self.base_path) :] or ".")
         else:
             joined = posixpath.normpath(posixpath.join("/" + folder, path))
             # Like a browser, '..' above the site root stays at the root (e.g. MkDocs' 404 page).
@@ -313,7 +339,7 @@ class _Scanner:
         return ok
 
     def _external_form(self, link: str) -> str | None:
-        """"external" for a well-formed http(s) URL, else the reason it is malformed."""
+        """ "external" for a well-formed http(s) URL, else the reason it is malformed."""
         if link.startswith("//"):
             link = "https:" + link
         if any(c.isspace() for c in link):

@@ -20,8 +20,10 @@ from generator.schema import Card
 
 _BROKEN = re.compile(r"^link '(?P<link>.*)' is broken: ")
 
-HINT = ("a link in card text must be an http(s) URL or point at a page of the site: correct the link, "
-        "or write the text without it")
+HINT = (
+    "a link in card text must be an http(s) URL or point at a page of the site: correct the link, "
+    "or write the text without it"
+)
 
 
 def in_cards(problems: list[Problem], kb: KnowledgeBase, facts: Facts) -> list[Problem]:

@@ -13,21 +13,40 @@ HELP = "validate, render PDFs and pages, and build the site with MkDocs"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--strict", action="store_true",
-                        help="card warnings and MkDocs warnings (broken links, anchors) are errors")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="card warnings and MkDocs warnings (broken links, anchors) are errors",
+    )
     parser.add_argument("--no-pdf", action="store_true", help="skip rendering the PDF walkthroughs")
-    parser.add_argument("--force", action="store_true",
-                        help="run MkDocs and the link check even when nothing they read changed")
-    parser.add_argument("--require-smoke", action="store_true",
-                        help="refuse to publish while a model card's smoke test failed, is stale or not run")
-    parser.add_argument("--no-wait", action="store_true",
-                        help="when another build of this project is running, exit 1 instead of waiting")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="run MkDocs and the link check even when nothing they read changed",
+    )
+    parser.add_argument(
+        "--require-smoke",
+        action="store_true",
+        help="refuse to publish while a model card's smoke test failed, is stale or not run",
+    )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="when another build of this project is running, exit 1 instead of waiting",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
     kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
-    build(project, kb, strict=args.strict, pdf=not args.no_pdf, require_smoke=args.require_smoke,
-          force=args.force, wait=not args.no_wait)
+    build(
+        project,
+        kb,
+        strict=args.strict,
+        pdf=not args.no_pdf,
+        require_smoke=args.require_smoke,
+        force=args.force,
+        wait=not args.no_wait,
+    )
     print(f"kb build: the site is in {project.rel(project.site_dir)}/", file=sys.stderr)
     return 0

@@ -24,10 +24,14 @@ CACHE_FILE = ".kb-cache/links.json"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("what", choices=("links", "licenses", "citations", "all"), help="which check")
-    parser.add_argument("--site", type=Path, default=None,
-                        help="built site folder to check (default: site_dir of mkdocs.yml)")
-    parser.add_argument("--external", action="store_true",
-                        help="also request external URLs (cached for link_cache_max_age seconds)")
+    parser.add_argument(
+        "--site", type=Path, default=None, help="built site folder to check (default: site_dir of mkdocs.yml)"
+    )
+    parser.add_argument(
+        "--external",
+        action="store_true",
+        help="also request external URLs (cached for link_cache_max_age seconds)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="request external URLs even if cached")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per external request")
     parser.add_argument("--jobs", type=int, default=0, help="processes parsing pages (0 = one per core)")
@@ -65,8 +69,12 @@ def run(args: argparse.Namespace) -> int:
     return run_all(args, strict, checks, lambda: could_not_run(project, loaded(), args))
 
 
-def run_all(args: argparse.Namespace, strict: bool, checks: dict[str, Callable[[], list[Problem]]],
-            not_run: Callable[[], dict[str, str]]) -> int:
+def run_all(
+    args: argparse.Namespace,
+    strict: bool,
+    checks: dict[str, Callable[[], list[Problem]]],
+    not_run: Callable[[], dict[str, str]],
+) -> int:
     """Validation, citations, licenses, links; every problem once, then one summary."""
     results: dict[str, list[Problem]] = {"validation": escalate(checks["validation"](), strict)}
     for name in ("citations", "licenses", "links"):
@@ -81,16 +89,20 @@ def run_all(args: argparse.Namespace, strict: bool, checks: dict[str, Callable[[
     _print(everything, args.format)
     failed = [name for name, problems in results.items() if any(p.is_error for p in problems)]
     skipped = not_run()
-    lines = [f"  {name:<11} {summary(problems)}" + (f"; skipped: {skipped[name]}" if name in skipped else "")
-             for name, problems in results.items()]
+    lines = [
+        f"  {name:<11} {summary(problems)}" + (f"; skipped: {skipped[name]}" if name in skipped else "")
+        for name, problems in results.items()
+    ]
     if failed:
         verdict = f"FAILED: {', '.join(failed)}"
     elif skipped and strict:
         failed = list(skipped)
         verdict = f"FAILED under --strict: {', '.join(skipped)} could not run (see above)"
     elif skipped:
-        verdict = (f"no check failed, but {', '.join(skipped)} could not run (see above); "
-                   "--strict fails on checks that could not run")
+        verdict = (
+            f"no check failed, but {', '.join(skipped)} could not run (see above); "
+            "--strict fails on checks that could not run"
+        )
     else:
         verdict = "all checks passed"
     text = "kb check all:\n" + "\n".join(lines) + f"\n{verdict}\n"
@@ -116,8 +128,10 @@ def could_not_run(project: Project, kb: KnowledgeBase, args: argparse.Namespace)
         else:
             repo.close()
     if unsynced:
-        out["citations"] = (f"the citations of {len(unsynced)} of {cited} card(s) were not verified: their "
-                            "repositories are not synced (run `kb repos sync`)")
+        out["citations"] = (
+            f"the citations of {len(unsynced)} of {cited} card(s) were not verified: their "
+            "repositories are not synced (run `kb repos sync`)"
+        )
     site = args.site.resolve() if args.site else project.site_dir
     if not (site / "index.html").exists():
         out["links"] = f"no built site at {project.rel(site)} (run `kb build`)"
@@ -139,10 +153,18 @@ def links(project: Project, args: argparse.Namespace) -> list[Problem]:
         return [Problem(project.rel(site), message + "; links not checked", Severity.WARNING)]
     cache = None if args.no_cache else project.root / CACHE_FILE
     started = time.perf_counter()
-    problems = check_site(site, external=args.external, site_url=project.mkdocs_config.get("site_url"),
-                          cache_file=cache, cache_max_age=project.settings.link_cache_max_age,
-                          timeout=args.timeout, jobs=args.jobs)
+    problems = check_site(
+        site,
+        external=args.external,
+        site_url=project.mkdocs_config.get("site_url"),
+        cache_file=cache,
+        cache_max_age=project.settings.link_cache_max_age,
+        timeout=args.timeout,
+        jobs=args.jobs,
+    )
     if args.format == "text" and args.what == "links":
-        print(f"checked the links of {project.rel(site)} in {time.perf_counter() - started:.2f} s",
-              file=sys.stderr)
+        print(
+            f"checked the links of {project.rel(site)} in {time.perf_counter() - started:.2f} s",
+            file=sys.stderr,
+        )
     return problems

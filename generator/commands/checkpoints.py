@@ -75,8 +75,11 @@ def _pull(project: Project, cards: list[LoadedCard[ModelCard]]) -> int:
                 failed.append(loaded.id)
                 continue
             pulled += 1
-            print(f"{loaded.id}: {done.hub_id} at {done.revision[:12]}: {len(done.files)} file(s) verified "
-                  f"into {project.rel(done.folder)}/", flush=True)
+            print(
+                f"{loaded.id}: {done.hub_id} at {done.revision[:12]}: {len(done.files)} file(s) verified "
+                f"into {project.rel(done.folder)}/",
+                flush=True,
+            )
             if done.code:
                 print(f"  code brought: {', '.join(done.code)}", flush=True)
                 code.append(loaded.id)

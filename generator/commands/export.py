@@ -19,8 +19,13 @@ KINDS = ("model", "sae", "finetuned")
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("format", choices=("hf",), help="hf: Hugging Face README.md")
     parser.add_argument("card_id", metavar="ID", help="id of a model, SAE or fine-tuned card")
-    parser.add_argument("-o", "--output", type=Path, default=None,
-                        help="folder to write README.md into (default: artifacts/hf/<ID>/)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="folder to write README.md into (default: artifacts/hf/<ID>/)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,8 +33,11 @@ def run(args: argparse.Namespace) -> int:
 
     project = Project.load(args.project)
     kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
-    (loaded,) = kb.select(KINDS, [args.card_id],
-                          missing="no model, SAE or fine-tuned card with id '{id}' in {kb}/ (known: {known})")
+    (loaded,) = kb.select(
+        KINDS,
+        [args.card_id],
+        missing="no model, SAE or fine-tuned card with id '{id}' in {kb}/ (known: {known})",
+    )
     card = loaded.card
     assert isinstance(card, (ModelCard, SAECard, FineTunedCard))  # the kinds selected
     renderer = Renderer(project.templates_dir, project.template_overrides)

@@ -15,17 +15,33 @@ from generator.problems import Problem, Severity, render, summary
 from generator.schema import CARD_KINDS
 from generator.settings import Project
 
-HELP = ("import model folders (model.pt, config.json, model_card.md) as SAE or fine-tuned cards, "
-        "or a Hugging Face README.md as a model card skeleton")
+HELP = (
+    "import model folders (model.pt, config.json, model_card.md) as SAE or fine-tuned cards, "
+    "or a Hugging Face README.md as a model card skeleton"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("sources", nargs="+", type=Path, metavar="DIR",
-                        help="a model folder, or a README.md (or a folder holding only one)")
-    parser.add_argument("-o", "--kb-dir", type=Path, default=None,
-                        help="knowledge base to write into (default: the project's kb/)")
-    parser.add_argument("--kind", choices=("sae", "finetuned", "model"), default=None,
-                        help="card kind (default: from the folder's place, config.json or model_card.md)")
+    parser.add_argument(
+        "sources",
+        nargs="+",
+        type=Path,
+        metavar="DIR",
+        help="a model folder, or a README.md (or a folder holding only one)",
+    )
+    parser.add_argument(
+        "-o",
+        "--kb-dir",
+        type=Path,
+        default=None,
+        help="knowledge base to write into (default: the project's kb/)",
+    )
+    parser.add_argument(
+        "--kind",
+        choices=("sae", "finetuned", "model"),
+        default=None,
+        help="card kind (default: from the folder's place, config.json or model_card.md)",
+    )
     parser.add_argument("--id", dest="card_id", default=None, help="card id for a README import")
     parser.add_argument("--force", action="store_true", help="replace cards that exist already")
 
@@ -50,8 +66,9 @@ def run(args: argparse.Namespace) -> int:
     return 1 if any(p.is_error for p in problems) or len(written) < len(args.sources) else 0
 
 
-def import_one(source: Path, kb_dir: Path, *, kind: str | None = None, card_id: str | None = None,
-               force: bool = False) -> tuple[Path | None, list[Problem]]:
+def import_one(
+    source: Path, kb_dir: Path, *, kind: str | None = None, card_id: str | None = None, force: bool = False
+) -> tuple[Path | None, list[Problem]]:
     """Import one folder or README into `kb_dir`: (the card written or None, problems)."""
     if not source.exists():
         raise UsageError(f"{source}: no such file or folder")
@@ -60,13 +77,17 @@ def import_one(source: Path, kb_dir: Path, *, kind: str | None = None, card_id: 
         result = import_readme(readme, card_id, _display(readme))
         data, problems, kept = result.data, result.problems, result.kept
         kind_name = "model"
-        header = (f"Model card skeleton imported from {_display(readme)} by `kb import`.\n"
-                  "Fill in the placeholders (<...>, TODO) and run `kb validate`.")
+        header = (
+            f"Model card skeleton imported from {_display(readme)} by `kb import`.\n"
+            "Fill in the placeholders (<...>, TODO) and run `kb validate`."
+        )
     else:
         kind_name = kind or guess_kind(source) or ""
         if kind_name not in ("sae", "finetuned"):
-            raise UsageError(f"{source}: cannot tell whether this is an SAE or a fine-tuned model "
-                             "(put it under sae/ or fine_tuned/, or pass --kind sae|finetuned)")
+            raise UsageError(
+                f"{source}: cannot tell whether this is an SAE or a fine-tuned model "
+                "(put it under sae/ or fine_tuned/, or pass --kind sae|finetuned)"
+            )
         folder = import_folder(source, kind_name, _display)
         data, problems, kept = folder.data, folder.problems, []
         header = f"Imported from {_display(source)} by `kb import`."

@@ -15,14 +15,20 @@ from generator.settings import Project
 
 HELP = "write a new card from its kind's template (it validates once its placeholders are filled)"
 
-DERIVED_NAMES = {"sae": "<base_model>_<layer>_exp<expansion_factor>_<tokens>, e.g. gpt2-small_mlp0_exp2_1m",
-                 "finetuned": "<base_model>_<domain>_<tokens>, e.g. gpt2-small_biomed_500k"}
+DERIVED_NAMES = {
+    "sae": "<base_model>_<layer>_exp<expansion_factor>_<tokens>, e.g. gpt2-small_mlp0_exp2_1m",
+    "finetuned": "<base_model>_<domain>_<tokens>, e.g. gpt2-small_biomed_500k",
+}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", help="card id: lower-case letters, digits, '.', '_', '-'")
-    parser.add_argument("--kind", choices=list(CARD_KINDS), default="model",
-                        help="kind of card (default: model); each has its folder under kb/")
+    parser.add_argument(
+        "--kind",
+        choices=list(CARD_KINDS),
+        default="model",
+        help="kind of card (default: model); each has its folder under kb/",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,8 +54,11 @@ def run(args: argparse.Namespace) -> int:
     renderer = Renderer(project.templates_dir, project.template_overrides)
     text = renderer.render(f"cards/{kind.name}_card.yaml.j2", **context)
     atomic_write_bytes(path, text.encode())
-    print(f"wrote {project.rel(path)}: replace its <placeholders>, then run "
-          f"kb validate --strict {project.rel(path)}", file=sys.stderr)
+    print(
+        f"wrote {project.rel(path)}: replace its <placeholders>, then run "
+        f"kb validate --strict {project.rel(path)}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -59,11 +68,13 @@ def _derived_parts(kind: str, card_id: str) -> dict[str, object]:
 
     parts = card_id.split("_")
     count = 4 if kind == "sae" else 3
-    usage = UsageError(f"a {CARD_KINDS[kind].title[:-1].lower()} card's id follows {DERIVED_NAMES[kind]}; "
-                       f"'{card_id}' does not")
+    usage = UsageError(
+        f"a {CARD_KINDS[kind].title[:-1].lower()} card's id follows {DERIVED_NAMES[kind]}; "
+        f"'{card_id}' does not"
+    )
     if len(parts) < count:
         raise usage
-    base, rest = "_".join(parts[: len(parts) - count + 1]), parts[len(parts) - count + 1:]
+    base, rest = "_".join(parts[: len(parts) - count + 1]), parts[len(parts) - count + 1 :]
     try:
         tokens = parse_token_count(rest[-1])
     except ValueError as exc:

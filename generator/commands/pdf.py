@@ -13,11 +13,20 @@ HELP = "render PDF code walkthroughs into artifacts/pdf/code_walkthroughs/ (only
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("ids", nargs="*", metavar="ID", help="card ids (default: every card)")
-    parser.add_argument("-j", "--jobs", type=int, default=None,
-                        help="parallel processes (default: the pdf_jobs setting; 0 = one per core)")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        help="parallel processes (default: the pdf_jobs setting; 0 = one per core)",
+    )
     parser.add_argument("--force", action="store_true", help="render every PDF, changed or not")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="show a progress bar (default: when stderr is a terminal)")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: when stderr is a terminal)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,13 +15,18 @@ HELP = "clone or update external_repos/ at the pinned commits (sync); show pins 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    sync = sub.add_parser("sync", help="clone or fetch each repository and check out its pinned commit",
-                          description="Clone (or fetch) each card's repository into external_repos/ and "
-                          "check out the pinned commit, detached. Local work is never discarded.")
+    sync = sub.add_parser(
+        "sync",
+        help="clone or fetch each repository and check out its pinned commit",
+        description="Clone (or fetch) each card's repository into external_repos/ and "
+        "check out the pinned commit, detached. Local work is never discarded.",
+    )
     sync.add_argument("ids", nargs="*", metavar="ID", help="model card ids (default: every card)")
-    sync.add_argument("--update-citations", action="store_true",
-                      help="refresh the cited snippets in the lock files after a pin moved, "
-                      "and show the diff")
+    sync.add_argument(
+        "--update-citations",
+        action="store_true",
+        help="refresh the cited snippets in the lock files after a pin moved, and show the diff",
+    )
     status = sub.add_parser("status", help="per repository: synced, at pin, dirty, drift, license file")
     status.add_argument("--fetch", action="store_true", help="fetch tags from upstream first")
     status.add_argument("--format", choices=("text", "json"), default="text")

@@ -67,8 +67,9 @@ def target(project: Project, card: ModelCard, checkpoint: Checkpoint) -> Path:
     return path
 
 
-def pull(project: Project, loaded: LoadedCard[ModelCard], checkpoint: Checkpoint,
-         echo: Callable[[str], None]) -> Pulled:
+def pull(
+    project: Project, loaded: LoadedCard[ModelCard], checkpoint: Checkpoint, echo: Callable[[str], None]
+) -> Pulled:
     """Download one checkpoint at its pinned revision and record its files; CheckpointError otherwise."""
     card: ModelCard = loaded.card
     hub_id, revision = checkpoint.hub_id, checkpoint.revision
@@ -156,6 +157,7 @@ def _explain(exc: Exception, card_id: str, hub_id: str, revision: str) -> str:
     """One line per failure a user can meet, with what to do."""
     import requests
     from huggingface_hub import errors
+
     head = f"card '{card_id}': cannot pull {hub_id} at {revision[:12]} from {endpoint()}"
     if isinstance(exc, errors.RevisionNotFoundError):
         return (

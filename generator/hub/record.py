@@ -56,8 +56,9 @@ def mismatches(record: Record, digests: dict[str, str]) -> list[tuple[str, str]]
     return out
 
 
-def verify(project: Project, loaded: LoadedCard[ModelCard], ckpt: Path,
-           digests: dict[str, str]) -> str | None:
+def verify(
+    project: Project, loaded: LoadedCard[ModelCard], ckpt: Path, digests: dict[str, str]
+) -> str | None:
     """The hub revision the checkpoint was pulled at, when every recorded file still matches; None when
     it was never pulled (placed by hand). Raises SmokeError (stage: checkpoint files) naming the card
     and each file that changed."""

@@ -46,8 +46,11 @@ def _str(text: str) -> str:
 Field = tuple[str, tuple[str, ...], Convert]
 """(label as written in model_card.md, field path in the card, converter)."""
 
-_BASE: list[Field] = [("Name", ("base_model", "name"), _str), ("Source", ("base_model", "source"), _str),
-                      ("Hub ID", ("base_model", "hub_id"), _str)]
+_BASE: list[Field] = [
+    ("Name", ("base_model", "name"), _str),
+    ("Source", ("base_model", "source"), _str),
+    ("Hub ID", ("base_model", "hub_id"), _str),
+]
 _TRAINING: list[Field] = [
     ("Dataset", ("training", "dataset"), _str),
     ("Tokens Processed", ("training", "tokens"), parse_token_count),
@@ -66,8 +69,10 @@ KEYED: dict[str, dict[str, list[Field]]] = {
             ("Dictionary Size", ("sae", "dict_size"), _int),
         ],
         "Training": [*_TRAINING, ("L1 Coefficient", ("training", "l1_coefficient"), _float)],
-        "Performance": [("Final Loss", ("performance", "final_loss"), _float),
-                        ("Feature Activation Rate", ("performance", "feature_activation_rate"), _float)],
+        "Performance": [
+            ("Final Loss", ("performance", "final_loss"), _float),
+            ("Feature Activation Rate", ("performance", "feature_activation_rate"), _float),
+        ],
     },
     "finetuned": {
         "Base Model": _BASE,
@@ -76,8 +81,11 @@ KEYED: dict[str, dict[str, list[Field]]] = {
             ("Method", ("training", "method"), _str),
             ("Epochs", ("training", "epochs"), _float),
         ],
-        "Training": [*_TRAINING, ("Epochs", ("training", "epochs"), _float),
-                     ("Method", ("training", "method"), _str)],
+        "Training": [
+            *_TRAINING,
+            ("Epochs", ("training", "epochs"), _float),
+            ("Method", ("training", "method"), _str),
+        ],
         "Performance": [("Final Loss", ("performance", "final_loss"), _float)],
     },
 }
@@ -98,41 +106,59 @@ TEMPLATE: dict[str, list[str]] = {
 
 CONFIG_KEYS: dict[str, dict[str, tuple[tuple[str, ...], Convert]]] = {
     "sae": {
-        "model_name": (("base_model", "hub_id"), str), "base_model": (("base_model", "hub_id"), str),
-        "d_in": (("sae", "input_dim"), int), "input_dim": (("sae", "input_dim"), int),
+        "model_name": (("base_model", "hub_id"), str),
+        "base_model": (("base_model", "hub_id"), str),
+        "d_in": (("sae", "input_dim"), int),
+        "input_dim": (("sae", "input_dim"), int),
         "expansion_factor": (("sae", "expansion_factor"), int),
-        "d_sae": (("sae", "dict_size"), int), "dict_size": (("sae", "dict_size"), int),
-        "hook_point": (("sae", "hook_point"), str), "hook_name": (("sae", "hook_point"), str),
-        "target_layer": (("sae", "target_layer"), str), "layer": (("sae", "layer"), str),
-        "dataset_path": (("training", "dataset"), str), "dataset": (("training", "dataset"), str),
+        "d_sae": (("sae", "dict_size"), int),
+        "dict_size": (("sae", "dict_size"), int),
+        "hook_point": (("sae", "hook_point"), str),
+        "hook_name": (("sae", "hook_point"), str),
+        "target_layer": (("sae", "target_layer"), str),
+        "layer": (("sae", "layer"), str),
+        "dataset_path": (("training", "dataset"), str),
+        "dataset": (("training", "dataset"), str),
         "training_tokens": (("training", "tokens"), parse_token_count),
         "total_training_tokens": (("training", "tokens"), parse_token_count),
         "train_batch_size_tokens": (("training", "batch_size"), int),
         "train_batch_size": (("training", "batch_size"), int),
         "batch_size": (("training", "batch_size"), int),
         "context_size": (("training", "context_size"), int),
-        "lr": (("training", "learning_rate"), float), "learning_rate": (("training", "learning_rate"), float),
+        "lr": (("training", "learning_rate"), float),
+        "learning_rate": (("training", "learning_rate"), float),
         "l1_coefficient": (("training", "l1_coefficient"), float),
         "l1_coeff": (("training", "l1_coefficient"), float),
     },
     "finetuned": {
-        "model_name": (("base_model", "hub_id"), str), "base_model": (("base_model", "hub_id"), str),
+        "model_name": (("base_model", "hub_id"), str),
+        "base_model": (("base_model", "hub_id"), str),
         "domain": (("domain",), str),
-        "dataset": (("training", "dataset"), str), "dataset_name": (("training", "dataset"), str),
+        "dataset": (("training", "dataset"), str),
+        "dataset_name": (("training", "dataset"), str),
         "training_tokens": (("training", "tokens"), parse_token_count),
         "batch_size": (("training", "batch_size"), int),
         "per_device_train_batch_size": (("training", "batch_size"), int),
         "context_size": (("training", "context_size"), int),
         "max_seq_length": (("training", "context_size"), int),
-        "lr": (("training", "learning_rate"), float), "learning_rate": (("training", "learning_rate"), float),
-        "num_train_epochs": (("training", "epochs"), float), "epochs": (("training", "epochs"), float),
+        "lr": (("training", "learning_rate"), float),
+        "learning_rate": (("training", "learning_rate"), float),
+        "num_train_epochs": (("training", "epochs"), float),
+        "epochs": (("training", "epochs"), float),
         "method": (("training", "method"), str),
     },
 }
 """config.json keys (SAELens and Hugging Face Trainer spellings) -> card fields."""
 
-SAE_CONFIG_HINTS = {"d_in", "d_sae", "expansion_factor", "l1_coefficient", "l1_coeff", "hook_point",
-                    "hook_name"}
+SAE_CONFIG_HINTS = {
+    "d_in",
+    "d_sae",
+    "expansion_factor",
+    "l1_coefficient",
+    "l1_coeff",
+    "hook_point",
+    "hook_name",
+}
 
 
 @dataclass
@@ -155,10 +181,19 @@ class _Builder:
         self.extra: list[dict[str, str]] = []
         self.display = display
 
-    def report(self, path: Path, message: str, *, section: str = "", line: int = 0,
-               severity: Severity = Severity.WARNING, hint: str = "") -> None:
-        self.problems.append(Problem(self.display(path), message, severity, section, line, 1 if line else 0,
-                                     hint))
+    def report(
+        self,
+        path: Path,
+        message: str,
+        *,
+        section: str = "",
+        line: int = 0,
+        severity: Severity = Severity.WARNING,
+        hint: str = "",
+    ) -> None:
+        self.problems.append(
+            Problem(self.display(path), message, severity, section, line, 1 if line else 0, hint)
+        )
 
     def get(self, loc: tuple[str, ...]) -> Any:
         target: Any = self.data
@@ -240,8 +275,11 @@ def _read_config(b: _Builder, path: Path) -> None:
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        b.report(path, f"config.json is not valid JSON ({exc}): values come from model_card.md only",
-                 severity=Severity.ERROR)
+        b.report(
+            path,
+            f"config.json is not valid JSON ({exc}): values come from model_card.md only",
+            severity=Severity.ERROR,
+        )
         return
     if not isinstance(config, dict):
         b.report(path, "config.json is not a JSON object: ignored", severity=Severity.ERROR)
@@ -256,13 +294,21 @@ def _read_config(b: _Builder, path: Path) -> None:
         try:
             b.set(loc, convert(value), "config.json")
         except (TypeError, ValueError):
-            b.report(path, f"'{key}' = {value!r} is not a valid {'.'.join(loc)}; "
-                     "kept in extra_sections", section="config.json", severity=Severity.WARNING)
+            b.report(
+                path,
+                f"'{key}' = {value!r} is not a valid {'.'.join(loc)}; kept in extra_sections",
+                section="config.json",
+                severity=Severity.WARNING,
+            )
             unknown[key] = value
     if unknown:
         b.keep("config.json", "```json\n" + json.dumps(unknown, indent=2, sort_keys=True) + "\n```")
-        b.report(path, "no card field for " + ", ".join(f"'{k}'" for k in unknown)
-                 + "; kept in extra_sections", section="config.json", severity=Severity.INFO)
+        b.report(
+            path,
+            "no card field for " + ", ".join(f"'{k}'" for k in unknown) + "; kept in extra_sections",
+            section="config.json",
+            severity=Severity.INFO,
+        )
 
 
 def _read_model_card(b: _Builder, path: Path) -> None:
@@ -274,8 +320,12 @@ def _read_model_card(b: _Builder, path: Path) -> None:
     doc = markdown.parse(body, first)
     m = re.fullmatch(r"Model Card:\s*(.+)", doc.title)
     if m and m.group(1).strip() not in ("[Model Name]", b.data["name"]):
-        b.report(path, f"the title names '{m.group(1).strip()}' but the folder is '{b.data['name']}'; "
-                 "using the folder name", line=doc.title_line)
+        b.report(
+            path,
+            f"the title names '{m.group(1).strip()}' but the folder is '{b.data['name']}'; "
+            "using the folder name",
+            line=doc.title_line,
+        )
     keyed = KEYED[b.kind]
     for section in doc.sections:
         title = _canonical(section.title, TEMPLATE[b.kind])
@@ -288,13 +338,21 @@ def _read_model_card(b: _Builder, path: Path) -> None:
             if items:
                 b.set(LISTS[title], items, "model_card.md")
             else:
-                b.report(path, f"section '{section.title}' is empty or still the template's placeholder",
-                         section=section.title, line=section.line)
+                b.report(
+                    path,
+                    f"section '{section.title}' is empty or still the template's placeholder",
+                    section=section.title,
+                    line=section.line,
+                )
         elif section.text:
             b.keep(section.title, section.text)
-            b.report(path, f"section '{section.title}' is not in the seed-003 template; "
-                     "kept in extra_sections",
-                     section=section.title, line=section.line, severity=Severity.INFO)
+            b.report(
+                path,
+                f"section '{section.title}' is not in the seed-003 template; kept in extra_sections",
+                section=section.title,
+                line=section.line,
+                severity=Severity.INFO,
+            )
     present = {_canonical(s.title, TEMPLATE[b.kind]) for s in doc.sections}
     for title in TEMPLATE[b.kind]:
         if title not in present:
@@ -318,32 +376,52 @@ def _keyed_section(b: _Builder, path: Path, section: markdown.Section, fields: l
             continue
         assert value is not None
         if PLACEHOLDER.match(value.strip()):
-            b.report(path, f"'{key}' is not filled in ({value.strip() or 'empty'})", section=section.title,
-                     line=line)
+            b.report(
+                path,
+                f"'{key}' is not filled in ({value.strip() or 'empty'})",
+                section=section.title,
+                line=line,
+            )
             continue
         loc, convert = spec
         try:
             parsed = convert(value)
         except (TypeError, ValueError):
             b.keep(section.title, raw)
-            b.report(path, f"'{key}' value '{value}' could not be read; kept in extra_sections",
-                     section=section.title, line=line)
+            b.report(
+                path,
+                f"'{key}' value '{value}' could not be read; kept in extra_sections",
+                section=section.title,
+                line=line,
+            )
             continue
         if not b.set(loc, parsed, "model_card.md"):
-            b.report(path, f"'{key}' is {value} here but {b.get(loc)!r} in config.json; using config.json",
-                     section=section.title, line=line)
+            b.report(
+                path,
+                f"'{key}' is {value} here but {b.get(loc)!r} in config.json; using config.json",
+                section=section.title,
+                line=line,
+            )
 
 
 def _prose_section(b: _Builder, path: Path, section: markdown.Section, loc: tuple[str, ...]) -> None:
     text = section.text.strip()
     if not text or PLACEHOLDER.match(text) or re.fullmatch(r"This model is intended for \[.*\]\.?", text):
-        b.report(path, f"section '{section.title}' is empty or still the template's placeholder",
-                 section=section.title, line=section.line)
+        b.report(
+            path,
+            f"section '{section.title}' is empty or still the template's placeholder",
+            section=section.title,
+            line=section.line,
+        )
         return
     if loc == ("date",) and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text):
         b.keep(section.title, text)
-        b.report(path, f"date '{text}' is not YYYY-MM-DD; kept in extra_sections", section=section.title,
-                 line=section.lines[0][0] if section.lines else section.line)
+        b.report(
+            path,
+            f"date '{text}' is not YYYY-MM-DD; kept in extra_sections",
+            section=section.title,
+            line=section.lines[0][0] if section.lines else section.line,
+        )
         return
     b.set(loc, text, "model_card.md")
 
@@ -355,7 +433,7 @@ def _from_name(b: _Builder, name: str) -> None:
     if len(parts) < count:
         return  # kb validate reports the name; nothing to read from it
     base = "_".join(parts[: len(parts) - count + 1])
-    rest = parts[len(parts) - count + 1:]
+    rest = parts[len(parts) - count + 1 :]
     b.set(("base_model", "short_name"), base, "name")
     if "name" not in b.data.get("base_model", {}):
         b.set(("base_model", "name"), base, "name")
@@ -380,15 +458,28 @@ def _read_weights(b: _Builder, folder: Path) -> None:
     weights: dict[str, Any] = {"file": "model.pt", "size_bytes": info.size_bytes, "sha256": info.sha256}
     if info.lfs_pointer:
         weights["lfs_pointer"] = True
-        b.report(path, f"model.pt is a Git LFS pointer (oid sha256:{info.sha256[:12]}..., "
-                 f"{info.size_bytes:,} bytes): the weights are not present; "
-                 "recorded the pointer's oid and size",
-                 severity=Severity.INFO, hint="run `git lfs pull` to fetch them")
+        b.report(
+            path,
+            f"model.pt is a Git LFS pointer (oid sha256:{info.sha256[:12]}..., "
+            f"{info.size_bytes:,} bytes): the weights are not present; "
+            "recorded the pointer's oid and size",
+            severity=Severity.INFO,
+            hint="run `git lfs pull` to fetch them",
+        )
     b.data["weights"] = weights
 
 
-_FIRST = ["schema_version", "id", "name", "summary", "base_model", "base_model_card", "domain",
-          "domain_description", "sae"]
+_FIRST = [
+    "schema_version",
+    "id",
+    "name",
+    "summary",
+    "base_model",
+    "base_model_card",
+    "domain",
+    "domain_description",
+    "sae",
+]
 
 
 def _ordered(data: dict[str, Any], model: Any) -> dict[str, Any]:

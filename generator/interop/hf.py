@@ -28,8 +28,16 @@ from generator.schema.model_card import ModelCard
 PIPELINE_TAG = "feature-extraction"
 """Every card in this knowledge base is about embeddings: the Hub's task for that."""
 
-DOMAIN_TAGS = {"dna": "genomics", "rna": "genomics", "protein": "proteomics", "fmri": "neuroimaging",
-               "smri": "neuroimaging", "eeg": "neuroscience", "text": "nlp", "multimodal": "multimodal"}
+DOMAIN_TAGS = {
+    "dna": "genomics",
+    "rna": "genomics",
+    "protein": "proteomics",
+    "fmri": "neuroimaging",
+    "smri": "neuroimaging",
+    "eeg": "neuroscience",
+    "text": "nlp",
+    "multimodal": "multimodal",
+}
 MODALITIES = tuple(DOMAIN_TAGS)
 FIXED_TAGS = {"foundation-model", "sparse-autoencoder", "fine-tuned", *DOMAIN_TAGS.values()}
 """Tags the export derives from the modality or kind (not read back into a field)."""
@@ -125,14 +133,21 @@ def details(card: Card) -> list[tuple[str, str]]:
 
 def export_readme(card: Card, renderer: Any) -> str:
     """The README.md text for `card` (front matter + Markdown from templates/hf/README.md.j2)."""
-    body = renderer.render("hf/README.md.j2", card=card, details=details(card), views=views,
-                           kind=("model" if isinstance(card, ModelCard) else
-                                 "sae" if isinstance(card, SAECard) else "finetuned"),
-                           format_token_count=format_token_count)
+    body = renderer.render(
+        "hf/README.md.j2",
+        card=card,
+        details=details(card),
+        views=views,
+        kind=(
+            "model" if isinstance(card, ModelCard) else "sae" if isinstance(card, SAECard) else "finetuned"
+        ),
+        format_token_count=format_token_count,
+    )
     return dump_front_matter(front_matter(card)) + "\n" + body.lstrip("\n")
 
 
 # --- import -------------------------------------------------------------------------------------
+
 
 @dataclass
 class ReadmeImport:
@@ -152,16 +167,39 @@ def read_front_matter(text: str, display: str) -> tuple[dict[str, Any], str, int
 
     raw, body, first = markdown.split_front_matter(text)
     if raw is None:
-        return {}, body, first, [Problem(display, "no YAML front matter (a '---' block at the top): "
-                                         "the skeleton has only what the Markdown gives", Severity.WARNING,
-                                         line=1, col=1)]
+        return (
+            {},
+            body,
+            first,
+            [
+                Problem(
+                    display,
+                    "no YAML front matter (a '---' block at the top): "
+                    "the skeleton has only what the Markdown gives",
+                    Severity.WARNING,
+                    line=1,
+                    col=1,
+                )
+            ],
+        )
     try:
         meta = YAML(typ="safe", pure=True).load(raw) or {}
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
-        return {}, body, first, [Problem(display, f"the front matter is not valid YAML: "
-                                         f"{getattr(exc, 'problem', None) or exc}", line=line, col=1)]
+        return (
+            {},
+            body,
+            first,
+            [
+                Problem(
+                    display,
+                    f"the front matter is not valid YAML: {getattr(exc, 'problem', None) or exc}",
+                    line=line,
+                    col=1,
+                )
+            ],
+        )
     if not isinstance(meta, dict):
         return {}, body, first, [Problem(display, "the front matter is not a YAML mapping", line=2, col=1)]
     return meta, body, first, []
@@ -191,31 +229,50 @@ def import_readme(path: Path, card_id: str | None = None, display: str | None = 
     weights_license = facts.get("weights license")
     if code_license is None:
         report(f"license {meta.get('license')!r} has no SPDX equivalent: fill in 'license'")
-    summary = next((t.strip() for _, t in doc.preamble
-                    if t.strip() and not t.lstrip().startswith(("!", "<"))), "")
+    summary = next(
+        (t.strip() for _, t in doc.preamble if t.strip() and not t.lstrip().startswith(("!", "<"))), ""
+    )
     hub_ids = [h.strip() for h in (facts.get("hub checkpoints") or "").split(",") if h.strip()]
     sources = [s.strip() for s in (facts.get("training data") or "").split(";") if s.strip()]
     if not sources:
         sources = [str(d) for d in meta.get("datasets") or []]
-    data = _skeleton(slug, name, summary, modality, (code_license, weights_license), family, facts, meta,
-                     hub_ids, sources)
+    data = _skeleton(
+        slug, name, summary, modality, (code_license, weights_license), family, facts, meta, hub_ids, sources
+    )
     if meta.get("base_model"):
-        report(f"base_model '{meta['base_model']}' has no field in a model card: kept as a comment; "
-               "an SAE or fine-tuned card can point at it", severity=Severity.INFO)
+        report(
+            f"base_model '{meta['base_model']}' has no field in a model card: kept as a comment; "
+            "an SAE or fine-tuned card can point at it",
+            severity=Severity.INFO,
+        )
         result.kept.append(("front matter: base_model", 0, str(meta["base_model"])))
     for section in doc.sections:
         if section.title.strip().lower() == DETAILS.lower() or not section.text.strip():
             continue
         result.kept.append((section.title, section.line, section.text))
-        report(f"section '{section.title}' has no field in the skeleton; kept as a comment at the end "
-               "of the card", section.line, section.title, Severity.INFO)
+        report(
+            f"section '{section.title}' has no field in the skeleton; kept as a comment at the end "
+            "of the card",
+            section.line,
+            section.title,
+            Severity.INFO,
+        )
     result.data = data
     return result
 
 
-def _skeleton(slug: str, name: str, summary: str, modality: str | None,
-              licenses: tuple[str | None, str | None], family: str | None, facts: dict[str, str],
-              meta: dict[str, Any], hub_ids: list[str], sources: list[str]) -> dict[str, Any]:
+def _skeleton(
+    slug: str,
+    name: str,
+    summary: str,
+    modality: str | None,
+    licenses: tuple[str | None, str | None],
+    family: str | None,
+    facts: dict[str, str],
+    meta: dict[str, Any],
+    hub_ids: list[str],
+    sources: list[str],
+) -> dict[str, Any]:
     """The card's data from what the README gave, placeholders where it gave nothing."""
     code_license, weights_license = licenses
     repo: dict[str, Any] = {"name": slug, "url": facts.get("code") or "<repository-url>"}
@@ -248,13 +305,15 @@ def _skeleton(slug: str, name: str, summary: str, modality: str | None,
     if sources:
         data["training"] = {"sources": [{"name": s} for s in sources]}
     if hub_ids:
-        data["checkpoints"] = [{"name": h.split("/")[-1], "path": h.split("/")[-1].lower(), "hub_id": h}
-                               for h in hub_ids]
+        data["checkpoints"] = [
+            {"name": h.split("/")[-1], "path": h.split("/")[-1].lower(), "hub_id": h} for h in hub_ids
+        ]
     elif meta.get("library_name") == "transformers":
         data["checkpoints"] = [{"name": slug, "path": slug, "hub_id": "<owner/name>"}]
-    data["integration"] = {"projector": {"in_dim": width or 768, "hidden_dim": 1024, "out_dim": 512,
-                                         "dropout": 0.1},
-                           "fitting": "" if width else "TODO: set in_dim to the pooled embedding width"}
+    data["integration"] = {
+        "projector": {"in_dim": width or 768, "hidden_dim": 1024, "out_dim": 512, "dropout": 0.1},
+        "fitting": "" if width else "TODO: set in_dim to the pooled embedding width",
+    }
     if not data["integration"]["fitting"]:
         del data["integration"]["fitting"]
     return data

@@ -23,16 +23,30 @@ HUB_LICENSES = frozenset(_HUB_LIST.split())
 """License ids the Hub accepts in a model card's `license:` field."""
 
 _SPDX_TO_HUB = {
-    "GPL-2.0-only": "gpl-2.0", "GPL-2.0-or-later": "gpl-2.0", "GPL-3.0-only": "gpl-3.0",
-    "GPL-3.0-or-later": "gpl-3.0", "LGPL-2.1-only": "lgpl-2.1", "LGPL-2.1-or-later": "lgpl-2.1",
-    "LGPL-3.0-only": "lgpl-3.0", "LGPL-3.0-or-later": "lgpl-3.0", "AGPL-3.0-only": "agpl-3.0",
-    "AGPL-3.0-or-later": "agpl-3.0", "ODbL-1.0": "odbl", "ODC-By-1.0": "odc-by", "PDDL-1.0": "pddl",
+    "GPL-2.0-only": "gpl-2.0",
+    "GPL-2.0-or-later": "gpl-2.0",
+    "GPL-3.0-only": "gpl-3.0",
+    "GPL-3.0-or-later": "gpl-3.0",
+    "LGPL-2.1-only": "lgpl-2.1",
+    "LGPL-2.1-or-later": "lgpl-2.1",
+    "LGPL-3.0-only": "lgpl-3.0",
+    "LGPL-3.0-or-later": "lgpl-3.0",
+    "AGPL-3.0-only": "agpl-3.0",
+    "AGPL-3.0-or-later": "agpl-3.0",
+    "ODbL-1.0": "odbl",
+    "ODC-By-1.0": "odc-by",
+    "PDDL-1.0": "pddl",
 }
 """SPDX ids whose Hub id is not simply the lower-cased SPDX id."""
 
 _HUB_TO_SPDX = {
-    "gpl-2.0": "GPL-2.0-only", "gpl-3.0": "GPL-3.0-only", "lgpl-2.1": "LGPL-2.1-only",
-    "lgpl-3.0": "LGPL-3.0-only", "agpl-3.0": "AGPL-3.0-only", "odbl": "ODbL-1.0", "odc-by": "ODC-By-1.0",
+    "gpl-2.0": "GPL-2.0-only",
+    "gpl-3.0": "GPL-3.0-only",
+    "lgpl-2.1": "LGPL-2.1-only",
+    "lgpl-3.0": "LGPL-3.0-only",
+    "agpl-3.0": "AGPL-3.0-only",
+    "odbl": "ODbL-1.0",
+    "odc-by": "ODC-By-1.0",
     "pddl": "PDDL-1.0",
 }
 _FAMILIES = {"bsd", "cc", "gpl", "lgpl", "gfdl", "openrail", "unknown", "other"}

@@ -75,8 +75,9 @@ def parse(text: str, first_line: int = 1) -> MarkdownDoc:
 
 def bullets(text: str) -> list[str]:
     """`- a` / `* b` items of a list (other non-blank lines become items too)."""
-    return [re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", line).strip()
-            for line in text.splitlines() if line.strip()]
+    return [
+        re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", line).strip() for line in text.splitlines() if line.strip()
+    ]
 
 
 def split_front_matter(text: str) -> tuple[str | None, str, int]:
@@ -86,5 +87,5 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
         return None, text, 1
     for i in range(1, len(lines)):
         if lines[i].strip() in ("---", "..."):
-            return "".join(lines[1:i]), "".join(lines[i + 1:]), i + 2
+            return "".join(lines[1:i]), "".join(lines[i + 1 :]), i + 2
     return None, text, 1

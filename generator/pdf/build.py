@@ -68,10 +68,15 @@ class PdfRun:
         lines += [f"removed the PDF of {i} (the card no longer exists)" for i in self.removed]
         lines += [f"error: {reason}" for _i, reason in sorted(self.failed.items())]
         count = len(self.rendered)
-        per_pdf = (f", {self.seconds / count:.2f} s per PDF ({self.render_cpu_seconds / count:.2f} s CPU)"
-                   if count else "")
-        lines.append(f"{count} rendered, {len(self.skipped)} unchanged, {len(self.failed)} failed "
-                     f"in {self.seconds:.1f} s{per_pdf}")
+        per_pdf = (
+            f", {self.seconds / count:.2f} s per PDF ({self.render_cpu_seconds / count:.2f} s CPU)"
+            if count
+            else ""
+        )
+        lines.append(
+            f"{count} rendered, {len(self.skipped)} unchanged, {len(self.failed)} failed "
+            f"in {self.seconds:.1f} s{per_pdf}"
+        )
         return lines
 
 
@@ -86,9 +91,16 @@ def printable_kinds(project: Project) -> list[str]:
     return [k for k in CARD_KINDS if any((f / template_name(k)).is_file() for f in folders)]
 
 
-def build_pdfs(project: Project, kb: KnowledgeBase, ids: Iterable[str] | None = None, *,
-               facts: Facts | None = None, jobs: int = 0, force: bool = False,
-               progress: bool = True) -> PdfRun:
+def build_pdfs(
+    project: Project,
+    kb: KnowledgeBase,
+    ids: Iterable[str] | None = None,
+    *,
+    facts: Facts | None = None,
+    jobs: int = 0,
+    force: bool = False,
+    progress: bool = True,
+) -> PdfRun:
     """Render the PDFs of `ids` (default: every printable card) whose inputs changed, in parallel.
 
     Cards of `kb` that failed validation are reported as failed. `facts` are the build's (computed
@@ -97,9 +109,16 @@ def build_pdfs(project: Project, kb: KnowledgeBase, ids: Iterable[str] | None = 
     return plan_pdfs(project, kb, ids, facts=facts, jobs=jobs, force=force, progress=progress).finish()
 
 
-def plan_pdfs(project: Project, kb: KnowledgeBase, ids: Iterable[str] | None = None, *,
-              facts: Facts | None = None, jobs: int = 0, force: bool = False,
-              progress: bool = True) -> PdfPlan:
+def plan_pdfs(
+    project: Project,
+    kb: KnowledgeBase,
+    ids: Iterable[str] | None = None,
+    *,
+    facts: Facts | None = None,
+    jobs: int = 0,
+    force: bool = False,
+    progress: bool = True,
+) -> PdfPlan:
     """Decide what `build_pdfs` renders, rendering nothing: the cards to print, each one's key, those
     already current (`PdfPlan.run.skipped`) and those to render (`PdfPlan.todo`). Then either
     `finish()` (render, record, return the run) or `start()` (render in the background)."""
@@ -218,8 +237,9 @@ class Rendering:
         _write_manifest(self.plan.project.pdf_dir, self.plan.manifest)
 
 
-def _targets(project: Project, kb: KnowledgeBase, ids: Iterable[str] | None, run: PdfRun
-             ) -> tuple[list[LoadedCard[Card]], list[str]]:
+def _targets(
+    project: Project, kb: KnowledgeBase, ids: Iterable[str] | None, run: PdfRun
+) -> tuple[list[LoadedCard[Card]], list[str]]:
     """The cards to print (failures of invalid cards and id collisions go into `run`), and every id
     known to have a PDF."""
     kinds = printable_kinds(project)
@@ -229,8 +249,15 @@ def _targets(project: Project, kb: KnowledgeBase, ids: Iterable[str] | None, run
     cards, collisions = _printable_cards(project, kb)
     run.failed.update(collisions)
     invalid = {card_id: _invalid_message(problems) for card_id, problems in kb.invalid(kinds).items()}
-    wanted = [c.id for c in kb.select(kinds, list(ids) if ids is not None else None, keep_invalid=True,
-                                      missing="unknown card id(s): {ids}; known ids: {known}")]
+    wanted = [
+        c.id
+        for c in kb.select(
+            kinds,
+            list(ids) if ids is not None else None,
+            keep_invalid=True,
+            missing="unknown card id(s): {ids}; known ids: {known}",
+        )
+    ]
     wanted += [i for i in (invalid if ids is None else dict.fromkeys(ids)) if i in invalid]
     for card_id in wanted:
         if card_id in invalid:
@@ -252,8 +279,12 @@ def _record(run: PdfRun, entries: dict[str, Any], job: PdfJob, result: JobResult
         run.paths[result.card_id] = job.out
         run.render_seconds[result.card_id] = round(result.seconds, 3)
         run.render_cpu_seconds += result.cpu_seconds
-        entries[result.card_id] = {"key": job.key, "card": job.rel, "pages": result.pages,
-                                   "file": job.out.name}
+        entries[result.card_id] = {
+            "key": job.key,
+            "card": job.rel,
+            "pages": result.pages,
+            "file": job.out.name,
+        }
     else:
         run.failed[result.card_id] = f"{result.rel}: {result.error}"
         # The old PDF no longer matches its card: do not leave it to be published.
@@ -282,29 +313,40 @@ def _search_path(project: Project) -> list[Path]:
     return [p.resolve() for p in (project.template_overrides, project.templates_dir) if p]
 
 
-def _printable_cards(project: Project, kb: KnowledgeBase
-                     ) -> tuple[dict[str, LoadedCard[Card]], dict[str, str]]:
+def _printable_cards(
+    project: Project, kb: KnowledgeBase
+) -> tuple[dict[str, LoadedCard[Card]], dict[str, str]]:
     """Printable cards by id; PDFs share one folder, so an id used by two kinds is an error."""
     cards: dict[str, LoadedCard[Card]] = {}
     collisions: dict[str, str] = {}
     for kind in printable_kinds(project):
         for loaded in kb.of_kind(kind):
             if loaded.id in cards:
-                collisions[loaded.id] = (f"{loaded.rel}: the id '{loaded.id}' is also used by "
-                                         f"{cards[loaded.id].rel} and both PDFs would be {loaded.id}.pdf: "
-                                         "rename one card")
+                collisions[loaded.id] = (
+                    f"{loaded.rel}: the id '{loaded.id}' is also used by "
+                    f"{cards[loaded.id].rel} and both PDFs would be {loaded.id}.pdf: "
+                    "rename one card"
+                )
             else:
                 cards[loaded.id] = loaded
     return cards, collisions
 
 
-def _job(project: Project, loaded: LoadedCard[Card], facts: CardFacts, shared: Fingerprint,
-         date: int) -> PdfJob:
+def _job(
+    project: Project, loaded: LoadedCard[Card], facts: CardFacts, shared: Fingerprint, date: int
+) -> PdfJob:
     """The job of one card; its key hashes everything the PDF shows (the card, its facts, its date)
     and the shared inputs, so nothing can be left out of it."""
     key = shared.card_key(loaded.doc.source, facts.digest(), date)
-    return PdfJob(key=key, card=loaded.card, facts=facts, out=pdf_path(project, loaded.id), date=date,
-                  templates=_search_path(project), assets_dir=(project.kb_dir / "assets").resolve())
+    return PdfJob(
+        key=key,
+        card=loaded.card,
+        facts=facts,
+        out=pdf_path(project, loaded.id),
+        date=date,
+        templates=_search_path(project),
+        assets_dir=(project.kb_dir / "assets").resolve(),
+    )
 
 
 def print_jobs(project: Project, kb: KnowledgeBase) -> list[PdfJob]:
@@ -313,8 +355,9 @@ def print_jobs(project: Project, kb: KnowledgeBase) -> list[PdfJob]:
     cards, _ = _printable_cards(project, kb)
     shared = fingerprint(renderer_for(_search_path(project)).template_files("pdf"))
     dates = card_dates(project.root, [c.path for c in cards.values()])
-    return [_job(project, c, card_facts(project, kb, c), shared, dates[c.path.resolve()])
-            for c in cards.values()]
+    return [
+        _job(project, c, card_facts(project, kb, c), shared, dates[c.path.resolve()]) for c in cards.values()
+    ]
 
 
 def _render_all(todo: list[PdfJob], jobs: int, progress: bool) -> Iterable[JobResult]:
@@ -348,8 +391,9 @@ class _Pool:
         if context is not None and context.get_start_method() == "fork":
             preload()  # imported once here, not once per worker
         # Workers are forked here, before this process starts threads of its own (see `_context`).
-        self.executor = ProcessPoolExecutor(workers, mp_context=context, initializer=exit_with_parent,
-                                            initargs=(os.getpid(),))
+        self.executor = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=exit_with_parent, initargs=(os.getpid(),)
+        )
         self.bar = _bar(len(todo), progress)
         self.futures: dict[Future[JobResult], PdfJob] = {}
         for job in todo:
@@ -370,8 +414,11 @@ class _Pool:
 
     def finished(self) -> list[JobResult]:
         """The results that arrived and were not collected yet."""
-        return [f.result() for f in self.futures if f.done() and not f.cancelled()
-                and f.exception() is None and f not in self.collected]
+        return [
+            f.result()
+            for f in self.futures
+            if f.done() and not f.cancelled() and f.exception() is None and f not in self.collected
+        ]
 
     def _result(self, future: Future[JobResult]) -> JobResult:
         self.collected.add(future)
@@ -416,8 +463,15 @@ def _bar(total: int, enabled: bool) -> Any:
     # No monitor thread (it only tunes the refresh rate): workers are forked while the bar runs, and a
     # process with other threads is not forked safely (`_context` would fall back to forkserver).
     tqdm.monitor_interval = 0
-    return tqdm(total=total, desc="PDF", unit="pdf", file=sys.stderr, disable=not enabled,
-                dynamic_ncols=True, leave=False)
+    return tqdm(
+        total=total,
+        desc="PDF",
+        unit="pdf",
+        file=sys.stderr,
+        disable=not enabled,
+        dynamic_ncols=True,
+        leave=False,
+    )
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
@@ -425,8 +479,11 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = None
-    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION \
-            or not isinstance(data.get("pdfs"), dict):
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != MANIFEST_VERSION
+        or not isinstance(data.get("pdfs"), dict)
+    ):
         return {"version": MANIFEST_VERSION, "pdfs": {}}
     return data
 

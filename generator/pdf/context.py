@@ -84,7 +84,8 @@ def card_context(job: PdfJob) -> dict[str, Any]:
         "smoke": facts.smoke,
         "description": _description(card),
         "keywords": _keywords(card),
-        "author": ", ".join(card.developers) if isinstance(card, ModelCard) and card.developers
+        "author": ", ".join(card.developers)
+        if isinstance(card, ModelCard) and card.developers
         else "foundation-model-kb",
         "pygments_css": Markup(pygments_css()),
     }
@@ -128,7 +129,10 @@ def _keywords(card: Card) -> list[str]:
         if value and str(value) not in words:
             words.append(str(value))
     return words
+
+
 # --- filters --------------------------------------------------------------------------------------
+
 
 def md_block(text: str | None) -> Markup:
     """Untrusted Markdown prose to HTML; raw HTML in it is shown literally."""
@@ -157,8 +161,14 @@ def highlight(source: str, language: str | None = None, start: int = 1) -> Marku
         lexer = get_lexer_by_name(language or "text", stripnl=False, ensurenl=True)
     except ClassNotFound:
         lexer = TextLexer(stripnl=False, ensurenl=True)
-    formatter = HtmlFormatter(linenos="inline", linenostart=max(1, int(start)), cssclass="code",
-                              style=PYGMENTS_STYLE, wrapcode=True, linespans="ln")
+    formatter = HtmlFormatter(
+        linenos="inline",
+        linenostart=max(1, int(start)),
+        cssclass="code",
+        style=PYGMENTS_STYLE,
+        wrapcode=True,
+        linespans="ln",
+    )
     html = pyg_highlight(source.expandtabs(4), lexer, formatter)
     # Tokens the style does not colour (names, punctuation) and whitespace lose their <span>: the same
     # text, looking the same, and WeasyPrint lays out and draws about half as many boxes (-10% CPU).
@@ -194,7 +204,15 @@ def arxiv_url(arxiv: str) -> str:
     return f"https://arxiv.org/abs/{arxiv}"
 
 
-FILTERS = {"md_block": md_block, "md_inline": md_inline, "highlight": highlight,
-           "doi_url": doi_url, "arxiv_url": arxiv_url, "tokens": token_label,
-           "layer_words": layer_words, "rc_words": rc_words, "license_words": license_words,
-           "hub_url": hub_url}
+FILTERS = {
+    "md_block": md_block,
+    "md_inline": md_inline,
+    "highlight": highlight,
+    "doi_url": doi_url,
+    "arxiv_url": arxiv_url,
+    "tokens": token_label,
+    "layer_words": layer_words,
+    "rc_words": rc_words,
+    "license_words": license_words,
+    "hub_url": hub_url,
+}

@@ -75,8 +75,9 @@ def finish_html(html: str, where: str, *, sanitize: bool = True) -> tuple[str, l
             continue
         a.attrib.pop("href")
         a.set("class", (a.get("class", "") + " dropped-link").strip())
-        warnings.append(f"{where}: dropped the link to {href}: a PDF keeps only http(s), mailto and "
-                        "in-document links")
+        warnings.append(
+            f"{where}: dropped the link to {href}: a PDF keeps only http(s), mailto and in-document links"
+        )
     toc = doc.get_element_by_id("toc", None)
     if toc is not None:
         _fill_toc(doc, toc)
@@ -94,8 +95,7 @@ def _sanitize_body(doc: Any) -> None:
     from generator.render.sanitize import clean_print_body
 
     body = doc.body
-    inner = (body.text or "") + "".join(
-        lxml.html.tostring(child, encoding="unicode") for child in body)
+    inner = (body.text or "") + "".join(lxml.html.tostring(child, encoding="unicode") for child in body)
     attrs = dict(body.attrib)
     body.clear()
     body.attrib.update(attrs)
@@ -153,13 +153,18 @@ def run_job(job: PdfJob) -> JobResult:
         data, pages, warnings = _render(job)
         atomic_write_bytes(job.out, data)
     except KBError as exc:
-        return JobResult(job.card_id, job.rel, False, error=str(exc),
-                         seconds=time.perf_counter() - started)
+        return JobResult(job.card_id, job.rel, False, error=str(exc), seconds=time.perf_counter() - started)
     except Exception as exc:  # one broken card must not stop the others
-        return JobResult(job.card_id, job.rel, False, error=f"{type(exc).__name__}: {exc}",
-                         seconds=time.perf_counter() - started)
-    return JobResult(job.card_id, job.rel, True, pages, time.perf_counter() - started,
-                     time.process_time() - cpu, warnings)
+        return JobResult(
+            job.card_id,
+            job.rel,
+            False,
+            error=f"{type(exc).__name__}: {exc}",
+            seconds=time.perf_counter() - started,
+        )
+    return JobResult(
+        job.card_id, job.rel, True, pages, time.perf_counter() - started, time.process_time() - cpu, warnings
+    )
 
 
 def _render(job: PdfJob) -> tuple[bytes, int, list[str]]:

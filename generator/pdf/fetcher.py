@@ -35,14 +35,18 @@ class SafeFetcher(URLFetcher):
         if path is None:
             raise BlockedURL(f"not fetched: {url}")
         mime, _ = mimetypes.guess_type(path.name)
-        return URLFetcherResponse(path.as_uri(), path.read_bytes(),
-                                  headers={"Content-Type": mime or "application/octet-stream"})
+        return URLFetcherResponse(
+            path.as_uri(), path.read_bytes(), headers={"Content-Type": mime or "application/octet-stream"}
+        )
 
     def _allowed_path(self, url: str) -> Path | None:
         parts = urlsplit(url)
         if parts.scheme.lower() != "file":
-            self._block(url, "only files under the templates and kb/assets/ are embedded; "
-                        "remote and other URLs are never fetched")
+            self._block(
+                url,
+                "only files under the templates and kb/assets/ are embedded; "
+                "remote and other URLs are never fetched",
+            )
             return None
         if parts.netloc not in ("", "localhost"):
             self._block(url, "file URLs on other hosts are not read")

@@ -23,12 +23,27 @@ from pathlib import Path
 
 import generator
 
-LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "tinyhtml5", "cssselect2", "pygments", "markdown",
-             "jinja2", "lxml")
+LIBRARIES = (
+    "weasyprint",
+    "pydyf",
+    "tinycss2",
+    "tinyhtml5",
+    "cssselect2",
+    "pygments",
+    "markdown",
+    "jinja2",
+    "lxml",
+)
 """Packages whose version can change the bytes of a PDF."""
 
-_CODE_FILES = ("pdf", "render/markup.py", "render/context.py", "render/jinja.py", "schema/labels.py",
-               "facts.py")
+_CODE_FILES = (
+    "pdf",
+    "render/markup.py",
+    "render/context.py",
+    "render/jinja.py",
+    "schema/labels.py",
+    "facts.py",
+)
 """This package's code that shapes a PDF (relative to the package folder)."""
 
 _FAMILY = re.compile(r"font-family\s*:\s*([^;}]+)", re.IGNORECASE)
@@ -58,8 +73,9 @@ def fingerprint(template_files: Iterable[Path]) -> Fingerprint:
     for path in files:
         h.update(b"\0template\0" + path.name.encode() + b"\0")
         h.update(path.read_bytes())
-    css = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in files
-                    if p.suffix in (".css", ".j2", ".html"))
+    css = "\n".join(
+        p.read_text(encoding="utf-8", errors="replace") for p in files if p.suffix in (".css", ".j2", ".html")
+    )
     fonts = font_files(tuple(sorted(css_families(css))))
     for font in fonts:
         h.update(b"\0font\0" + font.encode() + b"\0" + _file_digest(font).encode())
@@ -101,8 +117,13 @@ def font_files(families: tuple[str, ...]) -> tuple[str, ...]:
     if not families or fc_list is None:
         return ()
     try:
-        out = subprocess.run([fc_list, "--format", "%{file}\t%{family}\n"], capture_output=True,
-                             text=True, timeout=30, check=True).stdout
+        out = subprocess.run(
+            [fc_list, "--format", "%{file}\t%{family}\n"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return ()
     wanted = {f.lower() for f in families}
@@ -142,11 +163,21 @@ def _git_dates(root: Path, files: list[Path]) -> dict[Path, int]:
     if git is None or not files:
         return {}
     try:
-        top = subprocess.run([git, "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True,
-                             text=True, timeout=30, check=True).stdout.strip()
+        top = subprocess.run(
+            [git, "-C", str(root), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.strip()
         folders = sorted({str(f.parent) for f in files})
-        out = subprocess.run([git, "-C", top, "log", "--format=%x00%ct", "--name-only", "--", *folders],
-                             capture_output=True, text=True, timeout=60, check=True).stdout
+        out = subprocess.run(
+            [git, "-C", top, "log", "--format=%x00%ct", "--name-only", "--", *folders],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return {}
     wanted = set(files)

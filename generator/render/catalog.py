@@ -17,8 +17,16 @@ from generator.render.context import Site, page_folder, page_path, relative
 from generator.schema import CARD_KINDS
 from generator.schema.common import MARKDOWN_FORMAT, param_count_value
 
-MODALITY_LABELS = {"dna": "DNA", "rna": "RNA", "protein": "Protein", "fmri": "fMRI", "smri": "sMRI",
-                   "eeg": "EEG", "text": "Text", "multimodal": "Multimodal"}
+MODALITY_LABELS = {
+    "dna": "DNA",
+    "rna": "RNA",
+    "protein": "Protein",
+    "fmri": "fMRI",
+    "smri": "sMRI",
+    "eeg": "EEG",
+    "text": "Text",
+    "multimodal": "Multimodal",
+}
 
 CATALOG_PAGES: dict[str, str] = {
     "catalog": "catalog/index.md",
@@ -88,7 +96,7 @@ def short_and_note(text: str) -> tuple[str, str]:
     short = m.group(1).strip() if m else ""
     if not short or short == text:
         return text, ""
-    rest = text[len(short):].strip()
+    rest = text[len(short) :].strip()
     if rest.startswith("("):
         inner, _, after = rest[1:].partition(")")
         rest = "; ".join(s for s in (inner.strip(), after.strip(" ;,")) if s)
@@ -147,23 +155,37 @@ def model_rows(site: Site, page: str) -> list[ModelRow]:
         a = c.architecture
         dim = a.embedding_dim or a.hidden_size
         facts = site.facts.of(loaded)
-        rows.append(ModelRow(
-            id=loaded.id, name=str(c.name), link=relative(page, page_path(kind, loaded.id)),
-            summary=str(c.summary), modality=str(c.modality), type=str(a.model_type or ""),
-            family=str(a.family or ""), parameters=str(a.parameters or ""),
-            context=context_label(c.tokenization), tokenization=tokenization_label(c.tokenization),
-            embedding_dim=str(dim or ""), vram=str(c.deployment.vram_inference or ""),
-            license=facts.license_label, sort_params=param_count_value(a.parameters) or 0,
-            code_license=views.license_words(c.license),
-            weights_license=(views.license_words(c.weights_license)
-                             if c.weights_license and c.weights_license != c.license else "same as code"),
-            license_words=views.license_words(facts.license_label),
-            needs_cuda=bool(c.deployment.requires_cuda),
-            smoke=getattr(facts.smoke, "state", "") or "",
-            context_short=context_short(c.tokenization),
-            context_note=_context_note(c.tokenization),
-            vram_short=short_and_note(str(c.deployment.vram_inference or ""))[0],
-            vram_note=short_and_note(str(c.deployment.vram_inference or ""))[1]))
+        rows.append(
+            ModelRow(
+                id=loaded.id,
+                name=str(c.name),
+                link=relative(page, page_path(kind, loaded.id)),
+                summary=str(c.summary),
+                modality=str(c.modality),
+                type=str(a.model_type or ""),
+                family=str(a.family or ""),
+                parameters=str(a.parameters or ""),
+                context=context_label(c.tokenization),
+                tokenization=tokenization_label(c.tokenization),
+                embedding_dim=str(dim or ""),
+                vram=str(c.deployment.vram_inference or ""),
+                license=facts.license_label,
+                sort_params=param_count_value(a.parameters) or 0,
+                code_license=views.license_words(c.license),
+                weights_license=(
+                    views.license_words(c.weights_license)
+                    if c.weights_license and c.weights_license != c.license
+                    else "same as code"
+                ),
+                license_words=views.license_words(facts.license_label),
+                needs_cuda=bool(c.deployment.requires_cuda),
+                smoke=getattr(facts.smoke, "state", "") or "",
+                context_short=context_short(c.tokenization),
+                context_note=_context_note(c.tokenization),
+                vram_short=short_and_note(str(c.deployment.vram_inference or ""))[0],
+                vram_note=short_and_note(str(c.deployment.vram_inference or ""))[1],
+            )
+        )
     return rows
 
 
@@ -172,8 +194,10 @@ def by_modality(rows: list[ModelRow]) -> list[tuple[str, list[ModelRow]]]:
     for row in rows:
         groups.setdefault(row.modality, []).append(row)
     order = list(MODALITY_LABELS)
-    return [(MODALITY_LABELS.get(m, m), sorted(groups[m], key=lambda r: r.name.lower()))
-            for m in sorted(groups, key=lambda m: order.index(m) if m in order else len(order))]
+    return [
+        (MODALITY_LABELS.get(m, m), sorted(groups[m], key=lambda r: r.name.lower()))
+        for m in sorted(groups, key=lambda m: order.index(m) if m in order else len(order))
+    ]
 
 
 def selection_guide(site: Site, page: str) -> dict[str, Any]:
@@ -196,8 +220,13 @@ def downloads(site: Site, page: str) -> list[tuple[str, str, str]]:
     out = []
     for loaded in site.kb.all():
         if site.pdf_file(loaded.id):
-            out.append((str(loaded.card.name), relative(page, page_path(loaded.kind, loaded.id)),
-                        relative(page, site_pdf_path(loaded.id))))
+            out.append(
+                (
+                    str(loaded.card.name),
+                    relative(page, page_path(loaded.kind, loaded.id)),
+                    relative(page, site_pdf_path(loaded.id)),
+                )
+            )
     return out
 
 
@@ -205,8 +234,10 @@ def kind_index(site: Site, kind_name: str) -> list[tuple[str, str, str]]:
     """(name, link, summary) of every card of a kind, for its index page."""
     kind = CARD_KINDS[kind_name]
     page = f"{page_folder(kind)}/index.md"
-    return [(str(c.card.name), relative(page, page_path(kind, c.id)), c.card.summary)
-            for c in site.kb.of_kind(kind_name)]
+    return [
+        (str(c.card.name), relative(page, page_path(kind, c.id)), c.card.summary)
+        for c in site.kb.of_kind(kind_name)
+    ]
 
 
 def kind_cards(site: Site, kind_name: str) -> list[tuple[str, Any]]:
@@ -217,6 +248,7 @@ def kind_cards(site: Site, kind_name: str) -> list[tuple[str, Any]]:
 
 
 # --- the card-format reference ------------------------------------------------------------------
+
 
 @dataclass
 class FieldDoc:
@@ -258,10 +290,10 @@ def _walk(model: type[BaseModel], sections: list[SchemaSection], seen: set[type[
         required = info.is_required()
         default = "" if required else _default(info)
         kind = "Markdown" if _is_markdown(info) else _type_name(info.annotation, nested)
-        fields.append(FieldDoc(name, kind, required, default,
-                               " ".join((info.description or "").split())))
-    sections.append(SchemaSection(model.__name__, model.__name__.lower(),
-                                  " ".join((model.__doc__ or "").split()), fields))
+        fields.append(FieldDoc(name, kind, required, default, " ".join((info.description or "").split())))
+    sections.append(
+        SchemaSection(model.__name__, model.__name__.lower(), " ".join((model.__doc__ or "").split()), fields)
+    )
     for sub in nested:
         _walk(sub, sections, seen)
 

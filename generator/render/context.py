@@ -105,8 +105,13 @@ def card_context(site: Site, loaded: LoadedCard[Card]) -> dict[str, Any]:
     if facts.repo is not None:
         repo = facts.repo
         ctx["repo"] = {
-            "name": repo.name, "url": repo.url, "is_web": repo.web_url is not None,
-            "commit_url": repo.commit_url, "pin": repo.pin_label, "pinned": repo.pinned,
-            "license_note": facts.license_note, "license_label": facts.license_label,
+            "name": repo.name,
+            "url": repo.url,
+            "is_web": repo.web_url is not None,
+            "commit_url": repo.commit_url,
+            "pin": repo.pin_label,
+            "pinned": repo.pinned,
+            "license_note": facts.license_note,
+            "license_label": facts.license_label,
         }
     return ctx

@@ -14,8 +14,9 @@ from generator.render import markup, views
 _SAFE_LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
 
 
-def fence(code: str, language: str | None = "text", *, linenums: int | None = None,
-          title: str | None = None) -> str:
+def fence(
+    code: str, language: str | None = "text", *, linenums: int | None = None, title: str | None = None
+) -> str:
     """A fenced code block that no content can close early, highlighted by pymdownx.highlight."""
     lang = language if language and _SAFE_LANG.fullmatch(language) else "text"
     longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
@@ -66,8 +67,19 @@ FILTERS = {"fence": fence, "title": title, "cell": cell, "md_cell": md_cell, "in
 def url(value: str) -> str:
     """A URL for a Markdown link destination: characters that could end or bend the link are escaped."""
     out = str(value)
-    for ch, enc in (("\\", "%5C"), (" ", "%20"), ("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E"),
-                    ('"', "%22"), ("'", "%27"), ("`", "%60"), ("\n", ""), ("\t", "")):
+    for ch, enc in (
+        ("\\", "%5C"),
+        (" ", "%20"),
+        ("(", "%28"),
+        (")", "%29"),
+        ("<", "%3C"),
+        (">", "%3E"),
+        ('"', "%22"),
+        ("'", "%27"),
+        ("`", "%60"),
+        ("\n", ""),
+        ("\t", ""),
+    ):
         out = out.replace(ch, enc)
     return out
 
@@ -82,5 +94,14 @@ def code(text: str) -> str:
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
-FILTERS.update({"url": url, "code": code, "tokens": views.token_label, "layer_words": views.layer_words,
-                "rc_words": views.rc_words, "license_words": views.license_words, "hub_url": views.hub_url})
+FILTERS.update(
+    {
+        "url": url,
+        "code": code,
+        "tokens": views.token_label,
+        "layer_words": views.layer_words,
+        "rc_words": views.rc_words,
+        "license_words": views.license_words,
+        "hub_url": views.hub_url,
+    }
+)

@@ -18,9 +18,23 @@ def last_changed(root: Path, folder: Path) -> dict[str, str]:
     if git is None or not folder.is_dir():
         return {}
     try:
-        out = subprocess.run([git, "-C", str(root), "log", "--format=%x00%cs", "--name-only", "--relative",
-                              "--", str(folder.resolve())], capture_output=True, text=True, timeout=60,
-                             check=True).stdout
+        out = subprocess.run(
+            [
+                git,
+                "-C",
+                str(root),
+                "log",
+                "--format=%x00%cs",
+                "--name-only",
+                "--relative",
+                "--",
+                str(folder.resolve()),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return {}
     dates: dict[str, str] = {}

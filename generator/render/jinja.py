@@ -27,8 +27,9 @@ class Renderer:
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(search),
             undefined=jinja2.StrictUndefined,
-            autoescape=(jinja2.select_autoescape(HTML_EXTENSIONS, default_for_string=True)
-                        if autoescape else False),
+            autoescape=(
+                jinja2.select_autoescape(HTML_EXTENSIONS, default_for_string=True) if autoescape else False
+            ),
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -46,9 +47,11 @@ class Renderer:
             raise RenderError(f"template {where}: {exc}") from exc
         except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
             # A template (often a user's override written for an older context) misusing a value.
-            raise RenderError(f"template {self._located(name, exc)}: {type(exc).__name__}: {exc} (if this "
-                              "is an override in template_overrides, compare it with the product's "
-                              "template of the same name)") from exc
+            raise RenderError(
+                f"template {self._located(name, exc)}: {type(exc).__name__}: {exc} (if this "
+                "is an override in template_overrides, compare it with the product's "
+                "template of the same name)"
+            ) from exc
 
     def _located(self, name: str, exc: BaseException) -> str:
         """`name:line` of the innermost template frame of the traceback (Jinja keeps template lines)."""

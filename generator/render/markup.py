@@ -40,9 +40,11 @@ import re
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _SAFE_LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
 _UNSAFE_SCHEME = re.compile(
-    r"(?<![A-Za-z0-9+.-])(?P<word>" + "|".join("[\t\r]*".join(scheme) for scheme in
-                                               ("javascript", "vbscript", "data"))
-    + r")(?P<gap>[\t\r ]*):(?P<next>\S?)", re.IGNORECASE)
+    r"(?<![A-Za-z0-9+.-])(?P<word>"
+    + "|".join("[\t\r]*".join(scheme) for scheme in ("javascript", "vbscript", "data"))
+    + r")(?P<gap>[\t\r ]*):(?P<next>\S?)",
+    re.IGNORECASE,
+)
 _ZWSP = "&#8203;"
 
 
@@ -53,10 +55,21 @@ def _neutralise(m: re.Match[str]) -> str:
     if re.sub(r"[\t\r]", "", word).lower() != "data" or (after and not gap):
         return f"unsafe-{word}{gap}:{after}"
     return f"{word}{gap}{_ZWSP}:{after}"
+
+
 _TEXT_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "{": "&#123;", "}": "&#125;", "`": "&#96;"}
 """Entities, not backslash escapes: a backslash of the card's own before them cannot undo them."""
-_PLAIN_ESCAPES = {**_TEXT_ESCAPES, "\\": "\\\\", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]",
-                  "|": "\\|", "!": "\\!", "#": "\\#"}
+_PLAIN_ESCAPES = {
+    **_TEXT_ESCAPES,
+    "\\": "\\\\",
+    "*": "\\*",
+    "_": "\\_",
+    "[": "\\[",
+    "]": "\\]",
+    "|": "\\|",
+    "!": "\\!",
+    "#": "\\#",
+}
 """Plain text: on top of the text escapes, every character that starts emphasis, a link, an image,
 a table cell or a heading (backslash escapes Python-Markdown and CommonMark both honour)."""
 
@@ -67,8 +80,9 @@ def plain(text: object) -> str:
     An underscore between two letters or digits (`gpt2-small_biomed_500K`) is left as it is: neither
     Python-Markdown nor CommonMark lets an intraword `_` open or close emphasis."""
     line = " ".join(str(text).split())
-    return "".join("_" if ch == "_" and _intraword(line, i) else _PLAIN_ESCAPES.get(ch, ch)
-                   for i, ch in enumerate(line))
+    return "".join(
+        "_" if ch == "_" and _intraword(line, i) else _PLAIN_ESCAPES.get(ch, ch) for i, ch in enumerate(line)
+    )
 
 
 def _intraword(line: str, i: int) -> bool:
@@ -97,7 +111,7 @@ def prose(text: object) -> str:
         body: list[str] = []
         i += 1
         while i < len(lines) and not closing.match(lines[i]):
-            body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i].lstrip())
+            body.append(lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i].lstrip())
             i += 1
         i += 1  # the closing fence (or the end of the text)
         words = m.group("info").split()
@@ -126,7 +140,7 @@ def _inline(line: str, *, pipes: bool = False) -> str:
             continue
         if _escaped(line, text_start, i):
             # `\``: a literal backtick (CommonMark and Python-Markdown agree); the backslash goes.
-            out.append(_text(line[text_start:i - 1], pipes) + "&#96;")
+            out.append(_text(line[text_start : i - 1], pipes) + "&#96;")
             i = text_start = i + 1
             continue
         run = _run_length(line, i)
@@ -135,7 +149,7 @@ def _inline(line: str, *, pipes: bool = False) -> str:
             i += run  # unmatched: the backticks stay text (escaped below)
             continue
         out.append(_text(line[text_start:i], pipes))
-        out.append(_code_span(line[i + run:close]))
+        out.append(_code_span(line[i + run : close]))
         i = text_start = close + run
     out.append(_text(line[text_start:], pipes))
     return "".join(out)
@@ -180,8 +194,7 @@ def _code_span(code: str) -> str:
 def _text(text: str, pipes: bool = False) -> str:
     escaped = "".join(_TEXT_ESCAPES.get(ch, ch) for ch in text)
     if pipes:  # a pipe is never a cell boundary; one the card escaped itself (`\|`) stays escaped
-        escaped = re.sub(r"(\\*)\|", lambda m: m.group(1) + "\\" * (len(m.group(1)) % 2 == 0) + "|",
-                         escaped)
+        escaped = re.sub(r"(\\*)\|", lambda m: m.group(1) + "\\" * (len(m.group(1)) % 2 == 0) + "|", escaped)
     return _UNSAFE_SCHEME.sub(_neutralise, escaped)
 
 

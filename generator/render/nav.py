@@ -34,11 +34,15 @@ def site_nav(kb: KnowledgeBase, docs_dir: Path, broken: Sequence[tuple[str, str]
     models, integrations = _models(pages), _titled(pages, ("integration", "recipe"))
     reference = _reference(pages)
     nav: list[NavItem] = []
-    for title, items in (("Home", pages.page("index.md")), ("Models", models),
-                         ("Compare", pages.page(CATALOG_PAGES["comparison"])),
-                         ("Choose", pages.page(CATALOG_PAGES["selection"])),
-                         ("Datasets", pages.kind_pages("dataset")),
-                         ("Integrations and recipes", integrations), ("Reference", reference)):
+    for title, items in (
+        ("Home", pages.page("index.md")),
+        ("Models", models),
+        ("Compare", pages.page(CATALOG_PAGES["comparison"])),
+        ("Choose", pages.page(CATALOG_PAGES["selection"])),
+        ("Datasets", pages.kind_pages("dataset")),
+        ("Integrations and recipes", integrations),
+        ("Reference", reference),
+    ):
         if not items:
             continue
         single = len(items) == 1 and isinstance(items[0], str) and title in ("Home", "Compare", "Choose")
@@ -60,8 +64,11 @@ class _Pages:
     def __init__(self, kb: KnowledgeBase, docs_dir: Path, broken: Sequence[tuple[str, str]]) -> None:
         self.kb = kb
         self.broken = broken
-        self.present = ({p.relative_to(docs_dir).as_posix() for p in docs_dir.rglob("*.md")}
-                        if docs_dir.is_dir() else set())
+        self.present = (
+            {p.relative_to(docs_dir).as_posix() for p in docs_dir.rglob("*.md")}
+            if docs_dir.is_dir()
+            else set()
+        )
         self.used: set[str] = set()
 
     def page(self, rel: str) -> list[NavItem]:
@@ -92,12 +99,15 @@ def _titled(pages: _Pages, kinds: tuple[str, ...]) -> list[NavItem]:
 
 def _models(pages: _Pages) -> list[NavItem]:
     """The models' index and error pages, the model pages grouped by modality, then the derived kinds'."""
-    models: list[NavItem] = [*pages.page(f"{page_folder(CARD_KINDS['model'])}/index.md"),
-                             *pages.failing("model")]
+    models: list[NavItem] = [
+        *pages.page(f"{page_folder(CARD_KINDS['model'])}/index.md"),
+        *pages.failing("model"),
+    ]
     by_modality: dict[str, list[NavItem]] = {}
     for loaded in sorted(pages.kb.models, key=lambda c: str(c.card.name).lower()):
         by_modality.setdefault(str(loaded.card.modality), []).extend(
-            pages.page(page_path(CARD_KINDS["model"], loaded.id)))
+            pages.page(page_path(CARD_KINDS["model"], loaded.id))
+        )
     order = list(MODALITY_LABELS)
     for modality in sorted(by_modality, key=lambda m: order.index(m) if m in order else len(order)):
         if by_modality[modality]:

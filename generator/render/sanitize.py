@@ -24,18 +24,68 @@ from typing import Any
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 """URL schemes a link may have; relative URLs (pages, anchors, PDFs) are kept as they are."""
 
-_TEXT = {"p", "br", "hr", "em", "strong", "b", "i", "u", "s", "del", "ins", "mark", "small", "sub",
-         "sup", "code", "kbd", "samp", "var", "pre", "blockquote", "q", "cite", "abbr", "span", "div",
-         "a", "ul", "ol", "li", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
-         "table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "th", "td",
-         "details", "summary", "wbr"}
+_TEXT = {
+    "p",
+    "br",
+    "hr",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "u",
+    "s",
+    "del",
+    "ins",
+    "mark",
+    "small",
+    "sub",
+    "sup",
+    "code",
+    "kbd",
+    "samp",
+    "var",
+    "pre",
+    "blockquote",
+    "q",
+    "cite",
+    "abbr",
+    "span",
+    "div",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "caption",
+    "colgroup",
+    "col",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "details",
+    "summary",
+    "wbr",
+}
 
 PAGE_TAGS = frozenset(_TEXT | {"input", "label"})
 """Tags of the generated pages: Markdown, admonition, details, tables, highlight, tabbed (radio inputs
 and labels), toc permalinks. No image: the page templates show none, and card text may not add one."""
 
-PRINT_TAGS = frozenset(_TEXT | {"section", "nav", "main", "article", "header", "footer", "aside",
-                                "figure", "figcaption", "img"})
+PRINT_TAGS = frozenset(
+    _TEXT | {"section", "nav", "main", "article", "header", "footer", "aside", "figure", "figcaption", "img"}
+)
 """Tags of a print document's body (`templates/pdf/`)."""
 
 _GLOBAL_ATTRS = {"id", "class", "title", "lang", "dir"}
@@ -65,17 +115,34 @@ _PRINT_ATTRS: dict[str, set[str]] = {
 _VALUES = {"input": {"type": {"radio"}}}
 """The tabbed extension's inputs are radio buttons; no other input type survives."""
 
+
 @cache
 def _cleaner(print_doc: bool) -> Any:
     import nh3
 
     return nh3.Cleaner(
         tags=set(PRINT_TAGS if print_doc else PAGE_TAGS),
-        clean_content_tags={"script", "style", "iframe", "object", "embed", "svg", "math", "form",
-                            "textarea", "select", "template", "noscript", "frame", "frameset", "applet"},
+        clean_content_tags={
+            "script",
+            "style",
+            "iframe",
+            "object",
+            "embed",
+            "svg",
+            "math",
+            "form",
+            "textarea",
+            "select",
+            "template",
+            "noscript",
+            "frame",
+            "frameset",
+            "applet",
+        },
         attributes={k: set(v) for k, v in (_PRINT_ATTRS if print_doc else _PAGE_ATTRS).items()},
-        tag_attribute_values={} if print_doc else {k: {a: set(v) for a, v in d.items()}
-                                                   for k, d in _VALUES.items()},
+        tag_attribute_values={}
+        if print_doc
+        else {k: {a: set(v) for a, v in d.items()} for k, d in _VALUES.items()},
         filter_style_properties={"text-align", "width"},
         # In print, links with other schemes were dropped (with a warning) before; `file:` and http(s)
         # image sources reach the fetcher, which embeds files under kb/assets/ only and warns on the rest.

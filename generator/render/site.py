@@ -54,8 +54,10 @@ class RenderReport:
     removed: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{len(self.written)} page(s) written, {len(self.unchanged)} unchanged, "
-                f"{len(self.removed)} removed")
+        return (
+            f"{len(self.written)} page(s) written, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed"
+        )
 
 
 def make_renderer(project: Project) -> Renderer:
@@ -106,42 +108,73 @@ def _index_pages(plan: _Plan, site: Site, kb_folder: str) -> None:
     """Each kind's index page: the models' by modality, every other kind that has cards."""
     models_index = _models_index()
     rows = catalog.model_rows(site, models_index)
-    plan.render("pages/catalog/model_index.md.j2", models_index, rows=rows,
-                groups=catalog.by_modality(rows), kb_folder=kb_folder)
+    plan.render(
+        "pages/catalog/model_index.md.j2",
+        models_index,
+        rows=rows,
+        groups=catalog.by_modality(rows),
+        kb_folder=kb_folder,
+    )
     for kind in CARD_KINDS.values():
         if kind.name == "model" or not site.kb.of_kind(kind.name):
             continue
         template = plan.own_or(f"pages/catalog/{kind.name}_index.md.j2", "pages/catalog/kind_index.md.j2")
-        plan.render(template, f"{page_folder(kind)}/index.md", kind=kind,
-                    entries=catalog.kind_index(site, kind.name), cards=catalog.kind_cards(site, kind.name),
-                    kb_folder=kb_folder)
+        plan.render(
+            template,
+            f"{page_folder(kind)}/index.md",
+            kind=kind,
+            entries=catalog.kind_index(site, kind.name),
+            cards=catalog.kind_cards(site, kind.name),
+            kb_folder=kb_folder,
+        )
 
 
 def _catalog_pages(plan: _Plan, site: Site, kb_folder: str) -> None:
     c = catalog.CATALOG_PAGES
     plan.render("pages/catalog/catalog.md.j2", c["catalog"], kb_folder=kb_folder)
-    plan.render("pages/catalog/comparison.md.j2", c["comparison"],
-                rows=catalog.model_rows(site, c["comparison"]), kb_folder=kb_folder)
-    plan.render("pages/catalog/selection.md.j2", c["selection"],
-                guide=catalog.selection_guide(site, c["selection"]), kb_folder=kb_folder)
+    plan.render(
+        "pages/catalog/comparison.md.j2",
+        c["comparison"],
+        rows=catalog.model_rows(site, c["comparison"]),
+        kb_folder=kb_folder,
+    )
+    plan.render(
+        "pages/catalog/selection.md.j2",
+        c["selection"],
+        guide=catalog.selection_guide(site, c["selection"]),
+        kb_folder=kb_folder,
+    )
     plan.render("pages/catalog/tags.md.j2", c["tags"], kb_folder=kb_folder)
-    plan.render("pages/catalog/downloads.md.j2", c["downloads"],
-                entries=catalog.downloads(site, c["downloads"]), pdf_enabled=site.pdf_enabled,
-                pdf_folder=site.project.rel(site.project.pdf_dir) + "/")
+    plan.render(
+        "pages/catalog/downloads.md.j2",
+        c["downloads"],
+        entries=catalog.downloads(site, c["downloads"]),
+        pdf_enabled=site.pdf_enabled,
+        pdf_folder=site.project.rel(site.project.pdf_dir) + "/",
+    )
     plan.render("pages/catalog/card_format.md.j2", c["card_format"], reference=catalog.schema_reference())
 
 
 def _home_page(plan: _Plan, site: Site, kb_folder: str) -> None:
     rows = catalog.model_rows(site, HOME)
     config = site.project.mkdocs_config
-    plan.render("pages/catalog/home.md.j2", HOME, kb_folder=kb_folder, rows=rows,
-                groups=catalog.by_modality(rows),
-                contributing=(site.project.docs_dir / "contributing.md").is_file(),
-                others=[_counted(len(site.kb.of_kind(k.name)), k.title) for k in CARD_KINDS.values()
-                        if k.name != "model" and site.kb.of_kind(k.name)],
-                models_link=relative(HOME, _models_index()), pdf_enabled=site.pdf_enabled,
-                site_name=str(config.get("site_name") or "Model cards"),
-                site_description=str(config.get("site_description") or ""))
+    plan.render(
+        "pages/catalog/home.md.j2",
+        HOME,
+        kb_folder=kb_folder,
+        rows=rows,
+        groups=catalog.by_modality(rows),
+        contributing=(site.project.docs_dir / "contributing.md").is_file(),
+        others=[
+            _counted(len(site.kb.of_kind(k.name)), k.title)
+            for k in CARD_KINDS.values()
+            if k.name != "model" and site.kb.of_kind(k.name)
+        ],
+        models_link=relative(HOME, _models_index()),
+        pdf_enabled=site.pdf_enabled,
+        site_name=str(config.get("site_name") or "Model cards"),
+        site_description=str(config.get("site_description") or ""),
+    )
 
 
 @dataclass(frozen=True)
@@ -167,37 +200,66 @@ def broken_cards(project: Project, problems: Sequence[Problem]) -> list[BrokenCa
         name = p.file.removesuffix(".lock.yaml") + ".yaml" if p.file.endswith(".lock.yaml") else p.file
         if name in files:
             by_file.setdefault(name, []).append(p)
-    return [BrokenCard(files[name][0], files[name][1], name,
-                       tuple(sorted(found, key=lambda p: (p.file, p.line, p.col))))
-            for name, found in sorted(by_file.items()) if any(p.is_error for p in found)]
+    return [
+        BrokenCard(
+            files[name][0], files[name][1], name, tuple(sorted(found, key=lambda p: (p.file, p.line, p.col)))
+        )
+        for name, found in sorted(by_file.items())
+        if any(p.is_error for p in found)
+    ]
 
 
-def error_pages(project: Project, broken: Sequence[BrokenCard],
-                renderer: Renderer | None = None) -> dict[str, str]:
+def error_pages(
+    project: Project, broken: Sequence[BrokenCard], renderer: Renderer | None = None
+) -> dict[str, str]:
     """Under `mkdocs serve`: each broken card's page lists its located problems (FILE:LINE:COL, the
     message, the fix) instead of the card, until it validates again."""
     renderer = renderer or make_renderer(project)
     pages = {}
     for card in broken:
-        problems = [{"where": f"{p.file}:{p.line}:{p.col}" if p.line else p.file,
-                     "severity": p.severity.value, "field": p.field, "message": p.message, "hint": p.hint}
-                    for p in card.problems]
+        problems = [
+            {
+                "where": f"{p.file}:{p.line}:{p.col}" if p.line else p.file,
+                "severity": p.severity.value,
+                "field": p.field,
+                "message": p.message,
+                "hint": p.hint,
+            }
+            for p in card.problems
+        ]
         pages[card.page] = renderer.render(
-            "pages/card_errors.md.j2", page=card.page, source=card.file, card_id=card.id,
-            source_link=relative(card.page, card_file_path(card.kind, card.id)), problems=problems,
-            errors=[p for p in card.problems if p.is_error])
+            "pages/card_errors.md.j2",
+            page=card.page,
+            source=card.file,
+            card_id=card.id,
+            source_link=relative(card.page, card_file_path(card.kind, card.id)),
+            problems=problems,
+            errors=[p for p in card.problems if p.is_error],
+        )
     return pages
 
 
-def render_site(project: Project, kb: KnowledgeBase, facts: Facts, *, pdf: bool | None = None,
-                renderer: Renderer | None = None, extra: Mapping[str, str] | None = None,
-                pdfs: Collection[str] | None = None) -> RenderReport:
+def render_site(
+    project: Project,
+    kb: KnowledgeBase,
+    facts: Facts,
+    *,
+    pdf: bool | None = None,
+    renderer: Renderer | None = None,
+    extra: Mapping[str, str] | None = None,
+    pdfs: Collection[str] | None = None,
+) -> RenderReport:
     """Render every page into docs_dir; returns which pages were written, left alone and removed.
     `extra` pages (path under docs_dir -> Markdown: the serve error pages) replace planned ones.
     `pdfs`: the card ids whose PDF is being rendered for this build (linked before they exist);
     default: the PDFs that exist."""
-    site = Site(project, kb, facts, project.settings.pdf if pdf is None else pdf,
-                None if pdfs is None else frozenset(pdfs))
+    site = Site(
+        project,
+        kb,
+        facts,
+        project.settings.pdf if pdf is None else pdf,
+        None if pdfs is None else frozenset(pdfs),
+    )
     pages = plan_pages(site, renderer or make_renderer(project))
     pages.update(extra or {})
     docs = project.docs_dir
@@ -208,7 +270,8 @@ def render_site(project: Project, kb: KnowledgeBase, facts: Facts, *, pdf: bool 
         raise OutputConflict(
             f"refusing to overwrite hand-written page(s) at generated path(s):\n{listing}\n"
             "These paths are generated from the cards. Move or rename the hand-written page(s) "
-            "(or delete them if they are stale copies), then render again.")
+            "(or delete them if they are stale copies), then render again."
+        )
 
     report = RenderReport()
     for rel_path, text in sorted(pages.items()):

@@ -17,6 +17,16 @@ from generator.schema.labels import (
     web_url,
 )
 
-__all__ = ["commit_url", "hub_url", "layer_words", "license_label", "license_note", "license_words",
-           "pdf_name", "pin_label", "rc_words", "token_label", "web_url"]
-
+__all__ = [
+    "commit_url",
+    "hub_url",
+    "layer_words",
+    "license_label",
+    "license_note",
+    "license_words",
+    "pdf_name",
+    "pin_label",
+    "rc_words",
+    "token_label",
+    "web_url",
+]

@@ -28,11 +28,32 @@ if TYPE_CHECKING:
     from generator.settings import Project
 
 LANGUAGES = {
-    ".py": "python", ".pyx": "cython", ".sh": "bash", ".yaml": "yaml", ".yml": "yaml",
-    ".json": "json", ".md": "markdown", ".cu": "cuda", ".cpp": "cpp", ".cc": "cpp", ".c": "c",
-    ".h": "c", ".hpp": "cpp", ".rs": "rust", ".js": "javascript", ".ts": "typescript",
-    ".toml": "toml", ".cfg": "ini", ".ini": "ini", ".txt": "text", ".ipynb": "json", ".r": "r",
-    ".jl": "julia", ".cuh": "cuda", ".pyi": "python", ".ipy": "python",
+    ".py": "python",
+    ".pyx": "cython",
+    ".sh": "bash",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".md": "markdown",
+    ".cu": "cuda",
+    ".cpp": "cpp",
+    ".cc": "cpp",
+    ".c": "c",
+    ".h": "c",
+    ".hpp": "cpp",
+    ".rs": "rust",
+    ".js": "javascript",
+    ".ts": "typescript",
+    ".toml": "toml",
+    ".cfg": "ini",
+    ".ini": "ini",
+    ".txt": "text",
+    ".ipynb": "json",
+    ".r": "r",
+    ".jl": "julia",
+    ".cuh": "cuda",
+    ".pyi": "python",
+    ".ipy": "python",
 }
 FILENAMES = {"Dockerfile": "docker", "Makefile": "make", "CMakeLists.txt": "cmake"}
 
@@ -70,8 +91,14 @@ def language_for(path: str, explicit: str | None = None) -> str:
     return FILENAMES.get(name) or LANGUAGES.get(PurePosixPath(name).suffix.lower(), "text")
 
 
-def permalink(repo: Repo, path: str, start: int, end: int,
-              templates: dict[str, str] | None = None, commit: str | None = None) -> str | None:
+def permalink(
+    repo: Repo,
+    path: str,
+    start: int,
+    end: int,
+    templates: dict[str, str] | None = None,
+    commit: str | None = None,
+) -> str | None:
     """`<url>/blob/<commit>/<path>#L<a>-L<b>` for GitHub and GitLab; per-host patterns from settings.
 
     `commit` is the resolved pin when the card gives only a tag (tags can move; commits cannot).
@@ -86,8 +113,11 @@ def permalink(repo: Repo, path: str, start: int, end: int,
             return pattern.format(url=url, commit=ref, path=path, start=start, end=end)
     if host in ("github.com", "gitlab.com") or host.startswith("gitlab."):
         # GitHub writes a range `#L3-L5`, GitLab `#L3-5`; one line is `#L3` on both.
-        anchor = f"#L{start}" if start == end else (
-            f"#L{start}-L{end}" if host == "github.com" else f"#L{start}-{end}")
+        anchor = (
+            f"#L{start}"
+            if start == end
+            else (f"#L{start}-L{end}" if host == "github.com" else f"#L{start}-{end}")
+        )
         return f"{url}/blob/{ref}/{path}{anchor}"
     return None
 
@@ -101,8 +131,9 @@ def lock_matches_pin(repo: Repo, lock: Lock | None) -> bool:
     return lock.tag == repo.tag
 
 
-def citation_view(repo: Repo, cite: CodeCitation, lock: Lock | None,
-                  templates: dict[str, str] | None = None) -> CitationView:
+def citation_view(
+    repo: Repo, cite: CodeCitation, lock: Lock | None, templates: dict[str, str] | None = None
+) -> CitationView:
     """The view of one citation; the snippet is used only if the lock matches path, range and pin."""
     start, end = cite.lines
     matches = lock_matches_pin(repo, lock)
@@ -113,23 +144,38 @@ def citation_view(repo: Repo, cite: CodeCitation, lock: Lock | None,
     if snippet is None:
         note = NOT_SYNCED_NOTE
         if lock is not None and not matches:
-            note = (f"The copy of this snippet was taken at {lock.commit[:7]}, not at the pinned "
-                    "commit; it appears after `kb repos sync --update-citations`.")
-    return CitationView(cite.path, start, end, language_for(cite.path, cite.language),
-                        permalink(repo, cite.path, start, end, templates, commit), snippet, commit, note)
+            note = (
+                f"The copy of this snippet was taken at {lock.commit[:7]}, not at the pinned "
+                "commit; it appears after `kb repos sync --update-citations`."
+            )
+    return CitationView(
+        cite.path,
+        start,
+        end,
+        language_for(cite.path, cite.language),
+        permalink(repo, cite.path, start, end, templates, commit),
+        snippet,
+        commit,
+        note,
+    )
 
 
-def card_citations(loaded: LoadedCard[Card], templates: dict[str, str] | None = None
-                   ) -> dict[int, CitationView]:
+def card_citations(
+    loaded: LoadedCard[Card], templates: dict[str, str] | None = None
+) -> dict[int, CitationView]:
     """Every citation of a card with a walkthrough and a repository, by walkthrough step index."""
     card = loaded.card
     if not (isinstance(card, HasWalkthrough) and isinstance(card, HasRepo)):
         return {}
-    return {i: citation_view(card.repo, step.cite, loaded.lock, templates)
-            for i, step in enumerate(card.walkthrough) if step.cite is not None}
+    return {
+        i: citation_view(card.repo, step.cite, loaded.lock, templates)
+        for i, step in enumerate(card.walkthrough)
+        if step.cite is not None
+    }
 
 
 # --- reading snippets from git ------------------------------------------------------------------
+
 
 def file_lines(content: bytes) -> list[str]:
     """A file's lines as git and the forges number them (split at `\\n` only, `\\r` dropped)."""
@@ -167,7 +213,9 @@ def read_citation(git_repo: GitRepo, commit: str, cite: CodeCitation) -> Citatio
     start, end = cite.lines
     if end > len(lines):
         return CitationRead(None, lines)
-    return CitationRead(lockfile.LockEntry(cite.path, (start, end), join_lines(lines[start - 1:end])), lines)
+    return CitationRead(
+        lockfile.LockEntry(cite.path, (start, end), join_lines(lines[start - 1 : end])), lines
+    )
 
 
 def find_block(lines: list[str], block: list[str]) -> int | None:
@@ -175,7 +223,7 @@ def find_block(lines: list[str], block: list[str]) -> int | None:
     if not block:
         return None
     for i in range(len(lines) - len(block) + 1):
-        if lines[i:i + len(block)] == block:
+        if lines[i : i + len(block)] == block:
             return i + 1
     return None
 
@@ -187,6 +235,7 @@ def citations_of(card: ModelCard) -> Iterator[tuple[int, CodeCitation]]:
 
 
 # --- the check ----------------------------------------------------------------------------------
+
 
 def check_citations(project: Project, kb: KnowledgeBase, strict: bool = False) -> list[Problem]:
     """Verify every code citation against its repository at the pinned commit.
@@ -208,10 +257,16 @@ def check_citations(project: Project, kb: KnowledgeBase, strict: bool = False) -
         where = project.rel(repo_dir)
         git_repo = gitops.open_repo(repo_dir)
         if git_repo is None:
-            problems.append(_at(loaded, ("repo",), Severity.WARNING,
-                                f"repository '{card.repo.name}' is not synced to {where}: "
-                                f"{len(cites)} citation(s) cannot be verified",
-                                f"run `kb repos sync {loaded.id}`"))
+            problems.append(
+                _at(
+                    loaded,
+                    ("repo",),
+                    Severity.WARNING,
+                    f"repository '{card.repo.name}' is not synced to {where}: "
+                    f"{len(cites)} citation(s) cannot be verified",
+                    f"run `kb repos sync {loaded.id}`",
+                )
+            )
             continue
         with git_repo:
             problems.extend(_check_card(loaded, git_repo, where))
@@ -226,9 +281,15 @@ def _check_card(loaded: LoadedCard[ModelCard], git_repo: GitRepo, where: str) ->
     commit = gitops.resolve(git_repo, repo.commit) if repo.commit else gitops.resolve(git_repo, str(repo.tag))
     if commit is None:
         what = f"commit {repo.commit[:7]}" if repo.commit else f"tag '{repo.tag}'"
-        return [_at(loaded, ("repo", "commit" if repo.commit else "tag"), Severity.WARNING,
-                    f"the pinned {what} is not in {where}: its citations cannot be verified",
-                    f"run `kb repos sync {loaded.id}`")]
+        return [
+            _at(
+                loaded,
+                ("repo", "commit" if repo.commit else "tag"),
+                Severity.WARNING,
+                f"the pinned {what} is not in {where}: its citations cannot be verified",
+                f"run `kb repos sync {loaded.id}`",
+            )
+        ]
     short = commit[:7]
     lock = loaded.lock
     lock_name = str(Path(loaded.rel).with_name(lockfile.lock_path(loaded.path).name))
@@ -240,15 +301,27 @@ def _check_card(loaded: LoadedCard[ModelCard], git_repo: GitRepo, where: str) ->
             out.append(problem)
     copies_unchanged = not out
     if lock is not None and not lock_is_current and copies_unchanged:
-        out.append(_at(loaded, ("repo",), Severity.ERROR,
-                       f"{lock_name} records commit {lock.commit[:7]} but the card pins {short}",
-                       "the cited snippets are unchanged: record the new pin with "
-                       f"`kb repos sync {loaded.id} --update-citations`"))
+        out.append(
+            _at(
+                loaded,
+                ("repo",),
+                Severity.ERROR,
+                f"{lock_name} records commit {lock.commit[:7]} but the card pins {short}",
+                "the cited snippets are unchanged: record the new pin with "
+                f"`kb repos sync {loaded.id} --update-citations`",
+            )
+        )
     return out
 
 
-def _cite_problem(loaded: LoadedCard[ModelCard], i: int, cite: CodeCitation, found: CitationRead, commit: str,
-                  lock_name: str) -> Problem | None:
+def _cite_problem(
+    loaded: LoadedCard[ModelCard],
+    i: int,
+    cite: CodeCitation,
+    found: CitationRead,
+    commit: str,
+    lock_name: str,
+) -> Problem | None:
     """What is wrong with one citation at the pinned commit, against its copy in the lock file."""
     repo, lock, short = loaded.card.repo, loaded.lock, commit[:7]
     loc = ("walkthrough", i, "cite")
@@ -256,35 +329,52 @@ def _cite_problem(loaded: LoadedCard[ModelCard], i: int, cite: CodeCitation, fou
     if found.lines is None:
         hint = "check `path` against the repository at the pin"
         if found.moved_to:
-            hint = (f"a file of that name is at {', '.join(found.moved_to)}: "
-                    "if it moved, update `path` and check `lines`")
+            hint = (
+                f"a file of that name is at {', '.join(found.moved_to)}: "
+                "if it moved, update `path` and check `lines`"
+            )
         return _at(loaded, loc, Severity.ERROR, f"{cite.path} does not exist at {short} in {repo.name}", hint)
     if found.entry is None:
-        return _at(loaded, loc, Severity.ERROR,
-                   f"lines {start}-{end} of {cite.path} are past the end of the file "
-                   f"({len(found.lines)} lines at {short})", "fix `lines`")
+        return _at(
+            loaded,
+            loc,
+            Severity.ERROR,
+            f"lines {start}-{end} of {cite.path} are past the end of the file "
+            f"({len(found.lines)} lines at {short})",
+            "fix `lines`",
+        )
     copy = lock.entry(cite.path, (start, end)) if lock is not None else None
     if copy is None:
-        return _at(loaded, loc, Severity.ERROR, f"no copy of {cite.path}:{start}-{end} in {lock_name}",
-                   f"run `kb repos sync {loaded.id}` to write it")
+        return _at(
+            loaded,
+            loc,
+            Severity.ERROR,
+            f"no copy of {cite.path}:{start}-{end} in {lock_name}",
+            f"run `kb repos sync {loaded.id}` to write it",
+        )
     if copy.snippet == found.entry.snippet:
         return None
     assert lock is not None
     if lock.commit == commit:
         hint = f"the lock file was edited by hand: restore it with `kb repos sync {loaded.id}`"
     else:
-        hint = (f"the copy was taken at {lock.commit[:7]}; review the change with "
-                f"`kb repos sync {loaded.id} --update-citations`")
+        hint = (
+            f"the copy was taken at {lock.commit[:7]}; review the change with "
+            f"`kb repos sync {loaded.id} --update-citations`"
+        )
         moved = find_block(found.lines, copy.snippet.splitlines())
         if moved is not None and moved != start:
             last = moved + (end - start)
-            hint = (f"the copied code is now at lines {moved}-{last}: "
-                    f"set `lines: [{moved}, {last}]`, or {hint.split('; ', 1)[1]}")
+            hint = (
+                f"the copied code is now at lines {moved}-{last}: "
+                f"set `lines: [{moved}, {last}]`, or {hint.split('; ', 1)[1]}"
+            )
     message = f"{cite.path}:{start}-{end} at {short} differs from its copy in {lock_name}"
     return _at(loaded, loc, Severity.ERROR, message, hint)
 
 
-def _at(loaded: LoadedCard[Card], loc: tuple[str | int, ...], severity: Severity, message: str,
-        hint: str = "") -> Problem:
+def _at(
+    loaded: LoadedCard[Card], loc: tuple[str | int, ...], severity: Severity, message: str, hint: str = ""
+) -> Problem:
     line, col = loaded.doc.locate(loc)
     return Problem(loaded.rel, message, severity, dotted(loc), line, col, hint)

@@ -119,8 +119,9 @@ def tags(repo: GitRepo) -> list[Tag]:
             commit = ref.commit
         except ValueError:  # a tag of a tree or blob: not a release
             continue
-        out.append(Tag(ref.name, commit.hexsha,
-                       datetime.fromtimestamp(commit.committed_date, tz=timezone.utc)))
+        out.append(
+            Tag(ref.name, commit.hexsha, datetime.fromtimestamp(commit.committed_date, tz=timezone.utc))
+        )
     return sorted(out, key=lambda t: (t.date, _version_key(t.name)))
 
 

@@ -68,8 +68,9 @@ class Lock:
         return next((e for e in self.citations if e.path == path and e.lines == tuple(lines)), None)
 
 
-def read_lock_data(card_path: Path, problems: list[Problem] | None = None,
-                   display: str | None = None) -> dict[str, Any]:
+def read_lock_data(
+    card_path: Path, problems: list[Problem] | None = None, display: str | None = None
+) -> dict[str, Any]:
     """The card's lock file as plain data: empty when absent, or when it cannot be read safely or is
     not a YAML mapping, and then what is wrong goes to `problems` (when given), located at `display`
     (the lock file as users see it, `kb/model_cards/<id>.lock.yaml`)."""
@@ -84,14 +85,17 @@ def read_lock_data(card_path: Path, problems: list[Problem] | None = None,
     if not found and not isinstance(doc.data, dict):
         found.append(Problem(name, "a lock file must be a YAML mapping of keys to values", line=1, col=1))
     if problems is not None:
-        fix = (f"lock files are written by `kb repos sync {card_path.stem}` and `kb checkpoints pull "
-               f"{card_path.stem}`: delete this one and run them again")
+        fix = (
+            f"lock files are written by `kb repos sync {card_path.stem}` and `kb checkpoints pull "
+            f"{card_path.stem}`: delete this one and run them again"
+        )
         problems.extend(dataclasses.replace(p, hint=fix) for p in found)
     return {} if found else dict(doc.data)
 
 
-def load_lock(card_path: Path, problems: list[Problem] | None = None, display: str | None = None
-              ) -> Lock | None:
+def load_lock(
+    card_path: Path, problems: list[Problem] | None = None, display: str | None = None
+) -> Lock | None:
     """The card's lock file, or None when it is absent or not a lock file (a lock file that cannot be
     read safely is reported in `problems`, see `read_lock_data`)."""
     return lock_from_data(read_lock_data(card_path, problems, display))
@@ -109,9 +113,15 @@ def lock_from_data(data: dict[str, Any]) -> Lock | None:
         except (KeyError, TypeError, ValueError):
             continue  # a damaged entry counts as missing: the check asks for a refresh
     committed, tag = data.get("committed"), data.get("tag")
-    return Lock(str(data.get("repo", "")), str(data.get("url", "")), str(data["commit"]),
-                str(tag) if tag is not None else None, str(committed) if committed else None, entries,
-                checkpoint_records(data))
+    return Lock(
+        str(data.get("repo", "")),
+        str(data.get("url", "")),
+        str(data["commit"]),
+        str(tag) if tag is not None else None,
+        str(committed) if committed else None,
+        entries,
+        checkpoint_records(data),
+    )
 
 
 def checkpoint_records(data: dict[str, Any]) -> dict[str, Any]:
@@ -153,8 +163,12 @@ def dump_lock(lock: Lock, card_id: str) -> str:
     if lock.committed:
         data["committed"] = lock.committed
     data["citations"] = [
-        {"path": e.path, "lines": flow(e.lines), "sha256": e.sha256,
-         "snippet": LiteralScalarString(e.snippet) if _literal_safe(e.snippet) else e.snippet}
+        {
+            "path": e.path,
+            "lines": flow(e.lines),
+            "sha256": e.sha256,
+            "snippet": LiteralScalarString(e.snippet) if _literal_safe(e.snippet) else e.snippet,
+        }
         for e in lock.citations
     ]
     if lock.checkpoints:

@@ -53,17 +53,22 @@ def disagreements(group: RepoGroup) -> list[str]:
     for other in group.cards[1:]:
         a, b = first.card.repo, other.card.repo
         if a.url.rstrip("/").removesuffix(".git") != b.url.rstrip("/").removesuffix(".git"):
-            out.append(f"{first.rel} clones {a.url} but {other.rel} clones {b.url} into the same folder "
-                       f"external_repos/{group.name}: use one URL, or give one of them another repo.name")
+            out.append(
+                f"{first.rel} clones {a.url} but {other.rel} clones {b.url} into the same folder "
+                f"external_repos/{group.name}: use one URL, or give one of them another repo.name"
+            )
         elif a.commit and b.commit and a.commit != b.commit:
             out.append(pin_conflict(group.name, first, a.commit, other, b.commit))
     return out
 
 
-def pin_conflict(name: str, first: LoadedCard[ModelCard], a: str, other: LoadedCard[ModelCard],
-                 b: str) -> str:
-    return (f"{first.rel} pins {a[:7]} but {other.rel} pins {b[:7]} in the same repository "
-            f"'{name}': pin the same commit, or give one of them another repo.name")
+def pin_conflict(
+    name: str, first: LoadedCard[ModelCard], a: str, other: LoadedCard[ModelCard], b: str
+) -> str:
+    return (
+        f"{first.rel} pins {a[:7]} but {other.rel} pins {b[:7]} in the same repository "
+        f"'{name}': pin the same commit, or give one of them another repo.name"
+    )
 
 
 class PinError(Exception):
@@ -81,15 +86,21 @@ def resolve_pin(git_repo: GitRepo, loaded: LoadedCard[ModelCard]) -> str:
     repo: Repo = loaded.card.repo
     tagged = gitops.resolve(git_repo, repo.tag) if repo.tag else None
     if repo.tag and tagged is None:
-        raise PinError(f"{loaded.rel}: tag '{repo.tag}' does not exist in {repo.url}: "
-                       "fix repo.tag (git ls-remote --tags <url> lists the tags)")
+        raise PinError(
+            f"{loaded.rel}: tag '{repo.tag}' does not exist in {repo.url}: "
+            "fix repo.tag (git ls-remote --tags <url> lists the tags)"
+        )
     if repo.commit:
         if not gitops.has_commit(git_repo, repo.commit):
-            raise PinError(f"{loaded.rel}: commit {repo.commit} is not in {repo.url}: "
-                           "fix repo.commit (was the commit rebased away upstream?)")
+            raise PinError(
+                f"{loaded.rel}: commit {repo.commit} is not in {repo.url}: "
+                "fix repo.commit (was the commit rebased away upstream?)"
+            )
         if tagged and not gitops.is_ancestor(git_repo, tagged, repo.commit):
-            raise PinError(f"{loaded.rel}: tag '{repo.tag}' is at {tagged[:7]}, which is not the pinned "
-                           f"commit {repo.commit[:7]} nor one of its ancestors: fix repo.tag or repo.commit")
+            raise PinError(
+                f"{loaded.rel}: tag '{repo.tag}' is at {tagged[:7]}, which is not the pinned "
+                f"commit {repo.commit[:7]} nor one of its ancestors: fix repo.tag or repo.commit"
+            )
         return repo.commit
     assert tagged is not None
     return tagged

@@ -131,22 +131,33 @@ def format_table(statuses: list[RepoStatus]) -> str:
         if s.newest_tag:
             newest = s.newest_tag + (" (drift)" if s.drift else "")
         cards = s.cards[0] + (f" +{len(s.cards) - 1}" if len(s.cards) > 1 else "")
-        rows.append((
-            s.name, cards, _yes(s.present),
-            _yes(s.at_pin) if s.present else "-", _yes(s.dirty) if s.present else "-", pinned or "-",
-            newest if s.present else "-",
-            (s.license_file or "none") if s.present else "-",
-        ))
+        rows.append(
+            (
+                s.name,
+                cards,
+                _yes(s.present),
+                _yes(s.at_pin) if s.present else "-",
+                _yes(s.dirty) if s.present else "-",
+                pinned or "-",
+                newest if s.present else "-",
+                (s.license_file or "none") if s.present else "-",
+            )
+        )
         if s.present and s.drift:
-            notes.append(f"{s.name}: a newer tag {s.newest_tag} ({s.newest_tag_date}) exists upstream; "
-                         f"the cards pin {pinned}")
+            notes.append(
+                f"{s.name}: a newer tag {s.newest_tag} ({s.newest_tag_date}) exists upstream; "
+                f"the cards pin {pinned}"
+            )
         notes.extend(f"{s.name}: {p}" for p in s.problems)
     missing = [s for s in statuses if not s.present]
     if missing:
         ids = " ".join(s.cards[0] for s in missing)
-        notes.append(f"not synced: {', '.join(s.name for s in missing)}: run `kb repos sync` "
-                     f"(or `kb repos sync {ids}`)" if len(missing) < len(statuses) else
-                     f"not synced: {', '.join(s.name for s in missing)}: run `kb repos sync`")
+        notes.append(
+            f"not synced: {', '.join(s.name for s in missing)}: run `kb repos sync` "
+            f"(or `kb repos sync {ids}`)"
+            if len(missing) < len(statuses)
+            else f"not synced: {', '.join(s.name for s in missing)}: run `kb repos sync`"
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join(lines + notes) + "\n"

@@ -52,8 +52,13 @@ def sync_group(project: Project, group: RepoGroup, update_citations: bool, echo:
     except (RepoError, PinError) as exc:
         return SyncResult(group.name, False, str(exc))
     if not notes_ok:
-        return SyncResult(group.name, False, "some citations could not be read at the pin: fix their "
-                          "`path` or `lines` (see `kb check citations`), then sync again", commit)
+        return SyncResult(
+            group.name,
+            False,
+            "some citations could not be read at the pin: fix their "
+            "`path` or `lines` (see `kb check citations`), then sync again",
+            commit,
+        )
     return SyncResult(group.name, True, "", commit)
 
 
@@ -67,8 +72,10 @@ def _sync(project: Project, group: RepoGroup, update_citations: bool, echo: Echo
     git_repo = gitops.open_repo(target)
     fresh = git_repo is None
     if git_repo is None and target.exists() and any(target.iterdir()):
-        raise RepoError(f"{where} exists but is not a git clone: move it away or delete it, "
-                        "then run `kb repos sync` again")
+        raise RepoError(
+            f"{where} exists but is not a git clone: move it away or delete it, "
+            "then run `kb repos sync` again"
+        )
     if git_repo is None:
         echo(f"{group.name}: cloning {group.repo.url} into {where}")
         git_repo = _clone(url, target)
@@ -85,8 +92,10 @@ def _sync(project: Project, group: RepoGroup, update_citations: bool, echo: Echo
         label = _pin_label(git_repo, group, commit)
         date = gitops.commit_date(git_repo, commit)
         moved = "already at" if before == commit else "checked out"
-        echo(f"{group.name}: {moved} {label}, committed {date.date().isoformat()} "
-             f"(cards: {', '.join(group.ids)})")
+        echo(
+            f"{group.name}: {moved} {label}, committed {date.date().isoformat()} "
+            f"(cards: {', '.join(group.ids)})"
+        )
         ok = True
         for loaded in group.cards:
             ok &= _update_lock(git_repo, loaded, commit, date.isoformat(), update_citations, echo)
@@ -123,18 +132,24 @@ def _refuse_if_dirty(git_repo: GitRepo, where: str) -> None:
         return
     files = gitops.changed_files(git_repo)
     shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
-    raise RepoError(f"{where} has uncommitted changes ({shown}): commit and push them, or move the "
-                    "folder away, or delete it, then run `kb repos sync` again (nothing was changed)")
+    raise RepoError(
+        f"{where} has uncommitted changes ({shown}): commit and push them, or move the "
+        "folder away, or delete it, then run `kb repos sync` again (nothing was changed)"
+    )
 
 
 def _check_origin(git_repo: GitRepo, group: RepoGroup, where: str, root: Path) -> None:
     origin = gitops.remote_url(git_repo)
     if origin is None:
-        raise RepoError(f"{where} has no remote 'origin': add it with `git -C {where} remote add origin "
-                        f"{group.repo.url}`, or delete the folder")
+        raise RepoError(
+            f"{where} has no remote 'origin': add it with `git -C {where} remote add origin "
+            f"{group.repo.url}`, or delete the folder"
+        )
     if gitops.normalise_url(origin, root) != gitops.normalise_url(group.repo.url, root):
-        raise RepoError(f"{where} was cloned from {origin}, but {group.cards[0].rel} says {group.repo.url}: "
-                        f"run `git -C {where} remote set-url origin {group.repo.url}`, or delete the folder")
+        raise RepoError(
+            f"{where} was cloned from {origin}, but {group.cards[0].rel} says {group.repo.url}: "
+            f"run `git -C {where} remote set-url origin {group.repo.url}`, or delete the folder"
+        )
 
 
 def _fetch(git_repo: GitRepo, url: str) -> None:
@@ -177,9 +192,11 @@ def _refuse_local_commits(git_repo: GitRepo, where: str, known: tuple[str, ...])
     if not local:
         return
     shown = "; ".join(local[:3]) + (f"; and {len(local) - 3} more" if len(local) > 3 else "")
-    raise RepoError(f"{where} has {len(local)} local commit(s) that no remote branch holds ({shown}): "
-                    "push them, or move the folder away, or delete it, then run `kb repos sync` again "
-                    "(nothing was changed)")
+    raise RepoError(
+        f"{where} has {len(local)} local commit(s) that no remote branch holds ({shown}): "
+        "push them, or move the folder away, or delete it, then run `kb repos sync` again "
+        "(nothing was changed)"
+    )
 
 
 def _checkout(git_repo: GitRepo, commit: str, where: str, fresh: bool) -> None:
@@ -191,8 +208,10 @@ def _checkout(git_repo: GitRepo, commit: str, where: str, fresh: bool) -> None:
     try:
         git_repo.git.checkout("--detach", "--quiet", *force, commit)
     except GitCommandError as exc:
-        raise RepoError(f"cannot check out {commit[:7]} in {where}: {gitops.git_error_text(exc)} "
-                        "(move the files it names away, then run `kb repos sync` again)") from exc
+        raise RepoError(
+            f"cannot check out {commit[:7]} in {where}: {gitops.git_error_text(exc)} "
+            "(move the files it names away, then run `kb repos sync` again)"
+        ) from exc
 
 
 def _pin_label(git_repo: GitRepo, group: RepoGroup, commit: str) -> str:
@@ -206,24 +225,37 @@ def _pin_label(git_repo: GitRepo, group: RepoGroup, commit: str) -> str:
     return f"{commit[:7]} ({tag})"
 
 
-def _update_lock(git_repo: GitRepo, loaded: LoadedCard[ModelCard], commit: str, committed: str,
-                 update_citations: bool, echo: Echo) -> bool:
+def _update_lock(
+    git_repo: GitRepo,
+    loaded: LoadedCard[ModelCard],
+    commit: str,
+    committed: str,
+    update_citations: bool,
+    echo: Echo,
+) -> bool:
     """Write the card's lock file from the pinned commit; False when a citation could not be read."""
     repo = loaded.card.repo
     lock_rel = str(Path(loaded.rel).with_name(lockfile.lock_path(loaded.path).name))
     old = loaded.lock
     if old is not None and old.commit != commit and not update_citations:
-        echo(f"  {lock_rel}: kept: it holds the snippets of {old.commit[:7]}, the card pins {commit[:7]}; "
-             f"review the changes with `kb repos sync {loaded.id} --update-citations`")
+        echo(
+            f"  {lock_rel}: kept: it holds the snippets of {old.commit[:7]}, the card pins {commit[:7]}; "
+            f"review the changes with `kb repos sync {loaded.id} --update-citations`"
+        )
         return True
     entries, ok = [], True
     for i, cite in citations_of(loaded.card):
         found = read_citation(git_repo, commit, cite)
         if found.entry is None:
-            reason = "does not exist" if found.lines is None else (
-                f"has {len(found.lines or [])} lines, fewer than {cite.lines[1]}")
-            echo(f"  {loaded.rel}: walkthrough[{i}].cite: {cite.path} {reason} at {commit[:7]} "
-                 "(see `kb check citations`)")
+            reason = (
+                "does not exist"
+                if found.lines is None
+                else (f"has {len(found.lines or [])} lines, fewer than {cite.lines[1]}")
+            )
+            echo(
+                f"  {loaded.rel}: walkthrough[{i}].cite: {cite.path} {reason} at {commit[:7]} "
+                "(see `kb check citations`)"
+            )
             ok = not update_citations
             continue
         entries.append(found.entry)
@@ -249,8 +281,9 @@ def snippet_changes(old: lockfile.Lock, new: lockfile.Lock) -> list[str]:
     out: list[str] = []
     remaining = list(old.citations)
     for entry in new.citations:
-        before = next((e for e in remaining if e.path == entry.path and e.lines == entry.lines), None) or \
-            next((e for e in remaining if e.path == entry.path), None)
+        before = next(
+            (e for e in remaining if e.path == entry.path and e.lines == entry.lines), None
+        ) or next((e for e in remaining if e.path == entry.path), None)
         span = f"{entry.path}:{entry.lines[0]}-{entry.lines[1]}"
         if before is None:
             out.append(f"    {span}: new citation")
@@ -260,10 +293,15 @@ def snippet_changes(old: lockfile.Lock, new: lockfile.Lock) -> list[str]:
             out.append(f"    {span}: unchanged")
             continue
         out.append(f"    {span}: changed")
-        out.extend(line.rstrip("\n") for line in difflib.unified_diff(
-            before.snippet.splitlines(keepends=True), entry.snippet.splitlines(keepends=True),
-            f"{before.path}:{before.lines[0]}-{before.lines[1]} @ {old.commit[:7]}",
-            f"{span} @ {new.commit[:7]}"))
+        out.extend(
+            line.rstrip("\n")
+            for line in difflib.unified_diff(
+                before.snippet.splitlines(keepends=True),
+                entry.snippet.splitlines(keepends=True),
+                f"{before.path}:{before.lines[0]}-{before.lines[1]} @ {old.commit[:7]}",
+                f"{span} @ {new.commit[:7]}",
+            )
+        )
     out.extend(f"    {e.path}:{e.lines[0]}-{e.lines[1]}: no longer cited" for e in remaining)
     return out
 

@@ -25,9 +25,7 @@ class Node(BaseModel):
 
 def slug(value: str) -> str:
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", value):
-        raise ValueError(
-            f"'{value}' is not a valid id: use lower-case letters, digits, '.', '_' and '-'"
-        )
+        raise ValueError(f"'{value}' is not a valid id: use lower-case letters, digits, '.', '_' and '-'")
     return value
 
 
@@ -44,7 +42,7 @@ def _hub_commit(value: str) -> str:
     if not re.fullmatch(r"[0-9a-f]{40}", value):
         raise ValueError(
             f"'{value}' is not a full commit hash of the hub repository (a branch or tag can move): give "
-            "all 40 lower-case hex digits (python -c \"import huggingface_hub as h; "
+            'all 40 lower-case hex digits (python -c "import huggingface_hub as h; '
             "print(h.HfApi().model_info('<hub_id>', revision='<branch or tag>').sha)\" prints it)"
         )
     return value
@@ -52,7 +50,9 @@ def _hub_commit(value: str) -> str:
 
 def _doi(value: str) -> str:
     if not re.fullmatch(r"10\.\d{4,9}/[^\s]+", value):
-        raise ValueError(f"'{value}' is not a DOI: expected the form 10.NNNN/suffix, without https://doi.org/")
+        raise ValueError(
+            f"'{value}' is not a DOI: expected the form 10.NNNN/suffix, without https://doi.org/"
+        )
     return value
 
 
@@ -73,7 +73,9 @@ def _git_url(value: str) -> str:
     if not value or any(c.isspace() for c in value):
         raise ValueError(f"'{value}' is not a git URL")
     if "://" in value and not re.match(r"(https?|ssh|git|file)://", value):
-        raise ValueError(f"'{value}' uses a scheme git does not clone: use https://, ssh://, git:// or file://")
+        raise ValueError(
+            f"'{value}' uses a scheme git does not clone: use https://, ssh://, git:// or file://"
+        )
     return value
 
 
@@ -94,11 +96,15 @@ def _licensing() -> Any:
 
 def _split_license_hint(expression: str) -> str:
     """For `Apache-2.0 (code), CC-BY-NC-4.0 (weights)`: the card has a field for each."""
-    if not (re.search(r"\((code|weights?|model|checkpoints?)\)", expression, re.IGNORECASE)
-            or re.fullmatch(r"[\w.+-]+\s*[,;/]\s*[\w.+-]+", expression.strip())):
+    if not (
+        re.search(r"\((code|weights?|model|checkpoints?)\)", expression, re.IGNORECASE)
+        or re.fullmatch(r"[\w.+-]+\s*[,;/]\s*[\w.+-]+", expression.strip())
+    ):
         return ""
-    return ("; a card gives the code's license in `license` and the weights' in `weights_license`, e.g. "
-            "license: Apache-2.0 and weights_license: CC-BY-NC-4.0")
+    return (
+        "; a card gives the code's license in `license` and the weights' in `weights_license`, e.g. "
+        "license: Apache-2.0 and weights_license: CC-BY-NC-4.0"
+    )
 
 
 @lru_cache(maxsize=512)
@@ -108,8 +114,10 @@ def spdx_check(expression: str) -> tuple[str, tuple[str, ...]]:
     try:
         info = licensing.validate(expression, strict=True)
     except Exception:  # license-expression raises (not reports) on some malformed keys
-        return expression, (f"'{expression}' is not a valid SPDX license expression "
-                            "(see https://spdx.org/licenses/)" + _split_license_hint(expression),)
+        return expression, (
+            f"'{expression}' is not a valid SPDX license expression "
+            "(see https://spdx.org/licenses/)" + _split_license_hint(expression),
+        )
     errors = list(info.errors)
     unknown = [str(s) for s in getattr(info, "invalid_symbols", [])]
     if errors and unknown and all(s.startswith("LicenseRef-") for s in unknown):
@@ -119,8 +127,9 @@ def spdx_check(expression: str) -> tuple[str, tuple[str, ...]]:
         hint = ""
         if unknown:
             hint = " (unknown license id(s): " + ", ".join(unknown) + "; see https://spdx.org/licenses/)"
-        return expression, (f"'{expression}' is not a valid SPDX license expression{hint}"
-                            + _split_license_hint(expression),)
+        return expression, (
+            f"'{expression}' is not a valid SPDX license expression{hint}" + _split_license_hint(expression),
+        )
     return str(info.normalized_expression or expression), ()
 
 
@@ -187,17 +196,31 @@ Slug = Annotated[str, AfterValidator(slug), _pattern(r"^[a-z0-9][a-z0-9._-]*$")]
 Commit = Annotated[str, AfterValidator(_commit), _pattern(r"^[0-9a-f]{40}$")]
 HubCommit = Annotated[str, AfterValidator(_hub_commit), _pattern(r"^[0-9a-f]{40}$")]
 Doi = Annotated[str, AfterValidator(_doi), _pattern(r"^10\.\d{4,9}/\S+$")]
-ArxivId = Annotated[str, AfterValidator(_arxiv),
-                    _pattern(r"^(\d{4}\.\d{4,5}(v\d+)?|[a-z-]+(\.[A-Z]{2})?/\d{7}(v\d+)?)$")]
+ArxivId = Annotated[
+    str, AfterValidator(_arxiv), _pattern(r"^(\d{4}\.\d{4,5}(v\d+)?|[a-z-]+(\.[A-Z]{2})?/\d{7}(v\d+)?)$")
+]
 HttpUrl = Annotated[str, AfterValidator(_http_url), _pattern(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/\S*)?$")]
-GitUrl = Annotated[str, AfterValidator(_git_url),
-                   _pattern(r"^(?![A-Za-z][A-Za-z0-9+.-]*://)\S+$|^(https?|ssh|git|file)://\S+$")]
+GitUrl = Annotated[
+    str,
+    AfterValidator(_git_url),
+    _pattern(r"^(?![A-Za-z][A-Za-z0-9+.-]*://)\S+$|^(https?|ssh|git|file)://\S+$"),
+]
 RelPath = Annotated[str, AfterValidator(_rel_path), _pattern(RELPATH_RE)]
-Spdx = Annotated[str, AfterValidator(_spdx), Field(json_schema_extra=lambda s: s.update(
-    pattern=spdx_pattern()))]
-ParamCount = Annotated[int | str, AfterValidator(_param_count), Field(json_schema_extra={"anyOf": [
-    {"type": "integer", "minimum": 1},
-    {"type": "string", "pattern": r"^~?\d+(\.\d+)?\s*[KMBTkmbt]?$"}]})]
+Spdx = Annotated[
+    str, AfterValidator(_spdx), Field(json_schema_extra=lambda s: s.update(pattern=spdx_pattern()))
+]
+ParamCount = Annotated[
+    int | str,
+    AfterValidator(_param_count),
+    Field(
+        json_schema_extra={
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": r"^~?\d+(\.\d+)?\s*[KMBTkmbt]?$"},
+            ]
+        }
+    ),
+]
 MARKDOWN_FORMAT = {"format": "markdown"}
 Markdown = Annotated[str, Field(json_schema_extra=MARKDOWN_FORMAT)]
 """Text rendered as Markdown (emphasis, links, code spans; block Markdown where the field is prose);

@@ -47,8 +47,11 @@ def format_token_count(count: int) -> str:
     for suffix in ("T", "B", "M", "K"):
         scale = _SCALE[suffix]
         if count >= scale:
-            text = f"{Decimal(count) / scale:f}".rstrip("0").rstrip(".") if count % scale else str(
-                count // scale)
+            text = (
+                f"{Decimal(count) / scale:f}".rstrip("0").rstrip(".")
+                if count % scale
+                else str(count // scale)
+            )
             return f"{text}{suffix}"
     return str(count)
 
@@ -153,7 +156,8 @@ class SAEConfig(Node):
         if self.dict_size is not None and self.dict_size != self.input_dim * self.expansion_factor:
             raise ValueError(
                 f"dict_size {self.dict_size} is not input_dim x expansion_factor "
-                f"({self.input_dim} x {self.expansion_factor} = {self.input_dim * self.expansion_factor})")
+                f"({self.input_dim} x {self.expansion_factor} = {self.input_dim * self.expansion_factor})"
+            )
         return self
 
 
@@ -272,21 +276,35 @@ def name_disagreements(card: SAECard | FineTunedCard) -> list[Disagreement]:
     parts = name.split("_")
     sae = isinstance(card, SAECard)
     count = 4 if sae else 3
-    pattern = ("<base_model>_<layer>_exp<expansion_factor>_<training_tokens>" if sae
-               else "<base_model>_<domain>_<training_tokens>")
+    pattern = (
+        "<base_model>_<layer>_exp<expansion_factor>_<training_tokens>"
+        if sae
+        else "<base_model>_<domain>_<training_tokens>"
+    )
     if len(parts) < count:
-        return [(("name",), f"name '{name}' does not follow {pattern}",
-                 f"name it {expected_name(card)}")]
+        return [(("name",), f"name '{name}' does not follow {pattern}", f"name it {expected_name(card)}")]
     # The base model's short name may itself contain '_': the other parts are counted from the end.
     base = "_".join(parts[: len(parts) - count + 1])
-    rest = parts[len(parts) - count + 1:]
+    rest = parts[len(parts) - count + 1 :]
     out: list[Disagreement] = []
     if card.id != name.lower():
-        out.append((("id",), f"id '{card.id}' is not the name '{name}' lower-cased",
-                    f"set id: {name.lower()} (and name the file {name.lower()}.yaml)"))
+        out.append(
+            (
+                ("id",),
+                f"id '{card.id}' is not the name '{name}' lower-cased",
+                f"set id: {name.lower()} (and name the file {name.lower()}.yaml)",
+            )
+        )
     if base.lower() != card.base_model.short_name.lower():
-        out.append(_differs(card, base, f"base model '{base}'", ("base_model", "short_name"),
-                            f"'{card.base_model.short_name}'"))
+        out.append(
+            _differs(
+                card,
+                base,
+                f"base model '{base}'",
+                ("base_model", "short_name"),
+                f"'{card.base_model.short_name}'",
+            )
+        )
     if isinstance(card, SAECard):
         out += _sae_disagreements(card, rest[0], rest[1])
     elif rest[0].lower() != card.domain.lower():
@@ -294,11 +312,15 @@ def name_disagreements(card: SAECard | FineTunedCard) -> list[Disagreement]:
     return out + _token_disagreements(card, rest[-1])
 
 
-def _differs(card: SAECard | FineTunedCard, part: str, says: str, loc: FieldPath,
-             value: object) -> Disagreement:
+def _differs(
+    card: SAECard | FineTunedCard, part: str, says: str, loc: FieldPath, value: object
+) -> Disagreement:
     where = ".".join(map(str, loc))
-    return (("name",), f"name part '{part}' says {says}, but {where} is {value}",
-            f"name it {expected_name(card)} or correct {where}")
+    return (
+        ("name",),
+        f"name part '{part}' says {says}, but {where} is {value}",
+        f"name it {expected_name(card)} or correct {where}",
+    )
 
 
 def _sae_disagreements(card: SAECard, layer: str, exp: str) -> list[Disagreement]:
@@ -308,11 +330,23 @@ def _sae_disagreements(card: SAECard, layer: str, exp: str) -> list[Disagreement
         out.append(_differs(card, layer, f"layer '{layer}'", ("sae", "layer"), f"'{card.sae.layer}'"))
     m = re.fullmatch(r"exp(\d+)", exp, re.IGNORECASE)
     if not m:
-        out.append((("name",), f"name part '{exp}' should be exp<expansion_factor>",
-                    f"name it {expected_name(card)}"))
+        out.append(
+            (
+                ("name",),
+                f"name part '{exp}' should be exp<expansion_factor>",
+                f"name it {expected_name(card)}",
+            )
+        )
     elif int(m.group(1)) != card.sae.expansion_factor:
-        out.append(_differs(card, exp, f"expansion factor {int(m.group(1))}", ("sae", "expansion_factor"),
-                            card.sae.expansion_factor))
+        out.append(
+            _differs(
+                card,
+                exp,
+                f"expansion factor {int(m.group(1))}",
+                ("sae", "expansion_factor"),
+                card.sae.expansion_factor,
+            )
+        )
     return out
 
 
@@ -324,11 +358,23 @@ def _token_disagreements(card: SAECard | FineTunedCard, written: str) -> list[Di
     except ValueError:
         stated = None
     if stated is None:
-        return [(("name",), f"name part '{written}' is not a token count (e.g. 1M, 500K, 2B)",
-                 f"name it {expected_name(card)}")]
+        return [
+            (
+                ("name",),
+                f"name part '{written}' is not a token count (e.g. 1M, 500K, 2B)",
+                f"name it {expected_name(card)}",
+            )
+        ]
     if not token_count_agrees(written, tokens):
-        return [_differs(card, written, f"{stated:,} training tokens", ("training", "tokens"),
-                         f"{format_token_count(tokens)} ({tokens:,})")]
+        return [
+            _differs(
+                card,
+                written,
+                f"{stated:,} training tokens",
+                ("training", "tokens"),
+                f"{format_token_count(tokens)} ({tokens:,})",
+            )
+        ]
     return []
 
 

@@ -18,8 +18,10 @@ def json_schema(kind: str = "model") -> dict[str, Any]:
     pattern = spdx_pattern()
     _replace_pattern(schema, pattern)
     schema.setdefault("$defs", {})["SpdxExpression"] = {
-        "type": "string", "pattern": pattern,
-        "description": "An SPDX license expression (https://spdx.org/licenses/)."}
+        "type": "string",
+        "pattern": pattern,
+        "description": "An SPDX license expression (https://spdx.org/licenses/).",
+    }
     return {"$schema": SCHEMA_DIALECT, "$id": f"urn:foundation-model-kb:{kind}-card:1", **schema}
 
 

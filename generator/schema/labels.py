@@ -95,9 +95,11 @@ def layer_words(layer: int) -> str:
     return f"layer {layer} (0 is the embedding layer)" if layer == 0 else f"layer {layer}"
 
 
-RC_WORDS = {"none": "not used",
-            "average": "average of the sequence's and its reverse complement's embeddings",
-            "split": "one pass, the RC-equivariant channels split and averaged"}
+RC_WORDS = {
+    "none": "not used",
+    "average": "average of the sequence's and its reverse complement's embeddings",
+    "split": "one pass, the RC-equivariant channels split and averaged",
+}
 
 
 def rc_words(mode: str) -> str:

@@ -39,8 +39,9 @@ Modality = Literal["dna", "rna", "protein", "fmri", "smri", "eeg", "text", "mult
 class Repo(Node):
     """The upstream code repository, pinned."""
 
-    model_config = ConfigDict(**Node.model_config, json_schema_extra={
-        "anyOf": [{"required": ["commit"]}, {"required": ["tag"]}]})
+    model_config = ConfigDict(
+        **Node.model_config, json_schema_extra={"anyOf": [{"required": ["commit"]}, {"required": ["tag"]}]}
+    )
 
     name: Slug
     """Folder name under `external_repos/`."""
@@ -85,9 +86,9 @@ class Variant(Node):
 class Architecture(Node):
     """Architecture and inductive biases."""
 
-    model_type: (
-        Literal["encoder", "causal", "encoder-decoder", "autoencoder", "joint-embedding"] | None
-    ) = None
+    model_type: Literal["encoder", "causal", "encoder-decoder", "autoencoder", "joint-embedding"] | None = (
+        None
+    )
     """Encoder (bidirectional), causal (autoregressive), or another type."""
     objective: str | None = None
     """Pre-training objective (masked LM, next token, masked autoencoding, JEPA)."""

@@ -45,14 +45,20 @@ def _not_checked(report: Report, name: str, why: str) -> None:
     report.add(name, None, f"not checked: {why}")
 
 
-def _against_card(report: Report, name: str, ok: bool, measured: str, card_says: str,
-                  sep: str = ", but") -> None:
+def _against_card(
+    report: Report, name: str, ok: bool, measured: str, card_says: str, sep: str = ", but"
+) -> None:
     """`measured` (what the model shows) and, when it disagrees, what the card says instead."""
     report.add(name, ok, measured + ("" if ok else f"{sep} the card says {card_says}"))
 
 
 def _config_claim(
-    run: SmokeRun, report: Report, name: str, claimed: int | None, card_field: str, keys: tuple[str, ...],
+    run: SmokeRun,
+    report: Report,
+    name: str,
+    claimed: int | None,
+    card_field: str,
+    keys: tuple[str, ...],
     no_config: str,
 ) -> tuple[int, str, int] | None:
     """(claimed, config key, config value) when both the card (at `card_field`) and the model's config
@@ -115,8 +121,13 @@ def embedding_width(run: SmokeRun, report: Report) -> None:
     claimed, width = run.card.architecture.embedding_dim, run.pooled_width
     if claimed is None:
         return  # nothing claimed; the projector check below compares the measured width anyway
-    _against_card(report, "embedding width", claimed == width, f"pooled embedding is {width} wide",
-                  f"architecture.embedding_dim {claimed}")
+    _against_card(
+        report,
+        "embedding width",
+        claimed == width,
+        f"pooled embedding is {width} wide",
+        f"architecture.embedding_dim {claimed}",
+    )
 
 
 def projector_width(run: SmokeRun, report: Report) -> None:
@@ -134,12 +145,20 @@ def projector_width(run: SmokeRun, report: Report) -> None:
 
 
 def layers(run: SmokeRun, report: Report) -> None:
-    stated = _config_claim(run, report, "layers", run.card.architecture.layers, "architecture.layers",
-                           LAYER_KEYS, "the model's config states no layer count")
+    stated = _config_claim(
+        run,
+        report,
+        "layers",
+        run.card.architecture.layers,
+        "architecture.layers",
+        LAYER_KEYS,
+        "the model's config states no layer count",
+    )
     if stated:
         claimed, key, value = stated
-        _against_card(report, "layers", value == claimed, f"config.{key} is {value}",
-                      f"architecture.layers {claimed}")
+        _against_card(
+            report, "layers", value == claimed, f"config.{key} is {value}", f"architecture.layers {claimed}"
+        )
 
 
 def vocabulary(run: SmokeRun, report: Report) -> None:
@@ -149,9 +168,14 @@ def vocabulary(run: SmokeRun, report: Report) -> None:
         return
     config_vocab, tokenizer_len = getattr(run.model.config, "vocab_size", None), run.vocab
     seen = {v for v in (config_vocab, tokenizer_len) if isinstance(v, int)}
-    _against_card(report, "vocabulary", tokens.vocab_size in seen,
-                  f"config.vocab_size {config_vocab}, tokenizer {tokenizer_len} tokens",
-                  f"tokenization.vocab_size {tokens.vocab_size}", ";")
+    _against_card(
+        report,
+        "vocabulary",
+        tokens.vocab_size in seen,
+        f"config.vocab_size {config_vocab}, tokenizer {tokenizer_len} tokens",
+        f"tokenization.vocab_size {tokens.vocab_size}",
+        ";",
+    )
 
 
 def parameters(run: SmokeRun, report: Report) -> None:
@@ -179,12 +203,24 @@ def parameters(run: SmokeRun, report: Report) -> None:
 
 def context(run: SmokeRun, report: Report) -> None:
     tokens = run.card.tokenization
-    stated = _config_claim(run, report, "context", tokens.context.tokens if tokens else None,
-                           "tokenization.context.tokens", CONTEXT_KEYS, "the config states no maximum length")
+    stated = _config_claim(
+        run,
+        report,
+        "context",
+        tokens.context.tokens if tokens else None,
+        "tokenization.context.tokens",
+        CONTEXT_KEYS,
+        "the config states no maximum length",
+    )
     if stated:
         claimed, key, value = stated
-        _against_card(report, "context", 0 <= value - claimed <= CONTEXT_SLACK, f"config.{key} is {value}",
-                      f"tokenization.context.tokens {claimed}")
+        _against_card(
+            report,
+            "context",
+            0 <= value - claimed <= CONTEXT_SLACK,
+            f"config.{key} is {value}",
+            f"tokenization.context.tokens {claimed}",
+        )
 
 
 # --- the projected output ------------------------------------------------------------------------------

@@ -49,8 +49,12 @@ class SmokeOptions:
     """`--kernels`: auto, native or reference (`generator.smoke.kernels`)."""
 
 
-def run_card(project: Project, loaded: LoadedCard[ModelCard], options: SmokeOptions,
-             step: Callable[[str], None] | None = None) -> Report:
+def run_card(
+    project: Project,
+    loaded: LoadedCard[ModelCard],
+    options: SmokeOptions,
+    step: Callable[[str], None] | None = None,
+) -> Report:
     """One card's smoke test: what every executor runs."""
     from generator.smoke.runner import smoke_card
 
@@ -72,8 +76,9 @@ def job_main(project: Project, loaded: LoadedCard[ModelCard], options: SmokeOpti
         return report.finish("failed")
 
 
-def run_all(project: Project, cards: list[LoadedCard[ModelCard]], options: SmokeOptions,
-            executor: str, step: Step) -> Iterator[tuple[LoadedCard[ModelCard], Report]]:
+def run_all(
+    project: Project, cards: list[LoadedCard[ModelCard]], options: SmokeOptions, executor: str, step: Step
+) -> Iterator[tuple[LoadedCard[ModelCard], Report]]:
     """Each card with its report, as the reports arrive."""
     if executor == "inline":
         for loaded in cards:
@@ -112,8 +117,10 @@ class _JobRun:
                 for job in [j for j in running if j.done()]:
                     yield running[job], self._gather(job, running.pop(job))
                 if running:
-                    self.step(", ".join(sorted(c.id for c in running.values())),
-                              f"{len(running)} job(s) running, {len(queued)} queued")
+                    self.step(
+                        ", ".join(sorted(c.id for c in running.values())),
+                        f"{len(running)} job(s) running, {len(queued)} queued",
+                    )
                     time.sleep(self.project.settings.smoke_poll_seconds)
         finally:
             for job in running:  # interrupted (Ctrl-C): leave no job behind
@@ -124,11 +131,19 @@ class _JobRun:
         slurm = self.project.settings.slurm
         params: dict[str, Any] = {"name": f"kb-smoke-{loaded.id}"}
         if resources is not None:
-            params.update(timeout_min=resources.time_minutes, gpus_per_node=resources.gpus,
-                          cpus_per_task=resources.cpus, mem_gb=resources.memory_gb)
+            params.update(
+                timeout_min=resources.time_minutes,
+                gpus_per_node=resources.gpus,
+                cpus_per_task=resources.cpus,
+                mem_gb=resources.memory_gb,
+            )
         if self.kind == "slurm":
-            extra = {"slurm_partition": slurm.partition, "slurm_account": slurm.account,
-                     "slurm_qos": slurm.qos, "slurm_constraint": slurm.constraint}
+            extra = {
+                "slurm_partition": slurm.partition,
+                "slurm_account": slurm.account,
+                "slurm_qos": slurm.qos,
+                "slurm_constraint": slurm.constraint,
+            }
             params.update({k: v for k, v in extra.items() if v})
             if slurm.setup:
                 params["slurm_setup"] = list(slurm.setup)
@@ -157,8 +172,10 @@ def _executor(kind: str, folder: Path) -> Any:
     except ImportError as exc:
         raise MissingDependency("submitit", "smoke", f"kb smoke --executor {kind}") from exc
     if kind == "slurm" and shutil.which("sbatch") is None:
-        raise UsageError("--executor slurm: sbatch is not on PATH; run kb smoke on a machine that "
-                         "submits SLURM jobs (a login node), or use --executor local")
+        raise UsageError(
+            "--executor slurm: sbatch is not on PATH; run kb smoke on a machine that "
+            "submits SLURM jobs (a login node), or use --executor local"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     return submitit.AutoExecutor(folder=folder, cluster=kind)
 
@@ -183,7 +200,9 @@ def _job_failure(job: Job[Report], exc: BaseException, project: Project) -> str:
         last = lines[-1] if lines else ""
     logs = project.rel(job.paths.stderr) if hasattr(job, "paths") else "its job folder"
     why = last[:300] or "it wrote no result (a crash, the out-of-memory killer, or its time limit)"
-    return (f"the {'local' if local else 'SLURM'} job {job.job_id} ended without a report "
-            f"({ended or type(exc).__name__}): {why}; its log: {logs}. A job is stopped when it runs "
-            "past smoke_test.resources.time_minutes or needs more than memory_gb: raise them in the "
-            "card if the model needs more")
+    return (
+        f"the {'local' if local else 'SLURM'} job {job.job_id} ended without a report "
+        f"({ended or type(exc).__name__}): {why}; its log: {logs}. A job is stopped when it runs "
+        "past smoke_test.resources.time_minutes or needs more than memory_gb: raise them in the "
+        "card if the model needs more"
+    )

@@ -108,16 +108,30 @@ class Report(BaseModel):
         except UnicodeDecodeError as exc:
             return None, [_warning(display, f"not a smoke report: not UTF-8 ({exc.reason})", fix)]
         except json.JSONDecodeError as exc:
-            return None, [_warning(display, f"not a smoke report: invalid JSON ({exc.msg})", fix,
-                                   line=exc.lineno, col=exc.colno)]
+            return None, [
+                _warning(
+                    display,
+                    f"not a smoke report: invalid JSON ({exc.msg})",
+                    fix,
+                    line=exc.lineno,
+                    col=exc.colno,
+                )
+            ]
         if not isinstance(data, dict):
             return None, [_warning(display, "not a smoke report: not a JSON object", fix, line=1, col=1)]
         try:
             return cls.model_validate({"id": card_id, **data}), []
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
-            return None, [_warning(display, f"not a smoke report: {e['msg'][0].lower()}{e['msg'][1:]}", fix,
-                                   field=dotted(tuple(e["loc"]))) for e in errors]
+            return None, [
+                _warning(
+                    display,
+                    f"not a smoke report: {e['msg'][0].lower()}{e['msg'][1:]}",
+                    fix,
+                    field=dotted(tuple(e["loc"])),
+                )
+                for e in errors
+            ]
 
 
 def _warning(file: str, message: str, hint: str, *, field: str = "", line: int = 0, col: int = 0) -> Problem:

@@ -350,8 +350,14 @@ def _inputs(
     else:
         tok, samples = _token_ids(card, model)
     embedder = Embedder(
-        model, pooling.strategy, pooling.layer, pooling.reverse_complement, pooling.hub_tokens,
-        batching, tok.pad_id, device,
+        model,
+        pooling.strategy,
+        pooling.layer,
+        pooling.reverse_complement,
+        pooling.hub_tokens,
+        batching,
+        tok.pad_id,
+        device,
     )
     return tok, embedder, samples, batching
 

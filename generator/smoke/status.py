@@ -46,8 +46,13 @@ def card_status(report: Report | None, inputs_hash: str | None = None) -> SmokeS
     if inputs_hash is not None and report.inputs_hash not in (None, inputs_hash):
         state = "stale"
     reference = report.kernels.get("kind") == "reference"
-    return SmokeStatus(state, report.finished_at, report.device, report.summary,
-                       str(report.kernels.get("label")) if reference else None)
+    return SmokeStatus(
+        state,
+        report.finished_at,
+        report.device,
+        report.summary,
+        str(report.kernels.get("label")) if reference else None,
+    )
 
 
 def project_status(project: Project, loaded: LoadedCard[Card]) -> SmokeStatus:

@@ -156,9 +156,7 @@ def _require_code_pinned(
             f"{project.rel(code[rel])} has sha256 {digests[rel]}, but the card pins {pins[rel]}"
             for rel in changed
         )
-        raise SmokeError(
-            f"{prefix}: {shown}; the code changed since it was reviewed", SmokeStage.REMOTE_CODE
-        )
+        raise SmokeError(f"{prefix}: {shown}; the code changed since it was reviewed", SmokeStage.REMOTE_CODE)
     unpinned = [rel for rel in digests if rel not in pins]
     if unpinned:
         files = ", ".join(project.rel(code[rel]) for rel in unpinned)

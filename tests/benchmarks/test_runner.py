@@ -16,14 +16,37 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def test_runner_measures_each_stage_and_prints_the_table(tmp_path: Path) -> None:
     results = tmp_path / "results"
     run = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "benchmarks" / "run.py"), "--cards", "2", "--runs", "1",
-         "--stages", "validate", "render", "mkdocs", "links", "--no-compare", "--results", str(results)],
-        capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            str(REPO_ROOT / "benchmarks" / "run.py"),
+            "--cards",
+            "2",
+            "--runs",
+            "1",
+            "--stages",
+            "validate",
+            "render",
+            "mkdocs",
+            "links",
+            "--no-compare",
+            "--results",
+            str(results),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     data = json.loads((results / "pipeline-2.json").read_text())
     assert data["cards"] == 2
-    assert set(data["stages"]) == {"validate", "pyyaml-load", "render", "mkdocs-kb-plugin", "mkdocs-plain",
-                                   "check-links"}
+    assert set(data["stages"]) == {
+        "validate",
+        "pyyaml-load",
+        "render",
+        "mkdocs-kb-plugin",
+        "mkdocs-plain",
+        "check-links",
+    }
     for stage in data["stages"].values():
         assert stage["runs"] == 1 and stage["wall_s"] > 0 and stage["tree_peak_rss_mb"] > 0
     assert "| kb validate |" in run.stdout
@@ -36,15 +59,38 @@ def test_runner_measures_the_pdf_floor_and_the_builds_beside_it(tmp_path: Path) 
     changed and with one card changed, in one run; their targets in the table."""
     results = tmp_path / "results"
     run = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "benchmarks" / "run.py"), "--cards", "2", "--runs", "1",
-         "--stages", "pdf", "build", "mkdocs", "--no-compare", "--results", str(results)],
-        capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            str(REPO_ROOT / "benchmarks" / "run.py"),
+            "--cards",
+            "2",
+            "--runs",
+            "1",
+            "--stages",
+            "pdf",
+            "build",
+            "mkdocs",
+            "--no-compare",
+            "--results",
+            str(results),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     data = json.loads((results / "pipeline-2.json").read_text())
     assert data["skipped"] == {}
     stages = data["stages"]
-    assert {"pdf-cold", "pdf-floor", "pdf-noop", "pdf-one-changed", "build-cold", "build-noop",
-            "build-one-changed"} <= set(stages)
+    assert {
+        "pdf-cold",
+        "pdf-floor",
+        "pdf-noop",
+        "pdf-one-changed",
+        "build-cold",
+        "build-noop",
+        "build-one-changed",
+    } <= set(stages)
     # WeasyPrint alone printed the same documents: as many PDFs, as many pages.
     assert stages["pdf-floor"]["pdfs"] == stages["pdf-cold"]["pdfs"] == stages["build-cold"]["pdfs"] >= 2
     assert stages["pdf-floor"]["pdf_pages"] == stages["pdf-cold"]["pdf_pages"] > 0

@@ -22,8 +22,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_card(root, make_card())
     write_card(root, make_card(id="tiny-two", name="Tiny Two", repo__name="tiny-two"))
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=root, env=env,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     return root
 
@@ -58,8 +64,14 @@ def test_the_shipped_site_passes_every_check(tmp_path: Path, capsys: pytest.Capt
     """The repository's own cards, built with MkDocs: zero link findings, zero license errors."""
     root = new_project(tmp_path, with_shipped_kb=True)
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=root, env=env,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr
     assert scan_site(root / "site").problems == []
     assert main(["-C", str(root), "check", "licenses"]) == 0, capsys.readouterr().out

@@ -64,11 +64,16 @@ def test_the_cache_avoids_a_second_request_and_expires(server: Server, tmp_path:
 
 def test_check_site_reports_broken_external_links_on_their_pages(server: Server, tmp_path: Path) -> None:
     base, _ = server
-    site = write_site(tmp_path / "site", {
-        "index.html": f'<a href="{base}/ok">ok</a> <a href="{base}/missing#x">gone</a>',
-        "models/a/index.html": f'<a href="{base}/missing">gone</a>'})
-    problems = check_site(site, external=True, allow_local=True, retries=0,
-                          cache_file=tmp_path / "links.json")
+    site = write_site(
+        tmp_path / "site",
+        {
+            "index.html": f'<a href="{base}/ok">ok</a> <a href="{base}/missing#x">gone</a>',
+            "models/a/index.html": f'<a href="{base}/missing">gone</a>',
+        },
+    )
+    problems = check_site(
+        site, external=True, allow_local=True, retries=0, cache_file=tmp_path / "links.json"
+    )
     assert sorted((p.file, p.message) for p in problems) == [
         ("index.html", f"link '{base}/missing' is broken: HTTP 404 Not Found"),
         ("models/a/index.html", f"link '{base}/missing' is broken: HTTP 404 Not Found"),

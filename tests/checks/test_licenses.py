@@ -21,8 +21,11 @@ TEXTS = Path(__file__).resolve().parents[1] / "data" / "checks" / "licenses"
 @pytest.mark.parametrize("path", sorted(TEXTS.iterdir()), ids=lambda p: p.name)
 def test_each_license_text_is_identified(path: Path) -> None:
     """`<SPDX>[.variant].ext` is that license; `unrecognised-*` must not match anything."""
-    expected = [] if path.name.startswith("unrecognised-") else [path.name.split(".txt")[0].split(".md")[0]
-                                                                  .removesuffix(".short").removesuffix(".notice")]
+    expected = (
+        []
+        if path.name.startswith("unrecognised-")
+        else [path.name.split(".txt")[0].split(".md")[0].removesuffix(".short").removesuffix(".notice")]
+    )
     assert identify_file(path) == expected
 
 
@@ -50,8 +53,11 @@ def _project(tmp_path: Path, license_file: str | None, policy: str = "", **card:
 def _check(project: Project) -> list[tuple[str, str, str]]:
     kb, problems = load_knowledge_base(project.root, None, project.kb_dir)
     assert not [p for p in problems if p.is_error], problems
-    return [(p.severity.value, p.field, p.message) for p in check_licenses(project, kb)
-            if p.severity is not Severity.INFO]
+    return [
+        (p.severity.value, p.field, p.message)
+        for p in check_licenses(project, kb)
+        if p.severity is not Severity.INFO
+    ]
 
 
 def test_matching_upstream_license_passes(tmp_path: Path) -> None:
@@ -60,8 +66,14 @@ def test_matching_upstream_license_passes(tmp_path: Path) -> None:
 
 def test_card_saying_mit_over_an_apache_upstream_is_reported(tmp_path: Path) -> None:
     found = _check(_project(tmp_path, "Apache-2.0.txt", license="MIT"))
-    assert found == [("error", "license", "the card says the code is under MIT, but the upstream license "
-                      "file says otherwise (external_repos/tiny-bert/LICENSE is Apache-2.0)")]
+    assert found == [
+        (
+            "error",
+            "license",
+            "the card says the code is under MIT, but the upstream license "
+            "file says otherwise (external_repos/tiny-bert/LICENSE is Apache-2.0)",
+        )
+    ]
 
 
 def test_gpl_only_and_or_later_both_match_a_gpl_text(tmp_path: Path) -> None:
@@ -71,42 +83,63 @@ def test_gpl_only_and_or_later_both_match_a_gpl_text(tmp_path: Path) -> None:
 def test_upstream_without_a_license_file_is_an_error(tmp_path: Path) -> None:
     found = _check(_project(tmp_path, None))
     assert len(found) == 1 and found[0][0] == "error"
-    assert "upstream repository external_repos/tiny-bert (https://github.com/example/tiny-bert) has no " \
-           "license file" in found[0][2]
+    assert (
+        "upstream repository external_repos/tiny-bert (https://github.com/example/tiny-bert) has no "
+        "license file" in found[0][2]
+    )
 
 
 def test_an_unrecognised_upstream_text_is_a_warning_not_a_guess(tmp_path: Path) -> None:
     found = _check(_project(tmp_path, "unrecognised-made-up.txt"))
-    assert found == [("warning", "license", "the upstream license file external_repos/tiny-bert/LICENSE is "
-                      "unrecognised: compare it with the card's license Apache-2.0 by hand")]
+    assert found == [
+        (
+            "warning",
+            "license",
+            "the upstream license file external_repos/tiny-bert/LICENSE is "
+            "unrecognised: compare it with the card's license Apache-2.0 by hand",
+        )
+    ]
 
 
 def test_policy_refuses_and_flags_licenses(tmp_path: Path) -> None:
-    project = _project(tmp_path, "Apache-2.0.txt", policy="{refuse: ['CC-BY-NC-*'], flag: ['Apache-2.0']}",
-                       weights_license="CC-BY-NC-ND-4.0")
+    project = _project(
+        tmp_path,
+        "Apache-2.0.txt",
+        policy="{refuse: ['CC-BY-NC-*'], flag: ['Apache-2.0']}",
+        weights_license="CC-BY-NC-ND-4.0",
+    )
     kb, _ = load_knowledge_base(project.root, None, project.kb_dir)
     found = [(p.severity.value, p.message) for p in check_licenses(project, kb) if p.field]
-    assert ("error", "the weights license CC-BY-NC-ND-4.0 is refused by the license policy ('CC-BY-NC-*' in "
-            "plugins.kb.license_policy.refuse of mkdocs.yml)") in found
-    assert ("info", "the code license Apache-2.0 is flagged by the license policy ('Apache-2.0' in "
-            "plugins.kb.license_policy.flag); the page shows a badge") in found
+    assert (
+        "error",
+        "the weights license CC-BY-NC-ND-4.0 is refused by the license policy ('CC-BY-NC-*' in "
+        "plugins.kb.license_policy.refuse of mkdocs.yml)",
+    ) in found
+    assert (
+        "info",
+        "the code license Apache-2.0 is flagged by the license policy ('Apache-2.0' in "
+        "plugins.kb.license_policy.flag); the page shows a badge",
+    ) in found
 
 
 def test_a_refused_license_blocks_kb_build_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    project = _project(tmp_path, "Apache-2.0.txt", policy="{refuse: ['CC-BY-NC-*']}",
-                       weights_license="CC-BY-NC-ND-4.0")
+    project = _project(
+        tmp_path, "Apache-2.0.txt", policy="{refuse: ['CC-BY-NC-*']}", weights_license="CC-BY-NC-ND-4.0"
+    )
     assert main(["-C", str(project.root), "build", "--strict", "--no-pdf"]) == 1
     err = capsys.readouterr().err
     assert "kb/model_cards/tiny-bert.yaml:" in err
-    assert ("error: weights_license: the weights license CC-BY-NC-ND-4.0 is refused by the license "
-            "policy") in err
+    assert (
+        "error: weights_license: the weights license CC-BY-NC-ND-4.0 is refused by the license policy"
+    ) in err
     assert not (project.root / "site").exists()
     assert not (project.root / "site_src" / "models" / "tiny-bert.md").exists()
 
 
 def test_a_flagged_license_shows_a_badge_on_the_page(tmp_path: Path) -> None:
-    project = _project(tmp_path, "Apache-2.0.txt", policy="{flag: ['CC-BY-NC-*']}",
-                       weights_license="CC-BY-NC-ND-4.0")
+    project = _project(
+        tmp_path, "Apache-2.0.txt", policy="{flag: ['CC-BY-NC-*']}", weights_license="CC-BY-NC-ND-4.0"
+    )
     assert main(["-C", str(project.root), "build", "--no-pdf"]) == 0
     from lxml import html
 
@@ -123,7 +156,8 @@ def test_deprecated_id_warns_and_strict_makes_it_an_error(tmp_path: Path) -> Non
     kb, _ = load_knowledge_base(project.root, None, project.kb_dir)
     found = [p for p in check_licenses(project, kb) if p.field == "license"]
     assert [(p.severity.value, p.message, p.hint) for p in found] == [
-        ("warning", "license id 'GPL-2.0' is deprecated or not in canonical form", "write 'GPL-2.0-only'")]
+        ("warning", "license id 'GPL-2.0' is deprecated or not in canonical form", "write 'GPL-2.0-only'")
+    ]
     assert found[0].line > 0
     assert all(p.is_error for p in check_licenses(project, kb, strict=True) if p.field == "license")
 
@@ -133,10 +167,15 @@ def test_a_page_without_the_license_note_is_reported(tmp_path: Path) -> None:
     page = project.docs_dir / "models" / "tiny-bert.md"
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text("# Tiny BERT\n\nNo note here.\n")
-    assert ("error", "", "the page of tiny-bert lacks the license note 'This walkthrough references "
-            "tiny-bert under Apache-2.0.'") in _check(project)
-    page.write_text("# Tiny BERT\n\n!!! note\n    This walkthrough references **tiny\\-bert** under\n"
-                    "    Apache-2.0.\n")
+    assert (
+        "error",
+        "",
+        "the page of tiny-bert lacks the license note 'This walkthrough references "
+        "tiny-bert under Apache-2.0.'",
+    ) in _check(project)
+    page.write_text(
+        "# Tiny BERT\n\n!!! note\n    This walkthrough references **tiny\\-bert** under\n    Apache-2.0.\n"
+    )
     assert _check(project) == []
 
 

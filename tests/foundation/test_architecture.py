@@ -14,11 +14,23 @@ from tests.factory import REPO_ROOT
 PACKAGE = REPO_ROOT / "generator"
 
 LAYERS: list[list[str]] = [
-    ["generator", "generator.exceptions", "generator.problems", "generator.io", "generator.yamlio",
-     "generator.workers", "generator.settings"],
+    [
+        "generator",
+        "generator.exceptions",
+        "generator.problems",
+        "generator.io",
+        "generator.yamlio",
+        "generator.workers",
+        "generator.settings",
+    ],
     ["generator.schema"],
-    ["generator.repos.lockfile", "generator.smoke.report", "generator.layout", "generator.forge",
-     "generator.policy"],
+    [
+        "generator.repos.lockfile",
+        "generator.smoke.report",
+        "generator.layout",
+        "generator.forge",
+        "generator.policy",
+    ],
     ["generator.knowledge"],
     ["generator.repos", "generator.smoke", "generator.hub"],
     ["generator.facts"],
@@ -85,8 +97,12 @@ def imports(known: dict[str, Path]) -> Iterator[tuple[str, str, int, bool]]:
 
 def test_no_module_imports_one_above_it() -> None:
     known = modules()
-    wrong = [f"{known[a].relative_to(REPO_ROOT)}:{line}: {a} (layer {layer_of(a)}) imports {b} "
-             f"(layer {layer_of(b)})" for a, b, line, _ in imports(known) if layer_of(b) > layer_of(a)]
+    wrong = [
+        f"{known[a].relative_to(REPO_ROOT)}:{line}: {a} (layer {layer_of(a)}) imports {b} "
+        f"(layer {layer_of(b)})"
+        for a, b, line, _ in imports(known)
+        if layer_of(b) > layer_of(a)
+    ]
     assert not wrong, "\n".join(wrong)
 
 
@@ -103,7 +119,7 @@ def test_no_import_cycle_between_modules() -> None:
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                cycles.append(" -> ".join([*trail[trail.index(nxt):], nxt]))
+                cycles.append(" -> ".join([*trail[trail.index(nxt) :], nxt]))
             elif nxt not in state:
                 visit(nxt, [*trail, nxt])
         state[node] = 2
@@ -120,15 +136,21 @@ def _sources() -> Iterator[tuple[str, str]]:
 
 
 def test_only_the_entry_points_load_the_knowledge_base() -> None:
-    callers = [rel for rel, text in _sources() if re.search(r"\bload_knowledge_base\(", text)
-               and rel != "generator/knowledge.py"]
+    callers = [
+        rel
+        for rel, text in _sources()
+        if re.search(r"\bload_knowledge_base\(", text) and rel != "generator/knowledge.py"
+    ]
     assert callers and all(rel.startswith(ENTRY_POINTS) for rel in callers), callers
 
 
 def test_the_license_sentence_is_built_in_one_place() -> None:
     places = [rel for rel, text in _sources() if "This walkthrough references" in text]
-    templates = [p for p in (REPO_ROOT / "templates").rglob("*") if p.is_file()
-                 and "This walkthrough references" in p.read_text(encoding="utf-8", errors="replace")]
+    templates = [
+        p
+        for p in (REPO_ROOT / "templates").rglob("*")
+        if p.is_file() and "This walkthrough references" in p.read_text(encoding="utf-8", errors="replace")
+    ]
     assert places == ["generator/schema/labels.py"] and not templates
 
 
@@ -168,7 +190,11 @@ def test_nothing_carrying_a_card_report_or_project_is_typed_any() -> None:
 
 
 def test_every_type_ignore_says_why() -> None:
-    bare = [f"{rel}:{i}" for rel, text in _sources() if not rel.startswith(NOT_YET)
-            for i, line in enumerate(text.splitlines(), 1)
-            if (m := re.search(r"type:\s*ignore(\[[^\]]*\])?(.*)$", line)) and not m.group(2).strip()]
+    bare = [
+        f"{rel}:{i}"
+        for rel, text in _sources()
+        if not rel.startswith(NOT_YET)
+        for i, line in enumerate(text.splitlines(), 1)
+        if (m := re.search(r"type:\s*ignore(\[[^\]]*\])?(.*)$", line)) and not m.group(2).strip()
+    ]
     assert not bare, bare

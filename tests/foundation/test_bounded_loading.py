@@ -32,9 +32,14 @@ def _limit_memory() -> None:
 def validate(root: Path) -> tuple[int, str, float]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "generator", "-C", str(root), "validate"],
-                          capture_output=True, text=True, timeout=TIMEOUT_S, env=env,
-                          preexec_fn=_limit_memory)
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", "-C", str(root), "validate"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        env=env,
+        preexec_fn=_limit_memory,
+    )
     return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start
 
 
@@ -109,12 +114,16 @@ def test_bad_file_is_a_located_error_in_bounded_time_and_memory(tmp_path: Path, 
 
 def test_a_card_with_three_mistakes_reports_all_three_in_one_run(tmp_path: Path) -> None:
     root = new_project(tmp_path)
-    write_yaml(root / "kb" / "model_cards" / "three.yaml",
-               make_card(id="other-name", license="Apache-2.O", integration__projector__out_dim=256))
+    write_yaml(
+        root / "kb" / "model_cards" / "three.yaml",
+        make_card(id="other-name", license="Apache-2.O", integration__projector__out_dim=256),
+    )
     code, out, _ = validate(root)
     assert code == 1
-    assert "kb/model_cards/three.yaml:20:1: error: id: id 'other-name' does not match the file name " \
-           "'three.yaml'" in out
+    assert (
+        "kb/model_cards/three.yaml:20:1: error: id: id 'other-name' does not match the file name "
+        "'three.yaml'" in out
+    )
     assert re.search(r"three.yaml:\d+:\d+: error: license: 'Apache-2.O' is not a valid SPDX", out), out
     assert re.search(r"three.yaml:\d+:\d+: error: integration.projector.out_dim: out_dim is 256", out), out
     assert "3 error(s)" in out

@@ -43,7 +43,8 @@ def test_a_rewritten_file_keeps_its_mode(tmp_path: Path, umask_022: None) -> Non
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "report.json"
     target.write_text("old")
 

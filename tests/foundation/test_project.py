@@ -13,9 +13,11 @@ from tests.factory import new_project
 def test_the_plugin_and_the_command_line_build_the_same_project(tmp_path: Path) -> None:
     root = new_project(tmp_path)
     config_file = root / "mkdocs.yml"
-    config_file.write_text(config_file.read_text(encoding="utf-8")
-                           + "site_url: https://example.org/kb\nrepo_url: https://github.com/example/kb\n",
-                           encoding="utf-8")
+    config_file.write_text(
+        config_file.read_text(encoding="utf-8")
+        + "site_url: https://example.org/kb\nrepo_url: https://github.com/example/kb\n",
+        encoding="utf-8",
+    )
     (root / "site_src").mkdir(exist_ok=True)
     config = load_config(config_file=str(config_file))
     plugin = config.plugins["kb"]
@@ -23,7 +25,11 @@ def test_the_plugin_and_the_command_line_build_the_same_project(tmp_path: Path) 
     cli, via_mkdocs = Project.load(root), plugin.project
     assert via_mkdocs is not None
     assert (via_mkdocs.root, via_mkdocs.docs_dir, via_mkdocs.site_dir, via_mkdocs.settings) == (
-        cli.root, cli.docs_dir, cli.site_dir, cli.settings)
+        cli.root,
+        cli.docs_dir,
+        cli.site_dir,
+        cli.settings,
+    )
     for key in ("site_url", "strict", "theme", "repo_url", "edit_uri"):
         assert via_mkdocs.mkdocs_config[key] == cli.mkdocs_config[key], key
     assert cli.mkdocs_config["site_url"] == "https://example.org/kb/"

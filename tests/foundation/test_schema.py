@@ -40,8 +40,16 @@ def test_schema_rejects_the_bad_cards_pydantic_rejects(capsys: pytest.CaptureFix
     validator = jsonschema.Draft202012Validator(schema)
     kb, _problems = load_knowledge_base(INVALID)
     # Cards that Pydantic itself rejects (not the YAML-level or cross-card problems).
-    rejected = {"five-mistakes", "bad-identifiers", "path-escape", "projector-out-dim", "missing-keys",
-                "literal-typo", "newer-schema", "unpinned-repo"}
+    rejected = {
+        "five-mistakes",
+        "bad-identifiers",
+        "path-escape",
+        "projector-out-dim",
+        "missing-keys",
+        "literal-typo",
+        "newer-schema",
+        "unpinned-repo",
+    }
     for name in sorted(rejected):
         assert kb.get("model", name) is None
         errors = list(validator.iter_errors(_load(INVALID / "kb" / "model_cards" / f"{name}.yaml")))
@@ -59,8 +67,9 @@ def test_committed_editor_schemas_are_current(capsys: pytest.CaptureFixture[str]
         assert committed == _schema(capsys, kind), fix
 
 
-def test_new_card_validates_once_placeholders_are_filled(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_card_validates_once_placeholders_are_filled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "kb").mkdir()
     (tmp_path / "templates").symlink_to(REPO_ROOT / "templates")
     monkeypatch.chdir(tmp_path)
@@ -70,30 +79,47 @@ def test_new_card_validates_once_placeholders_are_filled(tmp_path: Path, capsys:
     assert text.startswith("# yaml-language-server: $schema=../../schemas/model_card.schema.json\n")
     assert main(["validate", "--strict"]) == 1
     capsys.readouterr()
-    fills = {"<SPDX id, e.g. Apache-2.0>": "MIT", "<https://github.com/owner/repo>": "https://github.com/o/r",
-             "<40-hex commit sha>": "a" * 40, "<e.g. 117M>": "117M", "<arXiv id>": "'2403.03234'",
-             "<https://docs.example.org>": "https://o.example.org/docs",
-             "<https://github.com/owner/repo/issues>": "https://github.com/o/r/issues"}
+    fills = {
+        "<SPDX id, e.g. Apache-2.0>": "MIT",
+        "<https://github.com/owner/repo>": "https://github.com/o/r",
+        "<40-hex commit sha>": "a" * 40,
+        "<e.g. 117M>": "117M",
+        "<arXiv id>": "'2403.03234'",
+        "<https://docs.example.org>": "https://o.example.org/docs",
+        "<https://github.com/owner/repo/issues>": "https://github.com/o/r/issues",
+    }
     for placeholder, value in fills.items():
         text = text.replace(placeholder, value)
     text = re.sub(r"<[^<>\n]+>", "filled in", text)
     text = text.replace("datasets: []", "datasets: [hg38]")
     path.write_text(text)
-    write_card(tmp_path, {"schema_version": 1, "id": "hg38", "name": "GRCh38", "modality": "dna"},
-               folder="datasets")
+    write_card(
+        tmp_path, {"schema_version": 1, "id": "hg38", "name": "GRCh38", "modality": "dna"}, folder="datasets"
+    )
     assert main(["validate", "--strict"]) == 0, capsys.readouterr().out
     assert main(["new", "my-model"]) == 1
     assert "kb/model_cards/my-model.yaml already exists" in capsys.readouterr().err
     assert main(["new", "Bad Id"]) == 2
 
 
-@pytest.mark.parametrize(("kind", "card_id", "folder"), [
-    ("dataset", "my-data", "datasets"), ("integration", "my-fusion", "integrations"),
-    ("recipe", "my-recipe", "recipes"), ("sae", "gpt2-small_mlp0_exp2_1m", "sae_cards"),
-    ("finetuned", "gpt2-small_biomed_500k", "finetuned_cards")])
+@pytest.mark.parametrize(
+    ("kind", "card_id", "folder"),
+    [
+        ("dataset", "my-data", "datasets"),
+        ("integration", "my-fusion", "integrations"),
+        ("recipe", "my-recipe", "recipes"),
+        ("sae", "gpt2-small_mlp0_exp2_1m", "sae_cards"),
+        ("finetuned", "gpt2-small_biomed_500k", "finetuned_cards"),
+    ],
+)
 def test_new_card_of_every_kind_validates_once_placeholders_are_filled(
-        kind: str, card_id: str, folder: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    kind: str,
+    card_id: str,
+    folder: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     (tmp_path / "kb").mkdir()
     (tmp_path / "templates").symlink_to(REPO_ROOT / "templates")
     monkeypatch.chdir(tmp_path)
@@ -107,22 +133,27 @@ def test_new_card_of_every_kind_validates_once_placeholders_are_filled(
 
 
 def test_new_derived_card_refuses_an_id_that_breaks_its_naming_convention(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "kb").mkdir()
     (tmp_path / "templates").symlink_to(REPO_ROOT / "templates")
     monkeypatch.chdir(tmp_path)
     assert main(["new", "--kind", "sae", "my-sae"]) == 2
-    assert ("a sparse autoencoder card's id follows <base_model>_<layer>_exp<expansion_factor>_<tokens>"
-            in capsys.readouterr().err)
+    assert (
+        "a sparse autoencoder card's id follows <base_model>_<layer>_exp<expansion_factor>_<tokens>"
+        in capsys.readouterr().err
+    )
 
 
 def test_new_model_card_names_the_ids_related_accepts(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "kb").mkdir()
     (tmp_path / "templates").symlink_to(REPO_ROOT / "templates")
     monkeypatch.chdir(tmp_path)
-    write_card(tmp_path, {"schema_version": 1, "id": "hg38", "name": "GRCh38", "modality": "dna"},
-               folder="datasets")
+    write_card(
+        tmp_path, {"schema_version": 1, "id": "hg38", "name": "GRCh38", "modality": "dna"}, folder="datasets"
+    )
     assert main(["new", "my-model"]) == 0
     text = (tmp_path / "kb" / "model_cards" / "my-model.yaml").read_text()
     assert "  datasets: [hg38]  # existing: hg38\n" in text

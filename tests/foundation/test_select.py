@@ -30,7 +30,9 @@ def test_an_unknown_id_says_which_card_was_meant(project: Path, capsys: pytest.C
     write_card(project, make_card(id="tiny-bert"))  # valid again
     assert main(["-C", str(project), "smoke", "tiny-brt", "--device", "cpu"]) == 2
     assert capsys.readouterr().err == (
-        "kb smoke: error: no model card 'tiny-brt' in kb/model_cards/ (did you mean 'tiny-bert'?)\n")
+        "kb smoke: error: no model card 'tiny-brt' in kb/model_cards/ (did you mean 'tiny-bert'?)\n"
+    )
     assert main(["-C", str(project), "export", "hf", "tiny-brt"]) == 2
     assert "no model, SAE or fine-tuned card with id 'tiny-brt' in kb/ (known: bert, tiny-bert)" in (
-        capsys.readouterr().err)
+        capsys.readouterr().err
+    )

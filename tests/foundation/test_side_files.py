@@ -77,7 +77,8 @@ def test_a_good_lock_file_is_read_once_with_the_card(tmp_path: Path) -> None:
         "repo: upstream\nurl: https://github.com/o/upstream\n"
         "commit: 0123456789abcdef0123456789abcdef01234567\n"
         "committed: '2024-03-01T12:00:00+00:00'\ncitations:\n- path: src/model.py\n  lines: [1, 2]\n"
-        "  snippet: |\n    a = 1\n    b = 2\n")
+        "  snippet: |\n    a = 1\n    b = 2\n"
+    )
     kb, problems = load_knowledge_base(root)
     assert not [p for p in problems if p.is_error], problems
     lock = kb.models[0].lock

@@ -22,7 +22,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_every_problem_of_every_bad_card_is_reported_once_with_its_place(
-        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(INVALID)
     code, out, err = run(capsys, "validate")
     assert code == 1
@@ -32,7 +33,8 @@ def test_every_problem_of_every_bad_card_is_reported_once_with_its_place(
 
 
 def test_a_card_with_five_mistakes_gives_five_located_messages(
-        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(INVALID)
     code, out, _ = run(capsys, "validate", "kb/model_cards/five-mistakes.yaml")
     assert code == 1
@@ -48,8 +50,9 @@ def test_a_card_with_five_mistakes_gives_five_located_messages(
     assert "dataset card 'hg39' does not exist in kb/datasets/ (did you mean 'hg38'?)" in lines[4]
 
 
-def test_warnings_pass_but_fail_under_strict(capsys: pytest.CaptureFixture[str],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_warnings_pass_but_fail_under_strict(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(INVALID)
     code, out, _ = run(capsys, "validate", "kb/model_cards/placeholder.yaml")
     assert code == 0 and out.count(": warning: ") == 3
@@ -63,13 +66,22 @@ def test_json_and_github_formats(capsys: pytest.CaptureFixture[str], monkeypatch
     code, out, _ = run(capsys, "validate", "--format", "json", "kb/model_cards/projector-out-dim.yaml")
     assert code == 1
     found = [p for p in json.loads(out) if p["severity"] == "error"]
-    assert found == [{
-        "file": "kb/model_cards/projector-out-dim.yaml", "severity": "error",
-        "field": "integration.projector.out_dim", "line": 26, "col": 5, "hint": "",
-        "message": "out_dim is 256: the knowledge base projects every model to 512-D"}]
+    assert found == [
+        {
+            "file": "kb/model_cards/projector-out-dim.yaml",
+            "severity": "error",
+            "field": "integration.projector.out_dim",
+            "line": 26,
+            "col": 5,
+            "hint": "",
+            "message": "out_dim is 256: the knowledge base projects every model to 512-D",
+        }
+    ]
     code, out, _ = run(capsys, "validate", "--format", "github", "kb/model_cards/projector-out-dim.yaml")
-    assert ("::error file=kb/model_cards/projector-out-dim.yaml,line=26,col=5,"
-            "title=integration.projector.out_dim::out_dim is 256") in out
+    assert (
+        "::error file=kb/model_cards/projector-out-dim.yaml,line=26,col=5,"
+        "title=integration.projector.out_dim::out_dim is 256"
+    ) in out
 
 
 def test_wrong_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,11 +89,13 @@ def test_wrong_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["no-such-command"]) == 2
 
 
-def test_valid_card_with_yaml_1_2_scalars(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_valid_card_with_yaml_1_2_scalars(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_card(tmp_path, make_card(alias="no", version="1.0"))
     (tmp_path / "kb" / "model_cards" / "tiny-bert.yaml").write_text(
-        (tmp_path / "kb" / "model_cards" / "tiny-bert.yaml").read_text().replace("alias: 'no'", "alias: no"))
+        (tmp_path / "kb" / "model_cards" / "tiny-bert.yaml").read_text().replace("alias: 'no'", "alias: no")
+    )
     kb, problems = load_knowledge_base(tmp_path)
     assert [p for p in problems if p.is_error] == []
     assert kb.get("model", "tiny-bert").card.alias == "no"  # YAML 1.2: `no` stays a string
@@ -93,11 +107,23 @@ def test_oversized_card_is_refused(tmp_path: Path) -> None:
     assert [p.format() for p in problems] == [
         f"kb/model_cards/{path.name}:1:1: error: the file is {path.stat().st_size:,} bytes; "
         "cards are limited to 1 MiB "
-        "(move large content (code, tables) to files under kb/assets/)"]
+        "(move large content (code, tables) to files under kb/assets/)"
+    ]
 
 
-WEIRD_VALUES = [None, [], {}, 1.5, -1, True, "x" * 300, "<script>alert(1)</script>", "../..",
-                [[1]], {"a": {}}]
+WEIRD_VALUES = [
+    None,
+    [],
+    {},
+    1.5,
+    -1,
+    True,
+    "x" * 300,
+    "<script>alert(1)</script>",
+    "../..",
+    [[1]],
+    {"a": {}},
+]
 
 
 def _paths(data: object, loc: tuple = ()) -> list[tuple]:
@@ -138,27 +164,43 @@ def test_missing_optional_sections_only_warn(tmp_path: Path) -> None:
 
 def test_unquoted_number_where_text_belongs_says_to_quote_it(tmp_path: Path) -> None:
     path = write_card(tmp_path, make_card())
-    path.write_text(path.read_text().replace("commit: 0123456789abcdef0123456789abcdef01234567",
-                                             "commit: 1234567890123456789012345678901234567890"))
+    path.write_text(
+        path.read_text().replace(
+            "commit: 0123456789abcdef0123456789abcdef01234567",
+            "commit: 1234567890123456789012345678901234567890",
+        )
+    )
     _, problems = load_knowledge_base(tmp_path)
     assert [p.format() for p in problems if p.is_error] == [
         "kb/model_cards/tiny-bert.yaml:46:3: error: repo.commit: input should be a valid string, got "
-        "1234567890123456789012345678901234567890 (YAML reads this value as a number: put it in quotes)"]
+        "1234567890123456789012345678901234567890 (YAML reads this value as a number: put it in quotes)"
+    ]
 
 
 def test_authoring_mistakes_get_hints_that_name_the_fix(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = new_project(tmp_path)
-    write_yaml(root / "kb" / "datasets" / "hg38.yaml",
-               {"schema_version": 1, "id": "hg38", "name": "GRCh38", "modality": "dna"})
+    write_yaml(
+        root / "kb" / "datasets" / "hg38.yaml",
+        {"schema_version": 1, "id": "hg38", "name": "GRCh38", "modality": "dna"},
+    )
     split = write_card(root, make_card(id="split", license="Apache-2.0 (code), CC-BY-NC-4.0 (weights)"))
     unrelated = write_card(root, make_card(id="unrelated", related={}))
     colon = write_card(root, make_card(id="colon"))
     colon.write_text(colon.read_text().replace("name: ", "name: Caduceus: bi-directional ", 1))
     assert main(["-C", str(root), "validate"]) == 1
     out = capsys.readouterr().out
-    assert "colon.yaml" in out and ("a value that contains ': ' must be quoted, e.g. title: \"Caduceus: "
-                                    "bi-directional equivariant DNA models\"") in out
-    assert f"{split.name}" in out and ("a card gives the code's license in `license` and the weights' in "
-                                       "`weights_license`") in out
+    assert (
+        "colon.yaml" in out
+        and (
+            "a value that contains ': ' must be quoted, e.g. title: \"Caduceus: "
+            'bi-directional equivariant DNA models"'
+        )
+        in out
+    )
+    assert (
+        f"{split.name}" in out
+        and ("a card gives the code's license in `license` and the weights' in `weights_license`") in out
+    )
     assert f"{unrelated.name}" in out and "existing ones: datasets: hg38" in out

@@ -49,12 +49,17 @@ def _alive(pid: int) -> bool:
 def test_workers_exit_when_their_parent_is_killed(tmp_path: Path, method: str) -> None:
     script, pids_file = tmp_path / "parent.py", tmp_path / "pids"
     script.write_text(PARENT)
-    parent = subprocess.Popen([sys.executable, str(script), str(pids_file), method], cwd=REPO_ROOT,
-                              env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    parent = subprocess.Popen(
+        [sys.executable, str(script), str(pids_file), method],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(pids_file.read_text().split() if pids_file.exists()
-                                                   else []) < 2:
+        while (
+            time.monotonic() < deadline
+            and len(pids_file.read_text().split() if pids_file.exists() else []) < 2
+        ):
             time.sleep(0.1)
         workers = [int(p) for p in pids_file.read_text().split()]
         assert len(workers) == 2 and all(_alive(p) for p in workers)

@@ -58,15 +58,26 @@ def validate(project: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, li
     return code, [line for line in lines if not line.startswith("kb/model_cards/")]
 
 
-@pytest.mark.parametrize(("text", "number"), [
-    ("1M", 1_000_000), ("500K", 500_000), ("2B", 2_000_000_000), ("1.5M", 1_500_000), ("10m", 10_000_000),
-    ("1,000,000", 1_000_000), (4096, 4096)])
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("1M", 1_000_000),
+        ("500K", 500_000),
+        ("2B", 2_000_000_000),
+        ("1.5M", 1_500_000),
+        ("10m", 10_000_000),
+        ("1,000,000", 1_000_000),
+        (4096, 4096),
+    ],
+)
 def test_token_counts_parse(text: str | int, number: int) -> None:
     assert parse_token_count(text) == number
 
 
-@pytest.mark.parametrize(("number", "text"), [(1_000_000, "1M"), (500_000, "500K"), (2_000_000_000, "2B"),
-                                              (1_500_000, "1.5M"), (999, "999")])
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [(1_000_000, "1M"), (500_000, "500K"), (2_000_000_000, "2B"), (1_500_000, "1.5M"), (999, "999")],
+)
 def test_token_counts_format(number: int, text: str) -> None:
     assert format_token_count(number) == text
 
@@ -80,26 +91,40 @@ def test_valid_cards(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_name_disagreeing_with_expansion_factor(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project, sae(id="gpt2-small_mlp0_exp4_1m", name="gpt2-small_mlp0_exp4_1M"), "sae_cards")
-    assert validate(project, capsys) == (1, [
-        "kb/sae_cards/gpt2-small_mlp0_exp4_1m.yaml:3:1: error: name: name part 'exp4' says "
-        "expansion factor 4, but sae.expansion_factor is 2 "
-        "(name it gpt2-small_mlp0_exp2_1M or correct sae.expansion_factor)",
-    ])
+    assert validate(project, capsys) == (
+        1,
+        [
+            "kb/sae_cards/gpt2-small_mlp0_exp4_1m.yaml:3:1: error: name: name part 'exp4' says "
+            "expansion factor 4, but sae.expansion_factor is 2 "
+            "(name it gpt2-small_mlp0_exp2_1M or correct sae.expansion_factor)",
+        ],
+    )
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"base_model__short_name": "gpt2-medium"},
-     "name: name part 'gpt2-small' says base model 'gpt2-small', but base_model.short_name is 'gpt2-medium' "
-     "(name it gpt2-medium_mlp0_exp2_1M or correct base_model.short_name)"),
-    ({"sae__layer": "mlp1"},
-     "name: name part 'mlp0' says layer 'mlp0', but sae.layer is 'mlp1' "
-     "(name it gpt2-small_mlp1_exp2_1M or correct sae.layer)"),
-    ({"training__tokens": "2M"},
-     "name: name part '1M' says 1,000,000 training tokens, but training.tokens is 2M (2,000,000) "
-     "(name it gpt2-small_mlp0_exp2_2M or correct training.tokens)"),
-])
-def test_each_name_part_is_checked(project: Path, capsys: pytest.CaptureFixture[str],
-                                   changes: dict[str, Any], message: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"base_model__short_name": "gpt2-medium"},
+            "name: name part 'gpt2-small' says base model 'gpt2-small', "
+            "but base_model.short_name is 'gpt2-medium' "
+            "(name it gpt2-medium_mlp0_exp2_1M or correct base_model.short_name)",
+        ),
+        (
+            {"sae__layer": "mlp1"},
+            "name: name part 'mlp0' says layer 'mlp0', but sae.layer is 'mlp1' "
+            "(name it gpt2-small_mlp1_exp2_1M or correct sae.layer)",
+        ),
+        (
+            {"training__tokens": "2M"},
+            "name: name part '1M' says 1,000,000 training tokens, but training.tokens is 2M (2,000,000) "
+            "(name it gpt2-small_mlp0_exp2_2M or correct training.tokens)",
+        ),
+    ],
+)
+def test_each_name_part_is_checked(
+    project: Path, capsys: pytest.CaptureFixture[str], changes: dict[str, Any], message: str
+) -> None:
     write(project, sae(**changes), "sae_cards")
     expected = f"kb/sae_cards/gpt2-small_mlp0_exp2_1m.yaml:3:1: error: {message}"
     assert validate(project, capsys) == (1, [expected])
@@ -112,28 +137,37 @@ def test_rounded_token_count_agrees(project: Path, capsys: pytest.CaptureFixture
 
 def test_id_is_the_lower_cased_name(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project, sae(id="gpt2-small-sae"), "sae_cards")
-    assert validate(project, capsys) == (1, [
-        "kb/sae_cards/gpt2-small-sae.yaml:2:1: error: id: id 'gpt2-small-sae' is not the name "
-        "'gpt2-small_mlp0_exp2_1M' lower-cased (set id: gpt2-small_mlp0_exp2_1m (and name the file "
-        "gpt2-small_mlp0_exp2_1m.yaml))",
-    ])
+    assert validate(project, capsys) == (
+        1,
+        [
+            "kb/sae_cards/gpt2-small-sae.yaml:2:1: error: id: id 'gpt2-small-sae' is not the name "
+            "'gpt2-small_mlp0_exp2_1M' lower-cased (set id: gpt2-small_mlp0_exp2_1m (and name the file "
+            "gpt2-small_mlp0_exp2_1m.yaml))",
+        ],
+    )
 
 
 def test_finetuned_domain_disagrees(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_card(project, make_card())
     write(project, {**FINETUNED, "domain": "enhancers"}, "finetuned_cards")
-    assert validate(project, capsys) == (1, [
-        "kb/finetuned_cards/tiny-bert_promoters_500k.yaml:3:1: error: name: name part 'promoters' says "
-        "domain 'promoters', but domain is 'enhancers' (name it tiny-bert_enhancers_500K or correct domain)",
-    ])
+    assert validate(project, capsys) == (
+        1,
+        [
+            "kb/finetuned_cards/tiny-bert_promoters_500k.yaml:3:1: error: name: name part 'promoters' says "
+            "domain 'promoters', but domain is 'enhancers' "
+            "(name it tiny-bert_enhancers_500K or correct domain)",
+        ],
+    )
 
 
 def test_bad_token_count_is_located(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project, sae(training={"tokens": "lots"}), "sae_cards")
     code, out = validate(project, capsys)
     assert code == 1
-    assert out == ["kb/sae_cards/gpt2-small_mlp0_exp2_1m.yaml:13:3: error: training.tokens: "
-                   "'lots' is not a token count: write e.g. 1M, 500K, 2B or 1000000"]
+    assert out == [
+        "kb/sae_cards/gpt2-small_mlp0_exp2_1m.yaml:13:3: error: training.tokens: "
+        "'lots' is not a token count: write e.g. 1M, 500K, 2B or 1000000"
+    ]
 
 
 def test_base_model_card_links_both_ways(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,6 +186,8 @@ def test_missing_base_model_card(project: Path, capsys: pytest.CaptureFixture[st
     write(project, FINETUNED, "finetuned_cards")
     code, out = validate(project, capsys)
     assert code == 1
-    assert out == ["kb/finetuned_cards/tiny-bert_promoters_500k.yaml:7:1: error: base_model_card: "
-                   "model card 'tiny-bert' does not exist in kb/model_cards/ "
-                   "(add kb/model_cards/tiny-bert.yaml)"]
+    assert out == [
+        "kb/finetuned_cards/tiny-bert_promoters_500k.yaml:7:1: error: base_model_card: "
+        "model card 'tiny-bert' does not exist in kb/model_cards/ "
+        "(add kb/model_cards/tiny-bert.yaml)"
+    ]

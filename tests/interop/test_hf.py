@@ -24,19 +24,41 @@ def front(readme: Path) -> dict[str, Any]:
     return meta
 
 
-@pytest.mark.parametrize(("spdx", "hub"), [
-    ("Apache-2.0", {"license": "apache-2.0"}),
-    ("CC-BY-NC-SA-4.0", {"license": "cc-by-nc-sa-4.0"}),
-    ("CC-BY-NC-ND-4.0", {"license": "cc-by-nc-nd-4.0"}),
-    ("MIT", {"license": "mit"}),
-    ("BSD-3-Clause", {"license": "bsd-3-clause"}),
-    ("GPL-3.0-only", {"license": "gpl-3.0"}),
-    ("0BSD", {"license": "other", "license_name": "0bsd", "license_link": "https://spdx.org/licenses/0BSD.html"}),
-    ("MIT OR Apache-2.0", {"license": "other", "license_name": "mit-or-apache-2.0",
-                           "license_link": "https://spdx.org/licenses/"}),
-    ("LicenseRef-brain-jepa-none", {"license": "other", "license_name": "licenseref-brain-jepa-none",
-                                    "license_link": "https://spdx.org/licenses/"}),
-])
+@pytest.mark.parametrize(
+    ("spdx", "hub"),
+    [
+        ("Apache-2.0", {"license": "apache-2.0"}),
+        ("CC-BY-NC-SA-4.0", {"license": "cc-by-nc-sa-4.0"}),
+        ("CC-BY-NC-ND-4.0", {"license": "cc-by-nc-nd-4.0"}),
+        ("MIT", {"license": "mit"}),
+        ("BSD-3-Clause", {"license": "bsd-3-clause"}),
+        ("GPL-3.0-only", {"license": "gpl-3.0"}),
+        (
+            "0BSD",
+            {
+                "license": "other",
+                "license_name": "0bsd",
+                "license_link": "https://spdx.org/licenses/0BSD.html",
+            },
+        ),
+        (
+            "MIT OR Apache-2.0",
+            {
+                "license": "other",
+                "license_name": "mit-or-apache-2.0",
+                "license_link": "https://spdx.org/licenses/",
+            },
+        ),
+        (
+            "LicenseRef-brain-jepa-none",
+            {
+                "license": "other",
+                "license_name": "licenseref-brain-jepa-none",
+                "license_link": "https://spdx.org/licenses/",
+            },
+        ),
+    ],
+)
 def test_spdx_to_hub(spdx: str, hub: dict[str, str]) -> None:
     assert spdx_to_hub(spdx) == hub
     if hub["license"] != "other" or not spdx.startswith("LicenseRef-"):
@@ -74,24 +96,33 @@ def check_round_trip(project: Path, card_id: str, tmp_path: Path, capsys: pytest
         assert skeleton[key] == original[key], key
     assert skeleton.get("weights_license") == original.get("weights_license")
     assert {k: skeleton["repo"].get(k) for k in ("url", "commit", "tag")} == {
-        k: original["repo"].get(k) for k in ("url", "commit", "tag")}
+        k: original["repo"].get(k) for k in ("url", "commit", "tag")
+    }
     again = export(copy, card_id, tmp_path / "hf2", capsys)
     assert front(again) == meta
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
-def test_shipped_model_cards_export_and_round_trip(path: Path, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_shipped_model_cards_export_and_round_trip(
+    path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = new_project(tmp_path, with_shipped_kb=True)
     (project / "mkdocs.yml").touch()
     check_round_trip(project, path.stem, tmp_path, capsys)
 
 
 @pytest.mark.parametrize("license_id", ["Apache-2.0", "CC-BY-NC-SA-4.0", "MIT OR Apache-2.0"])
-def test_factory_card_round_trip(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                 license_id: str) -> None:
-    write_card(project, make_card(license=license_id, weights_license="CC-BY-NC-ND-4.0",
-                                  checkpoints=[{"name": "t", "path": "t", "hub_id": "example/tiny-bert"}]))
+def test_factory_card_round_trip(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], license_id: str
+) -> None:
+    write_card(
+        project,
+        make_card(
+            license=license_id,
+            weights_license="CC-BY-NC-ND-4.0",
+            checkpoints=[{"name": "t", "path": "t", "hub_id": "example/tiny-bert"}],
+        ),
+    )
     check_round_trip(project, "tiny-bert", tmp_path, capsys)
 
 
@@ -101,7 +132,8 @@ def test_exported_readme_body(project: Path, tmp_path: Path, capsys: pytest.Capt
     assert text.startswith(
         "---\nlicense: cc-by-nc-sa-4.0\ntags:\n  - dna\n  - genomics\n  - transformer\n  - foundation-model\n"
         "pipeline_tag: feature-extraction\n---\n\n# Tiny BERT\n\nTiny &lt;b&gt;bold&lt;/b&gt; encoder.\n\n"
-        "## Model details\n\n- **Knowledge-base id:** tiny-bert\n- **Modality:** dna\n")
+        "## Model details\n\n- **Knowledge-base id:** tiny-bert\n- **Modality:** dna\n"
+    )
     assert "This walkthrough references tiny-bert under CC-BY-NC-SA-4.0." in text
 
 
@@ -109,16 +141,21 @@ def test_export_unknown_id(project: Path, capsys: pytest.CaptureFixture[str]) ->
     write_card(project, make_card())
     assert main(["export", "hf", "nope"]) == 2
     assert capsys.readouterr().err == (
-        "kb export: error: no model, SAE or fine-tuned card with id 'nope' in kb/ (known: tiny-bert)\n")
+        "kb export: error: no model, SAE or fine-tuned card with id 'nope' in kb/ (known: tiny-bert)\n"
+    )
 
 
 def test_export_sae_card(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["import", "models/sae/gpt2-small_mlp0_exp2_1M"]) == 0
     capsys.readouterr()
     meta = front(export(project, "gpt2-small_mlp0_exp2_1m", tmp_path, capsys))
-    assert meta == {"tags": ["sparse-autoencoder", "gpt2-small"], "library_name": "pytorch",
-                    "pipeline_tag": "feature-extraction", "base_model": "gpt2",
-                    "datasets": ["Skylion007/openwebtext"]}
+    assert meta == {
+        "tags": ["sparse-autoencoder", "gpt2-small"],
+        "library_name": "pytorch",
+        "pipeline_tag": "feature-extraction",
+        "base_model": "gpt2",
+        "datasets": ["Skylion007/openwebtext"],
+    }
 
 
 def test_import_foreign_readme(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,15 +165,20 @@ def test_import_foreign_readme(project: Path, capsys: pytest.CaptureFixture[str]
         "---\nlicense: apache-2.0\ntags:\n- DNA\n- dna\n- biology\nlibrary_name: transformers\n"
         "datasets:\n- InstaDeepAI/multi_species_genomes\n---\n\n# My DNA Model\n\nA DNA encoder.\n\n"
         "## Usage\n\n```python\nmodel = AutoModel.from_pretrained('me/my-dna-model')\n```\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     code = main(["import", "hub/README.md"])
     out = capsys.readouterr().out.splitlines()
     assert code == 0
     assert out[0] == "wrote kb/model_cards/my-dna-model.yaml"
-    assert ("hub/README.md:16:1: info: Usage: section 'Usage' has no field in the skeleton; kept as a "
-            "comment at the end of the card") in out
-    assert ("kb/model_cards/my-dna-model.yaml:11:3: warning: repo.url: leftover placeholder "
-            "'<repository-url>' (replace it with the real value)") in out
+    assert (
+        "hub/README.md:16:1: info: Usage: section 'Usage' has no field in the skeleton; kept as a "
+        "comment at the end of the card"
+    ) in out
+    assert (
+        "kb/model_cards/my-dna-model.yaml:11:3: warning: repo.url: leftover placeholder "
+        "'<repository-url>' (replace it with the real value)"
+    ) in out
     text = (project / "kb/model_cards/my-dna-model.yaml").read_text(encoding="utf-8")
     card = yaml.safe_load(text)
     assert card["license"] == "Apache-2.0" and card["modality"] == "dna" and card["name"] == "My DNA Model"

@@ -15,8 +15,10 @@ def test_pages_link_the_base_model_both_ways(project: Path, capsys: pytest.Captu
     folders = ["models/sae/pythia-70m_attn3_exp4_10M", "models/fine_tuned/gpt2-small_biomed_500K"]
     assert main(["import", *folders]) == 0
     card = project / "kb/finetuned_cards/gpt2-small_biomed_500k.yaml"
-    card.write_text(card.read_text(encoding="utf-8").replace(
-        "base_model:", "base_model_card: tiny-bert\nbase_model:", 1), encoding="utf-8")
+    card.write_text(
+        card.read_text(encoding="utf-8").replace("base_model:", "base_model_card: tiny-bert\nbase_model:", 1),
+        encoding="utf-8",
+    )
     capsys.readouterr()
     assert main(["render"]) == 0
     tuned = (project / "site_src/finetuned/gpt2-small_biomed_500k.md").read_text(encoding="utf-8")
@@ -31,11 +33,14 @@ def test_pages_link_the_base_model_both_ways(project: Path, capsys: pytest.Captu
     assert "| SHA-256 | `7ca6887d0da5a7b10efe34599b30549c5265b75ca64d25afc032acd90a520a2c` |" in sae
     # Their catalog entries: one index page per kind, with the seed-003 facts as columns.
     sae_index = (project / "site_src/sae/index.md").read_text(encoding="utf-8")
-    assert ("| [pythia-70m_attn3_exp4_10M](pythia-70m_attn3_exp4_10m.md) | Pythia 70M | `attn3` | 512 | 4 "
-            "| 10M |") in sae_index
+    assert (
+        "| [pythia-70m_attn3_exp4_10M](pythia-70m_attn3_exp4_10m.md) | Pythia 70M | `attn3` | 512 | 4 | 10M |"
+    ) in sae_index
     tuned_index = (project / "site_src/finetuned/index.md").read_text(encoding="utf-8")
-    assert ("| [gpt2-small_biomed_500K](gpt2-small_biomed_500k.md) | GPT-2 Small | `biomed` | "
-            "full fine-tuning | 500K | 2.41 |") in tuned_index
+    assert (
+        "| [gpt2-small_biomed_500K](gpt2-small_biomed_500k.md) | GPT-2 Small | `biomed` | "
+        "full fine-tuning | 500K | 2.41 |"
+    ) in tuned_index
 
 
 def test_lfs_page_says_weights_absent(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -43,16 +48,22 @@ def test_lfs_page_says_weights_absent(project: Path, capsys: pytest.CaptureFixtu
     assert main(["render"]) == 0
     page = (project / "site_src/sae/gpt2-small_resid5_exp8_2b.md").read_text(encoding="utf-8")
     assert "| Size | 452,984,832 bytes |" in page
-    assert ("| Git LFS | the folder held an LFS pointer: the weights were not present when the card was "
-            "imported |") in page
+    assert (
+        "| Git LFS | the folder held an LFS pointer: the weights were not present when the card was "
+        "imported |"
+    ) in page
     assert "| Feature activation rate | 1.2% |" in page
 
 
 def test_card_html_is_escaped(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["import", "models/sae/gpt2-small_mlp0_exp2_1M"]) == 0
     card = project / "kb/sae_cards/gpt2-small_mlp0_exp2_1m.yaml"
-    card.write_text(card.read_text(encoding="utf-8").replace(
-        "author: Interpretability Group", "author: <script>alert(1)</script>"), encoding="utf-8")
+    card.write_text(
+        card.read_text(encoding="utf-8").replace(
+            "author: Interpretability Group", "author: <script>alert(1)</script>"
+        ),
+        encoding="utf-8",
+    )
     assert main(["render"]) == 0
     page = (project / "site_src/sae/gpt2-small_mlp0_exp2_1m.md").read_text(encoding="utf-8")
     assert "| Author | &lt;script&gt;alert(1)&lt;/script&gt; |" in page

@@ -24,8 +24,13 @@ EXPECTED_MODELS = {
     "brainlm",
     "brain-jepa",
 }
-SEED_004_MODELS = {"caduceus-ph-131k", "caduceus-ps-131k", "hyenadna-medium-160k",
-                   "nucleotide-transformer-2.5b-multi-species", "evo-1-131k"}
+SEED_004_MODELS = {
+    "caduceus-ph-131k",
+    "caduceus-ps-131k",
+    "hyenadna-medium-160k",
+    "nucleotide-transformer-2.5b-multi-species",
+    "evo-1-131k",
+}
 """Models whose figures in the benchmark's model table (seed 004) differ from upstream: each must record
 the difference."""
 
@@ -129,7 +134,9 @@ def test_no_flow_list_item_was_split_at_a_thousands_separator() -> None:
                 continue
             items = [i.strip() for i in m["items"].split(",")]
             # "... up to 1" then "000 tokens" (a list of numbers such as `lines: [88, 128]` is fine).
-            if any(re.search(r"\D\s*\d{1,3}$", a) and re.match(r"\d{3}\b", b)
-                   for a, b in itertools.pairwise(items)):
+            if any(
+                re.search(r"\D\s*\d{1,3}$", a) and re.match(r"\d{3}\b", b)
+                for a, b in itertools.pairwise(items)
+            ):
                 split.append(f"{path.relative_to(REPO_ROOT)}:{n}: {line.strip()}")
     assert split == []

@@ -18,25 +18,41 @@ SNIPPET = "def forward(self, x):\n    h = self.embed(x)\n    return self.encoder
 
 def rich_card(table_rows: int = 2) -> dict[str, Any]:
     """A card with a cited snippet (lock file), a training table of `table_rows` rows and a related card."""
-    sources = [{"name": f"Genome {i}", "samples": f"{i * 1000} sequences",
-                "description": "Reference assembly."} for i in range(1, table_rows + 1)]
+    sources = [
+        {"name": f"Genome {i}", "samples": f"{i * 1000} sequences", "description": "Reference assembly."}
+        for i in range(1, table_rows + 1)
+    ]
     return make_card(
-        id="rich-model", name="Rich Model", alias="RichM", related={"models": ["tiny-bert"]},
+        id="rich-model",
+        name="Rich Model",
+        alias="RichM",
+        related={"models": ["tiny-bert"]},
         training={"sources": sources},
         walkthrough=[
-            {"title": "Encode", "stage": "encode", "prose": "Run the **encoder**.",
-             "cite": {"path": "model/net.py", "lines": [10, 12]}},
-            {"title": "Project", "stage": "project", "prose": "Pool, then project.",
-             "cite": {"path": "model/head.py", "lines": [3, 4]}},
+            {
+                "title": "Encode",
+                "stage": "encode",
+                "prose": "Run the **encoder**.",
+                "cite": {"path": "model/net.py", "lines": [10, 12]},
+            },
+            {
+                "title": "Project",
+                "stage": "project",
+                "prose": "Pool, then project.",
+                "cite": {"path": "model/head.py", "lines": [3, 4]},
+            },
         ],
     )
 
 
 def write_lock(project: Path, card_id: str) -> None:
-    write_yaml(project / "kb" / "model_cards" / f"{card_id}.lock.yaml", {
-        "commit": COMMIT,
-        "citations": [{"path": "model/net.py", "lines": [10, 12], "snippet": SNIPPET}],
-    })
+    write_yaml(
+        project / "kb" / "model_cards" / f"{card_id}.lock.yaml",
+        {
+            "commit": COMMIT,
+            "citations": [{"path": "model/net.py", "lines": [10, 12], "snippet": SNIPPET}],
+        },
+    )
 
 
 def small_project(tmp: Path, table_rows: int = 2) -> Path:

@@ -13,9 +13,14 @@ import pytest
 
 from tests.pdf.helpers import edit_card, kb_pdf, pdf_dir, small_project
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_CONFIG_GLOBAL": os.devnull,
-           "GIT_CONFIG_SYSTEM": os.devnull}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.org",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_SYSTEM": os.devnull,
+}
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -43,7 +48,8 @@ def origin(tmp_path: Path) -> Path:
 
 
 def test_a_fresh_clone_with_the_restored_cache_renders_nothing(
-        origin: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    origin: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     first = _clone(origin, tmp_path / "run-1")
     assert kb_pdf(first) == 0
     assert "2 rendered, 0 unchanged, 0 failed" in capsys.readouterr().err
@@ -58,7 +64,8 @@ def test_a_fresh_clone_with_the_restored_cache_renders_nothing(
 
 
 def test_a_push_that_changes_one_card_renders_that_card_only(
-        origin: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    origin: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     first = _clone(origin, tmp_path / "run-1")
     assert kb_pdf(first) == 0
     cache = tmp_path / "cache"

@@ -9,8 +9,10 @@ from pypdf import PdfReader
 from generator.pdf.context import highlight
 from tests.factory import REPO_ROOT
 
-LONG = ("model = AutoModel.from_pretrained(ckpt, trust_remote_code=True, local_files_only=True, "
-        "revision=None).cuda().eval()\nx = 1\n")
+LONG = (
+    "model = AutoModel.from_pretrained(ckpt, trust_remote_code=True, local_files_only=True, "
+    "revision=None).cuda().eval()\nx = 1\n"
+)
 
 
 def _x_of_each_text(pdf: bytes) -> dict[str, float]:

@@ -30,29 +30,41 @@ def cover_links(pdf: Path) -> list[str]:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = new_project(tmp_path)
-    write_card(root, make_card(
-        id="linked", related={}, links={"paper": "https://example.org/paper"},
-        checkpoints=[{"name": "a", "path": "a", "hub_id": "example/linked-a", "revision": REVISION},
-                     {"name": "b", "path": "b", "hub_id": "example/linked-b"}]))
+    write_card(
+        root,
+        make_card(
+            id="linked",
+            related={},
+            links={"paper": "https://example.org/paper"},
+            checkpoints=[
+                {"name": "a", "path": "a", "hub_id": "example/linked-a", "revision": REVISION},
+                {"name": "b", "path": "b", "hub_id": "example/linked-b"},
+            ],
+        ),
+    )
     return root
 
 
-def test_the_cover_links_repository_commit_card_hub_and_paper(project: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cover_links_repository_commit_card_hub_and_paper(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KB_REPO_URL", "https://github.com/example/kb")  # as the Pages workflow sets it
     assert kb_pdf(project, "linked") == 0
     links = cover_links(pdf_dir(project) / "linked.pdf")
-    for url in ("https://github.com/example/tiny-bert",  # the repository
-                f"https://github.com/example/tiny-bert/tree/{COMMIT}",  # the pinned commit
-                "https://github.com/example/kb/blob/main/kb/model_cards/linked.yaml",  # the card's YAML
-                f"https://huggingface.co/example/linked-a/tree/{REVISION}",  # the hub, at the revision
-                "https://huggingface.co/example/linked-b",
-                "https://example.org/paper"):
+    for url in (
+        "https://github.com/example/tiny-bert",  # the repository
+        f"https://github.com/example/tiny-bert/tree/{COMMIT}",  # the pinned commit
+        "https://github.com/example/kb/blob/main/kb/model_cards/linked.yaml",  # the card's YAML
+        f"https://huggingface.co/example/linked-a/tree/{REVISION}",  # the hub, at the revision
+        "https://huggingface.co/example/linked-b",
+        "https://example.org/paper",
+    ):
         assert url in links, (url, links)
 
 
-def test_without_a_forge_the_card_links_into_the_published_site(project: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_forge_the_card_links_into_the_published_site(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("KB_REPO_URL", raising=False)
     config = project / "mkdocs.yml"
     config.write_text(config.read_text() + "\nsite_url: https://kb.example.org/\n")
@@ -63,7 +75,8 @@ def test_without_a_forge_the_card_links_into_the_published_site(project: Path,
 
 
 def test_without_a_forge_or_site_url_the_card_path_is_text_and_the_paper_comes_from_the_citation(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("KB_REPO_URL", raising=False)
     root = new_project(tmp_path)
     write_card(root, make_card(related={}))  # cites arXiv 2403.03234, no links.paper

@@ -13,12 +13,36 @@ from tests.pdf.helpers import kb_pdf, outline_titles, pdf_dir, pdf_text
 MODELS = REPO_ROOT / "tests" / "data" / "interop" / "models"
 
 CASES = [
-    ("sae/gpt2-small_mlp0_exp2_1M", "gpt2-small_mlp0_exp2_1m", "Sparse autoencoder",
-     ["Sparse Autoencoder", "Training", "Performance", "Intended Use", "Limitations", "Weights",
-      "Related Cards"], ["Expansion factor", "L1 coefficient"]),
-    ("fine_tuned/gpt2-small_biomed_500K", "gpt2-small_biomed_500k", "Fine-tuned model",
-     ["Base Model and Domain", "Training", "Performance", "Intended Use", "Limitations", "Weights",
-      "Related Cards"], ["Domain", "Epochs"]),
+    (
+        "sae/gpt2-small_mlp0_exp2_1M",
+        "gpt2-small_mlp0_exp2_1m",
+        "Sparse autoencoder",
+        [
+            "Sparse Autoencoder",
+            "Training",
+            "Performance",
+            "Intended Use",
+            "Limitations",
+            "Weights",
+            "Related Cards",
+        ],
+        ["Expansion factor", "L1 coefficient"],
+    ),
+    (
+        "fine_tuned/gpt2-small_biomed_500K",
+        "gpt2-small_biomed_500k",
+        "Fine-tuned model",
+        [
+            "Base Model and Domain",
+            "Training",
+            "Performance",
+            "Intended Use",
+            "Limitations",
+            "Weights",
+            "Related Cards",
+        ],
+        ["Domain", "Epochs"],
+    ),
 ]
 
 
@@ -32,11 +56,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.mark.parametrize(("folder", "card_id", "kicker", "sections", "facts"), CASES,
-                         ids=[c[1] for c in CASES])
+@pytest.mark.parametrize(
+    ("folder", "card_id", "kicker", "sections", "facts"), CASES, ids=[c[1] for c in CASES]
+)
 def test_derived_card_pdf_has_its_sections_facts_and_outline(
-        rendered: Path, folder: str, card_id: str, kicker: str, sections: list[str],
-        facts: list[str]) -> None:
+    rendered: Path, folder: str, card_id: str, kicker: str, sections: list[str], facts: list[str]
+) -> None:
     path = pdf_dir(rendered) / f"{card_id}.pdf"
     text = pdf_text(path)
     squashed = " ".join(text.split())

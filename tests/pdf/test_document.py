@@ -56,10 +56,18 @@ def test_every_page_has_the_license_footer_and_page_x_of_y(rendered: Path) -> No
 
 def test_cover_shows_repository_pin_license_date_and_card_path(rendered: Path) -> None:
     cover = PdfReader(rendered / "rich-model.pdf").pages[0].extract_text()
-    for expected in ("Rich Model", "RichM", "https://github.com/example/tiny-bert",
-                     "0123456789abcdef0123456789abcdef01234567", "v1.0", "Apache-2.0", "2023-11-14",
-                     "kb/model_cards/rich-model.yaml", "artifacts/pdf/code_walkthroughs/rich-model.pdf",
-                     "pinned at 0123456 (v1.0)"):
+    for expected in (
+        "Rich Model",
+        "RichM",
+        "https://github.com/example/tiny-bert",
+        "0123456789abcdef0123456789abcdef01234567",
+        "v1.0",
+        "Apache-2.0",
+        "2023-11-14",
+        "kb/model_cards/rich-model.yaml",
+        "artifacts/pdf/code_walkthroughs/rich-model.pdf",
+        "pinned at 0123456 (v1.0)",
+    ):
         assert expected in cover, expected
 
 
@@ -85,8 +93,10 @@ def test_cited_snippet_keeps_its_real_line_numbers_and_permalink(rendered: Path)
     text = pdf_text(rendered / "rich-model.pdf")
     assert re.search(r"10\s+def forward\(self, x\):", text), text
     assert re.search(r"12\s+return self\.encoder\(h\)", text)
-    assert "https://github.com/example/tiny-bert/blob/0123456789abcdef0123456789abcdef01234567/" \
-           "model/net.py#L10-L12" in text.replace("\n", "")
+    assert (
+        "https://github.com/example/tiny-bert/blob/0123456789abcdef0123456789abcdef01234567/"
+        "model/net.py#L10-L12" in text.replace("\n", "")
+    )
     # The second citation is not in the lock file yet.
     assert "The code is at the link above (not copied into this document)." in text
     assert "kb repos sync" not in text  # a reader gets the permalink, not a maintainer's instruction
@@ -99,8 +109,10 @@ def test_links_in_the_pdf_point_at_the_permalinks(rendered: Path) -> None:
             action = annot.get_object().get("/A")
             if action and "/URI" in action:
                 uris.append(str(action["/URI"]))
-    assert ("https://github.com/example/tiny-bert/blob/0123456789abcdef0123456789abcdef01234567/"
-            "model/net.py#L10-L12") in uris
+    assert (
+        "https://github.com/example/tiny-bert/blob/0123456789abcdef0123456789abcdef01234567/"
+        "model/net.py#L10-L12"
+    ) in uris
     assert "https://arxiv.org/abs/2403.03234" in uris
 
 
@@ -114,5 +126,5 @@ def test_long_table_repeats_its_header_on_every_page_it_spans(rendered: Path) ->
 
 def test_related_card_is_listed_by_name(rendered: Path) -> None:
     text = pdf_text(rendered / "rich-model.pdf")
-    section = text[text.rindex("Related Cards"):]
+    section = text[text.rindex("Related Cards") :]
     assert "Tiny BERT" in section and "kb/model_cards/tiny-bert.yaml" in section

@@ -30,16 +30,20 @@ def test_a_changed_fact_re_renders_exactly_the_pdfs_that_show_it(tmp_path: Path)
     assert "Tiny BERT Renamed" in pdf_text(pdf_dir(root) / "rich-model.pdf")
 
     # A pin date (known once `kb repos sync` wrote it into the lock file).
-    write_yaml(root / "kb/model_cards/lone-model.lock.yaml",
-               {"commit": COMMIT, "committed": "2024-03-01T12:00:00+00:00", "citations": []})
+    write_yaml(
+        root / "kb/model_cards/lone-model.lock.yaml",
+        {"commit": COMMIT, "committed": "2024-03-01T12:00:00+00:00", "citations": []},
+    )
     assert build(root).rendered == ["lone-model"]
     assert "pinned at 0123456 (v1.0), 2024-03-01" in pdf_text(pdf_dir(root) / "lone-model.pdf")
 
     # The smoke status (a new report from `kb smoke`).
     smoke = root / "artifacts" / "smoke"
     smoke.mkdir(parents=True)
-    (smoke / "lone-model.json").write_text(json.dumps(
-        {"status": "passed", "finished_at": "2026-11-20T10:00:00Z", "device": "cpu"}), encoding="utf-8")
+    (smoke / "lone-model.json").write_text(
+        json.dumps({"status": "passed", "finished_at": "2026-11-20T10:00:00Z", "device": "cpu"}),
+        encoding="utf-8",
+    )
     assert build(root).rendered == ["lone-model"]
     assert "passed, 2026-11-20 on cpu" in pdf_text(pdf_dir(root) / "lone-model.pdf")
     assert build(root).rendered == []

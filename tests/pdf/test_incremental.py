@@ -73,16 +73,19 @@ def test_two_clean_runs_give_byte_identical_files(project: Path) -> None:
     assert first == second
 
 
-def test_unknown_id_is_a_usage_error_listing_known_ids(project: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_id_is_a_usage_error_listing_known_ids(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert kb_pdf(project, "tiny-bret") == 2
     assert capsys.readouterr().err.strip() == (
-        "kb pdf: error: unknown card id(s): tiny-bret; known ids: rich-model, tiny-bert")
+        "kb pdf: error: unknown card id(s): tiny-bret; known ids: rich-model, tiny-bert"
+    )
     assert not pdf_dir(project).exists()
 
 
-def test_a_broken_card_is_reported_and_the_others_are_written(project: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_broken_card_is_reported_and_the_others_are_written(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = project / "kb/model_cards/broken.yaml"
     write_card(project, make_card(id="broken", name="Broken"))
     broken.write_text(broken.read_text().replace("license: Apache-2.0", "license: Not-A-License"))
@@ -102,10 +105,15 @@ def test_a_card_that_fails_to_render_does_not_stop_the_others(project: Path) -> 
     shutil.copy(project / "templates/pdf/model.html.j2", overrides / "model.html.j2")
     text = (overrides / "model.html.j2").read_text()
     (overrides / "model.html.j2").write_text(
-        text.replace("{% block sections %}", "{% block sections %}{% if card.id == 'tiny-bert' %}"
-                     "{{ card.no_such_field }}{% endif %}", 1))
+        text.replace(
+            "{% block sections %}",
+            "{% block sections %}{% if card.id == 'tiny-bert' %}{{ card.no_such_field }}{% endif %}",
+            1,
+        )
+    )
     (project / "mkdocs.yml").write_text(
-        "site_name: t\nplugins:\n  - kb:\n      template_overrides: my_templates\n")
+        "site_name: t\nplugins:\n  - kb:\n      template_overrides: my_templates\n"
+    )
     run = build(project, jobs=2)
     assert run.rendered == ["rich-model"]
     assert list(run.failed) == ["tiny-bert"]
@@ -127,13 +135,20 @@ def test_the_pdf_of_a_deleted_card_is_removed(project: Path) -> None:
     assert not (pdf_dir(project) / "rich-model.pdf").exists()
 
 
-def test_the_date_is_the_cards_last_commit_not_the_clock(project: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_date_is_the_cards_last_commit_not_the_clock(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     stamp = "2021-03-04T05:06:07Z"
-    env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp,
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": stamp,
+        "GIT_COMMITTER_DATE": stamp,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
     for cmd in (["init", "-q"], ["add", "kb"], ["commit", "-q", "-m", "cards"]):
         subprocess.run(["git", *cmd], cwd=project, env=env, check=True)
     run = build(project, ["tiny-bert"])

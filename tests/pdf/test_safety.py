@@ -15,7 +15,8 @@ from tests.factory import make_card, new_project, write_card
 from tests.pdf.helpers import kb_pdf, pdf_dir, pdf_text
 
 PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 
 
 @pytest.fixture
@@ -42,13 +43,16 @@ def server() -> Iterator[tuple[str, list[str]]]:
 
 
 def test_hostile_references_are_not_fetched_and_warned_about(
-        tmp_path: Path, server: tuple[str, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, server: tuple[str, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
     url, requests = server
     root = new_project(tmp_path)
     secret = tmp_path / "outside.png"
     secret.write_bytes(PNG)
-    prose = (f"![a](file:///etc/passwd) ![b](../../../outside.png) ![c](http://example.com/x.png) "
-             f"![d]({url}/tracker.png) ![e](file://{secret}) [f](file:///etc/passwd)")
+    prose = (
+        f"![a](file:///etc/passwd) ![b](../../../outside.png) ![c](http://example.com/x.png) "
+        f"![d]({url}/tracker.png) ![e](file://{secret}) [f](file:///etc/passwd)"
+    )
     write_card(root, make_card(id="hostile", name="Hostile", walkthrough=[{"title": "Refs", "prose": prose}]))
 
     assert kb_pdf(root) == 0
@@ -81,8 +85,13 @@ def test_images_under_kb_assets_are_embedded(tmp_path: Path, capsys: pytest.Capt
 
 def test_card_text_is_escaped_not_interpreted(tmp_path: Path) -> None:
     root = new_project(tmp_path)
-    write_card(root, make_card(name="Evil <b>bold</b>", walkthrough=[
-        {"title": "<i>t</i>", "prose": "<script>alert(1)</script> and <img src=x>"}]))
+    write_card(
+        root,
+        make_card(
+            name="Evil <b>bold</b>",
+            walkthrough=[{"title": "<i>t</i>", "prose": "<script>alert(1)</script> and <img src=x>"}],
+        ),
+    )
     assert kb_pdf(root) == 0
     text = pdf_text(pdf_dir(root) / "tiny-bert.pdf")
     assert "Evil <b>bold</b>" in text

@@ -18,8 +18,10 @@ from tests.pdf.helpers import outline_titles, pdf_text
 SHIPPED = sorted((REPO_ROOT / "kb" / "model_cards").glob("*.yaml"))
 SHIPPED = [p for p in SHIPPED if not p.name.endswith(".lock.yaml")]
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not SHIPPED, reason="no shipped model cards under kb/model_cards/")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not SHIPPED, reason="no shipped model cards under kb/model_cards/"),
+]
 
 
 @pytest.fixture(scope="module")

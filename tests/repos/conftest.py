@@ -30,8 +30,14 @@ class Upstream:
 
         return Repo(self.path)
 
-    def commit(self, name: str, files: dict[str, str], remove: tuple[str, ...] = (),
-               tag: str | None = None, date: str = "2024-03-01T12:00:00 +0000") -> str:
+    def commit(
+        self,
+        name: str,
+        files: dict[str, str],
+        remove: tuple[str, ...] = (),
+        tag: str | None = None,
+        date: str = "2024-03-01T12:00:00 +0000",
+    ) -> str:
         repo = self.repo
         for rel, text in files.items():
             target = self.path / rel
@@ -58,18 +64,38 @@ def upstream(tmp_path: Path) -> Upstream:
         cw.set_value("user", "name", "Upstream Dev")
         cw.set_value("user", "email", "dev@example.org")
     up = Upstream(path)
-    up.commit("v1", {"LICENSE": "Apache License 2.0\n", "src/model.py": MODEL_V1,
-                     "src/util.py": "def helper():\n    return 42\n"}, tag="v1.0")
-    up.commit("v2", {"src/model.py": MODEL_V2, "pkg/util.py": "def helper():\n    return 42\n"},
-              remove=("src/util.py",), tag="v1.1", date="2024-06-01T12:00:00 +0000")
+    up.commit(
+        "v1",
+        {
+            "LICENSE": "Apache License 2.0\n",
+            "src/model.py": MODEL_V1,
+            "src/util.py": "def helper():\n    return 42\n",
+        },
+        tag="v1.0",
+    )
+    up.commit(
+        "v2",
+        {"src/model.py": MODEL_V2, "pkg/util.py": "def helper():\n    return 42\n"},
+        remove=("src/util.py",),
+        tag="v1.1",
+        date="2024-06-01T12:00:00 +0000",
+    )
     return up
 
 
 STEPS = [
-    {"title": "Encode", "stage": "encode", "prose": "The model.",
-     "cite": {"path": "src/model.py", "lines": [3, 5]}},
-    {"title": "Helper", "stage": "other", "prose": "A helper.",
-     "cite": {"path": "src/util.py", "lines": [1, 2]}},
+    {
+        "title": "Encode",
+        "stage": "encode",
+        "prose": "The model.",
+        "cite": {"path": "src/model.py", "lines": [3, 5]},
+    },
+    {
+        "title": "Helper",
+        "stage": "other",
+        "prose": "A helper.",
+        "cite": {"path": "src/util.py", "lines": [1, 2]},
+    },
 ]
 
 
@@ -82,12 +108,16 @@ def project(tmp_path: Path) -> Path:
 def card_for(project: Path, upstream: Upstream) -> Callable[..., Path]:
     """Write a model card pinned to the upstream at a named commit; returns the card file."""
 
-    def write(card_id: str = "tiny", at: str = "v1", steps: list[dict[str, Any]] | None = None,
-              url: str | None = None, **repo: Any) -> Path:
+    def write(
+        card_id: str = "tiny",
+        at: str = "v1",
+        steps: list[dict[str, Any]] | None = None,
+        url: str | None = None,
+        **repo: Any,
+    ) -> Path:
         pin = {"name": "upstream", "url": url or str(upstream.path), "commit": upstream.shas[at], **repo}
         pin = {k: v for k, v in pin.items() if v is not None}
-        card = make_card(id=card_id, alias=card_id, repo=pin,
-                         walkthrough=STEPS if steps is None else steps)
+        card = make_card(id=card_id, alias=card_id, repo=pin, walkthrough=STEPS if steps is None else steps)
         return write_card(project, card)
 
     return write

@@ -44,7 +44,8 @@ def test_permalinks_for_github_gitlab_and_configured_hosts():
     sha = "0123456789abcdef0123456789abcdef01234567"
     gh = Repo(name="x", url="https://github.com/kuleshov-group/caduceus.git", commit=sha)
     assert permalink(gh, "caduceus/modeling_caduceus.py", 10, 24) == (
-        f"https://github.com/kuleshov-group/caduceus/blob/{sha}/caduceus/modeling_caduceus.py#L10-L24")
+        f"https://github.com/kuleshov-group/caduceus/blob/{sha}/caduceus/modeling_caduceus.py#L10-L24"
+    )
     assert permalink(gh, "a.py", 7, 7) == f"https://github.com/kuleshov-group/caduceus/blob/{sha}/a.py#L7"
     gl = Repo(name="x", url="https://gitlab.com/group/proj", commit=sha)
     assert permalink(gl, "a.py", 3, 5) == f"https://gitlab.com/group/proj/blob/{sha}/a.py#L3-5"
@@ -52,7 +53,8 @@ def test_permalinks_for_github_gitlab_and_configured_hosts():
     assert permalink(gitea, "a.py", 3, 5) is None
     templates = {"git.example.org": "{url}/src/commit/{commit}/{path}#L{start}-L{end}"}
     assert permalink(gitea, "a.py", 3, 5, templates) == (
-        f"https://git.example.org/lab/model/src/commit/{sha}/a.py#L3-L5")
+        f"https://git.example.org/lab/model/src/commit/{sha}/a.py#L3-L5"
+    )
     assert permalink(Repo(name="x", url="/srv/git/model", commit=sha), "a.py", 1, 2) is None
 
 
@@ -97,8 +99,10 @@ def test_a_lock_for_another_pin_is_not_shown(project, card_for, upstream):
     _, loaded = loaded_card(project)
     view = card_citations(loaded)[0]
     assert view.snippet is None
-    assert view.note == (f"The copy of this snippet was taken at {upstream.shas['v1'][:7]}, not at the "
-                         "pinned commit; it appears after `kb repos sync --update-citations`.")
+    assert view.note == (
+        f"The copy of this snippet was taken at {upstream.shas['v1'][:7]}, not at the "
+        "pinned commit; it appears after `kb repos sync --update-citations`."
+    )
 
 
 def test_all_citations_verified(project, card_for):
@@ -110,8 +114,10 @@ def test_all_citations_verified(project, card_for):
 def test_unsynced_repository_is_a_warning_and_an_error_under_strict(project, card_for):
     card = card_for()
     line = repo_line(card)
-    message = ("repo: repository 'upstream' is not synced to external_repos/upstream: 2 citation(s) cannot "
-               "be verified (run `kb repos sync tiny`)")
+    message = (
+        "repo: repository 'upstream' is not synced to external_repos/upstream: 2 citation(s) cannot "
+        "be verified (run `kb repos sync tiny`)"
+    )
     assert check(project) == [f"kb/model_cards/tiny.yaml:{line}:1: warning: {message}"]
     assert check(project, strict=True) == [f"kb/model_cards/tiny.yaml:{line}:1: error: {message}"]
 
@@ -140,8 +146,10 @@ def test_missing_moved_and_past_the_end(project, card_for, upstream):
 def test_changed_snippet_after_the_pin_moved(project, card_for, upstream):
     card_for()
     assert sync(project) == 0
-    steps = [{"title": "Encode", "cite": {"path": "src/model.py", "lines": [3, 5]}},
-             {"title": "Tail", "cite": {"path": "src/model.py", "lines": [8, 10]}}]
+    steps = [
+        {"title": "Encode", "cite": {"path": "src/model.py", "lines": [3, 5]}},
+        {"title": "Tail", "cite": {"path": "src/model.py", "lines": [8, 10]}},
+    ]
     card_for(steps=steps)
     assert sync(project) == 0
     # The pin moves to v1.1 without updating the lock: lines 3-5 now hold other code.
@@ -197,8 +205,9 @@ def test_hand_edited_lock_is_an_error(project, card_for, upstream):
     ]
 
 
-@pytest.mark.parametrize("name, language", [("a.py", "python"), ("b.cu", "cuda"), ("Dockerfile", "docker"),
-                                            ("c.unknown", "text")])
+@pytest.mark.parametrize(
+    "name, language", [("a.py", "python"), ("b.cu", "cuda"), ("Dockerfile", "docker"), ("c.unknown", "text")]
+)
 def test_language_from_file_name(name, language):
     from generator.repos.citations import language_for
 
@@ -212,7 +221,8 @@ def test_kb_check_citations_reports_through_the_cli(project, card_for, upstream,
     captured = capsys.readouterr()
     assert captured.out == (
         f"kb/model_cards/tiny.yaml:{repo_line(card)}:1: warning: repo: repository 'upstream' is not synced "
-        "to external_repos/upstream: 2 citation(s) cannot be verified (run `kb repos sync tiny`)\n")
+        "to external_repos/upstream: 2 citation(s) cannot be verified (run `kb repos sync tiny`)\n"
+    )
     assert main(["-C", str(project), "check", "citations", "--strict"]) == 1
     capsys.readouterr()
     assert sync(project) == 0
@@ -228,7 +238,11 @@ def test_update_citations_fails_when_a_citation_cannot_be_read(project, card_for
     capsys.readouterr()
     assert sync(project, "--update-citations") == 1
     captured = capsys.readouterr()
-    assert (f"  kb/model_cards/tiny.yaml: walkthrough[1].cite: src/util.py does not exist at "
-            f"{upstream.shas['v2'][:7]} (see `kb check citations`)") in captured.out.splitlines()
-    assert captured.err == ("upstream: failed: some citations could not be read at the pin: fix their "
-                            "`path` or `lines` (see `kb check citations`), then sync again\n")
+    assert (
+        f"  kb/model_cards/tiny.yaml: walkthrough[1].cite: src/util.py does not exist at "
+        f"{upstream.shas['v2'][:7]} (see `kb check citations`)"
+    ) in captured.out.splitlines()
+    assert captured.err == (
+        "upstream: failed: some citations could not be read at the pin: fix their "
+        "`path` or `lines` (see `kb check citations`), then sync again\n"
+    )

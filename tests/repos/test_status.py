@@ -49,11 +49,32 @@ def test_status_fetch_sees_a_tag_made_after_the_sync(project, card_for, upstream
     assert json.loads(capsys.readouterr().out)[0]["newest_tag"] == "v1.1"  # not fetched yet
     assert status(project, "--fetch", "--format", "json") == 0
     [row] = json.loads(capsys.readouterr().out)
-    assert {k: row[k] for k in ("name", "cards", "present", "at_pin", "dirty", "newest_tag", "drift",
-                                "license_file", "trusted", "pinned_tag")} == {
-        "name": "upstream", "cards": ["tiny"], "present": True, "at_pin": True, "dirty": False,
-        "newest_tag": "v2.0", "drift": True, "license_file": "external_repos/upstream/LICENSE",
-        "trusted": True, "pinned_tag": "v1.1"}
+    assert {
+        k: row[k]
+        for k in (
+            "name",
+            "cards",
+            "present",
+            "at_pin",
+            "dirty",
+            "newest_tag",
+            "drift",
+            "license_file",
+            "trusted",
+            "pinned_tag",
+        )
+    } == {
+        "name": "upstream",
+        "cards": ["tiny"],
+        "present": True,
+        "at_pin": True,
+        "dirty": False,
+        "newest_tag": "v2.0",
+        "drift": True,
+        "license_file": "external_repos/upstream/LICENSE",
+        "trusted": True,
+        "pinned_tag": "v1.1",
+    }
 
 
 def test_repo_status_of_a_dirty_clone_is_not_trusted(project, card_for, upstream):

@@ -100,7 +100,8 @@ def test_refuses_to_discard_uncommitted_changes(project, card_for, upstream, cap
     captured = capsys.readouterr()
     assert captured.err == (
         "upstream: failed: external_repos/upstream has uncommitted changes (src/model.py): commit and push "
-        "them, or move the folder away, or delete it, then run `kb repos sync` again (nothing was changed)\n")
+        "them, or move the folder away, or delete it, then run `kb repos sync` again (nothing was changed)\n"
+    )
     assert captured.out.splitlines()[-1] == "0 of 1 repositories synced; failed: upstream"
     assert edited.read_text() == "my local experiment\n"
     assert head(project / "external_repos" / "upstream") == upstream.shas["v1"]
@@ -135,7 +136,8 @@ def test_refuses_to_strand_local_commits(project, card_for, upstream, capsys):
     assert capsys.readouterr().err == (
         f"upstream: failed: external_repos/upstream has 1 local commit(s) that no remote branch holds "
         f"({mine[:7]} my fix): push them, or move the folder away, or delete it, then run "
-        "`kb repos sync` again (nothing was changed)\n")
+        "`kb repos sync` again (nothing was changed)\n"
+    )
     assert head(clone) == mine
 
 
@@ -156,7 +158,8 @@ def test_cards_sharing_a_repository_must_pin_the_same_commit(project, card_for, 
     assert capsys.readouterr().err == (
         f"upstream: failed: kb/model_cards/caduceus-ph.yaml pins {upstream.shas['v1'][:7]} but "
         f"kb/model_cards/caduceus-ps.yaml pins {upstream.shas['v2'][:7]} in the same repository 'upstream': "
-        "pin the same commit, or give one of them another repo.name\n")
+        "pin the same commit, or give one of them another repo.name\n"
+    )
     assert not (project / "external_repos" / "upstream").exists()
 
 
@@ -166,13 +169,15 @@ def test_tag_and_commit_that_disagree_name_the_card(project, card_for, upstream,
     assert capsys.readouterr().err == (
         f"upstream: failed: kb/model_cards/tiny.yaml: tag 'v1.1' is at {upstream.shas['v2'][:7]}, which is "
         f"not the pinned commit {upstream.shas['v1'][:7]} nor one of its ancestors: fix repo.tag or "
-        "repo.commit\n")
+        "repo.commit\n"
+    )
 
 
 def test_one_failing_repository_does_not_stop_the_others(project, card_for, upstream, tmp_path, capsys):
     card_for()
-    broken = make_card(id="broken", alias="broken",
-                       repo={"name": "missing", "url": str(tmp_path / "nowhere"), "tag": "v1"})
+    broken = make_card(
+        id="broken", alias="broken", repo={"name": "missing", "url": str(tmp_path / "nowhere"), "tag": "v1"}
+    )
     write_card(project, broken)
     assert sync(project) == 1
     captured = capsys.readouterr()
@@ -190,7 +195,8 @@ def test_a_folder_that_is_not_a_clone_is_left_alone(project, card_for, capsys):
     assert sync(project) == 1
     assert capsys.readouterr().err == (
         "upstream: failed: external_repos/upstream exists but is not a git clone: move it away or delete it, "
-        "then run `kb repos sync` again\n")
+        "then run `kb repos sync` again\n"
+    )
     assert (folder / "README").read_text() == "hand-made\n"
 
 
@@ -198,7 +204,8 @@ def test_unknown_card_id_is_a_usage_error(project, card_for, capsys):
     card_for()
     assert sync(project, "tinny") == 2
     assert capsys.readouterr().err == (
-        "kb repos: error: no valid model card 'tinny' in kb/model_cards (did you mean 'tiny'?)\n")
+        "kb repos: error: no valid model card 'tinny' in kb/model_cards (did you mean 'tiny'?)\n"
+    )
 
 
 def test_snippets_come_from_the_pinned_commit_not_the_working_tree(project, card_for, upstream):

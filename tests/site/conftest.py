@@ -17,15 +17,22 @@ from generator.settings import Project
 from tests.factory import make_card, new_project, write_card, write_yaml
 
 DATASET = {
-    "schema_version": 1, "id": "synthetic-dna", "name": "Synthetic DNA", "modality": "dna",
-    "summary": "Random sequences for the tests.", "description": "Uniform random bases.",
+    "schema_version": 1,
+    "id": "synthetic-dna",
+    "name": "Synthetic DNA",
+    "modality": "dna",
+    "summary": "Random sequences for the tests.",
+    "description": "Uniform random bases.",
 }
 
 
 def model(card_id: str, **overrides: Any) -> dict[str, Any]:
     """A valid model card with the given id; related to nothing unless told (no empty-section warning)."""
-    base: dict[str, Any] = {"id": card_id, "name": card_id.replace("-", " ").title(),
-                            "related": {"datasets": ["synthetic-dna"]}}
+    base: dict[str, Any] = {
+        "id": card_id,
+        "name": card_id.replace("-", " ").title(),
+        "related": {"datasets": ["synthetic-dna"]},
+    }
     base.update(overrides)
     return make_card(**base)
 
@@ -35,10 +42,19 @@ def project(tmp_path: Path) -> Path:
     """A project with two DNA models and one fMRI model (one relating to another) and a dataset card."""
     root = new_project(tmp_path)
     write_yaml(root / "kb" / "datasets" / "synthetic-dna.yaml", DATASET)
-    write_card(root, model("tiny-bert", selection={"best_for": ["short variant effects"],
-                                                  "avoid_for": ["long contexts"]}))
-    write_card(root, model("tiny-hyena", related={"models": ["tiny-bert"], "datasets": ["synthetic-dna"]},
-                           architecture__model_type="causal", architecture__family="hyena"))
+    write_card(
+        root,
+        model("tiny-bert", selection={"best_for": ["short variant effects"], "avoid_for": ["long contexts"]}),
+    )
+    write_card(
+        root,
+        model(
+            "tiny-hyena",
+            related={"models": ["tiny-bert"], "datasets": ["synthetic-dna"]},
+            architecture__model_type="causal",
+            architecture__family="hyena",
+        ),
+    )
     write_card(root, model("tiny-brain", modality="fmri", tokenization__kind="roi-tensors"))
     return root
 
@@ -63,8 +79,14 @@ def build(root: Path, *, strict: bool = True) -> None:
 def mkdocs_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the real `mkdocs` command line in the project, as a user does."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run([sys.executable, "-m", "mkdocs", *args], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def page(root: Path, rel: str) -> str:

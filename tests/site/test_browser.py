@@ -23,8 +23,16 @@ from tests.site.conftest import build, model
 
 CHROMIUM = "/usr/bin/chromium"
 # FACTS.md: without the background-networking flags Chromium keeps trying to reach hosts it cannot.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture
@@ -79,16 +87,24 @@ def test_find_a_model_by_search_and_read_its_page(served_site: str) -> None:
     assert errors == []
 
 
-
 @pytest.fixture
 def sized_site(project: Path) -> Iterator[str]:
     """The test project with three distinct parameter counts (and one model that states none)."""
-    write_card(project, model("tiny-bert", architecture__parameters="117M",
-                              selection={"best_for": ["short variant effects"]}))
-    write_card(project, model("tiny-hyena", architecture__parameters="2.5B",
-                              architecture__model_type="causal"))
-    write_card(project, model("tiny-brain", modality="fmri", tokenization__kind="roi-tensors",
-                              architecture__parameters="7.7M"))
+    write_card(
+        project,
+        model(
+            "tiny-bert", architecture__parameters="117M", selection={"best_for": ["short variant effects"]}
+        ),
+    )
+    write_card(
+        project, model("tiny-hyena", architecture__parameters="2.5B", architecture__model_type="causal")
+    )
+    write_card(
+        project,
+        model(
+            "tiny-brain", modality="fmri", tokenization__kind="roi-tensors", architecture__parameters="7.7M"
+        ),
+    )
     write_card(project, model("tiny-none", architecture__parameters=None))
     build(project)
     yield from _serve(project / "site")
@@ -123,11 +139,18 @@ def test_the_tabs_are_in_reader_order(served_site: str) -> None:
             page.locator("nav.md-tabs a.md-tabs__link", has_text="Models").click()
             page.wait_for_url("**/models/")
             # Instant navigation changes the URL before it swaps the new page's sidebar in.
-            page.wait_for_function("() => [...document.querySelectorAll('nav.md-nav--primary')]"
-                                   ".some(n => n.innerText.includes('Tiny Brain'))", timeout=20000)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('nav.md-nav--primary')]"
+                ".some(n => n.innerText.includes('Tiny Brain'))",
+                timeout=20000,
+            )
             sidebar = page.locator("nav.md-nav--primary").first.inner_text()
-            assert (sidebar.index("DNA") < sidebar.index("Tiny Bert") < sidebar.index("fMRI")
-                    < sidebar.index("Tiny Brain"))
+            assert (
+                sidebar.index("DNA")
+                < sidebar.index("Tiny Bert")
+                < sidebar.index("fMRI")
+                < sidebar.index("Tiny Brain")
+            )
         finally:
             browser.close()
 
@@ -151,8 +174,10 @@ def test_the_comparison_sorts_by_parameters_both_ways_and_filters_offline(sized_
             table = page.locator("article table").first
 
             def names() -> list[str]:
-                return [c.strip() for c in table.locator("tbody tr:not([hidden]) td:nth-child(1)")
-                        .all_inner_texts()]
+                return [
+                    c.strip()
+                    for c in table.locator("tbody tr:not([hidden]) td:nth-child(1)").all_inner_texts()
+                ]
 
             heading = table.locator("thead th", has_text="Parameters")
             heading.click()
@@ -185,9 +210,13 @@ def serving(project: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     log = tmp_path / "serve.log"
     url = f"http://127.0.0.1:{port}/"
     with log.open("w", encoding="utf-8") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],
-                                cwd=project, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+            cwd=project,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 240  # the first build renders every page (slow on a busy machine)
         while True:
@@ -211,7 +240,8 @@ def serving(project: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
 @pytest.mark.browser
 @pytest.mark.slow
 def test_serve_shows_a_broken_cards_located_errors_on_its_page_until_it_is_fixed(
-        project: Path, serving: tuple[str, Path]) -> None:
+    project: Path, serving: tuple[str, Path]
+) -> None:
     if not shutil.which(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -237,16 +267,19 @@ def test_serve_shows_a_broken_cards_located_errors_on_its_page_until_it_is_fixed
                 # Live reload: the open page reloads itself once the rebuild is done.
                 try:
                     page.wait_for_function(
-                        "t => (document.querySelector('article h1')?.innerText || '').includes(t)", arg=text,
-                        timeout=180_000)
+                        "t => (document.querySelector('article h1')?.innerText || '').includes(t)",
+                        arg=text,
+                        timeout=180_000,
+                    )
                 except PlaywrightTimeout:
                     pytest.fail(f"the page never showed {text!r}:\n{log.read_text(encoding='utf-8')}")
 
             page.goto(url + "models/tiny-bert/")
             assert heading() == "Tiny Bert"
 
-            card.write_text(good.replace("license: Apache-2.0", f"license: Apache-2.0 {evil}"),
-                            encoding="utf-8")
+            card.write_text(
+                good.replace("license: Apache-2.0", f"license: Apache-2.0 {evil}"), encoding="utf-8"
+            )
             wait_for_heading("this card has 1 error")
             assert page.url == url + "models/tiny-bert/"
             shown = page.locator("article").inner_text()
@@ -280,7 +313,8 @@ def shipped_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.mark.browser
 @pytest.mark.slow
 def test_at_phone_width_no_page_scrolls_sideways_and_wide_tables_scroll_in_their_box(
-        shipped_served: str) -> None:
+    shipped_served: str,
+) -> None:
     if not shutil.which(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -290,16 +324,23 @@ def test_at_phone_width_no_page_scrolls_sideways_and_wide_tables_scroll_in_their
         try:
             page = browser.new_page(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
             widths = {}
-            for rel in ("", "catalog/comparison/", "models/nucleotide-transformer-2.5b-multi-species/",
-                        "models/brainlm/", "reference/card-format/"):
+            for rel in (
+                "",
+                "catalog/comparison/",
+                "models/nucleotide-transformer-2.5b-multi-species/",
+                "models/brainlm/",
+                "reference/card-format/",
+            ):
                 page.goto(shipped_served + rel, wait_until="networkidle")
                 widths[rel or "home"] = page.evaluate(
-                    "[document.scrollingElement.scrollWidth, window.innerWidth]")
+                    "[document.scrollingElement.scrollWidth, window.innerWidth]"
+                )
             assert {rel: w for rel, w in widths.items() if w[0] > w[1]} == {}
             # The comparison is wider than a phone: it scrolls sideways inside its own box.
             page.goto(shipped_served + "catalog/comparison/", wait_until="networkidle")
             box = page.locator("article table").first.locator(
-                "xpath=ancestor::div[contains(@class, 'md-typeset__scrollwrap')]")
+                "xpath=ancestor::div[contains(@class, 'md-typeset__scrollwrap')]"
+            )
             scroll, client = box.evaluate("b => [b.scrollWidth, b.clientWidth]")
             assert scroll > client and client <= 375
         finally:

@@ -12,11 +12,20 @@ from generator.cli import main
 from tests.factory import REPO_ROOT, new_project, write_card
 from tests.site.conftest import build, mkdocs_cli, model
 
-SITE_PAGES = ["index.html", "models/index.html", "models/tiny-bert/index.html",
-              "models/tiny-hyena/index.html", "models/tiny-brain/index.html",
-              "datasets/synthetic-dna/index.html", "catalog/index.html",
-              "catalog/comparison/index.html", "catalog/selection/index.html", "catalog/tags/index.html",
-              "catalog/downloads/index.html", "reference/card-format/index.html"]
+SITE_PAGES = [
+    "index.html",
+    "models/index.html",
+    "models/tiny-bert/index.html",
+    "models/tiny-hyena/index.html",
+    "models/tiny-brain/index.html",
+    "datasets/synthetic-dna/index.html",
+    "catalog/index.html",
+    "catalog/comparison/index.html",
+    "catalog/selection/index.html",
+    "catalog/tags/index.html",
+    "catalog/downloads/index.html",
+    "reference/card-format/index.html",
+]
 
 
 def test_plain_mkdocs_build_strict_renders_and_builds_everything(project: Path) -> None:
@@ -58,27 +67,48 @@ def test_plugin_fails_the_build_with_located_messages_on_an_invalid_card(project
     line = card.read_text(encoding="utf-8").splitlines().index("  layerr: -1") + 1
     result = mkdocs_cli(project, "build")
     assert result.returncode == 1
-    assert (f"kb/model_cards/broken.yaml:{line}:3: error: pooling.layerr: unknown key 'layerr' "
-            "(did you mean 'layer'?)") in result.stderr
+    assert (
+        f"kb/model_cards/broken.yaml:{line}:3: error: pooling.layerr: unknown key 'layerr' "
+        "(did you mean 'layer'?)"
+    ) in result.stderr
     assert not (project / "site" / "index.html").exists()
 
 
 XSS_NAME = "Evil <script>alert(1)</script> <img src=x onerror=alert(2)> &lt;/title&gt;&lt;b&gt;"
-XSS_PROSE = ("Look: <script>alert(1)</script> and <img src=x onerror=alert(2)> and "
-             "[click](javascript:alert(3)) and *styled*{: onclick=\"alert(4)\" }\n\n"
-             "## Heading\" onmouseover=\"alert(6)\n\n### Child &quot; onclick=&quot;alert(7)\n\nText.")
+XSS_PROSE = (
+    "Look: <script>alert(1)</script> and <img src=x onerror=alert(2)> and "
+    '[click](javascript:alert(3)) and *styled*{: onclick="alert(4)" }\n\n'
+    '## Heading" onmouseover="alert(6)\n\n### Child &quot; onclick=&quot;alert(7)\n\nText.'
+)
 
 
 def test_card_text_cannot_inject_markup(project: Path) -> None:
-    write_card(project, model(
-        "evil", name=XSS_NAME, alias=XSS_NAME, summary=XSS_PROSE, purpose__summary=XSS_PROSE,
-        pooling__notes=XSS_PROSE, strengths=[XSS_NAME], limitations=[XSS_PROSE],
-        unverified=[XSS_NAME],
-        walkthrough=[{"title": XSS_NAME, "prose": XSS_PROSE,
-                      "code": {"language": "python\" onload=\"x",
-                               "source": "```\n</code><script>alert(5)</script>"}}],
-        citations=[{"title": XSS_NAME, "authors": [XSS_NAME], "year": 2024}],
-        related={"models": ["tiny-bert"], "datasets": ["synthetic-dna"]}))
+    write_card(
+        project,
+        model(
+            "evil",
+            name=XSS_NAME,
+            alias=XSS_NAME,
+            summary=XSS_PROSE,
+            purpose__summary=XSS_PROSE,
+            pooling__notes=XSS_PROSE,
+            strengths=[XSS_NAME],
+            limitations=[XSS_PROSE],
+            unverified=[XSS_NAME],
+            walkthrough=[
+                {
+                    "title": XSS_NAME,
+                    "prose": XSS_PROSE,
+                    "code": {
+                        "language": 'python" onload="x',
+                        "source": "```\n</code><script>alert(5)</script>",
+                    },
+                }
+            ],
+            citations=[{"title": XSS_NAME, "authors": [XSS_NAME], "year": 2024}],
+            related={"models": ["tiny-bert"], "datasets": ["synthetic-dna"]},
+        ),
+    )
     build(project, strict=False)  # `<script>` reads as a leftover placeholder: a warning, rightly
 
     pages = sorted((project / "site").rglob("*.html"))
@@ -141,7 +171,8 @@ def test_kb_render_and_kb_build_commands(project: Path, capsys: pytest.CaptureFi
 
 
 def test_require_smoke_refuses_unverified_cards_and_names_them(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     smoke = project / "artifacts" / "smoke"
     smoke.mkdir(parents=True)
     (smoke / "tiny-bert.json").write_text(json.dumps({"status": "passed"}), encoding="utf-8")
@@ -160,48 +191,67 @@ def test_require_smoke_refuses_unverified_cards_and_names_them(
 
 
 def test_a_stale_smoke_report_blocks_publishing_and_shows_on_the_page(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write_card(project, model("tiny-bert", smoke_test={
-        "checkpoint": "tiny-bert", "input": {"kind": "dna", "length": 64}}))
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_card(
+        project,
+        model("tiny-bert", smoke_test={"checkpoint": "tiny-bert", "input": {"kind": "dna", "length": 64}}),
+    )
     smoke = project / "artifacts" / "smoke"
     smoke.mkdir(parents=True)
     for card_id in ("tiny-bert", "tiny-hyena", "tiny-brain"):
         (smoke / f"{card_id}.json").write_text(json.dumps({"status": "passed"}), encoding="utf-8")
     # A report made for other inputs (the card, its checkpoint or the projector changed since).
-    (smoke / "tiny-bert.json").write_text(json.dumps(
-        {"status": "passed", "inputs_hash": "0" * 64, "finished_at": "2026-01-02T03:04:05Z",
-         "device": "cpu"}), encoding="utf-8")
+    (smoke / "tiny-bert.json").write_text(
+        json.dumps(
+            {
+                "status": "passed",
+                "inputs_hash": "0" * 64,
+                "finished_at": "2026-01-02T03:04:05Z",
+                "device": "cpu",
+            }
+        ),
+        encoding="utf-8",
+    )
     assert main(["-C", str(project), "build", "--no-pdf", "--require-smoke"]) == 1
     err = capsys.readouterr().err
     assert "1 model card(s) are not verified" in err
     assert "kb/model_cards/tiny-bert.yaml: smoke test stale" in err
 
     assert main(["-C", str(project), "build", "--no-pdf"]) == 0
-    row = next(line for line in (project / "site_src" / "models" / "tiny-bert.md").read_text().splitlines()
-               if line.startswith("| Smoke test |"))
+    row = next(
+        line
+        for line in (project / "site_src" / "models" / "tiny-bert.md").read_text().splitlines()
+        if line.startswith("| Smoke test |")
+    )
     assert row.startswith("| Smoke test | stale, 2026-01-02")
 
 
 def test_kb_build_runs_the_link_check_and_names_the_broken_link(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["-C", str(project), "build", "--no-pdf"]) == 0
-    good = {p.relative_to(project / "site"): p.read_bytes() for p in (project / "site").rglob("*")
-            if p.is_file()}
+    good = {
+        p.relative_to(project / "site"): p.read_bytes() for p in (project / "site").rglob("*") if p.is_file()
+    }
     (project / "site_src" / "notes.md").write_text(
         "# Notes\n\nSee [the old page](old-page.md) and [a section](index.md#no-such-anchor).\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     assert main(["-C", str(project), "build", "--no-pdf"]) == 1
     err = capsys.readouterr().err
     assert "notes/index.html" in err and "old-page.md" in err
     assert "the link check found" in err
     # The failed build left the last good site exactly as it was; the failed one is kept to look at.
-    assert {p.relative_to(project / "site"): p.read_bytes() for p in (project / "site").rglob("*")
-            if p.is_file()} == good
+    assert {
+        p.relative_to(project / "site"): p.read_bytes() for p in (project / "site").rglob("*") if p.is_file()
+    } == good
     assert "kept in .site.failed/" in err and "site/ still holds the last good build" in err
     assert (project / ".site.failed" / "notes" / "index.html").is_file()
 
-    (project / "site_src" / "notes.md").write_text("# Notes\n\nSee [the home page](index.md).\n",
-                                                   encoding="utf-8")
+    (project / "site_src" / "notes.md").write_text(
+        "# Notes\n\nSee [the home page](index.md).\n", encoding="utf-8"
+    )
     assert main(["-C", str(project), "build", "--no-pdf"]) == 0
     assert sorted(p.name for p in project.iterdir() if "site" in p.name) == ["site", "site_src"]
 
@@ -210,7 +260,8 @@ UP_TO_DATE = "is up to date: nothing MkDocs reads changed since the last build"
 
 
 def test_a_build_with_nothing_changed_skips_mkdocs_until_an_input_or_the_site_changes(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     def kb_build(*extra: str) -> str:
         assert main(["-C", str(project), "build", "--no-pdf", *extra]) == 0
         return capsys.readouterr().err
@@ -239,7 +290,8 @@ def test_a_build_with_nothing_changed_skips_mkdocs_until_an_input_or_the_site_ch
 
 
 def test_the_stamp_sees_theme_overrides_pdfs_and_mkdocs_yml(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     def up_to_date() -> bool:
         assert main(["-C", str(project), "build", "--no-pdf"]) == 0
         return UP_TO_DATE in capsys.readouterr().err
@@ -255,14 +307,16 @@ def test_the_stamp_sees_theme_overrides_pdfs_and_mkdocs_yml(
     assert not up_to_date()
     assert (project / "site" / "pdf" / "tiny-bert.pdf").read_bytes() == pdf.read_bytes()
     config = project / "mkdocs.yml"
-    config.write_text(config.read_text(encoding="utf-8").replace("site_name:", "site_name: New", 1),
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("site_name:", "site_name: New", 1), encoding="utf-8"
+    )
     assert not up_to_date()
     assert up_to_date()
 
 
 def test_a_plain_string_theme_builds_and_a_missing_mkdocs_yml_is_a_clear_error(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = project / "mkdocs.yml"
     text = config.read_text(encoding="utf-8")
     # `theme: material` instead of the mapping (custom_dir, features...): MkDocs accepts both.
@@ -299,9 +353,12 @@ def test_builds_in_one_process_each_get_their_own_projects_navigation(project: P
 
     doc = html.parse(str(project / "site" / "models" / "index.html")).getroot()
     nav = doc.xpath("//nav[contains(@class, 'md-nav--primary')]")[0]
-    groups = {" ".join(li.xpath("./label")[0].text_content().split()):
-              [" ".join(a.text_content().split()) for a in li.xpath("./nav//a")]
-              for li in nav.xpath(".//li[label and nav]")}
+    groups = {
+        " ".join(li.xpath("./label")[0].text_content().split()): [
+            " ".join(a.text_content().split()) for a in li.xpath("./nav//a")
+        ]
+        for li in nav.xpath(".//li[label and nav]")
+    }
     assert groups["DNA"] == ["Tiny Bert", "Tiny Hyena"]
     assert groups["fMRI"] == ["Tiny Brain"]
     assert "Lone Dna" not in nav.text_content()

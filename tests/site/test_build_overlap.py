@@ -51,7 +51,8 @@ def leftovers(root: Path) -> list[str]:
 
 
 def test_a_cold_build_makes_the_pages_while_the_pdfs_render_and_publishes_them_together(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert kb_build(project, "--strict") == 0
     err = capsys.readouterr().err
     # The pages were rendered (and MkDocs run) before the PDFs were collected.
@@ -80,21 +81,28 @@ def test_a_cold_build_makes_the_pages_while_the_pdfs_render_and_publishes_them_t
     assert kb_build(project, "--strict") == 0
     err = capsys.readouterr().err
     assert "kb: pdf: 2 rendered, 1 unchanged, 0 failed" in err and UP_TO_DATE not in err
-    assert (project / "site" / "pdf" / "tiny-bert.pdf").read_bytes() == \
-        (pdf_dir(project) / "tiny-bert.pdf").read_bytes()
+    assert (project / "site" / "pdf" / "tiny-bert.pdf").read_bytes() == (
+        pdf_dir(project) / "tiny-bert.pdf"
+    ).read_bytes()
 
 
 def test_a_pdf_that_fails_while_mkdocs_runs_leaves_the_last_good_site(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert kb_build(project) == 0
     good = site_files(project)
     # A template that fails for one card only (a template error, not a validation error).
     overrides = project / "my_templates" / "pdf"
     overrides.mkdir(parents=True)
     text = (project / "templates" / "pdf" / "model.html.j2").read_text(encoding="utf-8")
-    (overrides / "model.html.j2").write_text(text.replace(
-        "{% block sections %}", "{% block sections %}{% if card.id == 'tiny-hyena' %}"
-        "{{ card.no_such_field }}{% endif %}", 1), encoding="utf-8")
+    (overrides / "model.html.j2").write_text(
+        text.replace(
+            "{% block sections %}",
+            "{% block sections %}{% if card.id == 'tiny-hyena' %}{{ card.no_such_field }}{% endif %}",
+            1,
+        ),
+        encoding="utf-8",
+    )
     set_plugin_options(project, "      template_overrides: my_templates\n")
     capsys.readouterr()
 
@@ -118,14 +126,16 @@ def test_a_pdf_that_fails_while_mkdocs_runs_leaves_the_last_good_site(
 
 
 def test_a_failure_while_the_pdfs_render_stops_the_workers(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """MkDocs fails (strict, a broken link) long before the PDFs are done: the build ends at once,
     killing the pool; the PDFs finished by then are whole and recorded, the others not written."""
     for i in range(6):
         write_card(project, model(f"extra-{i}"))
     set_plugin_options(project, "      pdf_jobs: 1\n")
-    (project / "site_src" / "notes.md").write_text("# Notes\n\nSee [the old page](old-page.md).\n",
-                                                   encoding="utf-8")
+    (project / "site_src" / "notes.md").write_text(
+        "# Notes\n\nSee [the old page](old-page.md).\n", encoding="utf-8"
+    )
     started = time.perf_counter()
     assert kb_build(project, "--strict") == 1
     took = time.perf_counter() - started
@@ -144,8 +154,11 @@ def _workers(pid: int) -> list[int]:
     """Child processes forked from `pid` (same command line: the PDF pool's workers; not `git`)."""
     try:
         own = Path(f"/proc/{pid}/cmdline").read_bytes()
-        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
-                    for c in (task / "children").read_text().split()]
+        children = [
+            int(c)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for c in (task / "children").read_text().split()
+        ]
     except OSError:
         return []
     out = []
@@ -167,15 +180,18 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_ctrl_c_while_the_pdfs_render_kills_the_workers_and_keeps_the_last_good_site(
-        project: Path) -> None:
+def test_ctrl_c_while_the_pdfs_render_kills_the_workers_and_keeps_the_last_good_site(project: Path) -> None:
     assert kb_build(project, "--no-pdf") == 0
     good = site_files(project)
     for i in range(6):
         write_card(project, model(f"extra-{i}"))
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    build = subprocess.Popen([sys.executable, "-m", "generator", "-C", str(project), "build"],
-                             env=env, stderr=subprocess.PIPE, text=True)
+    build = subprocess.Popen(
+        [sys.executable, "-m", "generator", "-C", str(project), "build"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and build.poll() is None and not _workers(build.pid):

@@ -33,8 +33,24 @@ pytestmark = pytest.mark.slow
 
 MARKERS = sorted({m for p in payloads() for m in re.findall(r"alert\(\d+\)", p)})
 UNSAFE_URL = re.compile(r"^(javascript|vbscript|data):")
-FORBIDDEN = {"script", "iframe", "frame", "object", "embed", "svg", "math", "form", "textarea", "select",
-             "button", "style", "link", "meta", "base", "img"}
+FORBIDDEN = {
+    "script",
+    "iframe",
+    "frame",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "form",
+    "textarea",
+    "select",
+    "button",
+    "style",
+    "link",
+    "meta",
+    "base",
+    "img",
+}
 URL_ATTRS = {"href", "src", "action", "formaction", "data", "xlink:href", "poster", "background"}
 BENIGN_REMOVALS = re.compile(r"^(a\[href=unsafe-|img$|img\[(alt|src)=)")
 """What the sanitizer may take away from card text on a page: links whose scheme the escaping made
@@ -96,8 +112,11 @@ def sanitizer_removals(log: str) -> list[str]:
     for line in log.splitlines():
         if "the sanitizer removed markup" in line:
             page, _, items = line.partition(": the sanitizer removed markup made from card text: ")
-            out += [f"{page}: {item}" for item in items.removesuffix(" ...").split(", ")
-                    if not BENIGN_REMOVALS.match(item)]
+            out += [
+                f"{page}: {item}"
+                for item in items.removesuffix(" ...").split(", ")
+                if not BENIGN_REMOVALS.match(item)
+            ]
     return out
 
 
@@ -119,8 +138,9 @@ def hostile_linkable(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_kb_build_publishes_no_live_markup(hostile_linkable: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_kb_build_publishes_no_live_markup(
+    hostile_linkable: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["-C", str(hostile_linkable), "build", "--no-pdf", "--force"])
     err = capsys.readouterr().err
     assert code == 0, err[-3000:]  # published: the link check passed (links to `unsafe-...` lost their href)
@@ -128,13 +148,18 @@ def test_kb_build_publishes_no_live_markup(hostile_linkable: Path,
 
 
 def test_kb_build_refuses_a_card_link_to_nowhere_naming_the_card(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = new_project(tmp_path)
     write_yaml(root / "kb" / "datasets" / "hcp-rsfmri.yaml", shipped("datasets", "hcp-rsfmri.yaml"))
     nowhere = [p for p in payloads() if any(m in p for m in LINKS_TO_NOWHERE)]
     assert len(nowhere) == len(LINKS_TO_NOWHERE)
-    card = make_card(id="nowhere", related={"datasets": ["hcp-rsfmri"]}, summary=nowhere[0],
-                     purpose__summary="Prose.\n\n" + nowhere[1])
+    card = make_card(
+        id="nowhere",
+        related={"datasets": ["hcp-rsfmri"]},
+        summary=nowhere[0],
+        purpose__summary="Prose.\n\n" + nowhere[1],
+    )
     write_card(root, card)
     code = main(["-C", str(root), "build", "--no-pdf"])
     err = capsys.readouterr().err
@@ -143,10 +168,16 @@ def test_kb_build_refuses_a_card_link_to_nowhere_naming_the_card(
     # Each link is named once, at the card's field (FILE:LINE:COL), with the page it was found on,
     # although the summary is shown on three pages (its own, the home page, the models index).
     assert sorted(ln.split(": error: ")[0] for ln in errors) == [
-        "kb/model_cards/nowhere.yaml:43:3", "kb/model_cards/nowhere.yaml:55:1"], err[-3000:]
+        "kb/model_cards/nowhere.yaml:43:3",
+        "kb/model_cards/nowhere.yaml:55:1",
+    ], err[-3000:]
     assert sorted(ln.split(": error: ")[1].split(":")[0] for ln in errors) == ["purpose.summary", "summary"]
-    assert all(" is broken: no such file " in ln and "models/nowhere/index.html" in ln
-               and "a link in card text must be an http(s) URL" in ln for ln in errors), err[-3000:]
+    assert all(
+        " is broken: no such file " in ln
+        and "models/nowhere/index.html" in ln
+        and "a link in card text must be an http(s) URL" in ln
+        for ln in errors
+    ), err[-3000:]
     assert "(on index.html, models/index.html, models/nowhere/index.html)" in err  # the summary's pages
     assert not (root / "site").exists()  # nothing published ...
     check_site(root / ".site.failed", [])  # ... and what was built holds no live markup

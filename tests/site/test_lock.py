@@ -12,17 +12,29 @@ from pathlib import Path
 from generator.lock import LOCK_FILE, ProjectLock
 from tests.site.conftest import mkdocs_cli
 
-SITE_PAGES = ["index.html", "models/index.html", "models/tiny-bert/index.html",
-              "models/tiny-hyena/index.html", "models/tiny-brain/index.html",
-              "datasets/synthetic-dna/index.html", "catalog/index.html"]
+SITE_PAGES = [
+    "index.html",
+    "models/index.html",
+    "models/tiny-bert/index.html",
+    "models/tiny-hyena/index.html",
+    "models/tiny-brain/index.html",
+    "datasets/synthetic-dna/index.html",
+    "catalog/index.html",
+]
 
 KB = [sys.executable, "-m", "generator"]
 
 
 def kb(root: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
-    return subprocess.Popen([*KB, "-C", str(root), *args], cwd=root, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [*KB, "-C", str(root), *args],
+        cwd=root,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def assert_site_complete(root: Path) -> None:
@@ -59,8 +71,14 @@ def test_plain_mkdocs_build_waits_for_a_running_build(project: Path) -> None:
     lock = ProjectLock(project, "kb build")
     lock.acquire()
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "build"], cwd=project, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "build"],
+        cwd=project,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         time.sleep(3)
         assert proc.poll() is None, proc.communicate()  # still waiting for the lock

@@ -13,11 +13,21 @@ from generator.cli import main
 from tests.factory import new_project, write_card, write_yaml
 from tests.site.conftest import DATASET, mkdocs_cli, model
 
-STEPS = [{"title": "Encode", "stage": "encode", "prose": "Run the encoder.",
-          "cite": {"path": "model/net.py", "lines": [10, 12]}},
-         {"title": "Pool", "stage": "other", "prose": "Mean over tokens."},
-         {"title": "Project", "stage": "project", "prose": "Project to 512-D.",
-          "cite": {"path": "model/head.py", "lines": [3, 4]}}]
+STEPS = [
+    {
+        "title": "Encode",
+        "stage": "encode",
+        "prose": "Run the encoder.",
+        "cite": {"path": "model/net.py", "lines": [10, 12]},
+    },
+    {"title": "Pool", "stage": "other", "prose": "Mean over tokens."},
+    {
+        "title": "Project",
+        "stage": "project",
+        "prose": "Project to 512-D.",
+        "cite": {"path": "model/head.py", "lines": [3, 4]},
+    },
+]
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 PERMALINK = f"https://github.com/example/tiny-bert/blob/{COMMIT}/model/net.py#L10-L12"
 
@@ -37,31 +47,46 @@ def notices(text: str) -> list[str]:
     return [ln for ln in text.splitlines() if "not in cites-code.lock.yaml" in ln]
 
 
-def test_kb_build_warns_once_naming_the_card_the_steps_and_the_fix(project: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_kb_build_warns_once_naming_the_card_the_steps_and_the_fix(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["-C", str(project), "build", "--no-pdf", "--strict"]) == 0  # strict: still published
     err = capsys.readouterr().err
     assert notices(err) == [
         "kb/model_cards/cites-code.yaml:68:3: warning: walkthrough[0].cite: 2 cited snippets of walkthrough "
         "steps 1 'Encode' (model/net.py, lines 10-12), 3 'Project' (model/head.py, lines 3-4) are not in "
         "cites-code.lock.yaml: the page and the PDF link the code upstream instead of showing it (run "
-        "`kb repos sync` to clone the repository at its pin and copy them)"]
+        "`kb repos sync` to clone the repository at its pin and copy them)"
+    ]
     page = (project / "site" / "models" / "cites-code" / "index.html").read_text(encoding="utf-8")
     assert PERMALINK in page and "kb repos sync" not in page  # the reader gets the permalink only
 
 
 def test_a_synced_card_gets_no_warning(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write_yaml(project / "kb" / "model_cards" / "cites-code.lock.yaml", {"commit": COMMIT, "citations": [
-        {"path": "model/net.py", "lines": [10, 12], "snippet": "a = 1\nb = 2\nc = 3\n"},
-        {"path": "model/head.py", "lines": [3, 4], "snippet": "d = 4\ne = 5\n"}]})
+    write_yaml(
+        project / "kb" / "model_cards" / "cites-code.lock.yaml",
+        {
+            "commit": COMMIT,
+            "citations": [
+                {"path": "model/net.py", "lines": [10, 12], "snippet": "a = 1\nb = 2\nc = 3\n"},
+                {"path": "model/head.py", "lines": [3, 4], "snippet": "d = 4\ne = 5\n"},
+            ],
+        },
+    )
     assert main(["-C", str(project), "render"]) == 0
     assert notices(capsys.readouterr().err) == []
 
 
-def test_a_lock_taken_at_another_commit_names_update_citations(project: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    write_yaml(project / "kb" / "model_cards" / "cites-code.lock.yaml", {"commit": "f" * 40, "citations": [
-        {"path": "model/net.py", "lines": [10, 12], "snippet": "a = 1\nb = 2\nc = 3\n"}]})
+def test_a_lock_taken_at_another_commit_names_update_citations(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_yaml(
+        project / "kb" / "model_cards" / "cites-code.lock.yaml",
+        {
+            "commit": "f" * 40,
+            "citations": [{"path": "model/net.py", "lines": [10, 12], "snippet": "a = 1\nb = 2\nc = 3\n"}],
+        },
+    )
     assert main(["-C", str(project), "render"]) == 0
     [line] = notices(capsys.readouterr().err)
     assert line.endswith("(run `kb repos sync --update-citations` to copy them at the pinned commit)")

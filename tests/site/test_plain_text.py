@@ -39,7 +39,8 @@ NOT_TEXT = {"path", "stage"}
 NOT_SHOWN = {
     ("model", ("repo", "tag")),  # the pin is shown as the commit when both are given
     ("model", ("citations", 0, "authors", 0)),  # citation authors: shown, but joined (tested below)
-    ("integration", ("citations", 0, "authors", 0)), ("integration", ("citations", 0, "authors", 1)),
+    ("integration", ("citations", 0, "authors", 0)),
+    ("integration", ("citations", 0, "authors", 1)),
     ("sae", ("training", "method")),  # a fine-tuning field: SAE pages do not show it
 }
 """(kind, field) of the plain fields no page shows as they are."""
@@ -48,23 +49,40 @@ NOT_SHOWN = {
 def full_model() -> dict[str, Any]:
     """A model card with every plain text field of the format filled (the values are replaced)."""
     return make_card(
-        version="v1", developers=["Dev"], contact="someone", related={"datasets": ["hcp-rsfmri"]},
-        architecture__objective="masked LM", architecture__positional_encoding="learned",
+        version="v1",
+        developers=["Dev"],
+        contact="someone",
+        related={"datasets": ["hcp-rsfmri"]},
+        architecture__objective="masked LM",
+        architecture__positional_encoding="learned",
         architecture__variants=[{"name": "small", "description": "Fewer layers."}],
-        tokenization__patch="none", tokenization__context__voxel_grid="none",
+        tokenization__patch="none",
+        tokenization__context__voxel_grid="none",
         tokenization__inputs=[{"name": "DNA", "format": "string", "dimensions": "[batch, length]"}],
         training__sources=[{"name": "Genomes", "samples": "10 genomes", "tokens": "1B tokens"}],
-        training__hyperparameters={"batch_size": "32", "optimizer": "AdamW", "loss": "MLM",
-                                   "schedule": "10 epochs"},
+        training__hyperparameters={
+            "batch_size": "32",
+            "optimizer": "AdamW",
+            "loss": "MLM",
+            "schedule": "10 epochs",
+        },
         training__environment={"hardware": "8 GPUs", "framework": "PyTorch", "distributed": "DDP"},
-        checkpoints=[{"name": "tiny-bert", "path": "tiny-bert", "hub_id": "example/tiny-bert",
-                      "size": "1 MB"}],
+        checkpoints=[
+            {"name": "tiny-bert", "path": "tiny-bert", "hub_id": "example/tiny-bert", "size": "1 MB"}
+        ],
         evaluation={"primary_metrics": [{"name": "MCC", "value": "0.5", "benchmark": "GUE"}]},
         deployment={"vram_inference": "1 GB"},
         usage=[{"title": "Embed", "code": {"source": "x = 1\n"}}],
         selection={"best_for": ["short reads"], "avoid_for": ["long reads"]},
-        citations=[{"title": "A paper", "authors": ["Doe, J."], "venue": "Journal", "year": 2024,
-                    "arxiv": "2403.03234"}],
+        citations=[
+            {
+                "title": "A paper",
+                "authors": ["Doe, J."],
+                "venue": "Journal",
+                "year": 2024,
+                "arxiv": "2403.03234",
+            }
+        ],
         links={"other": [{"title": "Blog", "url": "https://example.org/blog"}]},
         discrepancies=[{"field": "parameters", "source": "a table", "stated": "1M", "upstream": "50K"}],
     )
@@ -99,8 +117,9 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Marks]:
     # tiny-bert: the fine-tuned card's base model
     write_card(root, make_card(related={"datasets": ["hcp-rsfmri"]}))
     write_yaml(root / "kb" / "datasets" / "hcp-rsfmri.yaml", shipped("datasets", "hcp-rsfmri.yaml"))
-    write_yaml(root / "kb" / "integrations" / "late-fusion-512.yaml",
-               shipped("integrations", "late-fusion-512.yaml"))
+    write_yaml(
+        root / "kb" / "integrations" / "late-fusion-512.yaml", shipped("integrations", "late-fusion-512.yaml")
+    )
     cards, marks = marked_cards()
     for kind, card in cards.items():
         write_yaml(root / "kb" / CARD_KINDS[kind].folder / f"{card['id']}.yaml", card)
@@ -114,8 +133,11 @@ def _text(element: Any) -> str:
 def mangled(text: str, where: str) -> list[str]:
     """Every marked value in `text` that is not followed by LITERAL exactly (emphasis, code, a link or
     markup made of it would have eaten characters)."""
-    return [f"{where}: {text[m.start():m.start() + len(LITERAL) + 12]!r}"
-            for m in re.finditer(r"P\d+: ", text) if not text.startswith(LITERAL, m.end())]
+    return [
+        f"{where}: {text[m.start() : m.start() + len(LITERAL) + 12]!r}"
+        for m in re.finditer(r"P\d+: ", text)
+        if not text.startswith(LITERAL, m.end())
+    ]
 
 
 def test_plain_fields_show_literally_on_every_page(plain: tuple[Path, dict[str, Any]]) -> None:
@@ -129,10 +151,12 @@ def test_plain_fields_show_literally_on_every_page(plain: tuple[Path, dict[str, 
         rel = str(path.relative_to(site))
         doc = html.parse(str(path)).getroot()
         article = doc.find(".//article")
-        parts = {"title": " ".join((doc.findtext(".//title") or "").split()),
-                 "nav": " ".join(_text(n) for n in doc.findall(".//nav")),
-                 "article": _text(article) if article is not None else "",
-                 "h1": _text(article.find(".//h1")) if article is not None else ""}
+        parts = {
+            "title": " ".join((doc.findtext(".//title") or "").split()),
+            "nav": " ".join(_text(n) for n in doc.findall(".//nav")),
+            "article": _text(article) if article is not None else "",
+            "h1": _text(article.find(".//h1")) if article is not None else "",
+        }
         pages[rel] = parts
         for name, text in parts.items():
             found += mangled(text, f"{rel} {name}")
@@ -149,15 +173,22 @@ def test_plain_fields_show_literally_on_every_page(plain: tuple[Path, dict[str, 
     assert page["h1"].startswith(model)  # the heading
     assert page["title"].startswith(model)  # the browser's title bar
     assert model in page["nav"]
-    for catalog in ("index.html", "models/index.html", "catalog/comparison/index.html",
-                    "catalog/selection/index.html"):
+    for catalog in (
+        "index.html",
+        "models/index.html",
+        "catalog/comparison/index.html",
+        "catalog/selection/index.html",
+    ):
         assert model in pages[catalog]["article"], catalog
     for kind in ("dataset", "integration", "recipe"):
         name = name_of(kind)
         card_page = next(v for k, v in pages.items() if k.endswith(f"/hostile-{kind}-0/index.html"))
         assert card_page["h1"].startswith(name) and card_page["title"].startswith(name), kind
-    authors = [m for m, (k, loc) in marks.items() if k == "model" and loc[:2] == ("citations", 0)
-               and "authors" in loc]
+    authors = [
+        m
+        for m, (k, loc) in marks.items()
+        if k == "model" and loc[:2] == ("citations", 0) and "authors" in loc
+    ]
     assert f"{authors[0]} {LITERAL}" in page["article"]
 
 
@@ -167,8 +198,9 @@ def test_plain_fields_show_literally_in_print(plain: tuple[Path, dict[str, Any]]
     kb, _ = load_knowledge_base(project.root, None, project.kb_dir)
     found: list[str] = []
     for job in print_jobs(project, kb):
-        document, _ = finish_html(renderer_for(job.templates).render(job.template, **card_context(job)),
-                                  job.rel)
+        document, _ = finish_html(
+            renderer_for(job.templates).render(job.template, **card_context(job)), job.rel
+        )
         doc = html.document_fromstring(document)
         found += mangled(_text(doc.body), job.rel)
         found += mangled(" ".join((doc.findtext(".//title") or "").split()), f"{job.rel} title")

@@ -14,8 +14,11 @@ from generator.knowledge import load_knowledge_base
 from tests.factory import new_project
 from tests.site.conftest import mkdocs_cli
 
-INTERNAL = re.compile(r"\bseeds? ?-?0\d\d\b|\bfacts sheet\b|\bno seed\b|\bthe seed'?s\b|\bbenchmark seed\b"
-                      r"|FACTS\.md", re.IGNORECASE)
+INTERNAL = re.compile(
+    r"\bseeds? ?-?0\d\d\b|\bfacts sheet\b|\bno seed\b|\bthe seed'?s\b|\bbenchmark seed\b"
+    r"|FACTS\.md",
+    re.IGNORECASE,
+)
 """Words that only make sense inside this project's own files (the seed documents, the facts sheet)."""
 
 DASHES = {"—", "-", "–", ""}
@@ -66,8 +69,11 @@ def test_no_row_of_dashes_in_any_table(shipped_site: Path) -> None:
             if len(cells) > 1 and all(c in DASHES for c in cells[1:]):
                 rows.append(f"{path.relative_to(shipped_site)}: {cells}")
     for pdf in sorted((shipped_site / "site" / "pdf").glob("*.pdf")):
-        rows += [f"{pdf.name}: {line!r}" for line in pdf_text(pdf).splitlines()
-                 if re.fullmatch(r"[A-Z][\w ()/-]{0,40} (—|–)", line.strip())]
+        rows += [
+            f"{pdf.name}: {line!r}"
+            for line in pdf_text(pdf).splitlines()
+            if re.fullmatch(r"[A-Z][\w ()/-]{0,40} (—|–)", line.strip())
+        ]
     assert rows == []
 
 
@@ -88,12 +94,23 @@ def test_every_model_page_links_its_yaml_and_edits_it_on_the_forge(shipped_site:
 def test_navigation_is_in_reader_order(shipped_site: Path) -> None:
     doc = html.parse(str(shipped_site / "site" / "index.html")).getroot()
     tabs = [a.text_content().strip() for a in doc.iterfind(".//nav[@class='md-tabs']//a")]
-    assert tabs == ["Home", "Models", "Compare", "Choose", "Datasets", "Integrations and recipes",
-                    "Reference"]
+    assert tabs == [
+        "Home",
+        "Models",
+        "Compare",
+        "Choose",
+        "Datasets",
+        "Integrations and recipes",
+        "Reference",
+    ]
     brainlm = html.parse(str(shipped_site / "site" / "models" / "brainlm" / "index.html")).getroot()
     # The model sidebar groups by modality, as the Models index does.
-    groups = [" ".join(s.text_content().split()) for s in brainlm.xpath(
-        "//nav[contains(@class, 'md-nav--primary')]//li/label[contains(@class, 'md-nav__link')]")]
+    groups = [
+        " ".join(s.text_content().split())
+        for s in brainlm.xpath(
+            "//nav[contains(@class, 'md-nav--primary')]//li/label[contains(@class, 'md-nav__link')]"
+        )
+    ]
     assert groups[:2] == ["DNA", "fMRI"]
 
 
@@ -103,8 +120,10 @@ def test_comparison_shows_licenses_in_words_and_every_parameter_count_it_knows(s
     assert {"Code license", "Weights license", "Needs CUDA"} <= set(heads)
     table = doc.find(".//article//table")
     assert "LicenseRef-" not in table.text_content()
-    rows = {tr.findtext("td/a"): [td.text_content().strip() for td in tr.iterfind("td")]
-            for tr in table.iterfind(".//tbody/tr")}
+    rows = {
+        tr.findtext("td/a"): [td.text_content().strip() for td in tr.iterfind("td")]
+        for tr in table.iterfind(".//tbody/tr")
+    }
     assert rows["Brain-JEPA"][heads.index("Code license")] == "no license stated"
     assert rows["BrainLM"][heads.index("Weights license")] == "CC-BY-NC-ND-4.0"
     params = heads.index("Parameters")
@@ -116,8 +135,13 @@ def test_comparison_shows_licenses_in_words_and_every_parameter_count_it_knows(s
 
 def test_home_page_counts_models_by_modality(shipped_site: Path) -> None:
     kb, _ = load_knowledge_base(shipped_site)
-    text = " ".join(html.parse(str(shipped_site / "site" / "index.html")).getroot()
-                    .find(".//article").text_content().split())
+    text = " ".join(
+        html.parse(str(shipped_site / "site" / "index.html"))
+        .getroot()
+        .find(".//article")
+        .text_content()
+        .split()
+    )
     dna = sum(1 for m in kb.models if m.card.modality == "dna")
     fmri = sum(1 for m in kb.models if m.card.modality == "fmri")
     assert f"{len(kb.models)} models: {dna} DNA · {fmri} fMRI" in text
@@ -130,7 +154,9 @@ def test_home_page_counts_models_by_modality(shipped_site: Path) -> None:
 
 
 def test_published_site_keeps_the_cards_yaml_beside_the_pages(shipped_site: Path) -> None:
-    yaml_files = sorted(p.relative_to(shipped_site / "site").as_posix()
-                        for p in (shipped_site / "site" / "kb").rglob("*.yaml"))
+    yaml_files = sorted(
+        p.relative_to(shipped_site / "site").as_posix()
+        for p in (shipped_site / "site" / "kb").rglob("*.yaml")
+    )
     assert "kb/model_cards/brainlm.yaml" in yaml_files
     assert not any(name.endswith(".lock.yaml") for name in yaml_files)

@@ -13,11 +13,23 @@ from generator.render.site import is_generated
 from tests.factory import write_card, write_yaml
 from tests.site.conftest import model, page, render
 
-CARD_PAGES = {"models/tiny-bert.md", "models/tiny-hyena.md", "models/tiny-brain.md",
-              "datasets/synthetic-dna.md"}
-CATALOG_PAGES = {"models/index.md", "datasets/index.md", "catalog/index.md", "catalog/comparison.md",
-                 "catalog/selection.md", "catalog/tags.md", "catalog/downloads.md",
-                 "reference/card-format.md", "index.md"}
+CARD_PAGES = {
+    "models/tiny-bert.md",
+    "models/tiny-hyena.md",
+    "models/tiny-brain.md",
+    "datasets/synthetic-dna.md",
+}
+CATALOG_PAGES = {
+    "models/index.md",
+    "datasets/index.md",
+    "catalog/index.md",
+    "catalog/comparison.md",
+    "catalog/selection.md",
+    "catalog/tags.md",
+    "catalog/downloads.md",
+    "reference/card-format.md",
+    "index.md",
+}
 
 
 def test_one_page_per_card_and_every_catalog_page(project: Path) -> None:
@@ -32,10 +44,22 @@ def test_one_page_per_card_and_every_catalog_page(project: Path) -> None:
 def test_model_page_sections_follow_the_template_order(project: Path) -> None:
     render(project)
     text = page(project, "models/tiny-bert.md")
-    order = ["## Metadata", '!!! info "License"', "## Purpose & Scope", "## Architecture & Inductive Biases",
-             "## Tokenization & Input Constraints", "## Pooling & Subject-Level Embeddings",
-             "## Training Data & Checkpoints", "## Walkthrough", "## Integration Hooks",
-             "## Strengths & Limitations", "## Citations", "## Links", "## Related Cards", "## Smoke Test"]
+    order = [
+        "## Metadata",
+        '!!! info "License"',
+        "## Purpose & Scope",
+        "## Architecture & Inductive Biases",
+        "## Tokenization & Input Constraints",
+        "## Pooling & Subject-Level Embeddings",
+        "## Training Data & Checkpoints",
+        "## Walkthrough",
+        "## Integration Hooks",
+        "## Strengths & Limitations",
+        "## Citations",
+        "## Links",
+        "## Related Cards",
+        "## Smoke Test",
+    ]
     positions = [text.index(heading) for heading in order]
     assert positions == sorted(positions)
     assert "This walkthrough references tiny-bert under Apache-2.0." in text
@@ -81,19 +105,42 @@ def test_editing_one_card_rewrites_only_its_page_and_the_catalogs_it_appears_in(
     render(project)
     before = {p: p.stat().st_mtime_ns for p in (project / "site_src").rglob("*.md")}
 
-    write_card(project, model("tiny-brain", modality="fmri", tokenization__kind="roi-tensors",
-                              purpose__summary="Edited purpose."))
+    write_card(
+        project,
+        model(
+            "tiny-brain",
+            modality="fmri",
+            tokenization__kind="roi-tensors",
+            purpose__summary="Edited purpose.",
+        ),
+    )
     assert render(project).written == ["models/tiny-brain.md"]
 
-    write_card(project, model("tiny-brain", name="Tiny Brain v2", modality="fmri",
-                              tokenization__kind="roi-tensors", purpose__summary="Edited purpose."))
+    write_card(
+        project,
+        model(
+            "tiny-brain",
+            name="Tiny Brain v2",
+            modality="fmri",
+            tokenization__kind="roi-tensors",
+            purpose__summary="Edited purpose.",
+        ),
+    )
     report = render(project)
     # Its own page, the catalogs listing model names (the home page's grid too), and the dataset card
     # that it relates to.
-    assert set(report.written) == {"models/tiny-brain.md", "models/index.md", "catalog/comparison.md",
-                                   "datasets/synthetic-dna.md", "index.md"}
-    untouched = [p for p in before if p.relative_to(project / "site_src").as_posix() not in report.written
-                 and p.name != "tiny-brain.md"]
+    assert set(report.written) == {
+        "models/tiny-brain.md",
+        "models/index.md",
+        "catalog/comparison.md",
+        "datasets/synthetic-dna.md",
+        "index.md",
+    }
+    untouched = [
+        p
+        for p in before
+        if p.relative_to(project / "site_src").as_posix() not in report.written and p.name != "tiny-brain.md"
+    ]
     assert untouched and all(p.stat().st_mtime_ns == before[p] for p in untouched)
 
 
@@ -131,25 +178,37 @@ def test_template_override_folder_replaces_a_template(project: Path) -> None:
     overrides.mkdir(parents=True)
     (overrides / "dataset.md.j2").write_text(
         '{% import "pages/partials/macros.md.j2" as m with context %}\n{{ m.header(source) }}\n\n'
-        "# Custom {{ card.name|inline }}\n", encoding="utf-8")
+        "# Custom {{ card.name|inline }}\n",
+        encoding="utf-8",
+    )
     mkdocs_yml = project / "mkdocs.yml"
-    mkdocs_yml.write_text(mkdocs_yml.read_text(encoding="utf-8").replace(
-        "  - kb\n", "  - kb:\n      template_overrides: my_templates\n"), encoding="utf-8")
+    mkdocs_yml.write_text(
+        mkdocs_yml.read_text(encoding="utf-8").replace(
+            "  - kb\n", "  - kb:\n      template_overrides: my_templates\n"
+        ),
+        encoding="utf-8",
+    )
     render(project)
     assert "# Custom Synthetic DNA" in page(project, "datasets/synthetic-dna.md")
     assert "## Metadata" in page(project, "models/tiny-bert.md")  # the product's own model template
 
 
 def test_an_override_that_misuses_its_context_is_a_located_error(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     overrides = project / "my_templates" / "pages" / "catalog"
     overrides.mkdir(parents=True)
     (overrides / "kind_index.md.j2").write_text(
         "# Index\n\n{% for name, link in entries %}\n- [{{ name }}]({{ link }})\n{% endfor %}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     mkdocs_yml = project / "mkdocs.yml"
-    mkdocs_yml.write_text(mkdocs_yml.read_text(encoding="utf-8").replace(
-        "  - kb\n", "  - kb:\n      template_overrides: my_templates\n"), encoding="utf-8")
+    mkdocs_yml.write_text(
+        mkdocs_yml.read_text(encoding="utf-8").replace(
+            "  - kb\n", "  - kb:\n      template_overrides: my_templates\n"
+        ),
+        encoding="utf-8",
+    )
     assert main(["-C", str(project), "render"]) == 1
     err = capsys.readouterr().err
     assert f"{overrides / 'kind_index.md.j2'}:3: ValueError: too many values to unpack" in err
@@ -158,22 +217,37 @@ def test_an_override_that_misuses_its_context_is_a_located_error(
 
 
 def test_code_citation_with_and_without_snippet(project: Path) -> None:
-    step = {"title": "Encode", "stage": "encode", "prose": "Run the encoder.",
-            "cite": {"path": "src/model.py", "lines": [12, 13]}}
+    step = {
+        "title": "Encode",
+        "stage": "encode",
+        "prose": "Run the encoder.",
+        "cite": {"path": "src/model.py", "lines": [12, 13]},
+    }
     write_card(project, model("tiny-bert", walkthrough=[step]))
     render(project)
     text = page(project, "models/tiny-bert.md")
-    permalink = ("https://github.com/example/tiny-bert/blob/0123456789abcdef0123456789abcdef01234567/"
-                 "src/model.py#L12-L13")
+    permalink = (
+        "https://github.com/example/tiny-bert/blob/0123456789abcdef0123456789abcdef01234567/"
+        "src/model.py#L12-L13"
+    )
     assert f"[`src/model.py` lines 12–13]({permalink})" in text
     # Without the snippet the reader gets the permalink, not a maintainer's instruction.
     assert "kb repos sync" not in text
     assert f"read it [upstream at the pinned commit]({permalink})" in text
 
-    write_yaml(project / "kb" / "model_cards" / "tiny-bert.lock.yaml", {
-        "commit": "0123456789abcdef0123456789abcdef01234567",
-        "citations": [{"path": "src/model.py", "lines": [12, 13],
-                       "snippet": "def encode(x):\n    return model(x)\n"}]})
+    write_yaml(
+        project / "kb" / "model_cards" / "tiny-bert.lock.yaml",
+        {
+            "commit": "0123456789abcdef0123456789abcdef01234567",
+            "citations": [
+                {
+                    "path": "src/model.py",
+                    "lines": [12, 13],
+                    "snippet": "def encode(x):\n    return model(x)\n",
+                }
+            ],
+        },
+    )
     render(project)
     text = page(project, "models/tiny-bert.md")
     assert '```python linenums="12" title="src/model.py"\ndef encode(x):\n    return model(x)\n```' in text
@@ -183,8 +257,12 @@ def test_code_citation_with_and_without_snippet(project: Path) -> None:
 def test_smoke_status_is_shown(project: Path) -> None:
     render(project)
     assert '!!! note "Smoke test: not run"' in page(project, "models/tiny-bert.md")
-    report = {"status": "passed", "finished_at": "2026-11-20T10:00:00Z", "device": "cpu",
-              "summary": "All 9 checks passed."}
+    report = {
+        "status": "passed",
+        "finished_at": "2026-11-20T10:00:00Z",
+        "device": "cpu",
+        "summary": "All 9 checks passed.",
+    }
     smoke = project / "artifacts" / "smoke"
     smoke.mkdir(parents=True)
     (smoke / "tiny-bert.json").write_text(json.dumps(report), encoding="utf-8")
@@ -210,9 +288,21 @@ def test_pdf_button_and_downloads_page_once_the_pdf_exists(project: Path) -> Non
 
 
 def test_unverified_facts_and_discrepancies_are_visible(project: Path) -> None:
-    write_card(project, model("tiny-bert", unverified=["Layer count of the large variant."],
-                              discrepancies=[{"field": "parameters", "source": "benchmark seed 004",
-                                              "stated": "~200M", "upstream": "~7.7M"}]))
+    write_card(
+        project,
+        model(
+            "tiny-bert",
+            unverified=["Layer count of the large variant."],
+            discrepancies=[
+                {
+                    "field": "parameters",
+                    "source": "benchmark seed 004",
+                    "stated": "~200M",
+                    "upstream": "~7.7M",
+                }
+            ],
+        ),
+    )
     render(project)
     text = page(project, "models/tiny-bert.md")
     assert '!!! warning "Unverified facts and discrepancies"' in text

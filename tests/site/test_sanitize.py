@@ -17,7 +17,7 @@ from generator.settings import Project
 from tests.factory import REPO_ROOT, new_project
 from tests.site.conftest import mkdocs_cli
 
-EVERY_EXTENSION = '''
+EVERY_EXTENSION = """
 # Heading {: #custom .kb-x }
 
 | left | centre | right |
@@ -49,7 +49,7 @@ Inline `#!python print(1)` and [Download PDF](../pdf/x.pdf){ .md-button .md-butt
 > quoted
 
 ---
-'''
+"""
 
 
 def test_every_markdown_extension_of_mkdocs_yml_survives_the_page_sanitizer() -> None:
@@ -57,11 +57,17 @@ def test_every_markdown_extension_of_mkdocs_yml_survives_the_page_sanitizer() ->
     from mkdocs.config import load_config
 
     config = load_config(str(REPO_ROOT / "mkdocs.yml"))
-    md = markdown.Markdown(extensions=config["markdown_extensions"],
-                          extension_configs=config["mdx_configs"])
+    md = markdown.Markdown(extensions=config["markdown_extensions"], extension_configs=config["mdx_configs"])
     page = md.convert(EVERY_EXTENSION)
-    for needle in ('class="tabbed-set', "<details", 'class="admonition note"', 'class="headerlink"',
-                   'class="linenos"', 'text-align: center', 'class="md-button'):
+    for needle in (
+        'class="tabbed-set',
+        "<details",
+        'class="admonition note"',
+        'class="headerlink"',
+        'class="linenos"',
+        "text-align: center",
+        'class="md-button',
+    ):
         assert needle in page, needle  # the sample really uses each construct
     assert removed(page, clean_page(page)) == []
 
@@ -92,10 +98,12 @@ def test_shipped_print_documents_are_the_same_with_and_without_the_sanitizer(tmp
 
 
 def test_hostile_markup_does_not_survive_the_page_sanitizer() -> None:
-    hostile = ('<p onclick="x" style="color:red">a<script>alert(1)</script><img src=x onerror=y>'
-               '<a href="javascript:alert(1)">j</a><a href="data:text/html,x">d</a>'
-               '<iframe src="//e"></iframe>'
-               '<svg onload=x></svg><object data=x></object><form><input type=text></form></p>')
+    hostile = (
+        '<p onclick="x" style="color:red">a<script>alert(1)</script><img src=x onerror=y>'
+        '<a href="javascript:alert(1)">j</a><a href="data:text/html,x">d</a>'
+        '<iframe src="//e"></iframe>'
+        "<svg onload=x></svg><object data=x></object><form><input type=text></form></p>"
+    )
     cleaned = clean_page(hostile)
     assert cleaned == "<p>a<a>j</a><a>d</a></p><p></p>"  # <form> ends the paragraph, as in a browser
 

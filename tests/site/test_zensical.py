@@ -22,12 +22,23 @@ def test_kb_render_then_zensical_build_builds_every_page(tmp_path: Path) -> None
         pytest.skip("zensical is not installed (pip install zensical)")
     root = new_project(tmp_path, with_shipped_kb=True)
     assert main(["-C", str(root), "render"]) == 0
-    run = subprocess.run([zensical, "build"], cwd=root, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    run = subprocess.run(
+        [zensical, "build"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    pages = sorted(p.relative_to(root / "site_src").with_suffix("").as_posix()
-                   for p in (root / "site_src").rglob("*.md"))
-    missing = [p for p in pages
-               if not (root / "site" / (p.removesuffix("index") if p.endswith("index") else p + "/")
-                       / "index.html").is_file()]
+    pages = sorted(
+        p.relative_to(root / "site_src").with_suffix("").as_posix() for p in (root / "site_src").rglob("*.md")
+    )
+    missing = [
+        p
+        for p in pages
+        if not (
+            root / "site" / (p.removesuffix("index") if p.endswith("index") else p + "/") / "index.html"
+        ).is_file()
+    ]
     assert missing == []

@@ -50,8 +50,9 @@ class SmokeProject:
         (repo / "upstream" / "loading.py").write_text(source)
         card = self.card(card_id)
         card["repo"]["commit"] = git_commit_all(repo, message)
-        card["smoke_test"].update(loader="entry-point", entry_point="upstream.loading:load",
-                                  trust_remote_code=trust)
+        card["smoke_test"].update(
+            loader="entry-point", entry_point="upstream.loading:load", trust_remote_code=trust
+        )
         self.write(card)
         return card
 

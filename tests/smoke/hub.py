@@ -102,10 +102,15 @@ def _handler(hub: LocalHub) -> type[BaseHTTPRequestHandler]:
             repo = self._repo(repo_id, rev)
             if repo is None:
                 return
-            body = json.dumps({
-                "id": repo_id, "modelId": repo_id, "sha": repo.commit, "private": False,
-                "siblings": [{"rfilename": name} for name in repo.files],
-            }).encode()
+            body = json.dumps(
+                {
+                    "id": repo_id,
+                    "modelId": repo_id,
+                    "sha": repo.commit,
+                    "private": False,
+                    "siblings": [{"rfilename": name} for name in repo.files],
+                }
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -103,7 +103,9 @@ def test_pull_pin_then_smoke_passes(on_hub: SmokeProject, hub: LocalHub) -> None
     after = card_file.read_text()
     added = [line for line in after.splitlines() if line not in before.splitlines()]
     assert added == [
-        "  code_sha256:", f"    {MODELING}: {code_digest}", f"    utils_standin.py: {utils_digest}"
+        "  code_sha256:",
+        f"    {MODELING}: {code_digest}",
+        f"    utils_standin.py: {utils_digest}",
     ]
     assert after.startswith("# Reviewed by the tests")  # comments and key order kept
 

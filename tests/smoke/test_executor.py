@@ -55,8 +55,9 @@ def test_a_job_that_dies_is_a_failed_report_and_the_others_go_on(smoke_project: 
     _settings(smoke_project, smoke_poll_seconds=0.2)
     smoke_project.entry_point("tiny-dnabert", DIES, "a loader that dies")
 
-    code, _out, err = smoke_project.kb("smoke", "tiny-dnabert", "tiny-nt", "--device", "cpu",
-                                      "--executor", "local")
+    code, _out, err = smoke_project.kb(
+        "smoke", "tiny-dnabert", "tiny-nt", "--device", "cpu", "--executor", "local"
+    )
     assert code == 1
     assert "2 card(s): 1 passed, 0 skipped, 1 failed" in err
     report = smoke_project.report("tiny-dnabert")

@@ -87,9 +87,7 @@ def test_an_error_in_the_forward_pass_names_the_stage(smoke_project: SmokeProjec
     _change_code(smoke_project, "tiny-hyena", {MODELING: _in_forward(smoke_project, statement)})
     line = _fails(smoke_project, "tiny-hyena", "encode")
     assert line.startswith("kb smoke: tiny-hyena: encode: RuntimeError: shapes do not match (at ")
-    assert line.endswith(
-        "; the model's forward pass failed; check smoke_test.input (kind, length, argument)"
-    )
+    assert line.endswith("; the model's forward pass failed; check smoke_test.input (kind, length, argument)")
 
 
 def test_a_triton_kernel_asserting_cuda_on_cpu(smoke_project: SmokeProject) -> None:
@@ -163,9 +161,23 @@ def test_custom_code_leaves_nothing_in_the_users_hugging_face_cache(
     env = {k: v for k, v in os.environ.items() if k not in ("HF_MODULES_CACHE", "HF_HOME")}
     env.update(HF_HOME=str(home), PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     result = subprocess.run(
-        [sys.executable, "-m", "generator", "-C", str(smoke_project.root), "smoke", "tiny-hyena",
-         "tiny-caduceus-ps", "--device", "cpu"],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "generator",
+            "-C",
+            str(smoke_project.root),
+            "smoke",
+            "tiny-hyena",
+            "tiny-caduceus-ps",
+            "--device",
+            "cpu",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert smoke_project.report("tiny-hyena")["status"] == "passed"
