@@ -21,7 +21,14 @@ from generator.render import markup
 from generator.render.context import steps
 from generator.schema import Card, DatasetCard, ModelCard
 from generator.schema.card import HasCitations, HasLicense, HasRepo
-from generator.schema.labels import hub_url, layer_words, license_words, rc_words, token_label
+from generator.schema.labels import (
+    hub_url,
+    layer_words,
+    license_words,
+    modality_label,
+    rc_words,
+    token_label,
+)
 
 PYGMENTS_STYLE = "friendly"
 """Pygments colour scheme of code blocks (light background, prints well)."""
@@ -215,4 +222,5 @@ FILTERS = {
     "rc_words": rc_words,
     "license_words": license_words,
     "hub_url": hub_url,
+    "modality_label": modality_label,
 }

@@ -16,17 +16,7 @@ from generator.render import views
 from generator.render.context import Site, page_folder, page_path, relative
 from generator.schema import CARD_KINDS
 from generator.schema.common import MARKDOWN_FORMAT, param_count_value
-
-MODALITY_LABELS = {
-    "dna": "DNA",
-    "rna": "RNA",
-    "protein": "Protein",
-    "fmri": "fMRI",
-    "smri": "sMRI",
-    "eeg": "EEG",
-    "text": "Text",
-    "multimodal": "Multimodal",
-}
+from generator.schema.labels import MODALITY_LABELS
 
 CATALOG_PAGES: dict[str, str] = {
     "catalog": "catalog/index.md",

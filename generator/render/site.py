@@ -327,7 +327,6 @@ def _globals(site: Site) -> dict[str, Any]:
         "card_name": card_name,
         "catalog_link": catalog.catalog_link,
         "context_label": catalog.context_label,
-        "modality_label": lambda m: catalog.MODALITY_LABELS.get(m, m),
         "bibtex": bibtex,
     }
 

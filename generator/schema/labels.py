@@ -111,3 +111,20 @@ def hub_url(hub_id: str, revision: str | None = None) -> str:
     """The model hub page of a checkpoint (at its revision when pinned)."""
     base = f"https://huggingface.co/{hub_id}"
     return f"{base}/tree/{revision}" if revision else base
+
+
+MODALITY_LABELS = {  # a modality as readers write it
+    "dna": "DNA",
+    "rna": "RNA",
+    "protein": "Protein",
+    "fmri": "fMRI",
+    "smri": "sMRI",
+    "eeg": "EEG",
+    "text": "Text",
+    "multimodal": "Multimodal",
+}
+
+
+def modality_label(modality: str) -> str:
+    """`fMRI` for `fmri`: a modality as readers write it (an unknown one as the card says it)."""
+    return MODALITY_LABELS.get(str(modality), str(modality))

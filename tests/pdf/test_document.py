@@ -66,9 +66,11 @@ def test_cover_shows_repository_pin_license_date_and_card_path(rendered: Path) -
         "2023-11-14",
         "kb/model_cards/rich-model.yaml",
         "artifacts/pdf/code_walkthroughs/rich-model.pdf",
-        "pinned at 0123456 (v1.0)",
+        "Upstream code pinned at 0123456 (v1.0)",
+        "Modality DNA",  # in words, as the site says it
     ):
         assert expected in cover, expected
+    assert "Pinned pinned" not in cover
 
 
 def test_contents_lists_sections_with_their_page_numbers(rendered: Path) -> None:
