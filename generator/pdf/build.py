@@ -453,8 +453,17 @@ def _context() -> Any:
     # otherwise). Forking is unsafe in a process running other threads (`mkdocs serve`'s server), and
     # macOS and Windows lack a safe fork: those start clean workers instead.
     if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
+        return multiprocessing.get_context("fork" if _only_thread() else "forkserver")
     return None
+
+
+def _only_thread(grace: float = 1.0) -> bool:
+    """Whether this is the process's only thread, given `grace` seconds for short-lived ones to end
+    (GitPython's output readers, say, which end with their `git` command)."""
+    deadline = time.monotonic() + grace
+    while threading.active_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return threading.active_count() == 1
 
 
 def _bar(total: int, enabled: bool) -> Any:
