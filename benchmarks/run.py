@@ -644,11 +644,14 @@ def table(results: list[dict[str, Any]]) -> str:
         + " |",
         "|---|---" + "|---" * len(results) + "|",
     ]
-    for i, (name, *_rest) in enumerate(TARGETS):
+    for name, *_rest in TARGETS:
         wanted = f"{_rest[2]} {_rest[3]}"
         cells = []
         for r in results:
-            t = r["targets"][i]
+            t = next((x for x in r["targets"] if x["target"] == name), None)
+            if t is None:  # a target added after this N was measured
+                cells.append("not measured")
+                continue
             verdict = {True: "met", False: "**missed**", None: "undecided"}[t["met"]]
             cpu = f" (CPU {t['cpu_ratio']:.2f}x)" if t.get("cpu_ratio") else ""
             more = ">" if t.get("lower_bound") else ""
