@@ -27,7 +27,17 @@ from generator.repos.lockfile import lock_path
 from generator.repos.pins import pin_info
 from generator.schema import CARD_KINDS, Card, DatasetCard, ModelCard
 from generator.schema.card import HasLicense, HasRepo, HasSmokeTest, HasWalkthrough
-from generator.schema.labels import commit_url, license_label, license_note, pdf_name, pin_label, web_url
+from generator.schema.labels import (
+    commit_url,
+    family_label,
+    license_label,
+    license_note,
+    license_words,
+    modality_label,
+    pdf_name,
+    pin_label,
+    web_url,
+)
 from generator.settings import Project
 from generator.smoke.status import SmokeStatus, project_status
 
@@ -166,19 +176,21 @@ def _citations(project: Project, loaded: LoadedCard[Card]) -> tuple[CitationView
 
 
 def tags_of(card: Card) -> list[str]:
-    """Tags for mkdocs-material's tags plugin: modality, architecture family, license (code and weights
-    separately when they differ, so `license:Apache-2.0` never lists a model whose weights are not)."""
+    """Tags for mkdocs-material's tags plugin, in a reader's words: `Modality: fMRI`, `Family: Mamba`,
+    `License: Apache-2.0` (`Code license: ...` and `Weights license: ...` when they differ, so a license
+    tag never lists a model whose weights are not under it)."""
     tags = []
     if isinstance(card, (ModelCard, DatasetCard)):
-        tags.append(f"modality:{card.modality}")
+        tags.append(f"Modality: {modality_label(card.modality)}")
     if isinstance(card, ModelCard) and card.architecture.family:
-        tags.append(f"family:{card.architecture.family}")
+        tags.append(f"Family: {family_label(card.architecture.family)}")
     fields = dict(card.license_fields()) if isinstance(card, HasLicense) else {}
     code, weights = fields.get("license"), fields.get("weights_license")
     if weights and weights != code:
-        tags += [f"code-license:{code}", f"weights-license:{weights}"]
+        tags += [f"Code license: {license_words(code)}"] if code else []
+        tags.append(f"Weights license: {license_words(weights)}")
     elif code:
-        tags.append(f"license:{code}")
+        tags.append(f"License: {license_words(code)}")
     return tags
 
 

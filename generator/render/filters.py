@@ -95,10 +95,23 @@ def code(text: str) -> str:
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
+_PATH_SAFE = re.compile(r"[A-Za-z0-9.-]")
+
+
+def path(text: str) -> str:
+    """A file path as inline code that a narrow screen wraps only after a `/` (a `<wbr>` there), never
+    inside a name. Every character but letters, digits, `.` and `-` is written as a numeric entity, so
+    no Markdown (emphasis, code, a table's pipe) and no markup can start inside it."""
+    parts = str(text).split("/")
+    escaped = ("".join(ch if _PATH_SAFE.fullmatch(ch) else f"&#{ord(ch)};" for ch in part) for part in parts)
+    return "<code>" + "/<wbr>".join(escaped) + "</code>"
+
+
 FILTERS.update(
     {
         "url": url,
         "code": code,
+        "path": path,
         "tokens": views.token_label,
         "layer_words": views.layer_words,
         "rc_words": views.rc_words,

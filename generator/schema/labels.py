@@ -128,3 +128,18 @@ MODALITY_LABELS = {  # a modality as readers write it
 def modality_label(modality: str) -> str:
     """`fMRI` for `fmri`: a modality as readers write it (an unknown one as the card says it)."""
     return MODALITY_LABELS.get(str(modality), str(modality))
+
+
+FAMILY_LABELS = {  # an architecture family as readers write it
+    "transformer": "Transformer",
+    "mamba": "Mamba",
+    "hyena": "Hyena",
+    "striped-hyena": "StripedHyena",
+    "vit": "ViT",
+    "swin": "Swin",
+}
+
+
+def family_label(family: str) -> str:
+    """`StripedHyena` for `striped-hyena` (an unknown family as the card says it)."""
+    return FAMILY_LABELS.get(str(family), str(family))

@@ -329,6 +329,7 @@ def test_at_phone_width_no_page_scrolls_sideways_and_wide_tables_scroll_in_their
                 "catalog/comparison/",
                 "models/nucleotide-transformer-2.5b-multi-species/",
                 "models/brainlm/",
+                "models/caduceus-ps-131k/",
                 "reference/card-format/",
             ):
                 page.goto(shipped_served + rel, wait_until="networkidle")
@@ -343,5 +344,27 @@ def test_at_phone_width_no_page_scrolls_sideways_and_wide_tables_scroll_in_their
             )
             scroll, client = box.evaluate("b => [b.scrollWidth, b.clientWidth]")
             assert scroll > client and client <= 375
+            # A long checkpoint path wraps after a `/`, never inside a folder's name.
+            page.goto(shipped_served + "models/caduceus-ps-131k/", wait_until="networkidle")
+            path = page.locator("li p", has_text="Local path").first.locator("code").first
+            assert path.inner_text() == "external_repos/caduceus/checkpoints/caduceus-ps-131k"
+            before_breaks = path.evaluate(LINE_BREAKS_JS)
+            assert before_breaks and all(text.endswith("/") for text in before_breaks), before_breaks
         finally:
             browser.close()
+
+
+# The text of an element before each of its line breaks (where a character starts a new line box).
+LINE_BREAKS_JS = """el => {
+  const out = []; let text = ""; let top = null;
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      if (rect) { if (top !== null && rect.top > top + 2) out.push(text); top = rect.top; }
+      text += node.data[i];
+    }
+  }
+  return out;
+}"""

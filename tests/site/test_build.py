@@ -49,6 +49,30 @@ def assert_headers_hidden(site: Path) -> None:
     assert shown == []
 
 
+def test_tags_read_as_words_and_a_split_license_is_tagged_by_code_and_weights(project: Path) -> None:
+    write_card(project, model("tiny-brain", modality="fmri", weights_license="CC-BY-NC-ND-4.0"))
+    build(project)
+    site = project / "site"
+    page = html.parse(str(site / "models" / "tiny-brain" / "index.html"))
+    chips = page.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' md-tag ')]")
+    assert sorted(c.text_content().strip() for c in chips) == [
+        "Code license: Apache-2.0",
+        "Family: Transformer",
+        "Modality: fMRI",
+        "Weights license: CC-BY-NC-ND-4.0",
+    ]
+    tags = html.parse(str(site / "catalog" / "tags" / "index.html")).getroot()
+    listed = {
+        h.findtext("span").strip(): [a.text_content().strip() for a in h.getnext().iter("a")]
+        for h in tags.iter("h2")
+        if h.getnext() is not None and h.getnext().tag == "ul"
+    }
+    assert "Tiny Brain" not in listed["License: Apache-2.0"] and "Tiny Bert" in listed["License: Apache-2.0"]
+    assert listed["Weights license: CC-BY-NC-ND-4.0"] == ["Tiny Brain"]
+    assert "Tiny Hyena" in listed["Family: Hyena"]
+    assert not any(":" in name.split(": ", 1)[1] or "-license" in name for name in listed)
+
+
 @pytest.mark.slow
 def test_shipped_knowledge_base_builds_strict(tmp_path: Path) -> None:
     if not any((REPO_ROOT / "kb" / "model_cards").glob("*.yaml")):

@@ -67,7 +67,7 @@ def test_model_page_sections_follow_the_template_order(project: Path) -> None:
     assert "`kb/model_cards/tiny-bert.yaml`" in text
     assert "| in_dim | 32 |" in text and "| out_dim | 512 |" in text
     assert "```bibtex" in text and "eprint = {2403.03234}" in text
-    assert 'tags: ["modality:dna", "family:transformer", "license:Apache-2.0"]' in text
+    assert 'tags: ["Modality: DNA", "Family: Transformer", "License: Apache-2.0"]' in text
 
 
 def test_related_cards_are_linked_both_ways(project: Path) -> None:
