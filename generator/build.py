@@ -174,7 +174,7 @@ def prepare(
     except ValidationFailed as exc:
         if not show_errors:
             raise
-        return _prepare_with_errors(project, kb, exc.problems, say)
+        return _prepare_with_errors(project, kb, exc.problems, say, notice or say)
     result = checked(project, kb, problems, say=say, require_smoke=require_smoke, notice=notice)
     # PDFs first, so the pages rendered next can link the ones that exist.
     if pdf and project.settings.pdf:
@@ -185,12 +185,14 @@ def prepare(
 
 
 def _prepare_with_errors(
-    project: Project, kb: KnowledgeBase, problems: list[Problem], say: Say
+    project: Project, kb: KnowledgeBase, problems: list[Problem], say: Say, shown_on_page: Say
 ) -> BuildResult:
-    for p in problems:
-        say(p.format())
+    """The problems a broken card's page shows are told through `shown_on_page` (information under
+    `mkdocs serve --strict`, so the rebuild does not abort and the page appears), the others `say`."""
     broken = broken_cards(project, problems)
     shown = {p for card in broken for p in card.problems}
+    for p in problems:
+        (shown_on_page if p in shown else say)(p.format())
     if any(p.is_error and p not in shown for p in problems):
         raise ValidationFailed(problems)  # an error no card's page can show (not in a card file)
     facts = build_facts(project, kb)

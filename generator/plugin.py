@@ -131,8 +131,9 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         try:
             kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
             # Serving, a card with errors shows them on its page instead of failing the rebuild. The
-            # maintainer's notices (a cited snippet not synced) never fail a build: under strict mode,
-            # where every warning does, they are logged as information.
+            # maintainer's notices (a cited snippet not synced) and, serving, the errors a card's page
+            # shows never fail a build: under strict mode, where every warning does, they are logged
+            # as information (else `mkdocs serve --strict` would abort and keep the old page).
             self.result = prepare(
                 project,
                 kb,
@@ -149,7 +150,7 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             log.info("kb: %s", self.result.render.summary())
         for card in self.result.broken:
             errors = sum(p.is_error for p in card.problems)
-            log.warning(
+            (log.info if self.strict else log.warning)(
                 "kb: %s has %d error(s) (listed above): until it is fixed, its page %s shows them "
                 "instead of the card; `mkdocs build` refuses to build",
                 card.file,

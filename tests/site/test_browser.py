@@ -202,8 +202,10 @@ def test_the_comparison_sorts_by_parameters_both_ways_and_filters_offline(sized_
 
 
 @pytest.fixture
-def serving(project: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`mkdocs serve` on the test project, a real process with live reload: its URL and its log."""
+def serving(project: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
+    """`mkdocs serve` on the test project, a real process with live reload: its URL and its log
+    (with the extra command-line options of an indirect parameter, such as `--strict`)."""
+    options = list(getattr(request, "param", []))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -211,7 +213,7 @@ def serving(project: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     url = f"http://127.0.0.1:{port}/"
     with log.open("w", encoding="utf-8") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", *options],
             cwd=project,
             env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
             stdout=out,
@@ -239,6 +241,7 @@ def serving(project: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.parametrize("serving", [[], ["--strict"]], indirect=True, ids=["serve", "serve-strict"])
 def test_serve_shows_a_broken_cards_located_errors_on_its_page_until_it_is_fixed(
     project: Path, serving: tuple[str, Path]
 ) -> None:
