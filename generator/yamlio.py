@@ -272,17 +272,7 @@ def _too_deep(text: str, doc: Document) -> bool:
                 depth += 1
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
-                    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-                    doc.problems.append(
-                        Problem(
-                            doc.path,
-                            f"the YAML nests deeper than {MAX_DEPTH} levels; no {doc.what} needs that",
-                            line=line,
-                            col=col,
-                            hint="flatten the structure",
-                        )
-                    )
-                    return True
+                    return _nests_too_deep(doc, *((mark.line + 1, mark.column + 1) if mark else (1, 1)))
             elif name in ("MappingEndEvent", "SequenceEndEvent"):
                 depth -= 1
     except (yaml.YAMLError, MarkedYAMLError):
@@ -298,18 +288,15 @@ def _too_deep_flow(text: str, doc: Document) -> bool:
         depth += 1 if m.group() in "[{" else -1
         if depth > MAX_DEPTH:
             line = text.count("\n", 0, m.start()) + 1
-            col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
-            doc.problems.append(
-                Problem(
-                    doc.path,
-                    f"the YAML nests deeper than {MAX_DEPTH} levels; no {doc.what} needs that",
-                    line=line,
-                    col=col,
-                    hint="flatten the structure",
-                )
-            )
-            return True
+            return _nests_too_deep(doc, line, m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1)
     return False
+
+
+def _nests_too_deep(doc: Document, line: int, col: int) -> bool:
+    """Record the one "nests too deep" problem at LINE:COL; True (the file is refused)."""
+    message = f"the YAML nests deeper than {MAX_DEPTH} levels; no {doc.what} needs that"
+    doc.problems.append(Problem(doc.path, message, line=line, col=col, hint="flatten the structure"))
+    return True
 
 
 def _expanded_size(root: Any) -> int:
