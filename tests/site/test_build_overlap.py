@@ -150,6 +150,13 @@ def test_a_failure_while_the_pdfs_render_stops_the_workers(
     assert len(written) < 9, f"the build waited for every PDF ({took:.1f} s)"
 
 
+def _interruptible() -> None:
+    """In the child before exec: SIGINT back to its default, as in a terminal. A test run started in the
+    background by a shell without job control (`make test &` in a script, nohup) inherits SIGINT
+    ignored, and Python then keeps ignoring it: Ctrl-C could not be tested."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _workers(pid: int) -> list[int]:
     """Child processes forked from `pid` (same command line: the PDF pool's workers; not `git`)."""
     try:
@@ -191,6 +198,7 @@ def test_ctrl_c_while_the_pdfs_render_kills_the_workers_and_keeps_the_last_good_
         env=env,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
     try:
         deadline = time.monotonic() + 120
