@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -79,15 +80,25 @@ def test_plain_mkdocs_build_waits_for_a_running_build(project: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    lines: list[str] = []
+    stderr = proc.stderr
+    assert stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(stderr.readline, "")), daemon=True)
+    reader.start()
     try:
-        time.sleep(3)
-        assert proc.poll() is None, proc.communicate()  # still waiting for the lock
+        # Until it says it waits (MkDocs may take a while to start on a busy machine), nothing is built.
+        deadline = time.monotonic() + 240
+        while not any(f"waiting for process {os.getpid()}" in line for line in lines):
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.1)
+        time.sleep(1)
+        assert proc.poll() is None, "".join(lines)  # still waiting for the lock
         assert not (project / "site").exists()
     finally:
         lock.release()
-    _out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err
-    assert f"waiting for process {os.getpid()}" in err
+    proc.wait(timeout=300)
+    reader.join(timeout=30)
+    assert proc.returncode == 0, "".join(lines)
     assert (project / "site" / "index.html").is_file()
 
 
