@@ -48,6 +48,29 @@ def _hub_commit(value: str) -> str:
     return value
 
 
+# A model hub repository id as the hub names them: `namespace/name` (or a bare legacy `name`, e.g.
+# `gpt2`), letters, digits, `-`, `_`, `.`, neither starting nor ending with `-` or `.`, no `--` or `..`,
+# names of at most 96 characters (huggingface_hub's `validate_repo_id` rules).
+_HUB_PART = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?"
+HUB_ID_RE = rf"^(?:{_HUB_PART}/)?{_HUB_PART}$"
+
+
+def _hub_id(value: str) -> str:
+    if re.fullmatch(r"<[^<>\n]{1,60}>", value):
+        return value  # a skeleton's `<owner/name>`: the leftover-placeholder check reports it
+    if value.startswith(("http://", "https://", "hf.co/", "huggingface.co/")):
+        raise ValueError(
+            f"'{value}' is a web address, not a model hub id: give `namespace/name` only "
+            "(e.g. zhihan1996/DNABERT-2-117M for https://huggingface.co/zhihan1996/DNABERT-2-117M)"
+        )
+    if not re.fullmatch(HUB_ID_RE, value) or "--" in value or ".." in value:
+        raise ValueError(
+            f"'{value}' is not a model hub id: expected `namespace/name` as the hub writes it "
+            "(letters, digits, '-', '_' and '.'; e.g. zhihan1996/DNABERT-2-117M)"
+        )
+    return value
+
+
 def _doi(value: str) -> str:
     if not re.fullmatch(r"10\.\d{4,9}/[^\s]+", value):
         raise ValueError(
@@ -195,6 +218,7 @@ RELPATH_RE = r"^(?![/\\])(?![A-Za-z]:[/\\])(?!(.*[/\\])?\.\.([/\\]|$)).+$"
 Slug = Annotated[str, AfterValidator(slug), _pattern(r"^[a-z0-9][a-z0-9._-]*$")]
 Commit = Annotated[str, AfterValidator(_commit), _pattern(r"^[0-9a-f]{40}$")]
 HubCommit = Annotated[str, AfterValidator(_hub_commit), _pattern(r"^[0-9a-f]{40}$")]
+HubId = Annotated[str, AfterValidator(_hub_id), _pattern(HUB_ID_RE)]
 Doi = Annotated[str, AfterValidator(_doi), _pattern(r"^10\.\d{4,9}/\S+$")]
 ArxivId = Annotated[
     str, AfterValidator(_arxiv), _pattern(r"^(\d{4}\.\d{4,5}(v\d+)?|[a-z-]+(\.[A-Z]{2})?/\d{7}(v\d+)?)$")

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, model_validator
 
 from generator.schema.card import Card, HasLicense
-from generator.schema.common import HttpUrl, Markdown, Node, RelPath, Slug, Spdx
+from generator.schema.common import HttpUrl, HubId, Markdown, Node, RelPath, Slug, Spdx
 
 _TOKENS = re.compile(r"(\d+(?:\.\d+)?)\s*([KMBT])?", re.IGNORECASE)
 _SCALE = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
@@ -97,7 +97,7 @@ class BaseModelRef(Node):
     """How card names write it: the first part of the name, e.g. `gpt2-small`."""
     source: str = ""
     """Where it comes from, e.g. `Hugging Face`, `TransformerLens`."""
-    hub_id: str | None = None
+    hub_id: HubId | None = None
     """Model hub id, e.g. `gpt2` (exported as the Hugging Face `base_model`)."""
     url: HttpUrl | None = None
     """Landing page of the base model."""

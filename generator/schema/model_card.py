@@ -22,6 +22,7 @@ from generator.schema.common import (
     GitUrl,
     HttpUrl,
     HubCommit,
+    HubId,
     Markdown,
     NamedLink,
     Node,
@@ -256,7 +257,7 @@ class Checkpoint(Node):
     """Checkpoint name."""
     path: RelPath
     """Folder under `external_repos/<repo.name>/checkpoints/`."""
-    hub_id: str | None = None
+    hub_id: HubId | None = None
     """Model hub id (e.g. `zhihan1996/DNABERT-2-117M`)."""
     revision: HubCommit | None = None
     """The hub repository's commit to download (40 hex digits; a branch or tag can move).
