@@ -158,23 +158,30 @@ def _interruptible() -> None:
 
 
 def _workers(pid: int) -> list[int]:
-    """Child processes forked from `pid` (same command line: the PDF pool's workers; not `git`)."""
-    try:
-        own = Path(f"/proc/{pid}/cmdline").read_bytes()
-        children = [
-            int(c)
-            for task in Path(f"/proc/{pid}/task").iterdir()
-            for c in (task / "children").read_text().split()
-        ]
-    except OSError:
-        return []
-    out = []
-    for child in children:
+    """The Python processes under `pid`, children and theirs (the PDF pool's forked workers; where the
+    pool could not fork, the forkserver and its workers); not `git`. A process or thread that ends
+    while it is read is skipped, not a reason to see none."""
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
         try:
-            if Path(f"/proc/{child}/cmdline").read_bytes() == own:
-                out.append(child)
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
         except OSError:
-            pass
+            continue
+        for task in tasks:
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for child in children:
+                try:
+                    command = Path(f"/proc/{child}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                if command.startswith(sys.executable.encode()) or b"python" in command.split(b"\0")[0]:
+                    out.append(child)
+                    todo.append(child)
     return out
 
 
@@ -205,7 +212,9 @@ def test_ctrl_c_while_the_pdfs_render_kills_the_workers_and_keeps_the_last_good_
         while time.monotonic() < deadline and build.poll() is None and not _workers(build.pid):
             time.sleep(0.05)
         workers = _workers(build.pid)
-        assert workers, "the PDF pool never started"
+        if not workers:
+            build.kill()
+            pytest.fail(f"the PDF pool never started (build exit {build.wait()}):\n{build.communicate()[1]}")
         time.sleep(0.5)
         build.send_signal(signal.SIGINT)  # as Ctrl-C, but to the build only: its workers must be ended
         _, err = build.communicate(timeout=60)
