@@ -22,6 +22,7 @@ from generator.render.context import steps
 from generator.schema import Card, DatasetCard, ModelCard
 from generator.schema.card import HasCitations, HasLicense, HasRepo
 from generator.schema.labels import (
+    family_label,
     hub_url,
     layer_words,
     license_words,
@@ -223,4 +224,5 @@ FILTERS = {
     "license_words": license_words,
     "hub_url": hub_url,
     "modality_label": modality_label,
+    "family_label": family_label,
 }

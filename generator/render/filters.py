@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from generator.render import markup, views
-from generator.schema.labels import modality_label
+from generator.schema.labels import family_label, modality_label
 
 _SAFE_LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
 
@@ -118,5 +118,6 @@ FILTERS.update(
         "license_words": views.license_words,
         "hub_url": views.hub_url,
         "modality_label": modality_label,
+        "family_label": family_label,
     }
 )

@@ -27,6 +27,7 @@ def rich_card(table_rows: int = 2) -> dict[str, Any]:
         name="Rich Model",
         alias="RichM",
         related={"models": ["tiny-bert"]},
+        architecture__family="striped-hyena",
         training={"sources": sources},
         walkthrough=[
             {

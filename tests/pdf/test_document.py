@@ -130,3 +130,9 @@ def test_related_card_is_listed_by_name(rendered: Path) -> None:
     text = pdf_text(rendered / "rich-model.pdf")
     section = text[text.rindex("Related Cards") :]
     assert "Tiny BERT" in section and "kb/model_cards/tiny-bert.yaml" in section
+
+
+def test_facts_read_as_written_by_readers(rendered: Path) -> None:
+    text = pdf_text(rendered / "rich-model.pdf")
+    section = text[text.index("Architecture & Inductive Biases", text.index("Contents") + 100) :]
+    assert "Family StripedHyena" in section and "striped-hyena" not in section

@@ -50,17 +50,22 @@ def assert_headers_hidden(site: Path) -> None:
 
 
 def test_tags_read_as_words_and_a_split_license_is_tagged_by_code_and_weights(project: Path) -> None:
-    write_card(project, model("tiny-brain", modality="fmri", weights_license="CC-BY-NC-ND-4.0"))
+    brain = model(
+        "tiny-brain", modality="fmri", weights_license="CC-BY-NC-ND-4.0", architecture__family="vit"
+    )
+    write_card(project, brain)
     build(project)
     site = project / "site"
     page = html.parse(str(site / "models" / "tiny-brain" / "index.html"))
     chips = page.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' md-tag ')]")
     assert sorted(c.text_content().strip() for c in chips) == [
         "Code license: Apache-2.0",
-        "Family: Transformer",
+        "Family: ViT",
         "Modality: fMRI",
         "Weights license: CC-BY-NC-ND-4.0",
     ]
+    rows = {r.findtext("td"): r.xpath("string(td[2])") for r in page.iter("tr") if r.find("td") is not None}
+    assert rows["Family"] == "ViT" and rows["Modality"] == "fMRI"
     tags = html.parse(str(site / "catalog" / "tags" / "index.html")).getroot()
     listed = {
         h.findtext("span").strip(): [a.text_content().strip() for a in h.getnext().iter("a")]
