@@ -391,3 +391,29 @@ def test_builds_in_one_process_each_get_their_own_projects_navigation(project: P
     assert groups["DNA"] == ["Tiny Bert", "Tiny Hyena"]
     assert groups["fMRI"] == ["Tiny Brain"]
     assert "Lone Dna" not in nav.text_content()
+
+
+@pytest.mark.parametrize(
+    "folder",
+    ["weights_v1/*bold*/a|b", "ckpt/__init__/`tick`", "x/<i>y</i>/&amp;/[l](u)"],
+    ids=["emphasis-and-pipe", "underscores-and-backticks", "markup-entity-and-link"],
+)
+def test_a_checkpoint_path_is_shown_as_written_and_wraps_only_after_a_slash(
+    project: Path, folder: str
+) -> None:
+    checkpoints = [{"name": "odd", "path": folder}]
+    write_card(project, model("tiny-odd", checkpoints=checkpoints))
+    build(project)
+    page = html.parse(str(project / "site" / "models" / "tiny-odd" / "index.html")).getroot()
+    local = f"external_repos/tiny-bert/checkpoints/{folder}"
+    (code,) = [c for c in page.iter("code") if c.text_content() == local]
+    breaks = list(code.iter("wbr"))  # libxml2 nests what follows a <wbr>: the text before one is its
+    assert len(breaks) == local.count("/")  # previous sibling's tail, or its parent's text
+    assert all(
+        ((b.getprevious().tail if b.getprevious() is not None else b.getparent().text) or "").endswith("/")
+        for b in breaks
+    )
+    assert not [e.tag for e in code.iter() if e.tag not in ("code", "wbr")]
+    article = page.find(".//article")
+    assert f"Local path: {local}" in code.getparent().text_content()
+    assert not article.xpath(".//i | .//a[@href='u']")
