@@ -217,7 +217,7 @@ def import_readme(path: Path, card_id: str | None = None, display: str | None = 
     def report(message: str, line: int = 0, section: str = "", severity: Severity = Severity.WARNING) -> None:
         result.problems.append(Problem(where, message, severity, section, line, 1 if line else 0))
 
-    name = doc.title.strip() or path.resolve().parent.name
+    name = _unescape(doc.title.strip()) or path.resolve().parent.name
     slug = card_id or facts.get("knowledge-base id") or _slugify(name)
     tags = [str(t) for t in meta.get("tags") or []]
     modality = facts.get("modality") or next((t for t in tags if t in MODALITIES), None)

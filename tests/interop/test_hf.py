@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import markdown
 import pytest
 import yaml
+from lxml import html
 
 from generator.cli import main
 from generator.interop.licenses import HUB_LICENSES, hub_to_spdx, spdx_to_hub
@@ -135,6 +137,40 @@ def test_exported_readme_body(project: Path, tmp_path: Path, capsys: pytest.Capt
         "## Model details\n\n- **Knowledge-base id:** tiny-bert\n- **Modality:** dna\n"
     )
     assert "This walkthrough references tiny-bert under CC-BY-NC-SA-4.0." in text
+
+
+PLAIN_NAME = "Tiny *BERT* _v2_ [x](y)"
+PLAIN_BACKBONE = "BERT | <b>big</b> `enc`"
+
+
+def test_plain_text_fields_are_exported_as_written_and_the_name_reads_back(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    citation = {"title": "On *y* and `z`", "authors": ["A_b_"], "year": 2024, "doi": "10.1234/x"}
+    write_card(
+        project,
+        make_card(
+            name=PLAIN_NAME, architecture__backbone=PLAIN_BACKBONE, citations=[citation], pooling__layer=-2
+        ),
+    )
+    readme = export(project, "tiny-bert", tmp_path, capsys)
+    text = split_front_matter(readme.read_text(encoding="utf-8"))[1]
+    # The Hub renders GitHub-flavoured Markdown, where `\|` is an escape (Python-Markdown's with tables).
+    body = html.fromstring(markdown.markdown(text, extensions=["tables"]))
+    assert body.findtext("h1") == PLAIN_NAME
+    items = [li.text_content() for li in body.iter("li")]
+    assert f"Backbone: {PLAIN_BACKBONE}" in items
+    assert "Pooling: mean pooling, second-to-last layer" in items
+    assert "A_b_ (2024). On *y* and `z`. doi:10.1234/x" in items
+    assert not body.xpath("//em | //strong[not(parent::li)] | //b | //code | //a")
+
+    (tmp_path / "copy").mkdir()
+    copy = new_project(tmp_path / "copy")
+    (copy / "mkdocs.yml").touch()
+    assert main(["-C", str(copy), "import", str(readme), "-o", str(copy / "kb")]) == 0
+    capsys.readouterr()
+    skeleton = yaml.safe_load((copy / "kb/model_cards/tiny-bert.yaml").read_text(encoding="utf-8"))
+    assert skeleton["name"] == PLAIN_NAME
 
 
 def test_export_unknown_id(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
