@@ -431,12 +431,14 @@ class _Pool:
     def close(self, *, kill: bool) -> None:
         """Wait for the workers to exit; with `kill`, kill them first (jobs not started are dropped)."""
         if kill:
-            # ProcessPoolExecutor can only wait for its workers (Python 3.14 adds `kill_workers`).
-            workers = list((getattr(self.executor, "_processes", None) or {}).values())
-            for process in workers:
-                process.kill()
-            for process in workers:
-                process.join()
+            if hasattr(self.executor, "kill_workers"):  # Python 3.14+
+                self.executor.kill_workers()
+            else:  # before 3.14 an executor can only wait for its workers: kill its processes
+                workers = list((getattr(self.executor, "_processes", None) or {}).values())
+                for process in workers:
+                    process.kill()
+                for process in workers:
+                    process.join()
         self.executor.shutdown(wait=True, cancel_futures=kill)
         self.bar.close()
 
