@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 import generator
+from generator.gitdates import last_commits
 
 LIBRARIES = (
     "weasyprint",
@@ -153,41 +154,5 @@ def card_dates(root: Path, files: Iterable[Path]) -> dict[Path, int]:
     env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if env.isdigit():
         return dict.fromkeys(files, int(env))
-    committed = _git_dates(root, files)
+    committed = last_commits(root, {f.parent for f in files})
     return {f: committed.get(f) or int(f.stat().st_mtime) for f in files}
-
-
-def _git_dates(root: Path, files: list[Path]) -> dict[Path, int]:
-    """Last commit time of each file, from one `git log` over their folders (empty outside git)."""
-    git = shutil.which("git")
-    if git is None or not files:
-        return {}
-    try:
-        top = subprocess.run(
-            [git, "-C", str(root), "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        ).stdout.strip()
-        folders = sorted({str(f.parent) for f in files})
-        out = subprocess.run(
-            [git, "-C", top, "log", "--format=%x00%ct", "--name-only", "--", *folders],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    wanted = set(files)
-    dates: dict[Path, int] = {}
-    stamp = 0
-    for line in out.splitlines():
-        if line.startswith("\0"):
-            stamp = int(line[1:])
-        elif line:
-            path = (Path(top) / line).resolve()
-            if path in wanted and path not in dates:  # newest commit comes first
-                dates[path] = stamp
-    return dates

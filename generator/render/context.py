@@ -12,11 +12,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from generator import forge
+from generator import forge, gitdates
 from generator.facts import CardFacts, Facts, RelatedCard
 from generator.knowledge import KnowledgeBase, LoadedCard
 from generator.layout import PDF_FOLDER, card_file_path, page_folder, page_path, relative, site_pdf_path
-from generator.render.gitdates import last_changed
 from generator.repos.citations import CitationView
 from generator.schema import CARD_KINDS, Card
 from generator.schema.card import HasWalkthrough
@@ -51,8 +50,9 @@ class Site:
 
     @cached_property
     def card_dates(self) -> dict[str, str]:
-        """Card path -> date of the last commit that changed it (`gitdates`)."""
-        return last_changed(self.project.root, self.project.kb_dir)
+        """Card path (as `LoadedCard.rel`) -> day of the last commit that changed it (`gitdates`)."""
+        commits = gitdates.last_commits(self.project.root, [self.project.kb_dir])
+        return {self.project.rel(path): gitdates.day(stamp) for path, stamp in commits.items()}
 
     def card_edit_url(self, rel: str) -> str | None:
         """The forge's "edit this page" link for a card's YAML (None without `repo_url`)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -417,3 +419,24 @@ def test_a_checkpoint_path_is_shown_as_written_and_wraps_only_after_a_slash(
     article = page.find(".//article")
     assert f"Local path: {local}" in code.getparent().text_content()
     assert not article.xpath(".//i | .//a[@href='u']")
+
+
+def test_a_model_page_says_when_its_card_was_last_committed(project: Path) -> None:
+    stamp = "2021-03-04T23:30:00-05:00"  # the next day in UTC, as every builder's page says
+    env = {
+        **os.environ,
+        **{f"GIT_{who}_DATE": stamp for who in ("AUTHOR", "COMMITTER")},
+        **{f"GIT_{who}_NAME": "t" for who in ("AUTHOR", "COMMITTER")},
+        **{f"GIT_{who}_EMAIL": "t@example.org" for who in ("AUTHOR", "COMMITTER")},
+    }
+    for cmd in (["init", "-q"], ["add", "kb/model_cards/tiny-bert.yaml"], ["commit", "-q", "-m", "one card"]):
+        subprocess.run(["git", *cmd], cwd=project, env=env, check=True)
+    build(project)
+
+    def source_line(card_id: str) -> str:
+        doc = html.parse(str(project / "site" / "models" / card_id / "index.html"))
+        (row,) = [r for r in doc.iter("tr") if r.findtext("td") == "Model card YAML"]
+        return " ".join(row.xpath("string(td[2])").split())
+
+    assert source_line("tiny-bert") == "kb/model_cards/tiny-bert.yaml · last updated 2021-03-05"
+    assert source_line("tiny-hyena") == "kb/model_cards/tiny-hyena.yaml"  # not committed: no date
