@@ -431,14 +431,13 @@ class _Pool:
     def close(self, *, kill: bool) -> None:
         """Wait for the workers to exit; with `kill`, kill them first (jobs not started are dropped)."""
         if kill:
-            if hasattr(self.executor, "kill_workers"):  # Python 3.14+
-                self.executor.kill_workers()
-            else:  # before 3.14 an executor can only wait for its workers: kill its processes
-                workers = list((getattr(self.executor, "_processes", None) or {}).values())
-                for process in workers:
-                    process.kill()
-                for process in workers:
-                    process.join()
+            # ProcessPoolExecutor can only wait for its workers. Python 3.14's `kill_workers` shuts the
+            # executor down without joining them, so they are killed and joined here on every version.
+            workers = list((getattr(self.executor, "_processes", None) or {}).values())
+            for process in workers:
+                process.kill()
+            for process in workers:
+                process.join()
         self.executor.shutdown(wait=True, cancel_futures=kill)
         self.bar.close()
 
