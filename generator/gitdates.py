@@ -7,6 +7,7 @@ rather than guess, and a PDF falls back to the file's modification time (`pdf.in
 
 from __future__ import annotations
 
+import codecs
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -16,24 +17,27 @@ from pathlib import Path
 
 def last_commits(root: Path, folders: Iterable[Path]) -> dict[Path, int]:
     """Resolved path -> Unix time of the newest commit that touched it, for every committed file under
-    `folders`, in the git checkout holding `root` (empty outside one, or when git fails)."""
+    `folders` (those inside the git checkout holding `root`; empty outside one, or when git fails)."""
     git = shutil.which("git")
-    wanted = sorted({str(f.resolve()) for f in folders if f.is_dir()})
-    if git is None or not wanted:
+    if git is None:
         return {}
     try:
-        top = _git(git, "-C", str(root), "rev-parse", "--show-toplevel", timeout=30).strip()
-        out = _git(git, "-C", top, "log", "--format=%x00%ct", "--name-only", "--", *wanted, timeout=60)
+        top = Path(_git(git, "-C", str(root), "rev-parse", "--show-toplevel", timeout=30).strip()).resolve()
+        inside = sorted({str(f.resolve()) for f in folders if f.is_dir() and f.resolve().is_relative_to(top)})
+        if not inside:
+            return {}
+        log = ["log", "--no-show-signature", "--format=%x00%ct", "--name-only", "--", *inside]
+        out = _git(git, "-c", "core.quotePath=false", "-C", str(top), *log, timeout=60)
     except (OSError, subprocess.SubprocessError, ValueError):
         return {}
-    dates: dict[Path, int] = {}
+    newest: dict[str, int] = {}
     stamp = 0
     for line in out.splitlines():
         if line.startswith("\0"):
             stamp = int(line[1:])
         elif line.strip():
-            dates.setdefault((Path(top) / line).resolve(), stamp)  # newest commit first: keep the first
-    return dates
+            newest.setdefault(line, stamp)  # newest commit first: keep the first date seen
+    return {(top / _unquote(name)).resolve(): when for name, when in newest.items()}
 
 
 def day(stamp: int) -> str:
@@ -42,4 +46,14 @@ def day(stamp: int) -> str:
 
 
 def _git(git: str, *args: str, timeout: float) -> str:
-    return subprocess.run([git, *args], capture_output=True, text=True, timeout=timeout, check=True).stdout
+    done = subprocess.run([git, *args], capture_output=True, timeout=timeout, check=True)
+    return done.stdout.decode("utf-8", errors="surrogateescape")
+
+
+def _unquote(name: str) -> str:
+    """A path as `git log --name-only` prints it: quoted C-style when it holds `"`, `\\` or a control
+    character (`"a\\"b.yaml"`, octal escapes for bytes), as it is otherwise (with core.quotePath off)."""
+    if not (len(name) > 1 and name.startswith('"') and name.endswith('"')):
+        return name
+    raw = codecs.escape_decode(name[1:-1].encode("utf-8", errors="surrogateescape"))[0]
+    return bytes(raw).decode("utf-8", errors="surrogateescape")

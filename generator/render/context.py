@@ -49,10 +49,11 @@ class Site:
         return path if path.is_file() else None
 
     @cached_property
-    def card_dates(self) -> dict[str, str]:
-        """Card path (as `LoadedCard.rel`) -> day of the last commit that changed it (`gitdates`)."""
+    def card_dates(self) -> dict[Path, str]:
+        """Card file (resolved: a linked card has its target's date, as in its PDF) -> day of the last
+        commit that changed it (`gitdates`)."""
         commits = gitdates.last_commits(self.project.root, [self.project.kb_dir])
-        return {self.project.rel(path): gitdates.day(stamp) for path, stamp in commits.items()}
+        return {path: gitdates.day(stamp) for path, stamp in commits.items()}
 
     def card_edit_url(self, rel: str) -> str | None:
         """The forge's "edit this page" link for a card's YAML (None without `repo_url`)."""
@@ -90,7 +91,7 @@ def card_context(site: Site, loaded: LoadedCard[Card]) -> dict[str, Any]:
         "source_url": site.card_source_url(loaded.rel),
         "source_link": relative(here, card_file_path(loaded.kind, loaded.id)),
         "edit_url": site.card_edit_url(loaded.rel),
-        "updated": site.card_dates.get(loaded.rel),
+        "updated": site.card_dates.get(loaded.path.resolve()),
         "page": here,
         "tags": list(facts.tags),
         "related": related_links(facts.related, here),

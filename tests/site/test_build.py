@@ -422,19 +422,27 @@ def test_a_checkpoint_path_is_shown_as_written_and_wraps_only_after_a_slash(
 
 
 def test_a_model_page_says_when_its_card_was_last_committed(project: Path) -> None:
+    # The project lies in a folder of a larger checkout whose name git quotes (non-ASCII, a quote).
+    checkout = project.parent
+    root = checkout / 'Modèles "v2"' / "project"
+    root.parent.mkdir()
+    project.rename(root)
     stamp = "2021-03-04T23:30:00-05:00"  # the next day in UTC, as every builder's page says
     env = {
         **os.environ,
+        "GIT_CONFIG_GLOBAL": os.devnull,  # nothing of the user's git configuration
+        "GIT_CONFIG_NOSYSTEM": "1",
         **{f"GIT_{who}_DATE": stamp for who in ("AUTHOR", "COMMITTER")},
         **{f"GIT_{who}_NAME": "t" for who in ("AUTHOR", "COMMITTER")},
         **{f"GIT_{who}_EMAIL": "t@example.org" for who in ("AUTHOR", "COMMITTER")},
     }
-    for cmd in (["init", "-q"], ["add", "kb/model_cards/tiny-bert.yaml"], ["commit", "-q", "-m", "one card"]):
-        subprocess.run(["git", *cmd], cwd=project, env=env, check=True)
-    build(project)
+    card = root / "kb" / "model_cards" / "tiny-bert.yaml"
+    for cmd in (["init", "-q"], ["add", str(card)], ["commit", "-q", "-m", "one card"]):
+        subprocess.run(["git", *cmd], cwd=checkout, env=env, check=True)
+    build(root)
 
     def source_line(card_id: str) -> str:
-        doc = html.parse(str(project / "site" / "models" / card_id / "index.html"))
+        doc = html.parse(str(root / "site" / "models" / card_id / "index.html"))
         (row,) = [r for r in doc.iter("tr") if r.findtext("td") == "Model card YAML"]
         return " ".join(row.xpath("string(td[2])").split())
 
