@@ -30,6 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from generator.interop.hf import export_readme
+    from generator.render.filters import FILTERS
 
     project = Project.load(args.project)
     kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     card = loaded.card
     assert isinstance(card, (ModelCard, SAECard, FineTunedCard))  # the kinds selected
     renderer = Renderer(project.templates_dir, project.template_overrides)
+    renderer.env.filters.update(FILTERS)  # `fence` for BibTeX, as on the site
     folder = args.output or project.artifacts_dir / "hf" / loaded.id
     target = folder / "README.md"
     write_if_changed(target, export_readme(card, renderer))

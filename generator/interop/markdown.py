@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_HEADING = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))??(?:[ \t]+#+)?[ \t]*$")
+"""An ATX heading; a closing run of `#` counts only after a space (CommonMark), so `# C#` is `C#`."""
 _ITEM = re.compile(r"^\s*[-*+]\s+(?:\*\*)?([^:*]+?)(?:\*\*)?\s*:\s*(?:\*\*)?\s*(.*?)\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -63,10 +64,10 @@ def parse(text: str, first_line: int = 1) -> MarkdownDoc:
             in_code = not in_code
         m = None if in_code else _HEADING.match(line)
         if m and len(m.group(1)) == 1 and not doc.title and current is None:
-            doc.title, doc.title_line = m.group(2), number
+            doc.title, doc.title_line = m.group(2) or "", number
             continue
         if m and len(m.group(1)) == 2:
-            current = Section(m.group(2), number)
+            current = Section(m.group(2) or "", number)
             doc.sections.append(current)
             continue
         (current.lines if current else doc.preamble).append((number, line))

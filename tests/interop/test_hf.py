@@ -139,30 +139,33 @@ def test_exported_readme_body(project: Path, tmp_path: Path, capsys: pytest.Capt
     assert "This walkthrough references tiny-bert under CC-BY-NC-SA-4.0." in text
 
 
-PLAIN_NAME = "Tiny *BERT* _v2_ [x](y)"
+PLAIN_NAME = "Tiny *BERT* _v2_ [x](y) C#"
+BIBTEX = "@article{x,\n  title = {```\n<b>x</b>}\n}\n"
 PLAIN_BACKBONE = "BERT | <b>big</b> `enc`"
 
 
 def test_plain_text_fields_are_exported_as_written_and_the_name_reads_back(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    citation = {"title": "On *y* and `z`", "authors": ["A_b_"], "year": 2024, "doi": "10.1234/x"}
+    citation = {"title": "On *y* and `z`", "authors": ["A_b_"], "year": 2024, "doi": "10.1234/_x_"}
+    citations = [citation, {"title": "T", "bibtex": BIBTEX}]
     write_card(
         project,
         make_card(
-            name=PLAIN_NAME, architecture__backbone=PLAIN_BACKBONE, citations=[citation], pooling__layer=-2
+            name=PLAIN_NAME, architecture__backbone=PLAIN_BACKBONE, citations=citations, pooling__layer=-2
         ),
     )
     readme = export(project, "tiny-bert", tmp_path, capsys)
     text = split_front_matter(readme.read_text(encoding="utf-8"))[1]
-    # The Hub renders GitHub-flavoured Markdown, where `\|` is an escape (Python-Markdown's with tables).
-    body = html.fromstring(markdown.markdown(text, extensions=["tables"]))
+    # The Hub renders GitHub-flavoured Markdown: fences, and `\|` is an escape (Python-Markdown's tables).
+    body = html.fromstring(markdown.markdown(text, extensions=["tables", "fenced_code"]))
     assert body.findtext("h1") == PLAIN_NAME
     items = [li.text_content() for li in body.iter("li")]
     assert f"Backbone: {PLAIN_BACKBONE}" in items
     assert "Pooling: mean pooling, second-to-last layer" in items
-    assert "A_b_ (2024). On *y* and `z`. doi:10.1234/x" in items
-    assert not body.xpath("//em | //strong[not(parent::li)] | //b | //code | //a")
+    assert "A_b_ (2024). On *y* and `z`. doi:10.1234/_x_" in items
+    assert [pre.text_content() for pre in body.iter("pre")] == [BIBTEX]
+    assert not body.xpath("//em | //strong[not(parent::li)] | //b | //code[not(parent::pre)] | //a")
 
     (tmp_path / "copy").mkdir()
     copy = new_project(tmp_path / "copy")
