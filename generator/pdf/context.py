@@ -27,8 +27,10 @@ from generator.schema.labels import (
     layer_words,
     license_words,
     modality_label,
+    pooling_words,
     rc_words,
     token_label,
+    tokenizer_words,
 )
 
 PYGMENTS_STYLE = "friendly"
@@ -221,6 +223,8 @@ FILTERS = {
     "tokens": token_label,
     "layer_words": layer_words,
     "rc_words": rc_words,
+    "pooling_words": pooling_words,
+    "tokenizer_words": tokenizer_words,
     "license_words": license_words,
     "hub_url": hub_url,
     "modality_label": modality_label,

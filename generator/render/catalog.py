@@ -16,7 +16,7 @@ from generator.render import views
 from generator.render.context import Site, page_folder, page_path, relative
 from generator.schema import CARD_KINDS
 from generator.schema.common import MARKDOWN_FORMAT, param_count_value
-from generator.schema.labels import MODALITY_LABELS
+from generator.schema.labels import MODALITY_LABELS, tokenizer_short
 
 CATALOG_PAGES: dict[str, str] = {
     "catalog": "catalog/index.md",
@@ -94,11 +94,7 @@ def short_and_note(text: str) -> tuple[str, str]:
 
 
 def tokenization_label(tok: Any) -> str:
-    if tok is None:
-        return ""
-    if tok.kind == "k-mer" and tok.k:
-        return f"{tok.k}-mer"
-    return str(tok.kind)
+    return "" if tok is None else tokenizer_short(tok.kind, tok.k)
 
 
 @dataclass

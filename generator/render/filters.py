@@ -115,6 +115,8 @@ FILTERS.update(
         "tokens": views.token_label,
         "layer_words": views.layer_words,
         "rc_words": views.rc_words,
+        "pooling_words": views.pooling_words,
+        "tokenizer_words": views.tokenizer_words,
         "license_words": views.license_words,
         "hub_url": views.hub_url,
         "modality_label": modality_label,

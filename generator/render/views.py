@@ -12,8 +12,10 @@ from generator.schema.labels import (
     license_words,
     pdf_name,
     pin_label,
+    pooling_words,
     rc_words,
     token_label,
+    tokenizer_words,
     web_url,
 )
 
@@ -26,7 +28,9 @@ __all__ = [
     "license_words",
     "pdf_name",
     "pin_label",
+    "pooling_words",
     "rc_words",
     "token_label",
+    "tokenizer_words",
     "web_url",
 ]

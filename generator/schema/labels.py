@@ -95,6 +95,48 @@ def layer_words(layer: int) -> str:
     return f"layer {layer} (0 is the embedding layer)" if layer == 0 else f"layer {layer}"
 
 
+POOLING_WORDS = {
+    "mean": "mean over the real tokens",
+    "cls": "the CLS token",
+    "last": "the last token",
+    "hub_mean": "mean over the hub tokens",
+    "max": "maximum over the real tokens",
+}
+
+
+def pooling_words(strategy: str, hub_tokens: int | None = None) -> str:
+    """A pooling strategy in words: `cls` -> `the CLS token`, `hub_mean` with 8 hub tokens -> `mean
+    over the 8 hub tokens`."""
+    words = POOLING_WORDS.get(strategy, strategy)
+    return words.replace("the hub", f"the {hub_tokens} hub") if hub_tokens else words
+
+
+TOKENIZER_WORDS = {
+    "character": "one token per character",
+    "k-mer": "k-mers",
+    "bpe": "byte-pair encoding (BPE)",
+    "bytes": "one token per byte",
+    "voxel-patches": "voxel patches",
+    "roi-tensors": "ROI time series (parcellated)",
+}
+TOKENIZER_SHORT = {"character": "character", "bpe": "BPE", "bytes": "byte", "voxel-patches": "voxel patch"}
+"""A tokenizer in a comparison table's cell (a k-mer one is `6-mer`)."""
+
+
+def tokenizer_words(kind: str, k: int | None = None) -> str:
+    """A tokenizer in words: `k-mer` with k = 6 -> `6-mers`, `bpe` -> `byte-pair encoding (BPE)`."""
+    if kind == "k-mer" and k:
+        return f"{k}-mers"
+    return TOKENIZER_WORDS.get(kind, kind)
+
+
+def tokenizer_short(kind: str, k: int | None = None) -> str:
+    """A tokenizer in a table cell: `6-mer`, `BPE`, `ROI time series`."""
+    if kind == "k-mer" and k:
+        return f"{k}-mer"
+    return TOKENIZER_SHORT.get(kind, TOKENIZER_WORDS.get(kind, kind).removesuffix(" (parcellated)"))
+
+
 RC_WORDS = {
     "none": "not used",
     "average": "average of the sequence's and its reverse complement's embeddings",

@@ -162,7 +162,8 @@ def test_plain_text_fields_are_exported_as_written_and_the_name_reads_back(
     assert body.findtext("h1") == PLAIN_NAME
     items = [li.text_content() for li in body.iter("li")]
     assert f"Backbone: {PLAIN_BACKBONE}" in items
-    assert "Pooling: mean pooling, second-to-last layer" in items
+    assert "Pooling: mean over the real tokens, second-to-last layer" in items
+    assert "Tokenization: 6-mers, 512 tokens" in items
     assert "A_b_ (2024). On *y* and `z`. doi:10.1234/_x_" in items
     assert [pre.text_content() for pre in body.iter("pre")] == [BIBTEX]
     assert not body.xpath("//em | //strong[not(parent::li)] | //b | //code[not(parent::pre)] | //a")

@@ -136,3 +136,4 @@ def test_facts_read_as_written_by_readers(rendered: Path) -> None:
     text = pdf_text(rendered / "rich-model.pdf")
     section = text[text.index("Architecture & Inductive Biases", text.index("Contents") + 100) :]
     assert "Family StripedHyena" in section and "striped-hyena" not in section
+    assert "Tokenizer 6-mers" in section and "Strategy mean over the real tokens" in section

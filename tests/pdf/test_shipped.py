@@ -55,3 +55,8 @@ def test_shipped_card_pdf(shipped: tuple[KnowledgeBase, PdfRun], card_file: Path
     for title in TEMPLATE_SECTIONS.values():
         assert title in text, title
         assert title in outline, title
+    if card.integration.strategy:  # the strategy card by its name, with its file
+        strategy = kb.get("integration", card.integration.strategy)
+        assert strategy is not None
+        shown = f"{strategy.card.name} ({strategy.rel})"  # a line may break after a hyphen in the path
+        assert "".join(shown.split()) in "".join(text.split())

@@ -53,7 +53,12 @@ def assert_headers_hidden(site: Path) -> None:
 
 def test_tags_read_as_words_and_a_split_license_is_tagged_by_code_and_weights(project: Path) -> None:
     brain = model(
-        "tiny-brain", modality="fmri", weights_license="CC-BY-NC-ND-4.0", architecture__family="vit"
+        "tiny-brain",
+        modality="fmri",
+        weights_license="CC-BY-NC-ND-4.0",
+        architecture__family="vit",
+        tokenization__kind="roi-tensors",
+        pooling__strategy="cls",
     )
     write_card(project, brain)
     build(project)
@@ -68,6 +73,11 @@ def test_tags_read_as_words_and_a_split_license_is_tagged_by_code_and_weights(pr
     ]
     rows = {r.findtext("td"): r.xpath("string(td[2])") for r in page.iter("tr") if r.find("td") is not None}
     assert rows["Family"] == "ViT" and rows["Modality"] == "fMRI"
+    assert rows["Tokenizer"] == "ROI time series (parcellated)" and rows["Strategy"] == "the CLS token"
+    assert rows["Hidden layer"] == "last layer"
+    compare = html.parse(str(site / "catalog" / "comparison" / "index.html")).getroot()
+    (brain_row,) = [r for r in compare.iter("tr") if r.xpath("string(td[1])") == "Tiny Brain"]
+    assert "ROI time series" in [td.text_content() for td in brain_row.iter("td")]
     tags = html.parse(str(site / "catalog" / "tags" / "index.html")).getroot()
     listed = {
         h.findtext("span").strip(): [a.text_content().strip() for a in h.getnext().iter("a")]

@@ -77,6 +77,7 @@ def test_related_cards_are_linked_both_ways(project: Path) -> None:
     dataset = page(project, "datasets/synthetic-dna.md")
     assert "[Tiny Bert](../models/tiny-bert.md)" in dataset
     assert "[Tiny Brain](../models/tiny-brain.md)" in dataset
+    assert "| Modality | DNA |" in dataset  # as readers write it, not the card's `dna`
 
 
 def test_catalog_pages(project: Path) -> None:
