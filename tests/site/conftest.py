@@ -16,6 +16,22 @@ from generator.render.site import RenderReport
 from generator.settings import Project
 from tests.factory import make_card, new_project, write_card, write_yaml
 
+SITE_PAGES = [  # pages every build of the `project` fixture makes
+    "index.html",
+    "models/index.html",
+    "models/tiny-bert/index.html",
+    "models/tiny-hyena/index.html",
+    "models/tiny-brain/index.html",
+    "datasets/synthetic-dna/index.html",
+    "catalog/index.html",
+    "catalog/comparison/index.html",
+    "catalog/selection/index.html",
+    "catalog/tags/index.html",
+    "catalog/downloads/index.html",
+    "reference/card-format/index.html",
+]
+
+
 DATASET = {
     "schema_version": 1,
     "id": "synthetic-dna",

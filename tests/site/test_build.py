@@ -12,22 +12,7 @@ from lxml import html
 
 from generator.cli import main
 from tests.factory import REPO_ROOT, new_project, write_card
-from tests.site.conftest import build, mkdocs_cli, model
-
-SITE_PAGES = [
-    "index.html",
-    "models/index.html",
-    "models/tiny-bert/index.html",
-    "models/tiny-hyena/index.html",
-    "models/tiny-brain/index.html",
-    "datasets/synthetic-dna/index.html",
-    "catalog/index.html",
-    "catalog/comparison/index.html",
-    "catalog/selection/index.html",
-    "catalog/tags/index.html",
-    "catalog/downloads/index.html",
-    "reference/card-format/index.html",
-]
+from tests.site.conftest import SITE_PAGES, build, mkdocs_cli, model
 
 
 def test_plain_mkdocs_build_strict_renders_and_builds_everything(project: Path) -> None:

@@ -11,17 +11,7 @@ import time
 from pathlib import Path
 
 from generator.lock import LOCK_FILE, ProjectLock
-from tests.site.conftest import mkdocs_cli
-
-SITE_PAGES = [
-    "index.html",
-    "models/index.html",
-    "models/tiny-bert/index.html",
-    "models/tiny-hyena/index.html",
-    "models/tiny-brain/index.html",
-    "datasets/synthetic-dna/index.html",
-    "catalog/index.html",
-]
+from tests.site.conftest import SITE_PAGES, mkdocs_cli
 
 KB = [sys.executable, "-m", "generator"]
 
