@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +9,7 @@ import pytest
 from generator.checks.links import scan_site
 from generator.cli import main
 from tests.factory import make_card, new_project, write_card
+from tests.site.conftest import mkdocs_cli
 
 pytestmark = pytest.mark.slow
 
@@ -21,15 +19,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = new_project(tmp_path_factory.mktemp("built"))
     write_card(root, make_card())
     write_card(root, make_card(id="tiny-two", name="Tiny Two", repo__name="tiny-two"))
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    run = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-q"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = mkdocs_cli(root, "build", "-q")
     assert run.returncode == 0, run.stderr
     return root
 
@@ -63,15 +53,7 @@ def test_a_planted_broken_link_fails_kb_check_all(built: Path, capsys: pytest.Ca
 def test_the_shipped_site_passes_every_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The repository's own cards, built with MkDocs: zero link findings, zero license errors."""
     root = new_project(tmp_path, with_shipped_kb=True)
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    run = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-q"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = mkdocs_cli(root, "build", "-q", timeout=600)
     assert run.returncode == 0, run.stderr
     assert scan_site(root / "site").problems == []
     assert main(["-C", str(root), "check", "licenses"]) == 0, capsys.readouterr().out

@@ -92,7 +92,7 @@ def build(root: Path, *, strict: bool = True) -> None:
     run_mkdocs(project, strict=strict, prepared=prepare(project, kb, pdf=False))
 
 
-def mkdocs_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def mkdocs_cli(root: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the real `mkdocs` command line in the project, as a user does."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     return subprocess.run(
@@ -101,7 +101,7 @@ def mkdocs_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
 
 
