@@ -6,38 +6,26 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def bench(tmp_path: Path, *stages: str, timeout: float) -> tuple[subprocess.CompletedProcess[str], Any]:
+    """Run the benchmark on 2 cards, once, for `stages`: the run and its results file's data."""
+    results = tmp_path / "results"
+    command = [sys.executable, str(REPO_ROOT / "benchmarks" / "run.py"), "--cards", "2", "--runs", "1"]
+    command += ["--stages", *stages, "--no-compare", "--results", str(results)]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    return run, json.loads((results / "pipeline-2.json").read_text())
+
+
 @pytest.mark.slow
 def test_runner_measures_each_stage_and_prints_the_table(tmp_path: Path) -> None:
-    results = tmp_path / "results"
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(REPO_ROOT / "benchmarks" / "run.py"),
-            "--cards",
-            "2",
-            "--runs",
-            "1",
-            "--stages",
-            "validate",
-            "render",
-            "mkdocs",
-            "links",
-            "--no-compare",
-            "--results",
-            str(results),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    data = json.loads((results / "pipeline-2.json").read_text())
+    run, data = bench(tmp_path, "validate", "render", "mkdocs", "links", timeout=600)
     assert data["cards"] == 2
     assert set(data["stages"]) == {
         "validate",
@@ -57,29 +45,7 @@ def test_runner_measures_each_stage_and_prints_the_table(tmp_path: Path) -> None
 def test_runner_measures_the_pdf_floor_and_the_builds_beside_it(tmp_path: Path) -> None:
     """The PDF stage beside bare WeasyPrint on the same print HTML, and `kb build` cold, with nothing
     changed and with one card changed, in one run; their targets in the table."""
-    results = tmp_path / "results"
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(REPO_ROOT / "benchmarks" / "run.py"),
-            "--cards",
-            "2",
-            "--runs",
-            "1",
-            "--stages",
-            "pdf",
-            "build",
-            "mkdocs",
-            "--no-compare",
-            "--results",
-            str(results),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    data = json.loads((results / "pipeline-2.json").read_text())
+    run, data = bench(tmp_path, "pdf", "build", "mkdocs", timeout=900)
     assert data["skipped"] == {}
     stages = data["stages"]
     assert {
