@@ -23,7 +23,8 @@ def last_commits(root: Path, folders: Iterable[Path]) -> dict[Path, int]:
         return {}
     try:
         top = Path(_git(git, "-C", str(root), "rev-parse", "--show-toplevel", timeout=30).strip()).resolve()
-        inside = sorted({str(f.resolve()) for f in folders if f.is_dir() and f.resolve().is_relative_to(top)})
+        resolved = {f.resolve() for f in folders if f.is_dir()}
+        inside = sorted(str(f) for f in resolved if f.is_relative_to(top))
         if not inside:
             return {}
         log = ["log", "--no-show-signature", "--format=%x00%ct", "--name-only", "--", *inside]

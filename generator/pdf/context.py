@@ -21,17 +21,7 @@ from generator.render import markup
 from generator.render.context import steps
 from generator.schema import Card, DatasetCard, ModelCard
 from generator.schema.card import HasCitations, HasLicense, HasRepo
-from generator.schema.labels import (
-    family_label,
-    hub_url,
-    layer_words,
-    license_words,
-    modality_label,
-    pooling_words,
-    rc_words,
-    token_label,
-    tokenizer_words,
-)
+from generator.schema.labels import LABEL_FILTERS
 
 PYGMENTS_STYLE = "friendly"
 """Pygments colour scheme of code blocks (light background, prints well)."""
@@ -220,13 +210,5 @@ FILTERS = {
     "highlight": highlight,
     "doi_url": doi_url,
     "arxiv_url": arxiv_url,
-    "tokens": token_label,
-    "layer_words": layer_words,
-    "rc_words": rc_words,
-    "pooling_words": pooling_words,
-    "tokenizer_words": tokenizer_words,
-    "license_words": license_words,
-    "hub_url": hub_url,
-    "modality_label": modality_label,
-    "family_label": family_label,
+    **LABEL_FILTERS,
 }

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from generator.render import markup, views
-from generator.schema.labels import family_label, modality_label
+from generator.render import markup
+from generator.schema.labels import LABEL_FILTERS
 
 _SAFE_LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
 
@@ -112,14 +112,6 @@ FILTERS.update(
         "url": url,
         "code": code,
         "path": path,
-        "tokens": views.token_label,
-        "layer_words": views.layer_words,
-        "rc_words": views.rc_words,
-        "pooling_words": views.pooling_words,
-        "tokenizer_words": views.tokenizer_words,
-        "license_words": views.license_words,
-        "hub_url": views.hub_url,
-        "modality_label": modality_label,
-        "family_label": family_label,
+        **LABEL_FILTERS,
     }
 )

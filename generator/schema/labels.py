@@ -119,7 +119,13 @@ TOKENIZER_WORDS = {
     "voxel-patches": "voxel patches",
     "roi-tensors": "ROI time series (parcellated)",
 }
-TOKENIZER_SHORT = {"character": "character", "bpe": "BPE", "bytes": "byte", "voxel-patches": "voxel patch"}
+TOKENIZER_SHORT = {
+    "character": "character",
+    "bpe": "BPE",
+    "bytes": "byte",
+    "voxel-patches": "voxel patch",
+    "roi-tensors": "ROI time series",
+}
 """A tokenizer in a comparison table's cell (a k-mer one is `6-mer`)."""
 
 
@@ -134,7 +140,7 @@ def tokenizer_short(kind: str, k: int | None = None) -> str:
     """A tokenizer in a table cell: `6-mer`, `BPE`, `ROI time series`."""
     if kind == "k-mer" and k:
         return f"{k}-mer"
-    return TOKENIZER_SHORT.get(kind, TOKENIZER_WORDS.get(kind, kind).removesuffix(" (parcellated)"))
+    return TOKENIZER_SHORT.get(kind, kind)
 
 
 RC_WORDS = {
@@ -185,3 +191,17 @@ FAMILY_LABELS = {  # an architecture family as readers write it
 def family_label(family: str) -> str:
     """`StripedHyena` for `striped-hyena` (an unknown family as the card says it)."""
     return FAMILY_LABELS.get(str(family), str(family))
+
+
+LABEL_FILTERS = {
+    "tokens": token_label,
+    "layer_words": layer_words,
+    "rc_words": rc_words,
+    "pooling_words": pooling_words,
+    "tokenizer_words": tokenizer_words,
+    "license_words": license_words,
+    "hub_url": hub_url,
+    "modality_label": modality_label,
+    "family_label": family_label,
+}
+"""These labels as Jinja filters, for the page templates and the print templates alike."""
