@@ -12,7 +12,7 @@ Stages, one module each (read `runner.smoke_card` and `runner.prepare` top to bo
 - `checks`: every check as `check(run, report)`, and `CHECKS`, the ordered list saying which input
   kinds each applies to (a new check: one function there, one line in the list);
 - `diagnose`: what the model's own code raised, explained as the stage's failed check and its fix;
-- `projector`: the 512-D projector and fold-aware fitting (`cross_fit`) for users;
+- `projector`: the 512-D projector, and the same as a scikit-learn transformer (`MLPProjector`) for users;
 - `report`: the report of a card (`artifacts/smoke/<id>.json`), a pydantic model saved by `kb smoke` and
   read once with the card when the knowledge base loads (`LoadedCard.smoke`);
 - `fingerprint` / `status`: the inputs hash a report is keyed by, and the status pages show

@@ -1,39 +1,42 @@
-"""The knowledge base's 512-D projector and fold-aware fitting, as the walkthroughs document them.
+"""The knowledge base's 512-D projector, as a torch module and as a scikit-learn transformer.
 
 The projector is Linear -> GELU -> Dropout -> Linear -> LayerNorm, sized from the *measured* width of
-the pooled embedding (Caduceus-PS, for one, gives 2 x d_model channels before the split). Anything
-fitted to data (a PCA, the projector's weights, the standardisation in front of them) is fitted on the
-training folds only and applied to the held-out fold, so no statistic of the test fold leaks in:
+the pooled embedding (Caduceus-PS, for one, gives 2 x d_model channels before the split).
 
-    from generator.smoke.projector import cross_fit
-    z = cross_fit(embeddings, folds, method="pca")            # unsupervised
-    z = cross_fit(embeddings, folds, method="projector", y=y)  # supervised, with a linear head
+`MLPProjector` wraps it as a scikit-learn transformer, so that it is fitted like any other step of a
+`Pipeline`: inside each cross-validation split, on that split's training rows only, and that one fit
+transforms both the training and the test rows of the split. The walkthroughs teach exactly this:
 
-This module imports torch at the top: import it only where torch is wanted.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, cross_validate
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from generator.smoke.projector import MLPProjector
+
+    model = make_pipeline(StandardScaler(), MLPProjector(), LogisticRegression(max_iter=1000))
+    scores = cross_validate(model, x, y, groups=genes, cv=GroupKFold(5), scoring="roc_auc")
+
+There is deliberately no helper that returns "out-of-fold projections": rows projected by different
+fits live in different bases, and one classifier trained across them scores at chance.
+
+This module imports torch and scikit-learn at the top: import it only where they are wanted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from generator.smoke.fingerprint import PROJECTOR_VERSION
 
 OUT_DIM = 512
-__all__ = [
-    "OUT_DIM",
-    "PCA",
-    "PROJECTOR_VERSION",
-    "Projector",
-    "cross_fit",
-    "fit_projector",
-    "seeded_projector",
-]
+__all__ = ["OUT_DIM", "PROJECTOR_VERSION", "MLPProjector", "Projector", "seeded_projector"]
 
 
 class Projector(nn.Sequential):
@@ -64,144 +67,90 @@ def seeded_projector(config: Any, in_dim: int, seed: int = 0) -> Projector:
         torch.random.set_rng_state(generator_state)
 
 
-# --- fold-aware fitting ------------------------------------------------------------------------------
+class MLPProjector(TransformerMixin, BaseEstimator):
+    """The 512-D projector as a supervised scikit-learn transformer.
 
+    `fit(X, y)` trains the projector with a linear head on (X, y) (cross-entropy for class labels,
+    mean squared error for continuous targets; full-batch AdamW, as the training rows of a
+    subject-level analysis are few); `transform(X)` returns the 512-D projection and drops the head.
+    Put a `StandardScaler` in front of it in the pipeline. The input width is measured at `fit`.
+    """
 
-@dataclass
-class Standardizer:
-    """Per-feature z-scoring with the training folds' mean and standard deviation."""
-
-    mean: np.ndarray
-    std: np.ndarray
+    def __init__(
+        self,
+        hidden_dim: int = 1024,
+        out_dim: int = OUT_DIM,
+        dropout: float = 0.1,
+        task: Literal["auto", "classification", "regression"] = "auto",
+        epochs: int = 200,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-2,
+        random_state: int = 0,
+    ) -> None:
+        self.hidden_dim = hidden_dim
+        self.out_dim = out_dim
+        self.dropout = dropout
+        self.task = task
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.random_state = random_state
 
     @classmethod
-    def fit(cls, x: np.ndarray) -> Standardizer:
-        std = x.std(axis=0)
-        return cls(x.mean(axis=0), np.where(std > 1e-12, std, 1.0))
+    def from_config(cls, config: Any, **kwargs: Any) -> MLPProjector:
+        """From a card's `integration.projector` (hidden width, output width, dropout)."""
+        return cls(hidden_dim=config.hidden_dim, out_dim=config.out_dim, dropout=config.dropout, **kwargs)
 
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        return (x - self.mean) / self.std
+    def fit(self, X: Any, y: Any) -> MLPProjector:  # scikit-learn's argument names
+        """Train the projector and a linear head on the given (training) rows only."""
+        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=False, multi_output=True)
+        task = self.task
+        if task == "auto":
+            kind = type_of_target(y)
+            task = "classification" if kind in ("binary", "multiclass") else "regression"
+        # Seeded inside a forked RNG: the fit is reproducible and the caller's RNG is left alone.
+        with torch.random.fork_rng(devices=[]), torch.enable_grad():  # gradients may be off globally
+            torch.manual_seed(self.random_state)
+            projector = Projector(X.shape[1], self.hidden_dim, self.out_dim, self.dropout)
+            head, target, loss_fn = self._head(task, np.asarray(y))
+            inputs = torch.as_tensor(X)
+            params = [*projector.parameters(), *head.parameters()]
+            optim = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+            projector.train()
+            for _ in range(self.epochs):
+                optim.zero_grad()
+                loss_fn(head(projector(inputs)), target).backward()
+                optim.step()
+        self.projector_ = projector.eval()
+        self.task_ = task
+        return self
 
+    def _head(self, task: str, y: np.ndarray) -> tuple[nn.Module, torch.Tensor, nn.Module]:
+        if task == "classification":
+            self.classes_, codes = np.unique(y, return_inverse=True)
+            return (
+                nn.Linear(self.out_dim, len(self.classes_)),
+                torch.as_tensor(codes.reshape(-1), dtype=torch.long),
+                nn.CrossEntropyLoss(),
+            )
+        target = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+        return nn.Linear(self.out_dim, target.shape[1]), torch.as_tensor(target), nn.MSELoss()
 
-@dataclass
-class PCA:
-    """PCA to `out_dim` components fitted by SVD on training rows.
-
-    When there are fewer training rows or features than `out_dim`, the missing components are zeros,
-    so every model still yields 512 columns (and says so by `n_components`)."""
-
-    mean: np.ndarray
-    components: np.ndarray
-    out_dim: int
-
-    @classmethod
-    def fit(cls, x: np.ndarray, out_dim: int = OUT_DIM) -> PCA:
-        mean = x.mean(axis=0)
-        _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
-        return cls(mean, vt[:out_dim], out_dim)
-
-    @property
-    def n_components(self) -> int:
-        return int(self.components.shape[0])
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        z = (x - self.mean) @ self.components.T
-        if z.shape[1] < self.out_dim:
-            z = np.pad(z, ((0, 0), (0, self.out_dim - z.shape[1])))
-        return z
-
-
-@dataclass
-class FittedProjector:
-    """A projector (plus the linear head it was trained with) fitted on training rows."""
-
-    scaler: Standardizer
-    projector: Projector
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        self.projector.eval()
+    def transform(self, X: Any) -> np.ndarray:
+        """The 512-D projection of X by the fitted projector (dropout off)."""
+        check_is_fitted(self, "projector_")
+        X = validate_data(self, X, dtype=np.float32, reset=False)
         with torch.inference_mode():
-            t = torch.as_tensor(self.scaler.transform(x), dtype=torch.float32)
-            return self.projector(t).numpy()
+            out: np.ndarray = self.projector_(torch.as_tensor(X)).numpy()
+        return out
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True  # supervised: fit needs y
+        tags.transformer_tags.preserves_dtype = ["float32"]  # torch computes in float32
+        return tags
 
-def fit_projector(
-    x: np.ndarray,
-    y: np.ndarray,
-    config: Any | None = None,
-    *,
-    hidden_dim: int = 1024,
-    dropout: float = 0.1,
-    task: Literal["classification", "regression"] | None = None,
-    epochs: int = 200,
-    lr: float = 1e-3,
-    weight_decay: float = 1e-2,
-    seed: int = 0,
-) -> FittedProjector:
-    """Train the projector with a linear head on (x, y) of the training folds only.
-
-    `task` defaults to classification for integer labels and regression otherwise. Full-batch AdamW:
-    the training folds of a subject-level analysis are small."""
-    if task is None:
-        task = "classification" if np.issubdtype(np.asarray(y).dtype, np.integer) else "regression"
-    scaler = Standardizer.fit(x)
-    torch.manual_seed(seed)
-    if config is not None:
-        projector = Projector.from_config(config, x.shape[1])
-    else:
-        projector = Projector(x.shape[1], hidden_dim, OUT_DIM, dropout)
-    if task == "classification":
-        classes = np.unique(y)
-        target = torch.as_tensor(np.searchsorted(classes, y), dtype=torch.long)
-        head = nn.Linear(projector.out_dim, len(classes))
-        loss_fn: nn.Module = nn.CrossEntropyLoss()
-    else:
-        y2 = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
-        target = torch.as_tensor(y2)
-        head = nn.Linear(projector.out_dim, y2.shape[1])
-        loss_fn = nn.MSELoss()
-    inputs = torch.as_tensor(scaler.transform(x), dtype=torch.float32)
-    params = [*projector.parameters(), *head.parameters()]
-    optim = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    projector.train()
-    with torch.enable_grad():  # callers may have switched gradients off globally
-        for _ in range(epochs):
-            optim.zero_grad()
-            loss = loss_fn(head(projector(inputs)), target)
-            loss.backward()
-            optim.step()
-    projector.eval()
-    return FittedProjector(scaler, projector)
-
-
-def cross_fit(
-    x: np.ndarray,
-    folds: Sequence[int] | np.ndarray,
-    method: Literal["pca", "projector"] = "pca",
-    y: np.ndarray | None = None,
-    **fit_kwargs: Any,
-) -> np.ndarray:
-    """Out-of-fold 512-D embeddings: for each fold, fit on the other folds, transform this one.
-
-    `folds[i]` is the fold of row i (e.g. a subject's or a chromosome's group, for leave-one-group-out).
-    Row i of the result was produced by a transform that never saw row i."""
-    x = np.asarray(x, dtype=np.float64)
-    folds = np.asarray(folds)
-    if folds.shape != (x.shape[0],):
-        raise ValueError(f"folds has shape {folds.shape}; expected one fold label per row ({x.shape[0]})")
-    if method == "projector" and y is None:
-        raise ValueError("method='projector' is supervised: pass the training targets as y")
-    out = np.zeros((x.shape[0], OUT_DIM), dtype=np.float64)
-    for fold in np.unique(folds):
-        test, train = folds == fold, folds != fold
-        if not train.any():
-            raise ValueError("cross_fit needs at least two folds")
-        if method == "pca":
-            scaler = Standardizer.fit(x[train])
-            pca = PCA.fit(scaler.transform(x[train]), **fit_kwargs)
-            out[test] = pca.transform(scaler.transform(x[test]))
-        else:
-            assert y is not None
-            fitted = fit_projector(x[train].astype(np.float32), np.asarray(y)[train], **fit_kwargs)
-            out[test] = fitted.transform(x[test].astype(np.float32))
-    return out
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """`mlpprojector0` ... `mlpprojector511`, as scikit-learn names a transformer's outputs."""
+        check_is_fitted(self, "projector_")
+        return np.asarray([f"mlpprojector{i}" for i in range(self.out_dim)], dtype=object)

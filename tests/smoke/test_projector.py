@@ -1,4 +1,4 @@
-"""The 512-D projector and fold-aware fitting, as a user runs them from the walkthrough."""
+"""The 512-D projector: a torch module for the smoke test and a scikit-learn transformer for users."""
 
 from __future__ import annotations
 
@@ -6,9 +6,16 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import GroupKFold, cross_val_score  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.utils.estimator_checks import check_estimator  # noqa: E402
 
 from generator.schema.model_card import Projector as ProjectorConfig  # noqa: E402
-from generator.smoke.projector import PCA, Projector, cross_fit, fit_projector, seeded_projector  # noqa: E402
+from generator.smoke.projector import MLPProjector, Projector, seeded_projector  # noqa: E402
 
 
 def test_layers_in_order_and_sized_from_the_measured_width() -> None:
@@ -34,64 +41,64 @@ def test_seeded_projector_is_reproducible_and_leaves_the_global_rng_alone() -> N
     )
 
 
-def _data(n: int = 60, d: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d))
+def test_mlp_projector_passes_scikit_learns_estimator_checks() -> None:
+    """Cloning, get/set_params, fit on the given rows only, dtype, shapes, not-fitted errors: the
+    checks every scikit-learn transformer passes, so it drops into a Pipeline like one."""
+    results = check_estimator(MLPProjector(hidden_dim=16, out_dim=8, epochs=5), on_fail=None)
+    failed = [f"{r['check_name']}: {r['exception']}" for r in results if r["status"] == "failed"]
+    assert failed == []
+
+
+def test_mlp_projector_is_the_documented_module_and_sized_at_fit() -> None:
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((40, 24)), np.arange(40) % 2
+    fitted = MLPProjector(hidden_dim=32, epochs=3).fit(x, y)
+    layers = [type(m).__name__ for m in fitted.projector_]
+    assert layers == ["Linear", "GELU", "Dropout", "Linear", "LayerNorm"]
+    assert fitted.projector_.fc1.in_features == 24  # the measured width, not a card's d_model
+    z = fitted.transform(x)
+    assert z.shape == (40, 512) and z.dtype == np.float32
+    config = ProjectorConfig(in_dim=256, hidden_dim=64, out_dim=512, dropout=0.2)
+    assert MLPProjector.from_config(config).get_params()["dropout"] == 0.2
+
+
+def test_mlp_projector_fit_is_reproducible_and_leaves_the_global_rng_alone() -> None:
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((30, 8)), rng.standard_normal(30)  # a continuous target: regression head
+    torch.manual_seed(5)
+    before = torch.rand(1)
+    torch.manual_seed(5)
+    a = MLPProjector(hidden_dim=16, epochs=5).fit(x, y)
+    b = MLPProjector(hidden_dim=16, epochs=5).fit(x, y)
+    assert torch.rand(1) == before
+    assert a.task_ == "regression"
+    np.testing.assert_array_equal(a.transform(x), b.transform(x))
+
+
+def test_mlp_projector_never_sees_held_out_labels() -> None:
+    """Inside cross-validation the projector of a split is fitted on that split's training rows only:
+    flipping the labels of the rows a split holds out changes nothing in that split's fit."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((60, 10))
     y = (x[:, 0] > 0).astype(int)
-    folds = np.arange(n) % 3
-    return x, y, folds
-
-
-def test_pca_cross_fit_is_fitted_on_training_folds_only() -> None:
-    x, _, folds = _data()
-    z = cross_fit(x, folds, method="pca")
-    assert z.shape == (60, 512)
-    # Fold 0's rows are transformed by a PCA fitted on folds 1 and 2, by hand:
-    train, test = x[folds != 0], x[folds == 0]
-    mean, std = train.mean(0), train.std(0)
-    pca = PCA.fit((train - mean) / std)
-    assert pca.n_components == 40  # fewer features than 512: the rest are zero columns
-    np.testing.assert_allclose(z[folds == 0], pca.transform((test - mean) / std))
-    assert np.all(z[:, 40:] == 0)
-
-
-def test_pca_of_held_out_rows_does_not_depend_on_them() -> None:
-    """The map applied to the held-out fold is fitted without it: the same affine map whatever the
-    held-out rows hold (scaling them by 10 scales their offsets from the image of 0 by 10)."""
-    x, _, folds = _data()
-    x2 = x.copy()
-    x2[folds == 0] *= 10  # wildly different held-out data
-    z, z2 = cross_fit(x, folds), cross_fit(x2, folds)
-    a, b = z[folds == 0], z2[folds == 0]
-    offset = cross_fit(np.where((folds == 0)[:, None], 0.0, x), folds)[folds == 0]
-    np.testing.assert_allclose(b - offset, 10 * (a - offset), rtol=1e-6, atol=1e-6)
-
-
-def test_supervised_projector_never_sees_held_out_labels() -> None:
-    x, y, folds = _data()
+    train, test = np.arange(60) >= 20, np.arange(60) < 20
     y2 = y.copy()
-    y2[folds == 0] = 1 - y2[folds == 0]  # flip the held-out labels
-    z = cross_fit(x, folds, method="projector", y=y, epochs=20, hidden_dim=32)
-    z2 = cross_fit(x, folds, method="projector", y=y2, epochs=20, hidden_dim=32)
-    np.testing.assert_allclose(z[folds == 0], z2[folds == 0], rtol=1e-6, atol=1e-6)
-    assert not np.allclose(z[folds == 1], z2[folds == 1])  # fold 0's labels do train the others
+    y2[test] = 1 - y2[test]
+    a = MLPProjector(hidden_dim=16, epochs=10).fit(x[train], y[train])
+    b = MLPProjector(hidden_dim=16, epochs=10).fit(x[train], y2[train])
+    np.testing.assert_array_equal(a.transform(x[test]), b.transform(x[test]))
 
 
-def test_fit_projector_learns_a_separable_label() -> None:
-    x, y, _ = _data(n=80)
-    fitted = fit_projector(x.astype(np.float32), y, hidden_dim=32, epochs=100)
-    z = fitted.transform(x.astype(np.float32))
-    assert z.shape == (80, 512)
-    # The two classes end up apart in the 512-D space.
-    gap = np.linalg.norm(z[y == 1].mean(0) - z[y == 0].mean(0))
-    assert gap > 1.0
+def test_mlp_projector_in_a_grouped_pipeline_learns_the_signal() -> None:
+    from tests.fold_data import grouped_signal, per_split_auc
 
+    x, y, groups = grouped_signal()
 
-def test_cross_fit_usage_errors() -> None:
-    x, _, folds = _data()
-    with pytest.raises(ValueError, match="one fold label per row"):
-        cross_fit(x, folds[:-1])
-    with pytest.raises(ValueError, match="pass the training targets as y"):
-        cross_fit(x, folds, method="projector")
-    with pytest.raises(ValueError, match="at least two folds"):
-        cross_fit(x, np.zeros(len(x)))
+    def projector() -> MLPProjector:
+        return MLPProjector(hidden_dim=128, epochs=60)
+
+    reference = per_split_auc(x, y, groups, projector)  # by hand: one fit per split, both row sets
+    model = make_pipeline(StandardScaler(), projector(), LogisticRegression(max_iter=1000))
+    auc = cross_val_score(model, x, y, groups=groups, cv=GroupKFold(n_splits=5), scoring="roc_auc").mean()
+    assert auc > 0.75
+    assert abs(auc - reference) <= 0.05, (auc, reference)
