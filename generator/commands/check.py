@@ -1,4 +1,4 @@
-"""`kb check links|licenses|citations|all`: the CI checks, each printing located problems."""
+"""`kb check links|licenses|citations|pins|all`: the CI checks, each printing located problems."""
 
 from __future__ import annotations
 
@@ -11,19 +11,29 @@ from typing import TYPE_CHECKING
 
 from generator.exceptions import UsageError
 from generator.problems import Problem, Severity, escalate, render, summary
+from generator.schema import CARD_KINDS
 from generator.settings import Project
 
 if TYPE_CHECKING:
     from generator.knowledge import KnowledgeBase
 
-HELP = "the CI checks: links of the built site, licenses, code citations, or all of them"
+HELP = (
+    "the CI checks: links of the built site, licenses, code citations, or all of them; "
+    "pins: each card's pinned commit exists upstream (network)"
+)
 
 CACHE_FILE = ".kb-cache/links.json"
 """External link results, under the project root (git-ignored)."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("what", choices=("links", "licenses", "citations", "all"), help="which check")
+    parser.add_argument("what", choices=("links", "licenses", "citations", "pins", "all"), help="which check")
+    parser.add_argument(
+        "ids",
+        nargs="*",
+        metavar="ID",
+        help="pins only: the cards whose pins to fetch (default: every card with a repository)",
+    )
     parser.add_argument(
         "--site", type=Path, default=None, help="built site folder to check (default: site_dir of mkdocs.yml)"
     )
@@ -46,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
     project = Project.load(args.project)
     strict = args.strict or project.settings.strict
+    if args.ids and args.what != "pins":
+        raise UsageError(f"`kb check {args.what}` takes no card ids (only `kb check pins ID...` does)")
     kb: KnowledgeBase | None = None
 
     def loaded() -> KnowledgeBase:  # once, and only for the checks that read the cards
@@ -59,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         "links": lambda: links(project, args),
         "licenses": lambda: check_licenses(project, loaded(), strict),
         "citations": lambda: check_citations(project, loaded(), strict),
+        "pins": lambda: pins(loaded(), args.ids),
     }
     if args.what != "all":
         problems = escalate(checks[args.what](), strict)
@@ -109,6 +122,25 @@ def run_all(
     # The summary goes to stderr so that `--format json` stays machine-readable on stdout.
     sys.stderr.write(text)
     return 1 if failed else 0
+
+
+def pins(kb: KnowledgeBase, ids: list[str]) -> list[Problem]:
+    """The named cards' pins (every card with a repository when none is named), fetched upstream.
+
+    Not part of `all`: it needs the network, and the pull-request workflow runs it on the changed cards."""
+    from generator.checks.pins import check_pins
+    from generator.schema.card import HasRepo
+
+    kinds = [k for k, kind in CARD_KINDS.items() if issubclass(kind.model, HasRepo)]
+    # A named card that does not validate stops here with its own problems (`select`); among all cards,
+    # one that does not validate is named as not checked rather than fetched on a guessed pin.
+    chosen = kb.select(kinds, ids, missing="no valid card '{id}' with a repository in {folder}{hint}")
+    skipped = [] if ids else [
+        Problem(problems[0].file, f"{card_id}: pin not checked: the card does not validate "
+                "(`kb validate` says why)", Severity.WARNING)
+        for card_id, problems in kb.invalid(kinds).items()
+    ]  # fmt: skip
+    return [*skipped, *check_pins(kb, chosen)]
 
 
 def could_not_run(project: Project, kb: KnowledgeBase, args: argparse.Namespace) -> dict[str, str]:
