@@ -28,6 +28,7 @@ from generator.repos.pins import pin_info
 from generator.schema import CARD_KINDS, Card, DatasetCard, ModelCard
 from generator.schema.card import HasLicense, HasRepo, HasSmokeTest, HasWalkthrough
 from generator.schema.labels import (
+    SourceRow,
     commit_url,
     family_label,
     license_label,
@@ -36,6 +37,8 @@ from generator.schema.labels import (
     modality_label,
     pdf_name,
     pin_label,
+    source_rows,
+    unverified_claims,
     web_url,
 )
 from generator.settings import Project
@@ -98,6 +101,10 @@ class CardFacts:
     source_url: str | None = None
     """The card's YAML on the forge (mkdocs.yml's `repo_url`), else in the published site (`site_url`);
     None without either (the PDF's cover then shows the path only)."""
+    sources: tuple[SourceRow, ...] = ()
+    """Where the card's figures are stated, each with its link (model cards)."""
+    unverified: tuple[str, ...] = ()
+    """The card's unverified facts, those of its `unverified` list and its unverified sources."""
 
     def digest(self) -> str:
         """A hash of every fact: part of the PDF's cache key."""
@@ -148,6 +155,8 @@ def card_facts(project: Project, kb: KnowledgeBase, loaded: LoadedCard[Card]) ->
             forge.card_url(project.mkdocs_config, loaded.rel)
             or forge.published_url(project.mkdocs_config, card_file_path(loaded.kind, loaded.id))
         ),
+        sources=tuple(source_rows(card)) if isinstance(card, ModelCard) else (),
+        unverified=tuple(unverified_claims(card)) if isinstance(card, ModelCard) else (),
     )
 
 

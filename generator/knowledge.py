@@ -25,6 +25,7 @@ from generator.schema import CARD_KINDS, SCHEMA_VERSION, TEMPLATE_SECTIONS, Card
 from generator.schema.card import Card, HasLicense, HasSmokeTest
 from generator.schema.common import PLACEHOLDER
 from generator.schema.derived import FineTunedCard, SAECard, name_disagreements
+from generator.schema.sources import field_value
 from generator.settings import DEFAULTS, SMOKE_FOLDER
 from generator.smoke.report import Report, report_path
 from generator.yamlio import Document, FieldPath, dotted, read_document
@@ -530,6 +531,15 @@ def _card_checks(loaded: LoadedCard[Card]) -> list[Problem]:
                     Severity.WARNING,
                     hint="fill it in as the card template shows: kb new <id> writes one",
                 )
+        for i, source in enumerate(card.sources):
+            for j, path in enumerate(source.fields):
+                if _is_empty(field_value(card, path)):
+                    add(
+                        ("sources", i, "fields", j),
+                        f"'{path}' names no field of this card that holds a value",
+                        hint="name a field the card sets, e.g. architecture.layers or "
+                        "training.sources[0].samples",
+                    )
     out.extend(_derived_name_checks(loaded))
     return out
 

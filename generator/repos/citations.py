@@ -17,6 +17,7 @@ from generator.problems import Problem, Severity, escalate
 from generator.repos import lockfile
 from generator.repos.lockfile import Lock
 from generator.schema.card import Card, HasRepo, HasWalkthrough
+from generator.schema.labels import blob_url
 from generator.schema.model_card import ModelCard, Repo
 from generator.schema.walkthrough import CodeCitation
 from generator.yamlio import dotted
@@ -111,15 +112,7 @@ def permalink(
     for pattern_host, pattern in (templates or {}).items():
         if host == pattern_host.lower():
             return pattern.format(url=url, commit=ref, path=path, start=start, end=end)
-    if host in ("github.com", "gitlab.com") or host.startswith("gitlab."):
-        # GitHub writes a range `#L3-L5`, GitLab `#L3-5`; one line is `#L3` on both.
-        anchor = (
-            f"#L{start}"
-            if start == end
-            else (f"#L{start}-L{end}" if host == "github.com" else f"#L{start}-{end}")
-        )
-        return f"{url}/blob/{ref}/{path}{anchor}"
-    return None
+    return blob_url(url, ref, path, (start, end))
 
 
 def lock_matches_pin(repo: Repo, lock: Lock | None) -> bool:

@@ -6,9 +6,11 @@ They live beside the schema because every stage needs them and they need nothing
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from generator.schema.card import Card, HasLicense, HasRepo
-from generator.schema.model_card import Repo
+from generator.schema.common import Citation
+from generator.schema.model_card import ModelCard, Repo
 
 
 def web_url(repo: Repo) -> str | None:
@@ -205,3 +207,101 @@ LABEL_FILTERS = {
     "family_label": family_label,
 }
 """These labels as Jinja filters, for the page templates and the print templates alike."""
+
+
+def blob_url(url: str, ref: str, path: str, lines: tuple[int, int] | None = None) -> str | None:
+    """`<url>/blob/<ref>/<path>#L<a>-L<b>` on GitHub and GitLab (None on other hosts)."""
+    url = url.removesuffix("/").removesuffix(".git")
+    if not url.startswith(("http://", "https://")):
+        return None
+    host = url.split("/")[2].lower()
+    if not (host in ("github.com", "gitlab.com") or host.startswith("gitlab.")):
+        return None
+    anchor = ""
+    if lines:
+        start, end = lines
+        # GitHub writes a range `#L3-L5`, GitLab `#L3-5`; one line is `#L3` on both.
+        anchor = (
+            f"#L{start}"
+            if start == end
+            else (f"#L{start}-L{end}" if host == "github.com" else f"#L{start}-{end}")
+        )
+    return f"{url}/blob/{ref}/{path}{anchor}"
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One source of a card's figures as pages and PDFs show it."""
+
+    claims: str
+    """The fields it supports, in words (`layers, hidden size`)."""
+    where: str
+    """The place in words (`caduceus/configuration_caduceus.py, lines 12-30, at 2593c80`)."""
+    url: str | None
+    says: str
+
+
+GENERIC_FIELDS = {"tokens", "bases", "timepoints", "description", "samples", "size", "value", "name"}
+"""Field names that mean little alone: shown with the field they belong to (`context tokens`)."""
+
+
+def field_words(path: str) -> str:
+    """`tokenization.context.tokens` -> `context tokens`; `training.sources[0].samples` ->
+    `training source 1 samples`."""
+    parts = []
+    for name, index in re.findall(r"([a-z_]+)(?:\[(\d+)\])?", path):
+        word = name.replace("_", " ")
+        if index:
+            word = f"{word.removesuffix('s')} {int(index) + 1}"
+        parts.append(word)
+    if len(parts) > 1 and parts[-1] in GENERIC_FIELDS:
+        return f"{parts[-2]} {parts[-1]}"
+    return parts[-1]
+
+
+def source_rows(card: ModelCard) -> list[SourceRow]:
+    """The card's sources that name a place, each with its link (at the pin for upstream code)."""
+    rows = []
+    for s in card.sources:
+        claims = ", ".join(dict.fromkeys(field_words(f) for f in s.fields))
+        url: str | None
+        if s.code:
+            ref = card.repo.commit or str(card.repo.tag)
+            span = f", lines {s.code.lines[0]}-{s.code.lines[1]}" if s.code.lines else ""
+            where = f"{card.repo.name}: {s.code.path}{span}, at {pin_label(card.repo)}"
+            url = blob_url(card.repo.url, ref, s.code.path, s.code.lines)
+        elif s.hub:
+            hub_id = s.hub.hub_id or next((c.hub_id for c in card.checkpoints if c.hub_id), None)
+            revision = next((c.revision for c in card.checkpoints if c.hub_id == hub_id and c.revision), None)
+            where = f"{s.hub.file} of the hub repository {hub_id}"
+            url = (
+                f"https://huggingface.co/{hub_id}/blob/{revision or 'main'}/{s.hub.file}" if hub_id else None
+            )
+        elif s.paper:
+            paper = card.citations[0] if card.citations else None
+            where = f"{paper.title} ({paper.year}), {s.paper}" if paper else f"the paper, {s.paper}"
+            url = _paper_link(paper) if paper else None
+        elif s.url:
+            where, url = s.url, s.url
+        else:
+            continue  # unverified: listed with the card's other unverified facts
+        rows.append(SourceRow(claims, where, url, s.says))
+    return rows
+
+
+def unverified_claims(card: ModelCard) -> list[str]:
+    """The card's unverified facts: its `unverified` list, then each unverified source with its fields."""
+    named = [
+        f"{', '.join(dict.fromkeys(field_words(f) for f in s.fields))}: {s.unverified}"
+        for s in card.sources
+        if s.unverified
+    ]
+    return [*card.unverified, *named]
+
+
+def _paper_link(paper: Citation) -> str | None:
+    if paper.doi:
+        return f"https://doi.org/{paper.doi}"
+    if paper.arxiv:
+        return f"https://arxiv.org/abs/{paper.arxiv}"
+    return paper.url

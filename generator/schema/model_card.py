@@ -32,6 +32,7 @@ from generator.schema.common import (
     Spdx,
 )
 from generator.schema.smoke import SmokeTest
+from generator.schema.sources import Source
 from generator.schema.walkthrough import WalkthroughStep
 
 Modality = Literal["dna", "rna", "protein", "fmri", "smri", "eeg", "text", "multimodal"]
@@ -507,6 +508,9 @@ class ModelCard(Card, HasLicense, HasRepo, HasWalkthrough, HasSmokeTest, HasCita
     """Facts in this card that could not be sourced, each stated plainly."""
     discrepancies: list[Discrepancy] = []
     """Figures stated elsewhere that differ from upstream."""
+    sources: list[Source] = []
+    """Where each figure and fact of the card is stated (upstream lines at the pin, hub file, paper
+    section, web page), or why it could not be checked."""
     assets: list[RelPath] = []
     """Files under `kb/assets/` this card uses (figures)."""
 
