@@ -248,14 +248,17 @@ GENERIC_FIELDS = {"tokens", "bases", "timepoints", "description", "samples", "si
 def field_words(path: str) -> str:
     """`tokenization.context.tokens` -> `context tokens`; `training.sources[0].samples` ->
     `training source 1 samples`."""
-    parts = []
+    parts, indexed = [], []
     for name, index in re.findall(r"([a-z_]+)(?:\[(\d+)\])?", path):
         word = name.replace("_", " ")
         if index:
             word = f"{word.removesuffix('s')} {int(index) + 1}"
         parts.append(word)
+        indexed.append(bool(index))
     if len(parts) > 1 and parts[-1] in GENERIC_FIELDS:
-        return f"{parts[-2]} {parts[-1]}"
+        # `training.sources[0].samples`: the list item alone ("source 1") needs its section too.
+        start = -3 if indexed[-2] and len(parts) > 2 else -2
+        return " ".join(parts[start:])
     return parts[-1]
 
 

@@ -117,7 +117,9 @@ def test_fmri_cards(models: dict[str, Any]) -> None:
 def test_seed_004_differences_are_recorded(models: dict[str, Any], card_id: str) -> None:
     card = models[card_id]
     # Named as a reader can identify it (the guide's title, and that it is unpublished), not as "seed 004".
-    assert any("Genomic Foundation Models benchmark guide (unpublished)" in d.source for d in card.discrepancies)
+    assert any(
+        "Genomic Foundation Models benchmark guide (unpublished)" in d.source for d in card.discrepancies
+    )
 
 
 FLOW_LIST = re.compile(r"^\s*(?:- )?[\w-]+: \[(?P<items>[^'\"\[\]]*)\]\s*$")
