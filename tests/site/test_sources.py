@@ -14,13 +14,19 @@ from tests.site.conftest import page, render
 
 PIN = "0123456789abcdef0123456789abcdef01234567"
 SOURCES = [
-    {"fields": ["architecture.layers", "architecture.hidden_size"], "code": {"path": "src/config.py", "lines": [3, 9]},
-     "says": "n_layer 2, d_model 32"},
+    {
+        "fields": ["architecture.layers", "architecture.hidden_size"],
+        "code": {"path": "src/config.py", "lines": [3, 9]},
+        "says": "n_layer 2, d_model 32",
+    },
     {"fields": ["tokenization.vocab_size"], "hub": {"file": "config.json"}},
     {"fields": ["training.sources[0].samples"], "paper": "Table 1"},
     {"fields": ["tokenization.context.tokens"], "url": "https://example.org/tiny-bert/context"},
-    {"fields": ["architecture.parameters"], "unverified": "Counted from the file size, not from the weights."},
-]  # fmt: skip
+    {
+        "fields": ["architecture.parameters"],
+        "unverified": "Counted from the file size, not from the weights.",
+    },
+]
 
 
 @pytest.fixture(scope="module")
