@@ -70,7 +70,9 @@ def _project_step_code(card: ModelCard) -> str:
     return steps[0].code.source  # type: ignore[union-attr]
 
 
-MODEL_IDS = sorted(p.stem for p in (REPO_ROOT / "kb" / "model_cards").glob("*.yaml") if ".lock." not in p.name)
+MODEL_IDS = sorted(
+    p.stem for p in (REPO_ROOT / "kb" / "model_cards").glob("*.yaml") if ".lock." not in p.name
+)
 
 
 @pytest.mark.parametrize("card_id", MODEL_IDS)
