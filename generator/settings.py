@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from generator.exceptions import ConfigError
+from generator.layout import Layout
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
 CONFIG_FILE = "mkdocs.yml"
-SMOKE_FOLDER = "smoke"
-"""The smoke reports' folder under artifacts_dir (`artifacts/smoke/<id>.json`)."""
 
 
 class LicensePolicy(BaseModel):
@@ -89,7 +88,7 @@ class Settings(BaseModel):
     smoke_max_jobs: int = 1
     """Jobs of the `local` executor running at once (each loads a model: keep it to the GPUs or the
     memory there is). The `slurm` executor submits every job and lets the scheduler decide."""
-    smoke_jobs_dir: str = ".kb-cache/smoke-jobs"
+    smoke_jobs_dir: str = f"{Layout.CACHE_FOLDER}/smoke-jobs"
     """Folder of the jobs' pickled inputs, results and logs (relative to the project)."""
     smoke_poll_seconds: float = 2.0
     """How often the state of running jobs is looked at."""
@@ -187,19 +186,25 @@ class Project:
         return self.path(self.settings.artifacts_dir)
 
     @cached_property
-    def pdf_dir(self) -> Path:
-        return self.artifacts_dir / "pdf" / "code_walkthroughs"
-
-    @cached_property
-    def smoke_dir(self) -> Path:
-        return self.artifacts_dir / SMOKE_FOLDER
-
-    @cached_property
     def external_repos_dir(self) -> Path:
         return self.path(self.settings.external_repos_dir)
 
+    @cached_property
+    def layout(self) -> Layout:
+        """Every path of the project (cards, side files, clones, checkpoints, PDFs, reports, pages)."""
+        return Layout(self.root, self.kb_dir, self.artifacts_dir, self.external_repos_dir)
+
+    # The layout's folders most stages ask for, by their old names.
+    @property
+    def pdf_dir(self) -> Path:
+        return self.layout.pdf_dir
+
+    @property
+    def smoke_dir(self) -> Path:
+        return self.layout.smoke_dir
+
     def repo_dir(self, repo_name: str) -> Path:
-        return self.external_repos_dir / repo_name
+        return self.layout.repo_dir(repo_name)
 
     def rel(self, path: Path) -> str:
         try:

@@ -140,7 +140,7 @@ def test_new_derived_card_refuses_an_id_that_breaks_its_naming_convention(
     monkeypatch.chdir(tmp_path)
     assert main(["new", "--kind", "sae", "my-sae"]) == 2
     assert (
-        "a sparse autoencoder card's id follows <base_model>_<layer>_exp<expansion_factor>_<tokens>"
+        "a sparse autoencoder card's id follows <base_model>_<layer>_exp<expansion_factor>_<training_tokens>"
         in capsys.readouterr().err
     )
 
