@@ -16,9 +16,10 @@ A field whose schema refuses a payload keeps its valid value.
 from __future__ import annotations
 
 import copy
+import re
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,11 @@ read both as relative links; `kb build`'s link check rightly refuses to publish 
 def payloads(*, links_to_nowhere: bool = True) -> list[str]:
     data = YAML(typ="safe", pure=True).load((DATA / "payloads.yaml").read_text(encoding="utf-8"))
     return [str(p) for p in data if links_to_nowhere or not any(m in str(p) for m in LINKS_TO_NOWHERE)]
+
+
+def markers_in(texts: Iterable[str]) -> list[str]:
+    """The markers (`alert(12)`) of the payloads among `texts`: each must be shown as text."""
+    return sorted({m for t in texts for m in re.findall(r"alert\(\d+\)", t)})
 
 
 def shipped(folder: str, name: str) -> dict[str, Any]:
@@ -144,13 +150,19 @@ def accepts(kind: str, base: dict[str, Any], loc: tuple[str | int, ...], value: 
     return True
 
 
-def placements(root: Path, *, links_to_nowhere: bool = True) -> dict[str, list[str]]:
-    """Write the hostile cards into `root/kb/`; returns, per card id, the payloads it holds (without
-    `links_to_nowhere`, none of LINKS_TO_NOWHERE)."""
+def placements(
+    root: Path, *, links_to_nowhere: bool = True, kinds: Iterable[str] | None = None
+) -> dict[str, list[str]]:
+    """Write the hostile cards of `kinds` (default: every declared kind) into `root/kb/`, beside every
+    kind's example; returns, per card id, the payloads it holds (without `links_to_nowhere`, none of
+    LINKS_TO_NOWHERE)."""
     items = payloads(links_to_nowhere=links_to_nowhere)
     held: dict[str, list[str]] = {}
     write_examples(root)
+    chosen = set(CARD_KINDS if kinds is None else kinds)
     for kind, base in base_cards().items():
+        if kind not in chosen:
+            continue
         fields = list(text_fields(kind, base))
         rounds = -(-len(items) // GROUP)
         cards: list[list[str]] = [

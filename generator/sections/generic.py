@@ -56,13 +56,13 @@ def sections(card: Card, facts: CardFacts) -> list[Section | None]:
         if name in skip:
             continue
         value = getattr(card, name)
-        if _scalar(value):
+        if _scalar(value) and not (isinstance(value, str) and _markdown(info)):
             details.append(row(_title(name), _shown(value, info)))
         else:
             own.append(section(name.replace("_", "-"), _title(name), *_blocks(value, info)))
     kind = CARD_KINDS.get(facts.kind)
     return [
-        common.metadata(card, facts, [row("Kind", kind.singular if kind else facts.kind)]),
+        common.metadata(card, facts, [row("Kind", (kind.singular if kind else facts.kind).capitalize())]),
         section("details", "Details", Facts.of(*details)),
         *own,
         common.walkthrough(card, facts),
