@@ -67,7 +67,12 @@ class Layout:
 
     def card_file(self, kind: Kind, card_id: str) -> Path:
         """`kb/<kind folder>/<id>.yaml`."""
-        return self.kind_dir(kind) / f"{card_id}{CARD_SUFFIX}"
+        return self.card_in(self.kb_dir, kind, card_id)
+
+    @staticmethod
+    def card_in(kb_dir: Path, kind: Kind, card_id: str) -> Path:
+        """A card's file in a knowledge-base folder (`kb import -o DIR` writes into another one)."""
+        return kb_dir / kind.folder / f"{card_id}{CARD_SUFFIX}"
 
     @staticmethod
     def lock_file(card_file: Path) -> Path:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from generator.exceptions import ValidationFailed
 from generator.knowledge import load_knowledge_base, narrow
-from generator.schema import ModelCard
+from generator.schema import ModelCard, kinds_with
+from generator.schema.card import HasSmokeTest
 from generator.settings import Project
 from generator.smoke.executor import EXECUTORS, SmokeOptions
 
@@ -50,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
     kb, problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
     if not args.ids and any(p.is_error for p in problems):
         raise ValidationFailed(problems)
-    # A named card's own problems only: `kb smoke bert` is not stopped by tiny-bert.yaml.
-    selected = [m for c in kb.select("model", args.ids) if (m := narrow(c, ModelCard))]
+    # A named card's own problems only: `kb smoke bert` is not stopped by tiny-bert.yaml. Every kind
+    # with a smoke test (`HasSmokeTest`, which CardKind allows on model cards only) is selected.
+    selected = [m for c in kb.select(kinds_with(HasSmokeTest), args.ids) if (m := narrow(c, ModelCard))]
     options = SmokeOptions(args.device or project.settings.smoke_device, args.record, args.kernels)
     executor = args.executor or project.settings.smoke_executor
 

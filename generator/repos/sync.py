@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 Echo = Callable[[str], None]
 
-IGNORED_IN_CLONE = "/checkpoints/\n"
+IGNORED_IN_CLONE = f"/{Layout.CHECKPOINTS}/\n"
 """Checkpoints live inside the clone (external_repos/<repo>/checkpoints) but are not upstream code."""
 
 

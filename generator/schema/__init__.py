@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.schema import examples
-from generator.schema.card import Card
+from generator.schema.card import Card, HasSmokeTest
 from generator.schema.derived import FineTunedCard, SAECard
 from generator.schema.model_card import TEMPLATE_SECTIONS, ModelCard, TemplateSection
 from generator.schema.related import DatasetCard, IntegrationCard, RecipeCard
@@ -54,6 +54,14 @@ class CardKind:
     """Whether `kb export hf` writes its cards as Hugging Face READMEs."""
     template_sections: Mapping[str, TemplateSection] = field(default_factory=dict)
     """The sections of its card template; a card leaving one empty gets a warning (`kb validate`)."""
+
+    def __post_init__(self) -> None:
+        # The smoke test reads a model card's architecture, tokenization, pooling and projector.
+        if issubclass(self.model, HasSmokeTest) and not issubclass(self.model, ModelCard):
+            raise TypeError(
+                f"card kind '{self.name}': {self.model.__name__} declares HasSmokeTest, which needs the "
+                "model card's fields: subclass ModelCard"
+            )
 
     @property
     def page_template(self) -> str:
