@@ -16,7 +16,7 @@ from generator.render import views
 from generator.render.context import Site
 from generator.schema import CARD_KINDS
 from generator.schema.common import MARKDOWN_FORMAT, param_count_value
-from generator.schema.labels import MODALITY_LABELS, context_label, tokenizer_short
+from generator.schema.labels import MODALITY_LABELS, context_label, context_numbers, tokenizer_short
 
 
 def catalog_link(page: str, name: str) -> str:
@@ -28,17 +28,8 @@ def context_short(tok: Any) -> str:
     gives only words); the card's description is the footnote."""
     if tok is None:
         return ""
-    ctx = tok.context
-    parts = []
-    if ctx.tokens and ctx.tokens != ctx.bases:  # one token per base: the length in bp says it all
-        parts.append(f"{ctx.tokens:,} tokens")
-    if ctx.bases:
-        parts.append(f"{ctx.bases:,} bp")
-    if ctx.timepoints:
-        parts.append(f"{ctx.timepoints} timepoints")
-    if ctx.voxel_grid:
-        parts.append(str(ctx.voxel_grid))
-    return ", ".join(parts) or short_and_note(str(ctx.description))[0]
+    # One token per base: the length in bp says it all.
+    return context_numbers(tok, tokens_beside_bases=False) or short_and_note(str(tok.context.description))[0]
 
 
 def _context_note(tok: Any) -> str:

@@ -194,11 +194,15 @@ def context_label(tok: Tokenization | None) -> str:
     """A model's context window in words: the card's description, else the numbers it gives."""
     if tok is None:
         return ""
+    return str(tok.context.description) or context_numbers(tok)
+
+
+def context_numbers(tok: Tokenization, *, tokens_beside_bases: bool = True) -> str:
+    """The numbers a card gives of its context window: `2,048 tokens, 12,288 bp`, `450 timepoints`
+    (without `tokens_beside_bases`, a token count equal to the base count is not repeated)."""
     ctx = tok.context
-    if ctx.description:
-        return str(ctx.description)
     parts = []
-    if ctx.tokens:
+    if ctx.tokens and (tokens_beside_bases or ctx.tokens != ctx.bases):
         parts.append(f"{ctx.tokens:,} tokens")
     if ctx.bases:
         parts.append(f"{ctx.bases:,} bp")

@@ -19,7 +19,6 @@ from generator.sections.model import (
     Bullets,
     Callout,
     CalloutStyle,
-    Citation,
     Code,
     Facts,
     Line,
@@ -266,15 +265,10 @@ def walkthrough(card: Card, facts: CardFacts) -> Section | None:
         return None
     steps = []
     for number, (step, view) in enumerate(zip(card.walkthrough, facts.citations, strict=True), 1):
-        cited = None
-        if view is not None:
-            cited = Citation(
-                view.path, view.start, view.end, view.language, view.permalink, view.snippet, pin(facts)
-            )
         code = Code(source=step.code.source, language=step.code.language) if step.code else None
         stage = step.stage if step.stage != "other" else None
-        steps.append(Step(number, step.title, stage, step.prose, code, cited))
-    return section("walkthrough", "Walkthrough", Steps(tuple(steps)), template=True)
+        steps.append(Step(number, step.title, stage, step.prose, code, view))
+    return section("walkthrough", "Walkthrough", Steps(tuple(steps), pin(facts)), template=True)
 
 
 SMOKE_STYLES: dict[str, CalloutStyle] = {

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+from generator.repos.citations import CitationView
+
 Medium = Literal["page", "pdf"]
 """`page`: the site page and the exported README (Markdown on the web); `pdf`: the printed walkthrough."""
 
@@ -210,20 +212,6 @@ class Code(Block):
 
 
 @dataclass(frozen=True)
-class Citation:
-    """Upstream code a walkthrough step cites, at the pin."""
-
-    path: str
-    start: int
-    end: int
-    language: str
-    permalink: str | None
-    snippet: str | None
-    """The lines, from the lock file; None when it does not hold them (the permalink is shown)."""
-    pin: Value
-
-
-@dataclass(frozen=True)
 class Step:
     """One walkthrough step."""
 
@@ -232,15 +220,19 @@ class Step:
     stage: str | None
     prose: str
     code: Code | None
-    citation: Citation | None
+    citation: CitationView | None
+    """Upstream code it cites at the pin: its path, lines, permalink and (from the lock file, when it
+    holds them) the lines themselves; a page shows the permalink where it has no snippet."""
 
 
 @dataclass(frozen=True)
 class Steps(Block):
-    """The walkthrough: numbered steps of prose, code and cited upstream code."""
+    """The walkthrough: numbered steps of prose, code and cited upstream code, at `pin`."""
 
     kind: ClassVar[str] = "steps"
     steps: tuple[Step, ...] = ()
+    pin: Value = ()
+    """The commit the citations are pinned at, linked."""
 
     def empty(self) -> bool:
         return not self.steps
