@@ -57,7 +57,7 @@ def card_view(card: Card, facts: CardFacts) -> CardView:
     """Everything the page, the PDF and the export show of `card`, in order."""
     build = next((b for model, b in BUILDERS.items() if isinstance(card, model)), generic.sections)
     sections = tuple(s for s in build(card, facts) if s is not None)
-    alias = getattr(card, "alias", None)
+    alias = card.alias if isinstance(card, ModelCard) else None
     return CardView(
         kind=facts.kind,
         kicker=_kicker(card, facts),

@@ -7,7 +7,7 @@ import re
 
 from generator.facts import CardFacts, RelatedCard
 from generator.layout import Layout
-from generator.schema import CARD_KINDS, Card
+from generator.schema import CARD_KINDS, Card, ModelCard
 from generator.schema.card import HasCitations, HasLicense, HasRepo, HasSmokeTest, HasWalkthrough
 from generator.schema.common import Citation as CardCitation
 from generator.schema.labels import (
@@ -147,9 +147,8 @@ def trait_rows(card: Card, facts: CardFacts) -> list[Row | None]:
 
 def paper_url(card: Card) -> str | None:
     """The paper's landing page: the card's `links.paper`, else its first citation's DOI, arXiv or URL."""
-    links = getattr(card, "links", None)
-    if links is not None and getattr(links, "paper", None):
-        return str(links.paper)
+    if isinstance(card, ModelCard) and card.links.paper:
+        return str(card.links.paper)
     for c in card.citations if isinstance(card, HasCitations) else []:
         if c.doi or c.arxiv or c.url:
             return doi_url(c.doi) if c.doi else arxiv_url(c.arxiv) if c.arxiv else str(c.url)
@@ -194,7 +193,7 @@ def license_callout(card: Card, facts: CardFacts) -> Callout | None:
     its license."""
     if not isinstance(card, (HasRepo, HasLicense)):
         return None
-    notes = getattr(card, "license_notes", "")
+    notes = card.license_notes if isinstance(card, ModelCard) else ""
     style: CalloutStyle = "warning" if facts.license_flags else "info"
     return Callout.of(style, "License", Line(text(facts.license_note)), Prose(text=str(notes or "")))
 
