@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import TYPE_CHECKING
 
@@ -70,14 +71,19 @@ def run(args: argparse.Namespace) -> int:
     def step(card_id: str, stage: str) -> None:
         bar.set_postfix_str(f"{card_id}: {stage}")
 
-    for loaded, report in run_all(project, selected, options, executor, step):
-        report.save(project.smoke_dir)
-        bar.update()
-        bar.write(_line(report), file=sys.stdout)
-        counts[report.status] = counts.get(report.status, 0) + 1
-        if report.status == "failed":
-            for check in report.failures:
-                bar.write(f"kb smoke: {loaded.id}: {check.name}: {check.message}", file=sys.stderr)
+    def say(line: str) -> None:
+        bar.write(f"kb smoke: {line}", file=sys.stderr)
+
+    # closing: leaving the loop early (Ctrl-C, SIGTERM) cancels the jobs still in flight at once
+    with contextlib.closing(run_all(project, selected, options, executor, step, say)) as results:
+        for loaded, report in results:
+            report.save(project.smoke_dir)
+            bar.update()
+            bar.write(_line(report), file=sys.stdout)
+            counts[report.status] = counts.get(report.status, 0) + 1
+            if report.status == "failed":
+                for check in report.failures:
+                    say(f"{loaded.id}: {check.name}: {check.message}")
     bar.close()
     print(
         f"{len(selected)} card(s): {counts['passed']} passed, {counts['skipped']} skipped, "
