@@ -98,7 +98,7 @@ def _line(r: Report) -> str:
     head = f"{r.status.upper():7} {r.id}"
     if r.status == "skipped":
         return f"{head}: {r.summary}"
-    parts = [f"{r.device}/{r.dtype}" if r.dtype else str(r.device)]
+    parts = [f"{r.device}/{r.dtype}"] if r.dtype else [] if r.job else [str(r.device)]
     if "load_s" in r.timings:
         parts.append(f"load {r.timings['load_s']:.2f} s")
     if "forward_per_sample_ms" in r.timings:
@@ -107,4 +107,9 @@ def _line(r: Report) -> str:
         parts.append(f"peak {r.memory['peak_mb']:.0f} MB")
     if r.kernels.get("kind") == "reference":
         parts.append(str(r.kernels["label"]))
+    if r.job.get("id"):
+        node = f" on {r.job['node']}" if r.job.get("node") else ""
+        parts.append(f"{r.job['executor']} job {r.job['id']}{node}")
+    elif r.job:
+        parts.append(f"{r.job['executor']} job {r.job.get('state', '').lower() or 'not run'}")
     return f"{head} ({', '.join(parts)})"

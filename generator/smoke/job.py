@@ -88,7 +88,9 @@ def job_main(project: Project, loaded: LoadedCard[ModelCard], options: SmokeOpti
         report = run_card(project, loaded, dataclasses.replace(options, device=device), _stage(loaded.id))
     except KBError as exc:
         report = Report(id=loaded.id, device=options.device)
-        report.add("job", False, f"{exc} (on {node})")
+        slurm = os.environ.get("SLURM_JOB_ID")
+        job = f"SLURM job {slurm}" if slurm else f"local job {os.getpid()}"
+        report.add("job", False, f"{job} on {node}: {exc}")
         report.finish("failed")
     report.job = {"node": node, "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", "")}
     return report
@@ -148,7 +150,7 @@ class JobLog:
             line = raw.strip()
             if line.startswith(prefix):
                 stage = line.removeprefix(prefix) if not line.startswith(f"{prefix}on ") else stage
-            elif line and not line.startswith("submitit "):
+            elif line and not line.startswith(("submitit ", "srun: ")):  # the launchers' own bookkeeping
                 last = line
                 chosen = chosen or (line if matching is not None and matching(line) else "")
         return cls(stage, (chosen or last)[:300])

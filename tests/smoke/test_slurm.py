@@ -53,6 +53,14 @@ def load(checkpoint):
     subprocess.run(["scancel", os.environ["SLURM_JOB_ID"]], check=True)
     time.sleep(120)
 '''
+EXITS = '''"""A loader whose code ends the process, as a library calling sys.exit does."""
+import sys
+
+
+def load(checkpoint):
+    print("upstream: no config found, giving up", file=sys.stderr)
+    sys.exit(3)
+'''
 FAILS_ITS_NODE = '''"""A loader during which its node fails (here: is set DOWN, which ends the jobs on it)."""
 import os
 import subprocess
@@ -196,7 +204,8 @@ def test_every_way_a_job_fails_is_a_report_for_its_card_and_the_others_go_on(
     assert report["job"]["cuda_visible_devices"] == "0"  # SLURM handed the job its GPU
     (check,) = report["checks"]
     assert check["message"].startswith(
-        "the job asked for 1 GPU(s) (smoke_test.resources.gpus) but got 0: torch "
+        f"SLURM job {report['job']['id']} on {NODE}: the job asked for 1 GPU(s) (smoke_test.resources.gpus) "
+        "but got 0: torch "
     )
     assert "(a CPU-only build) sees no usable CUDA device with CUDA_VISIBLE_DEVICES='0'" in check["message"]
     assert "It is not run on CPU instead" in check["message"]
@@ -236,23 +245,36 @@ def test_every_way_a_job_fails_is_a_report_for_its_card_and_the_others_go_on(
     assert [line for line in script.splitlines() if "gpu" in line] == ["#SBATCH --gres=gpu:a100:1"]
 
     assert not [j for j, (name, state) in on_slurm.jobs().items() if state in ("PENDING", "RUNNING")]
-    assert "PASSED  tiny-nt" in out
+    assert "PASSED  tiny-nt (cpu/float32, " in out
+    assert f"FAILED  tiny-dnabert (slurm job {p.report('tiny-dnabert')['job']['id']} on {NODE})" in out
+    assert "FAILED  tiny-caduceus-ph-unfused (slurm job refused)" in out
 
 
 def test_a_refusal_under_enforced_partition_limits(
     on_slurm: SlurmCluster, smoke_project: SmokeProject
 ) -> None:
-    """With `EnforcePartLimits=ALL` sbatch refuses what it would otherwise leave pending for ever."""
+    """With `EnforcePartLimits=ALL` sbatch refuses what it would otherwise leave pending for ever; beside
+    it, a job whose process exits without a result."""
     settings(smoke_project)
     resources(smoke_project, "tiny-nt")
     resources(smoke_project, "tiny-hyena", cpus=8)
+    resources(smoke_project, "tiny-dnabert", smoke_project.entry_point("tiny-dnabert", EXITS, "exits"))
     with on_slurm.configured(EnforcePartLimits="ALL"):
-        code, _out, err = smoke_project.kb("smoke", "tiny-hyena", "tiny-nt", "--executor", "slurm")
+        code, _out, err = smoke_project.kb(
+            "smoke", "tiny-hyena", "tiny-nt", "tiny-dnabert", "--executor", "slurm"
+        )
     assert code == 1 and "Traceback" not in err
     _job, message = job_check(smoke_project, "tiny-hyena")
     assert "Batch job submission failed: More processors requested than permitted" in message
     assert "Fix: the card asks for 8 CPU(s) (smoke_test.resources.cpus), more than a node of" in message
     assert smoke_project.report("tiny-nt")["status"] == "passed"
+    job, message = job_check(smoke_project, "tiny-dnabert")
+    assert job["state"] == "FAILED"
+    assert message.startswith(
+        f"SLURM job {job['id']} ended without a report (FAILED, reason NonZeroExitCode on "
+    )
+    assert "in its stage 'load'): its process ended without a result: upstream: no config found" in message
+    log_of(smoke_project, message)
 
 
 def test_a_wait_that_could_clear_is_bounded_by_the_setting(
@@ -359,5 +381,7 @@ def test_an_interrupted_run_cancels_its_jobs_and_keeps_finished_reports(
     assert "Traceback" not in err
     assert on_slurm.jobs()[job_id][1] in ("CANCELLED", "COMPLETING")
     assert json.loads(report.read_text())["status"] == "passed"
-    assert "PASSED  tiny-nt" in out
+    assert "PASSED  tiny-nt (cpu/float32, " in out
+    assert f"FAILED  tiny-dnabert (slurm job {p.report('tiny-dnabert')['job']['id']} on {NODE})" in out
+    assert "FAILED  tiny-caduceus-ph-unfused (slurm job refused)" in out
     assert not (smoke_project.root / "artifacts" / "smoke" / "tiny-hyena.json").exists()
