@@ -382,6 +382,4 @@ def test_an_interrupted_run_cancels_its_jobs_and_keeps_finished_reports(
     assert on_slurm.jobs()[job_id][1] in ("CANCELLED", "COMPLETING")
     assert json.loads(report.read_text())["status"] == "passed"
     assert "PASSED  tiny-nt (cpu/float32, " in out
-    assert f"FAILED  tiny-dnabert (slurm job {p.report('tiny-dnabert')['job']['id']} on {NODE})" in out
-    assert "FAILED  tiny-caduceus-ph-unfused (slurm job refused)" in out
     assert not (smoke_project.root / "artifacts" / "smoke" / "tiny-hyena.json").exists()
