@@ -85,25 +85,22 @@ class SlurmJobs:
 
     def submit(self, loaded: LoadedCard[ModelCard], in_flight: int) -> Tracked | Report | None:
         from submitit import SlurmExecutor
-        from submitit.core.utils import FailedJobError
+        from submitit.core.utils import FailedJobError, FailedSubmissionError
 
         request = Request.of(resources(loaded), self.slurm)
         executor = SlurmExecutor(folder=self.folder)
         executor.update_parameters(**request.parameters(f"kb-smoke-{loaded.id}", self.folder, self.slurm))
         before = set(self.folder.iterdir())
         captured = io.StringIO()
-        try:
-            with contextlib.redirect_stderr(
-                captured
-            ):  # submitit echoes sbatch's error: it goes in the report
-                job: Job[Report] = executor.submit(
-                    job_main, self.project, loaded, self.options, request.resources.gpus
-                )
-        except FailedJobError as exc:
-            error = str(exc)
+        try:  # submitit echoes sbatch's error on stderr: it goes in the report instead
+            with contextlib.redirect_stderr(captured):
+                gpus = request.resources.gpus
+                job: Job[Report] = executor.submit(job_main, self.project, loaded, self.options, gpus)
+        except (FailedJobError, FailedSubmissionError, OSError) as exc:
+            error = str(exc) or type(exc).__name__
+            script = self._keep_script(before, loaded.id)
             if verdict.SUBMIT_LIMIT.search(error) and in_flight:
                 return None  # the cluster's per-user limit: this card waits for one of ours to leave
-            script = self._keep_script(before, loaded.id)
             return self._failed(loaded, verdict.refused(request, self.slurm, error, script), "", "REFUSED")
         now = time.monotonic()
         return Tracked(job, request, now, now, waiting=now)

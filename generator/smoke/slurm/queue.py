@@ -80,7 +80,7 @@ class Cluster:
     @classmethod
     def probe(cls) -> Cluster:
         """The cluster `sbatch` submits to; a usage error saying what is missing when there is none."""
-        for command in ("sbatch", "squeue", "scontrol", "scancel"):
+        for command in ("sbatch", "srun", "squeue", "scontrol", "scancel"):  # submitit's jobs use srun
             if shutil.which(command) is None:
                 raise UsageError(
                     f"--executor slurm: {command} is not on PATH; run kb smoke on a machine that "
