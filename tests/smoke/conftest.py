@@ -113,3 +113,10 @@ def slurm_cluster() -> Iterator[SlurmCluster]:
 def slurm_accounting() -> Iterator[SlurmCluster]:
     """A single-node SLURM with accounting (slurmdbd on MariaDB), shared by the session."""
     yield from _cluster(accounting=True)
+
+
+@pytest.fixture
+def on_slurm(slurm_cluster: SlurmCluster, monkeypatch: pytest.MonkeyPatch) -> SlurmCluster:
+    """The cluster without accounting, with `sbatch`, `squeue`... of this process pointed at it."""
+    monkeypatch.setenv("SLURM_CONF", str(slurm_cluster.conf))
+    return slurm_cluster

@@ -16,6 +16,7 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel")
+COMMANDS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel")
 ACCOUNTING = ("slurmdbd", "mariadbd", "mariadb-install-db", "sacct", "sacctmgr")
 PACKAGES = "slurmctld slurmd slurm-client munge (and slurmdbd mariadb-server for accounting)"
 NODE = "kbnode"
@@ -37,7 +38,7 @@ def missing(accounting: bool) -> str:
     """Why this machine cannot run the cluster, or '' when it can."""
     if os.geteuid() != 0:
         return "the test cluster's daemons (slurmd, munged as its own user) must be started as root"
-    absent = [c for c in DAEMONS + (ACCOUNTING if accounting else ()) if shutil.which(c) is None]
+    absent = [c for c in COMMANDS + (ACCOUNTING if accounting else ()) if shutil.which(c) is None]
     if absent:
         return (
             f"SLURM is not installed ({', '.join(absent)} not found): Debian's packages {PACKAGES}; "
@@ -89,17 +90,31 @@ class SlurmCluster:
             raise
 
     def stop(self) -> None:
-        """Stop every daemon started, newest first, and remove the folder."""
-        with contextlib.suppress(Exception):  # no job left running under slurmd: it waits for them
+        """Stop every job and daemon started, and remove the folder."""
+        with contextlib.suppress(Exception):
             if "slurmctld" in self.procs:
                 self.run("scancel", "--full", f"--partition={PARTITION}", check=False)
                 busy = ("PENDING", "RUNNING", "COMPLETING", "CONFIGURING")
                 self._wait(
-                    lambda: not [j for j, (_, s) in self.jobs().items() if s in busy], "jobs to end", 30
+                    lambda: not [j for j, (_, s) in self.jobs().items() if s in busy], "jobs to end", 15
                 )
-        for name in reversed(list(self.procs)):
+        self._kill_strays()  # slurmd waits for its job steps: a step the controller forgot stays
+        for name in ("slurmd", "slurmctld", "slurmdbd", "mariadbd", "munged"):  # the node first
             self._kill(name)
+        self._kill_strays()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _kill_strays(self) -> None:
+        """Kill the processes this cluster's daemons started (job steps, slurmstepd): they carry its
+        SLURM_CONF. Not the daemons themselves, nor this process."""
+        mine = f"SLURM_CONF={self.conf}".encode()
+        spared = {os.getpid(), *(p.pid for p in self.procs.values())}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) in spared:
+                continue
+            with contextlib.suppress(OSError):
+                if mine in (entry / "environ").read_bytes().split(b"\0"):
+                    os.kill(int(entry.name), signal.SIGKILL)
 
     def restart_controller(self, clear: bool) -> None:
         """Stop slurmctld and start it again; `clear`: without its saved state (it forgets every job)."""
@@ -301,7 +316,7 @@ class SlurmCluster:
             return
         proc.terminate()
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.smoke.conftest import SmokeProject
 from tests.smoke.slurm_cluster import SlurmCluster
-from tests.smoke.test_slurm import SLEEPS, job_check, outcome, resources, settings
+from tests.smoke.slurm_runs import SLEEPS, job_check, outcome, resources, settings
 
 pytest.importorskip("submitit")
 pytestmark = pytest.mark.slurm
@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slurm
 
 @pytest.fixture
 def on_slurm(slurm_accounting: SlurmCluster, monkeypatch: pytest.MonkeyPatch) -> SlurmCluster:
+    """The cluster with accounting, with `sbatch`, `squeue`... of this process pointed at it."""
     monkeypatch.setenv("SLURM_CONF", str(slurm_accounting.conf))
     return slurm_accounting
 

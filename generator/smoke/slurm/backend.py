@@ -179,7 +179,7 @@ class SlurmJobs:
             message = verdict.ended(
                 job_id, state, tracked.request, log, self._log(tracked), loaded.id, self._python()
             )
-            return self._failed(loaded, message, job_id, state.state)
+            return self._failed(loaded, message, job_id, state.state, state.node)
         tracked.state, tracked.ended = state, None
         if not state.waiting:
             tracked.waiting = None
@@ -198,11 +198,14 @@ class SlurmJobs:
 
     # --- helpers ------------------------------------------------------------------------------------
 
-    def _failed(self, loaded: LoadedCard[ModelCard], message: str, job_id: str, state: str) -> Report:
+    def _failed(
+        self, loaded: LoadedCard[ModelCard], message: str, job_id: str, state: str, node: str = ""
+    ) -> Report:
         report = Report(id=loaded.id, device=self.options.device)
         report.add("job", False, message)
         report.finish("failed")
-        report.job = {"executor": self.kind, "id": job_id, **({"state": state} if state else {})}
+        details = {"state": state, "node": node}
+        report.job = {"executor": self.kind, "id": job_id, **{k: v for k, v in details.items() if v}}
         return report
 
     def _partition(self) -> Partition | None:
