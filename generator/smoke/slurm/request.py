@@ -6,7 +6,6 @@ asking for none gets no GPU line (and its job hides the node's GPUs from itself:
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,14 +66,3 @@ class Request:
             if value := getattr(slurm, key):
                 params[key] = value
         return params
-
-
-def sbatch_lines(script: str) -> str:
-    """The `#SBATCH` lines of a batch script, joined, for a message (`--time=5 --mem=2GB ...`)."""
-    options = [
-        line.removeprefix("#SBATCH").strip() for line in script.splitlines() if line.startswith("#SBATCH")
-    ]
-    keep = [
-        o for o in options if not o.startswith(("--output", "--error", "--chdir", "--open-mode", "--wckey"))
-    ]
-    return " ".join(shlex.quote(o) if " " in o else o for o in keep)
