@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.exceptions import UsageError
+from generator.layout import Layout
 from generator.problems import Problem, Severity, escalate, render, summary
 from generator.schema import CARD_KINDS
 from generator.settings import Project
@@ -22,7 +23,7 @@ HELP = (
     "pins: each card's pinned commit exists upstream (network)"
 )
 
-CACHE_FILE = ".kb-cache/links.json"
+CACHE_FILE = f"{Layout.CACHE_FOLDER}/links.json"
 """External link results, under the project root (git-ignored)."""
 
 

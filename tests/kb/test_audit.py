@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from generator.knowledge import load_knowledge_base
 from generator.schema import ModelCard
 from generator.schema.sources import field_value
-from tests.factory import REPO_ROOT
+from tests.factory import REPO_ROOT, shipped_cards
 from tests.kb.claims import numeric_claims
 
 AUDIT = REPO_ROOT / "audit"
@@ -65,8 +65,8 @@ def _audit(card_id: str) -> Audit:
     return Audit.model_validate(yaml.safe_load((AUDIT / f"{card_id}.yaml").read_text(encoding="utf-8")))
 
 
-SHIPPED = sorted(p.stem for p in (REPO_ROOT / "kb").rglob("*.yaml") if not p.name.endswith(".lock.yaml"))
-MODELS = sorted(p.stem for p in (REPO_ROOT / "kb" / "model_cards").glob("*.yaml") if ".lock." not in p.name)
+SHIPPED = sorted(p.stem for p in shipped_cards())
+MODELS = sorted(p.stem for p in shipped_cards("model_cards"))
 
 
 def _covers(path: str, fields: list[str]) -> bool:
@@ -118,7 +118,7 @@ def test_unverified_entries_are_written_for_readers(cards: dict[str, Any], card_
 
 
 def test_the_benchmark_guide_is_named_where_it_is_the_source() -> None:
-    for path in (REPO_ROOT / "kb").rglob("*.yaml"):
+    for path in shipped_cards():
         text = path.read_text(encoding="utf-8")
         assert "variant-effect benchmark's model" not in text, path.name
 

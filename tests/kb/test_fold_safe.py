@@ -14,7 +14,7 @@ pytest.importorskip("sklearn")
 
 from generator.knowledge import load_knowledge_base
 from generator.schema import ModelCard, RecipeCard
-from tests.factory import REPO_ROOT
+from tests.factory import REPO_ROOT, shipped_cards
 from tests.fold_data import grouped_signal, out_of_fold_projection_auc, per_split_auc
 
 
@@ -70,9 +70,7 @@ def _project_step_code(card: ModelCard) -> str:
     return steps[0].code.source  # type: ignore[union-attr]
 
 
-MODEL_IDS = sorted(
-    p.stem for p in (REPO_ROOT / "kb" / "model_cards").glob("*.yaml") if ".lock." not in p.name
-)
+MODEL_IDS = sorted(p.stem for p in shipped_cards("model_cards"))
 
 
 @pytest.mark.parametrize("card_id", MODEL_IDS)

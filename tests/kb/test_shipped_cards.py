@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ import pytest
 
 from generator.cli import main
 from generator.knowledge import load_knowledge_base
-from tests.factory import REPO_ROOT
+from generator.layout import Layout
+from tests.factory import REPO_ROOT, shipped_cards
 
 EXPECTED_MODELS = {
     "caduceus-ph-131k",
@@ -33,6 +35,18 @@ SEED_004_MODELS = {
 }
 """Models whose figures in the benchmark's model table (seed 004) differ from upstream: each must record
 the difference."""
+
+
+def test_the_tests_read_cards_not_the_lock_files_beside_them(tmp_path: Path) -> None:
+    """`kb repos sync` writes `<id>.lock.yaml` beside every card it syncs: the tests that go over the
+    shipped cards (export, PDFs, audit) must not take those for cards."""
+    kb = tmp_path / "kb"
+    shutil.copytree(REPO_ROOT / "kb", kb)
+    for card in shipped_cards(kb=kb):
+        Layout.lock_file(card).write_text("commit: 0123456\n", encoding="utf-8")
+    cards = shipped_cards(kb=kb)
+    assert cards and not [p for p in cards if Layout.is_lock_file(p)]
+    assert [p.relative_to(kb) for p in cards] == [p.relative_to(REPO_ROOT / "kb") for p in shipped_cards()]
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +96,7 @@ def test_caduceus_reverse_complement_handling(models: dict[str, Any]) -> None:
         assert card.deployment.requires_cuda
 
 
-@pytest.mark.parametrize("path", sorted((REPO_ROOT / "kb").rglob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", shipped_cards(), ids=lambda p: p.name)
 def test_no_known_wrong_claims(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert not re.search(r"~?\s*150\s*M", text), "Caduceus is ~7.7M parameters, not ~150M"
@@ -129,7 +143,7 @@ def test_no_flow_list_item_was_split_at_a_thousands_separator() -> None:
     """`[windows of up to 1,000 tokens]` is two items in YAML ('... up to 1' and '000 tokens'): a
     sentence with a comma in a flow list must be quoted."""
     split = []
-    for path in sorted((REPO_ROOT / "kb").rglob("*.yaml")):
+    for path in shipped_cards():
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             m = FLOW_LIST.match(line)
             if not m:

@@ -11,7 +11,7 @@ import pytest
 from lxml import html
 
 from generator.cli import main
-from tests.factory import REPO_ROOT, new_project, write_card
+from tests.factory import new_project, shipped_cards, write_card
 from tests.site.conftest import SITE_PAGES, build, mkdocs_cli, model
 
 
@@ -77,7 +77,7 @@ def test_tags_read_as_words_and_a_split_license_is_tagged_by_code_and_weights(pr
 
 @pytest.mark.slow
 def test_shipped_knowledge_base_builds_strict(tmp_path: Path) -> None:
-    if not any((REPO_ROOT / "kb" / "model_cards").glob("*.yaml")):
+    if not shipped_cards("model_cards"):
         pytest.skip("no shipped cards yet")
     root = new_project(tmp_path, with_shipped_kb=True)
     result = mkdocs_cli(root, "build", "--strict")
@@ -410,9 +410,14 @@ def test_a_checkpoint_path_is_shown_as_written_and_wraps_only_after_a_slash(
         ((b.getprevious().tail if b.getprevious() is not None else b.getparent().text) or "").endswith("/")
         for b in breaks
     )
-    assert not [e.tag for e in code.iter() if e.tag not in ("code", "wbr")]
+    # Each folder's name is one unbreakable part (kb.css), holding nothing but text.
+    parts = [e for e in code.iter() if e.tag == "span"]
+    assert [p.text_content() for p in parts] == [n for n in local.split("/") if n]
+    assert all(p.get("class") == "kb-path-part" and len(p) == 0 for p in parts)
+    assert not [e.tag for e in code.iter() if e.tag not in ("code", "wbr", "span")]
     article = page.find(".//article")
-    assert f"Local path: {local}" in code.getparent().text_content()
+    cell = code.getparent()  # the Folder column of the checkpoints table, beside the checkpoint's name
+    assert cell.tag == "td" and cell.getparent().findtext("td") == "odd"
     assert not article.xpath(".//i | .//a[@href='u']")
 
 
@@ -438,7 +443,7 @@ def test_a_model_page_says_when_its_card_was_last_committed(project: Path) -> No
 
     def source_line(card_id: str) -> str:
         doc = html.parse(str(root / "site" / "models" / card_id / "index.html"))
-        (row,) = [r for r in doc.iter("tr") if r.findtext("td") == "Model card YAML"]
+        (row,) = [r for r in doc.iter("tr") if r.findtext("td") == "Card YAML"]
         return " ".join(row.xpath("string(td[2])").split())
 
     assert source_line("tiny-bert") == "kb/model_cards/tiny-bert.yaml · last updated 2021-03-05"
