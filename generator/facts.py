@@ -72,8 +72,6 @@ class RepoFacts:
     """`0123abc (v1.0)`."""
     pinned: str
     """`pinned at 0123abc (v1.0), 2024-03-01` (the date once the repository was synced)."""
-    checkpoints_dir: str
-    """Where its checkpoints are placed, relative to the project (`external_repos/<name>/checkpoints`)."""
     commit: str | None = None
     """The pinned commit, all 40 hex digits (None for a card pinned by tag only)."""
 
@@ -110,10 +108,6 @@ class CardFacts:
     """The forge's "edit this page" link of the card's YAML (None without `repo_url`)."""
     updated: str | None = None
     """The day of the last commit that changed the card file (`gitdates`); None outside git."""
-    checkpoints: tuple[str, ...] = ()
-    """The folder of each of its `checkpoints`, relative to the project, in order."""
-    smoke_checkpoint: str | None = None
-    """The folder its smoke test loads, relative to the project (None without a smoke test)."""
     sources: tuple[SourceRow, ...] = ()
     """Where the card's figures are stated, each with its link (model cards)."""
     unverified: tuple[str, ...] = ()
@@ -183,8 +177,6 @@ def card_facts(
         ),
         edit_url=forge.edit_url(project.mkdocs_config, project.rel(project.docs_dir), loaded.rel),
         updated=(dates if dates is not None else {}).get(loaded.path.resolve()),
-        checkpoints=_checkpoint_folders(project, card),
-        smoke_checkpoint=_smoke_checkpoint(project, card),
         sources=tuple(source_rows(card)) if isinstance(card, ModelCard) else (),
         unverified=tuple(unverified_claims(card)) if isinstance(card, ModelCard) else (),
     )
@@ -195,19 +187,6 @@ def printed(project: Project, kind: CardKind) -> bool:
     (in the overrides or the product's templates)."""
     folders = [p for p in (project.template_overrides, project.templates_dir) if p]
     return kind.printed or any((f / kind.print_template).is_file() for f in folders)
-
-
-def _checkpoint_folders(project: Project, card: Card) -> tuple[str, ...]:
-    """Where each released checkpoint of the card (a model card's `checkpoints`) is placed in its clone."""
-    if not isinstance(card, ModelCard):
-        return ()
-    return tuple(project.rel(project.layout.checkpoint_dir(card.repo.name, c.path)) for c in card.checkpoints)
-
-
-def _smoke_checkpoint(project: Project, card: Card) -> str | None:
-    if not (isinstance(card, HasSmokeTest) and card.smoke_test):
-        return None
-    return project.rel(project.layout.checkpoint_dir(card.repo.name, card.smoke_test.checkpoint))
 
 
 def _repo_facts(project: Project, loaded: LoadedCard[Card]) -> RepoFacts | None:
@@ -222,7 +201,6 @@ def _repo_facts(project: Project, loaded: LoadedCard[Card]) -> RepoFacts | None:
         commit_url(repo),
         pin_label(repo),
         pin_info(project, loaded).label,
-        project.rel(project.layout.checkpoints_dir(repo.name)),
         repo.commit,
     )
 

@@ -22,7 +22,7 @@ from generator.exceptions import UsageError, ValidationFailed
 from generator.layout import Layout
 from generator.problems import Problem, Severity
 from generator.repos.lockfile import Lock, load_lock
-from generator.schema import CARD_KINDS, SCHEMA_VERSION, CardKind, ModelCard
+from generator.schema import CARD_KINDS, SCHEMA_VERSION, TEMPLATE_SECTIONS, CardKind, ModelCard
 from generator.schema.card import Card, HasLicense, HasSmokeTest
 from generator.schema.common import PLACEHOLDER
 from generator.schema.derived import FineTunedCard, SAECard, name_disagreements
@@ -289,7 +289,7 @@ def _named_files(paths: Iterable[Path], root: Path, problems: list[Problem]) -> 
     return files
 
 
-RELATED_EMPTY = "the template section 'Related Cards' is empty"
+RELATED_EMPTY = f"the template section '{TEMPLATE_SECTIONS['related'].title}' is empty"
 RELATED_KINDS = {"datasets": "dataset", "integrations": "integration", "recipes": "recipe", "models": "model"}
 """Keys of a model card's `related` -> the card kind whose ids they take."""
 
@@ -513,6 +513,13 @@ def _card_checks(loaded: LoadedCard[Card]) -> list[Problem]:
                 hint="fill it in as the card template shows: kb new <id> writes one",
             )
     if isinstance(card, ModelCard):
+        if card.pooling.reverse_complement != "none" and card.modality != "dna":
+            add(
+                ("pooling", "reverse_complement"),
+                f"reverse-complement handling applies to DNA only; this card's modality is {card.modality}",
+                Severity.WARNING,
+                hint="remove pooling.reverse_complement: pages and PDFs show it for DNA models only",
+            )
         for i, source in enumerate(card.sources):
             for j, path in enumerate(source.fields):
                 if _is_empty(field_value(card, path)):

@@ -16,7 +16,16 @@ from generator.render import views
 from generator.render.context import Site
 from generator.schema import CARD_KINDS
 from generator.schema.common import MARKDOWN_FORMAT, param_count_value
-from generator.schema.labels import MODALITY_LABELS, context_label, context_numbers, tokenizer_short
+from generator.schema.labels import (
+    CONTEXT_UNITS,
+    MODALITY_LABELS,
+    context_in_units,
+    context_label,
+    context_measure,
+    license_words,
+    model_type_words,
+    tokenizer_short,
+)
 
 
 def catalog_link(page: str, name: str) -> str:
@@ -24,12 +33,28 @@ def catalog_link(page: str, name: str) -> str:
 
 
 def context_short(tok: Any) -> str:
-    """A model's context window in numbers only (`131,072 bp`, `450 ROIs x 160 timepoints` when the card
-    gives only words); the card's description is the footnote."""
+    """A model's context window in numbers, in the unit it is compared in (`131,072 bp`, `12,282 bp
+    (2,048 tokens)`, `200 timepoints`; the figure of the card's words when it gives no number); the
+    card's description is the footnote."""
     if tok is None:
         return ""
-    # One token per base: the length in bp says it all.
-    return context_numbers(tok, tokens_beside_bases=False) or short_and_note(str(tok.context.description))[0]
+    return context_in_units(tok) or short_and_note(str(tok.context.description))[0]
+
+
+UNIT_SPAN = 10**12
+"""Sort keys of different units lie this far apart: longer than any window, so units never mix."""
+
+
+def context_sort_key(tok: Any) -> int:
+    """The comparison's sort key of a context window: windows in the same unit sort by length, and each
+    unit's windows sort together (base pairs above tokens above timepoints when sorting down); -1 for a
+    window the card gives no number for, which sorts last going down, as a missing figure does."""
+    measure = context_measure(tok)
+    if measure is None:
+        return -1
+    unit, amount = measure
+    rank = len(CONTEXT_UNITS) - CONTEXT_UNITS.index(unit)
+    return rank * UNIT_SPAN + amount
 
 
 def _context_note(tok: Any) -> str:
@@ -42,9 +67,9 @@ def _context_note(tok: Any) -> str:
 
 def short_and_note(text: str) -> tuple[str, str]:
     """`~3 GB (a benchmark's table, for X)` -> (`~3 GB`, `a benchmark's table, for X`): the figure for a
-    table cell, the rest for its footnote."""
+    table cell, the rest for its footnote (a comma inside a number, `8,192`, does not end the figure)."""
     text = " ".join(text.split())
-    m = re.match(r"(.*?)\s*(?:\(|;|,| with |$)", text)
+    m = re.match(r"(.*?)\s*(?:\(|;|,(?!\d{3}\b)| with |$)", text)
     short = m.group(1).strip() if m else ""
     if not short or short == text:
         return text, ""
@@ -93,6 +118,8 @@ class ModelRow:
     vram_note: str = ""
     context_note: str = ""
     """The card's description of the context window, when the cell shows numbers."""
+    context_key: int = -1
+    """The context column's sort key (`context_sort_key`): by length within a unit, units apart."""
 
 
 def model_rows(site: Site, page: str) -> list[ModelRow]:
@@ -110,14 +137,14 @@ def model_rows(site: Site, page: str) -> list[ModelRow]:
                 link=Layout.relative(page, Layout.page_path(kind, loaded.id)),
                 summary=str(c.summary),
                 modality=str(c.modality),
-                type=str(a.model_type or ""),
+                type=model_type_words(a.model_type),
                 family=str(a.family or ""),
                 parameters=str(a.parameters or ""),
                 context=context_label(c.tokenization),
                 tokenization=tokenization_label(c.tokenization),
                 embedding_dim=str(dim or ""),
                 vram=str(c.deployment.vram_inference or ""),
-                license=facts.license_label,
+                license=license_words(facts.license_label),
                 sort_params=param_count_value(a.parameters) or 0,
                 code_license=views.license_words(c.license),
                 weights_license=(
@@ -130,6 +157,7 @@ def model_rows(site: Site, page: str) -> list[ModelRow]:
                 smoke=getattr(facts.smoke, "state", "") or "",
                 context_short=context_short(c.tokenization),
                 context_note=_context_note(c.tokenization),
+                context_key=context_sort_key(c.tokenization),
                 vram_short=short_and_note(str(c.deployment.vram_inference or ""))[0],
                 vram_note=short_and_note(str(c.deployment.vram_inference or ""))[1],
             )

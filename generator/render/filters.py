@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from generator.render import markup
-from generator.schema.labels import LABEL_FILTERS
+from generator.schema.labels import LABEL_FILTERS, MISSING
 
 _SAFE_LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
 
@@ -41,17 +41,18 @@ def title(text: str) -> str:
     return markup.plain(text).replace('"', "&quot;")
 
 
-def cell(value: object, empty: str = "—") -> str:
-    """A table cell of plain text (`markup.plain`: shown as written, nothing in it is Markdown), or a
-    dash when there is nothing."""
+def cell(value: object, empty: str = MISSING) -> str:
+    """A table cell of plain text (`markup.plain`: shown as written, nothing in it is Markdown), or the
+    one wording of a missing value (`labels.MISSING`) when there is nothing."""
     if value is None or value == "" or value == []:
         return empty
     return markup.plain(str(value))
 
 
-def md_cell(value: object, empty: str = "—") -> str:
+def md_cell(value: object, empty: str = MISSING) -> str:
     """A table cell of a field typed Markdown (a summary): one line of untrusted Markdown
-    (`markup.inline`: code spans, emphasis and links work, nothing else is markup), or a dash."""
+    (`markup.inline`: code spans, emphasis and links work, nothing else is markup), or the wording of a
+    missing value."""
     if value is None or value == "" or value == []:
         return empty
     return markup.inline(str(value))

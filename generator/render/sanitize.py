@@ -99,7 +99,8 @@ _PAGE_ATTRS: dict[str, set[str]] = {
     "input": {"name", "checked"},
     "label": {"for"},
     "div": {"data-tabs"},
-    "span": {"data-linenos"},
+    # data-sort: a comparison cell's sort key (the context window's, in its unit), read by kb-tables.js.
+    "span": {"data-linenos", "data-sort"},
     "code": {"data-lang"},
 }
 _PRINT_ATTRS: dict[str, set[str]] = {

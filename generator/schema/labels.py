@@ -39,6 +39,10 @@ def pin_label(repo: Repo) -> str:
     return short or str(repo.tag)
 
 
+MISSING = "not stated"
+"""The one wording for a value a card does not give: rows, table cells and the catalog's columns."""
+
+
 def license_label(card: Card) -> str:
     """`Apache-2.0`, or `Apache-2.0 (code), CC-BY-NC-ND-4.0 (weights)` when they differ; `not stated`
     for a card that states none."""
@@ -46,16 +50,36 @@ def license_label(card: Card) -> str:
     code, weights = stated.get("license"), stated.get("weights_license")
     if code and weights and weights != code:
         return f"{code} (code), {weights} (weights)"
-    return code or weights or "not stated"
+    return code or weights or MISSING
+
+
+def repo_words(repo: Repo) -> str:
+    """The upstream repository as its readers name it on its forge: `kuleshov-group/caduceus` (owner and
+    name, from its web or `git@host:` address), else its name."""
+    web = web_url(repo)
+    if web:
+        path = web.split("/", 3)[3] if web.count("/") >= 3 else ""
+    else:
+        scp = re.fullmatch(r"[\w.-]+@[\w.-]+:(?!/)(.+?)(?:\.git)?/?", repo.url)
+        path = scp.group(1) if scp else ""
+    return path or repo.name
 
 
 def license_note(card: Card) -> str:
-    """The license sentence every page and PDF carries (seed 000's reminder). It is built here only."""
+    """The license sentence every page and PDF carries (seed 000's reminder "This walkthrough references
+    <repo> under <license>"), the license in words. It is built here only."""
+    words = license_words(license_label(card))
+    stated = words not in (MISSING, NO_LICENSE)
     if isinstance(card, HasRepo):
-        return f"This walkthrough references {card.repo.name} under {license_label(card)}."
-    if not (isinstance(card, HasLicense) and card.license_fields()):
+        repo = f"the {repo_words(card.repo)} repository"
+        if not stated:
+            return (
+                f"This walkthrough references {repo}, which states no license: ask its authors before reuse."
+            )
+        return f"This walkthrough references {repo} under {words}."
+    if not stated:
         return f"No license is stated for {card.name}: check its source before reusing it."
-    return f"{card.name} is under {license_label(card)}."
+    return f"{card.name} is under {words}."
 
 
 def token_label(count: int) -> str:
@@ -68,16 +92,20 @@ def token_label(count: int) -> str:
 
 
 _LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.-]+")
+NO_LICENSE = "no license stated"
 
 
-def license_words(expression: str) -> str:
+def license_words(expression: str | None) -> str:
     """An SPDX expression as a reader reads it: `LicenseRef-unspecified` -> `no license stated`,
-    `LicenseRef-scancode-llama-2` -> `llama-2 (custom license)`; SPDX ids stay as they are."""
+    `LicenseRef-scancode-llama-2` -> `llama-2 (custom license)`; SPDX ids stay as they are (none:
+    empty)."""
+    if not expression:
+        return ""
 
     def meaning(m: re.Match[str]) -> str:
         ref = m.group(0).removeprefix("LicenseRef-")
         if ref.lower() in ("unspecified", "none", "unknown"):
-            return "no license stated"
+            return NO_LICENSE
         return f"{ref.removeprefix('scancode-')} (custom license)"
 
     return _LICENSE_REF.sub(meaning, str(expression))
@@ -192,6 +220,31 @@ def family_label(family: str) -> str:
     return FAMILY_LABELS.get(str(family), str(family))
 
 
+MODEL_TYPE_WORDS = {
+    "encoder": "bidirectional encoder",
+    "causal": "autoregressive (causal)",
+    "encoder-decoder": "encoder and decoder",
+    "autoencoder": "autoencoder (reconstructs its input)",
+    "joint-embedding": "joint-embedding architecture (predicts in latent space)",
+}
+
+
+def model_type_words(model_type: str | None) -> str:
+    """An architecture type in words: `causal` -> `autoregressive (causal)` (none: empty)."""
+    return MODEL_TYPE_WORDS.get(model_type, model_type) if model_type else ""
+
+
+ZERO_SHOT_WORDS = {
+    "cosine-distance": "cosine distance of embeddings",
+    "log-likelihood-ratio": "log-likelihood ratio",
+}
+
+
+def zero_shot_words(method: str | None) -> str:
+    """A zero-shot scoring method in words: `cosine-distance` -> `cosine distance of embeddings`."""
+    return ZERO_SHOT_WORDS.get(method, method) if method else ""
+
+
 def context_label(tok: Tokenization | None) -> str:
     """A model's context window in words: the card's description, else the numbers it gives."""
     if tok is None:
@@ -213,6 +266,36 @@ def context_numbers(tok: Tokenization, *, tokens_beside_bases: bool = True) -> s
     if ctx.voxel_grid:
         parts.append(str(ctx.voxel_grid))
     return ", ".join(parts)
+
+
+CONTEXT_UNITS = ("bp", "tokens", "timepoints")
+"""The units a context window is compared in, most specific first: DNA in base pairs, else in tokens
+(a DNA card that gives no length in bases), fMRI in timepoints. Windows in different units are not
+comparable: a comparison keeps them apart."""
+
+
+def context_measure(tok: Tokenization | None) -> tuple[str, int] | None:
+    """The window's unit and length (`("bp", 131072)`), in the first unit of `CONTEXT_UNITS` the card
+    gives; None when it gives no number."""
+    ctx = tok.context if tok else None
+    if ctx is None:
+        return None
+    for unit, amount in (("bp", ctx.bases), ("tokens", ctx.tokens), ("timepoints", ctx.timepoints)):
+        if amount:
+            return unit, amount
+    return None
+
+
+def context_in_units(tok: Tokenization | None) -> str:
+    """The window in the unit it is compared in: `12,282 bp (2,048 tokens)`, `131,072 bp` (one token per
+    base), `512 tokens`, `200 timepoints`; empty when the card gives no number."""
+    measure = context_measure(tok)
+    if tok is None or measure is None:
+        return ""
+    unit, amount = measure
+    tokens = tok.context.tokens
+    extra = f" ({tokens:,} tokens)" if unit == "bp" and tokens and tokens != amount else ""
+    return f"{amount:,} {unit}{extra}"
 
 
 LOADER_WORDS = {
@@ -244,6 +327,29 @@ def smoke_input_words(spec: SmokeInput) -> str:
     else:
         what = SMOKE_INPUT_UNITS.get(spec.kind, "samples of length {n:,}").format(n=spec.length)
     return f"{spec.batch_size} random {what} (seed {spec.seed})"
+
+
+VALUE_WORDS: dict[str, dict[str, str]] = {
+    "ModelCard.modality": MODALITY_LABELS,
+    "DatasetCard.modality": MODALITY_LABELS,
+    "Architecture.model_type": MODEL_TYPE_WORDS,
+    "Tokenization.kind": TOKENIZER_WORDS,
+    "Pooling.strategy": POOLING_WORDS,
+    "Pooling.reverse_complement": RC_WORDS,
+    "Evaluation.zero_shot_method": ZERO_SHOT_WORDS,
+    "SmokeTest.loader": LOADER_WORDS,
+}
+"""The words for each enumerated field of the schema (`schema class.field`) that pages and PDFs show:
+a reader never sees the raw value."""
+NOT_SHOWN = {
+    "SmokeInput.kind",
+    "SmokeTest.dtype",
+    "SmokeTest.tokenizer",
+    "SmokeTest.batching",
+    "WalkthroughStep.stage",
+}
+"""Enumerated fields no page or PDF shows as a value (how `kb smoke` runs, the walkthrough's stage), or
+shows inside a sentence of their own (the smoke input: `smoke_input_words`)."""
 
 
 LABEL_FILTERS = {

@@ -541,7 +541,8 @@ TEMPLATE_SECTIONS: dict[str, TemplateSection] = {
     "strengths": TemplateSection("Strengths & Limitations", ("strengths", "limitations")),
     "citations": TemplateSection("Citations", ("citations",)),
     "links": TemplateSection("Links", ("links",)),
-    "related": TemplateSection("Related Cards", ("related",)),
+    # A reader sees pages, not cards: the section's title says so.
+    "related": TemplateSection("Related Pages", ("related",)),
 }
 """Sections of the code-walkthrough template, in order, by key: their titles (the page, the PDF and the
 export use them) and the fields an author fills them with (all of them empty: a warning, an error

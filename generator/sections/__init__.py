@@ -12,7 +12,7 @@ templates format it and decide nothing:
 The contract:
 
 - **Order.** The sections of the kind's card template first, in its order (seed 000 for model cards:
-  Metadata, Purpose & Scope ... Related Cards), then those beyond it. The first section is always the
+  Metadata, Purpose & Scope ... Related Pages), then those beyond it. The first section is always the
   metadata.
 - **One rule for what is left out** (`generator.sections.model.section`): a row, a list item or a
   block without a value is left out; a section with nothing left is left out, except a section of the

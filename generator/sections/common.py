@@ -7,14 +7,16 @@ import re
 
 from generator.facts import CardFacts, RelatedCard
 from generator.layout import Layout
-from generator.schema import CARD_KINDS, Card, ModelCard
+from generator.schema import CARD_KINDS, TEMPLATE_SECTIONS, Card, ModelCard
 from generator.schema.card import HasCitations, HasLicense, HasRepo, HasSmokeTest, HasWalkthrough
 from generator.schema.common import Citation as CardCitation
 from generator.schema.labels import (
+    hub_url,
     license_words,
     loader_words,
     smoke_input_words,
 )
+from generator.schema.model_card import Projector
 from generator.sections.model import (
     Bullets,
     Callout,
@@ -105,11 +107,12 @@ def card_file(facts: CardFacts) -> Value:
 
 
 def pdf_row(facts: CardFacts) -> Row | None:
-    """Where the card's PDF is (the page offers the download instead), for a printed kind."""
+    """The card's PDF by its file name, as a reader downloads it (the page offers the download), for a
+    printed kind."""
     if facts.pdf_artifact is None:
         return None
     site = site_link(facts, Layout.site_pdf_path(facts.id))
-    return row("PDF walkthrough", Span(facts.pdf_artifact, "pdf", site=site))
+    return row("PDF walkthrough", Span(Layout.pdf_name(facts.id), "pdf", site=site))
 
 
 def smoke_row(card: Card, facts: CardFacts) -> Row | None:
@@ -211,7 +214,8 @@ def paper(c: CardCitation) -> Paper:
         title=c.title,
         authors=", ".join(c.authors),
         venue=c.venue or None,
-        year=c.year,
+        # Shown once: a venue that names its year ("ICML 2024") is not followed by "(2024)".
+        year=c.year if c.year and str(c.year) not in (c.venue or "") else None,
         doi=c.doi,
         doi_url=doi_url(c.doi) if c.doi else None,
         arxiv=c.arxiv,
@@ -246,6 +250,10 @@ def bibtex(c: CardCitation) -> str:
     return f"@{kind}{{{key},\n{body}\n}}"
 
 
+RELATED = TEMPLATE_SECTIONS["related"].title
+"""The title of the related cards' section, on every kind's page (a reader sees pages, not cards)."""
+
+
 def related(facts: CardFacts) -> Section | None:
     """Related cards (either direction), one row per kind, in the kinds' declared order."""
     order = list(CARD_KINDS)
@@ -253,9 +261,7 @@ def related(facts: CardFacts) -> Section | None:
     for r in sorted(facts.related, key=lambda r: order.index(r.kind) if r.kind in order else len(order)):
         groups.setdefault(r.kind_title, []).append(_ref(facts, r))
     rows = [row(title, join(spans)) for title, spans in groups.items()]
-    return section(
-        "related-cards", "Related Cards", Facts.of(*rows), template=True, empty="No related cards yet."
-    )
+    return section(anchor(RELATED), RELATED, Facts.of(*rows), template=True, empty="No related pages yet.")
 
 
 def walkthrough(card: Card, facts: CardFacts) -> Section | None:
@@ -265,8 +271,7 @@ def walkthrough(card: Card, facts: CardFacts) -> Section | None:
     steps = []
     for number, (step, view) in enumerate(zip(card.walkthrough, facts.citations, strict=True), 1):
         code = Code(source=step.code.source, language=step.code.language) if step.code else None
-        stage = step.stage if step.stage != "other" else None
-        steps.append(Step(number, step.title, stage, step.prose, code, view))
+        steps.append(Step(number, step.title, step.prose, code, view))
     return section("walkthrough", "Walkthrough", Steps(tuple(steps), pin(facts)), template=True)
 
 
@@ -286,18 +291,14 @@ def smoke(card: Card, facts: CardFacts) -> Section | None:
     st, status = card.smoke_test, facts.smoke
     title = "Embedding Smoke Test"
     if st is None and status.state == "not run":
-        words = (
-            "This card declares no smoke_test section, so its checkpoint is not verified before publishing."
-        )
+        words = "No smoke test is defined for this model: its checkpoint has not been checked by loading it."
         return section(anchor(title), title, Line(text(words)))
     if status.state == "not run":
-        body = Line(
-            (
-                Span("The embedding smoke test has not run for this card. Run "),
-                Span(f"kb smoke {facts.id}", "code"),
-                Span(" to load the checkpoint, pool, project to 512-D and check the result."),
-            )
+        words = (
+            "The embedding smoke test has not run for this model yet: its checkpoint has not been loaded, "
+            "pooled and projected to 512-D here, so these embeddings are not verified."
         )
+        body = Line(text(words))
     else:
         when = "".join(
             [f" Run on {status.date}" if status.date else "", f" on {status.device}" if status.device else ""]
@@ -306,13 +307,35 @@ def smoke(card: Card, facts: CardFacts) -> Section | None:
             join([Span(status.summary or "No summary.", "markdown"), when + "." if when else None], "")
         )
     setup = Facts.of(
-        row("Checkpoint", text(facts.smoke_checkpoint, "path")),
+        row("Checkpoint", smoke_checkpoint(card) if isinstance(card, ModelCard) else None),
         row("Loader", loader_words(st) if st else None),
         row("Needs CUDA", "yes" if st and st.requires_cuda else None),
         row("Input", smoke_input_words(st.input) if st else None),
     )
     callout = Callout.of(SMOKE_STYLES.get(status.state, "note"), f"Smoke test: {status.state}", body)
     return section(anchor(title), title, callout, setup)
+
+
+def smoke_checkpoint(card: ModelCard) -> Value:
+    """The checkpoint the smoke test loads, as a reader finds it: its hub repository (linked), else its
+    name; never the folder a build places it in."""
+    folder = card.smoke_test.checkpoint if card.smoke_test else None
+    found = next((c for c in card.checkpoints if c.path == folder), None)
+    if found is None:
+        return ()
+    if found.hub_id:
+        return (Span(found.hub_id, "code", href=hub_url(found.hub_id, found.revision)),)
+    return (Span(found.name),)
+
+
+def projector_rows(pj: Projector) -> list[Row | None]:
+    """The 512-D projector's sizes, labelled in words (not by their schema keys)."""
+    return [
+        row("Input width", pj.in_dim),
+        row("Hidden width", pj.hidden_dim),
+        row("Output width", pj.out_dim),
+        row("Dropout", pj.dropout),
+    ]
 
 
 def bullets(items: list[str], label: str, *, markdown: bool = True) -> Bullets:

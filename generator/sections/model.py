@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from generator.repos.citations import CitationView
+from generator.schema.labels import MISSING
 
 Medium = Literal["page", "pdf"]
 """`page`: the site page and the exported README (Markdown on the web); `pdf`: the printed walkthrough."""
@@ -195,6 +196,11 @@ class Table(Block):
     rows: tuple[tuple[Value, ...], ...] = ()
     widths: tuple[int, ...] = ()
 
+    def __post_init__(self) -> None:
+        # A cell the card leaves empty says so in the one wording of a missing value, in every presentation.
+        filled = tuple(tuple(cell or (Span(MISSING),) for cell in cells) for cells in self.rows)
+        object.__setattr__(self, "rows", filled)
+
     def empty(self) -> bool:
         return not self.rows
 
@@ -217,7 +223,6 @@ class Step:
 
     number: int
     title: str
-    stage: str | None
     prose: str
     code: Code | None
     citation: CitationView | None

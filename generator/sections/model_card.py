@@ -13,9 +13,11 @@ from generator.schema.labels import (
     hub_url,
     layer_words,
     modality_label,
+    model_type_words,
     pooling_words,
     rc_words,
     tokenizer_words,
+    zero_shot_words,
 )
 from generator.schema.model_card import Architecture, Checkpoint, ModalitySpec, Tokenization
 from generator.sections import common
@@ -94,7 +96,7 @@ def metadata_rows(card: ModelCard) -> tuple[list[Row | None], list[Row | None]]:
 def architecture(a: Architecture) -> list[Block | None]:
     return [
         Facts.of(
-            row("Type", a.model_type),
+            row("Type", model_type_words(a.model_type)),
             row("Family", family_label(a.family) if a.family else None),
             row("Backbone", a.backbone),
             row("Objective", a.objective),
@@ -149,10 +151,8 @@ def pooling(card: ModelCard) -> list[Block | None]:
         Facts.of(
             row("Strategy", pooling_words(pl.strategy, pl.hub_tokens)),
             row("Hidden layer", layer_words(pl.layer)),
-            row(
-                "Reverse complement",
-                rc_words(pl.reverse_complement) if pl.reverse_complement != "none" else None,
-            ),
+            # DNA only: the other strand of a DNA sequence; other modalities have none.
+            row("Reverse complement", rc_words(pl.reverse_complement) if card.modality == "dna" else None),
             row("Aggregation", " → ".join(pl.aggregation)),
         ),
         Prose(text=pl.notes),
@@ -194,10 +194,10 @@ def training(card: ModelCard, facts: CardFacts) -> list[Block | None]:
 
 
 def checkpoints(items: list[Checkpoint], facts: CardFacts) -> list[Block | None]:
-    if not items or facts.repo is None:
-        return []
+    """Each checkpoint with where to get it (the folder a build places it in is the builder's concern,
+    not the reader's)."""
     rows = []
-    for c, folder in zip(items, facts.checkpoints, strict=True):
+    for c in items:
         source: list[Value] = []
         if c.hub_id:
             hub = Span(c.hub_id, "code", href=hub_url(c.hub_id, c.revision))
@@ -205,12 +205,8 @@ def checkpoints(items: list[Checkpoint], facts: CardFacts) -> list[Block | None]
         if c.url and (not c.hub_id or str(c.url) != hub_url(c.hub_id)):
             source.append((Span(str(c.url), href=str(c.url)),))
         name = join([text(c.name), text(c.notes, "markdown")], ": ")
-        rows.append((name, text(folder, "path"), join(source, "; "), text(c.size)))
-    where = (Span("Place them under "), Span(facts.repo.checkpoints_dir + "/", "path"), Span("."))
-    return [
-        Table(("Checkpoint", "Folder", "Source", "Size"), tuple(rows), (24, 30, 32, 14), label="Checkpoints"),
-        Line(where),
-    ]
+        rows.append((name, join(source, "; "), text(c.size)))
+    return [Table(("Checkpoint", "Source", "Size"), tuple(rows), (40, 44, 16), label="Checkpoints")]
 
 
 def integration(card: ModelCard, facts: CardFacts) -> list[Block | None]:
@@ -222,10 +218,7 @@ def integration(card: ModelCard, facts: CardFacts) -> list[Block | None]:
     return [
         Line(text(pipeline), label="512-D projector"),
         Facts.of(
-            row("in_dim", pj.in_dim),
-            row("hidden_dim", pj.hidden_dim),
-            row("out_dim", pj.out_dim),
-            row("dropout", pj.dropout),
+            *common.projector_rows(pj),
             row("Integration strategy", common.card_ref(facts, "integration", ig.strategy)),
         ),
         Prose(text=ig.fitting, label="Fold-aware fitting"),
@@ -259,15 +252,11 @@ def beyond_the_template(card: ModelCard, facts: CardFacts) -> list[Section | Non
         tuple((text(m.name), text(m.value), text(m.benchmark)) for m in metrics)
         for metrics in (ev.primary_metrics, ev.secondary_metrics)
     ]
-    zero_shot = {
-        "cosine-distance": "cosine distance of embeddings",
-        "log-likelihood-ratio": "log-likelihood ratio",
-    }
     return [
         section(
             "evaluation",
             "Evaluation",
-            Facts.of(row("Zero-shot scoring", zero_shot.get(ev.zero_shot_method or "", ev.zero_shot_method))),
+            Facts.of(row("Zero-shot scoring", zero_shot_words(ev.zero_shot_method))),
             Table(("Metric", "Value", "Benchmark"), metric_rows[0], (40, 20, 40), label="Primary metrics"),
             Table(("Metric", "Value", "Benchmark"), metric_rows[1], (40, 20, 40), label="Secondary metrics"),
         ),

@@ -41,10 +41,7 @@ def integration(card: IntegrationCard, facts: CardFacts) -> list[Section | None]
             "projector",
             "Projector",
             Facts.of(
-                row("in_dim", pj.in_dim),
-                row("hidden_dim", pj.hidden_dim),
-                row("out_dim", pj.out_dim),
-                row("dropout", pj.dropout),
+                *common.projector_rows(pj),
                 label="Linear → GELU → Dropout → Linear → LayerNorm",
             ),
         )

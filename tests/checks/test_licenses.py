@@ -170,11 +170,12 @@ def test_a_page_without_the_license_note_is_reported(tmp_path: Path) -> None:
     assert (
         "error",
         "",
-        "the page of tiny-bert lacks the license note 'This walkthrough references "
-        "tiny-bert under Apache-2.0.'",
+        "the page of tiny-bert lacks the license note 'This walkthrough references the "
+        "example/tiny-bert repository under Apache-2.0.'",
     ) in _check(project)
     page.write_text(
-        "# Tiny BERT\n\n!!! note\n    This walkthrough references **tiny\\-bert** under\n    Apache-2.0.\n"
+        "# Tiny BERT\n\n!!! note\n    This walkthrough references the **example/tiny\\-bert**\n"
+        "    repository under Apache-2.0.\n"
     )
     assert _check(project) == []
 

@@ -56,9 +56,9 @@ def test_schema_rejects_the_bad_cards_pydantic_rejects(capsys: pytest.CaptureFix
         errors = list(validator.iter_errors(_load(INVALID / "kb" / "model_cards" / f"{name}.yaml")))
         assert errors, f"JSON Schema accepts {name}.yaml, which Pydantic rejects"
     # ... and accepts those that Pydantic accepts (their problems are YAML-level or cross-card).
-    accepted = ["anchors", "dangling-sources", "duplicate-key", "other-name", "placeholder"]
+    accepted = ["anchors", "dangling-sources", "duplicate-key", "other-name", "placeholder", "rc-on-fmri"]
     assert sorted(c.id for c in kb.models) == accepted
-    for name in ("id-mismatch", "placeholder", "dangling-sources"):
+    for name in ("id-mismatch", "placeholder", "dangling-sources", "rc-on-fmri"):
         validator.validate(_load(INVALID / "kb" / "model_cards" / f"{name}.yaml"))
 
 

@@ -29,7 +29,7 @@ def test_every_problem_of_every_bad_card_is_reported_once_with_its_place(
     assert code == 1
     assert out == (INVALID / "expected.txt").read_text(encoding="utf-8")
     assert "Traceback" not in out + err
-    assert err.strip() == "19 card(s) checked: 33 error(s), 7 warning(s)"
+    assert err.strip() == "20 card(s) checked: 33 error(s), 9 warning(s)"
 
 
 def test_a_card_with_five_mistakes_gives_five_located_messages(

@@ -136,7 +136,7 @@ def test_exported_readme_body(project: Path, tmp_path: Path, capsys: pytest.Capt
         "pipeline_tag: feature-extraction\n---\n\n# Tiny BERT\n\nTiny &lt;b&gt;bold&lt;/b&gt; encoder.\n\n"
         "## Model details\n\n- **Knowledge-base id:** tiny-bert\n- **Modality:** dna\n"
     )
-    assert "This walkthrough references tiny-bert under CC-BY-NC-SA-4.0." in text
+    assert "This walkthrough references the example/tiny-bert repository under CC-BY-NC-SA-4.0." in text
 
 
 PLAIN_NAME = "Tiny *BERT* _v2_ [x](y) C#"

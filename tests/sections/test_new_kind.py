@@ -137,7 +137,7 @@ def test_its_cards_get_a_page_a_place_in_the_navigation_and_a_pdf(project: Path)
         "Steps",
         "Materials",
         "Citations",
-        "Related Cards",
+        "Related Pages",
     ]
     text = " ".join(article.text_content().split())
     for shown in (

@@ -81,7 +81,7 @@ def test_find_a_model_by_search_and_read_its_page(served_site: str) -> None:
             metadata = page.locator("table").first.inner_text()
             assert "Tag / commit" in metadata and "0123456 (v1.0)" in metadata and "Apache-2.0" in metadata
             note = page.locator(".admonition.info").first.inner_text()
-            assert "This walkthrough references tiny-bert under Apache-2.0." in note
+            assert "This walkthrough references the example/tiny-bert repository under Apache-2.0." in note
         finally:
             browser.close()
     assert errors == []

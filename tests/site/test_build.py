@@ -22,7 +22,8 @@ def test_plain_mkdocs_build_strict_renders_and_builds_everything(project: Path) 
         assert (project / "site" / rel).is_file(), rel
     doc = html.parse(str(project / "site" / "models" / "tiny-bert" / "index.html"))
     assert doc.findtext(".//h1") == "Tiny Bert"
-    assert "This walkthrough references tiny-bert under Apache-2.0." in doc.getroot().text_content()
+    note = "This walkthrough references the example/tiny-bert repository under Apache-2.0."
+    assert note in doc.getroot().text_content()
     assert_headers_hidden(project / "site")
 
 
@@ -395,29 +396,21 @@ def test_builds_in_one_process_each_get_their_own_projects_navigation(project: P
     ["weights_v1/*bold*/a|b", "ckpt/__init__/`tick`", "x/<i>y</i>/&amp;/[l](u)"],
     ids=["emphasis-and-pipe", "underscores-and-backticks", "markup-entity-and-link"],
 )
-def test_a_checkpoint_path_is_shown_as_written_and_wraps_only_after_a_slash(
-    project: Path, folder: str
-) -> None:
-    checkpoints = [{"name": "odd", "path": folder}]
-    write_card(project, model("tiny-odd", checkpoints=checkpoints))
+def test_a_checkpoint_is_named_for_readers_and_its_folder_is_not_shown(project: Path, folder: str) -> None:
+    """Where a build places a checkpoint is the builder's business: the page names the checkpoint and
+    where to get it, and neither the folder (however odd its name) nor the clones' folder appears."""
+    checkpoints = [{"name": "odd", "path": folder, "hub_id": "example/odd"}]
+    smoke = {"checkpoint": folder, "input": {"kind": "dna", "length": 16}}
+    write_card(project, model("tiny-odd", checkpoints=checkpoints, smoke_test=smoke))
     build(project)
     page = html.parse(str(project / "site" / "models" / "tiny-odd" / "index.html")).getroot()
-    local = f"external_repos/tiny-bert/checkpoints/{folder}"
-    (code,) = [c for c in page.iter("code") if c.text_content() == local]
-    breaks = list(code.iter("wbr"))  # libxml2 nests what follows a <wbr>: the text before one is its
-    assert len(breaks) == local.count("/")  # previous sibling's tail, or its parent's text
-    assert all(
-        ((b.getprevious().tail if b.getprevious() is not None else b.getparent().text) or "").endswith("/")
-        for b in breaks
-    )
-    # Each folder's name is one unbreakable part (kb.css), holding nothing but text.
-    parts = [e for e in code.iter() if e.tag == "span"]
-    assert [p.text_content() for p in parts] == [n for n in local.split("/") if n]
-    assert all(p.get("class") == "kb-path-part" and len(p) == 0 for p in parts)
-    assert not [e.tag for e in code.iter() if e.tag not in ("code", "wbr", "span")]
     article = page.find(".//article")
-    cell = code.getparent()  # the Folder column of the checkpoints table, beside the checkpoint's name
-    assert cell.tag == "td" and cell.getparent().findtext("td") == "odd"
+    text = article.text_content()
+    assert "external_repos" not in text and folder not in text
+    rows = {tr.findtext("td"): tr for tr in article.iter("tr")}
+    assert rows["odd"].xpath(".//a[@href='https://huggingface.co/example/odd']")  # the checkpoint's source
+    smoke_row = rows["Checkpoint"].xpath("td")[1]  # the smoke test loads it: named by its hub id
+    assert smoke_row.text_content().strip() == "example/odd"
     assert not article.xpath(".//i | .//a[@href='u']")
 
 

@@ -42,6 +42,8 @@ NOT_SHOWN = {
     ("integration", ("citations", 0, "authors", 0)),
     ("integration", ("citations", 0, "authors", 1)),
     ("sae", ("training", "method")),  # a fine-tuning field: SAE pages do not show it
+    # The folder a build places the smoke test's checkpoint in: the page names the checkpoint instead.
+    ("model", ("smoke_test", "checkpoint")),
 }
 """(kind, field) of the plain fields no page shows as they are."""
 

@@ -57,15 +57,15 @@ def test_model_page_sections_follow_the_template_order(project: Path) -> None:
         "## Strengths & Limitations",
         "## Citations",
         "## Links",
-        "## Related Cards",
+        "## Related Pages",
         "## Embedding Smoke Test",
     ]
     positions = [text.index(heading) for heading in order]
     assert positions == sorted(positions)
-    assert "This walkthrough references tiny-bert under Apache-2.0." in text
+    assert "This walkthrough references the example/tiny-bert repository under Apache-2.0." in text
     assert "[0123456 (v1.0)](https://github.com/example/tiny-bert/tree/0123456789abcdef" in text
     assert "`kb/model_cards/tiny-bert.yaml`" in text
-    assert "| in_dim | 32 |" in text and "| out_dim | 512 |" in text
+    assert "| Input width | 32 |" in text and "| Output width | 512 |" in text
     assert "```bibtex" in text and "eprint = {2403.03234}" in text
     assert 'tags: ["Modality: DNA", "Family: Transformer", "License: Apache-2.0"]' in text
 
@@ -86,7 +86,10 @@ def test_catalog_pages(project: Path) -> None:
     assert index.index("## DNA") < index.index("[Tiny Bert](tiny-bert.md)") < index.index("## fMRI")
     comparison = page(project, "catalog/comparison.md")
     assert "| Model | Modality | Type | Parameters | Context | Tokenization | Embedding dim |" in comparison
-    row = "| [Tiny Hyena](../models/tiny-hyena.md) | DNA | causal | 50000 | 512 tokens | 6-mer | 32 |"
+    row = (
+        "| [Tiny Hyena](../models/tiny-hyena.md) | DNA | autoregressive (causal) | 50000 | "
+        '<span data-sort="2000000000512">512 tokens</span> | 6-mer | 32 |'
+    )
     assert row in comparison
     selection = page(project, "catalog/selection.md")
     assert "| short variant effects | [Tiny Bert](../models/tiny-bert.md) |" in selection
@@ -257,7 +260,7 @@ def test_code_citation_with_and_without_snippet(project: Path) -> None:
 
 def test_smoke_status_is_shown(project: Path) -> None:
     render(project)
-    assert "This card declares no smoke_test section" in page(project, "models/tiny-bert.md")
+    assert "No smoke test is defined for this model" in page(project, "models/tiny-bert.md")
     smoke_test = {"checkpoint": "tiny-bert", "input": {"kind": "dna", "length": 1024}}
     write_card(project, model("tiny-bert", smoke_test=smoke_test))
     render(project)
@@ -283,7 +286,7 @@ def test_smoke_status_is_shown(project: Path) -> None:
 def test_pdf_button_and_downloads_page_once_the_pdf_exists(project: Path) -> None:
     render(project)
     assert "not built yet" in page(project, "models/tiny-bert.md")
-    assert "No PDFs have been built yet" in page(project, "catalog/downloads.md")
+    assert "No PDF walkthroughs have been published yet" in page(project, "catalog/downloads.md")
     pdf_dir = project / "artifacts" / "pdf" / "code_walkthroughs"
     pdf_dir.mkdir(parents=True)
     (pdf_dir / "tiny-bert.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")

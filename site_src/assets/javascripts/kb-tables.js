@@ -1,7 +1,8 @@
 /* The comparison table: sortable by every column (tablesort, shipped under vendor/) and filterable by
    modality, license and CUDA. The page marks the table with a paragraph of class `kb-compare` just
-   before it; everything else (sort keys, the filter controls) is added here, so the page's HTML stays
-   plain. Works offline: no request leaves the site. */
+   before it; everything else (the sort keys of figures, the filter controls) is added here, so the
+   page's HTML stays plain, but for keys only the generator knows (a context window's unit), which a
+   cell carries on a `<span data-sort>`. Works offline: no request leaves the site. */
 (function () {
   "use strict";
 
@@ -53,6 +54,16 @@
       if (col < 0) return;
       table.tHead.rows[0].cells[col].setAttribute("data-sort-method", "number");
       rows.forEach(function (row) { row.cells[col].setAttribute("data-sort", String(count(cellText(row.cells[col])))); });
+    });
+    /* A cell whose page gives its sort key (`<span data-sort>`: the context window, keyed by length
+       within its unit, the units apart) sorts by that key, numerically. */
+    rows.forEach(function (row) {
+      [].forEach.call(row.cells, function (cell, col) {
+        var keyed = cell.querySelector("[data-sort]");
+        if (!keyed) return;
+        cell.setAttribute("data-sort", keyed.getAttribute("data-sort"));
+        table.tHead.rows[0].cells[col].setAttribute("data-sort-method", "number");
+      });
     });
     if (typeof window.Tablesort === "function") new window.Tablesort(table);
 
