@@ -147,7 +147,7 @@ TOKENIZER_WORDS = {
     "roi-tensors": "ROI time series (parcellated)",
 }
 TOKENIZER_SHORT = {
-    "character": "character",
+    "character": "single character",
     "bpe": "BPE",
     "bytes": "byte",
     "voxel-patches": "voxel patch",
@@ -225,7 +225,7 @@ MODEL_TYPE_WORDS = {
     "causal": "autoregressive (causal)",
     "encoder-decoder": "encoder and decoder",
     "autoencoder": "autoencoder (reconstructs its input)",
-    "joint-embedding": "joint-embedding architecture (predicts in latent space)",
+    "joint-embedding": "joint embedding (predicts in latent space)",
 }
 
 

@@ -94,7 +94,7 @@ def card_file(facts: CardFacts) -> Value:
     spans = [
         Span(
             facts.rel,
-            "code",
+            "path",  # a long file name wraps after a `/`, never inside a folder's name
             href=facts.source_url,
             site=site_link(facts, Layout.card_file_path(kind, facts.id)),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -347,17 +348,62 @@ def test_at_phone_width_no_page_scrolls_sideways_and_wide_tables_scroll_in_their
             )
             scroll, client = box.evaluate("b => [b.scrollWidth, b.clientWidth]")
             assert scroll > client and client <= 375
-            # A long checkpoint path wraps after a `/`, never inside a folder's name.
-            page.goto(shipped_served + "models/caduceus-ps-131k/", wait_until="networkidle")
-            # (its Folder cell in the table of checkpoints)
-            path = page.locator(
-                "td code", has_text="external_repos/caduceus/checkpoints/caduceus-ps-131k"
-            ).first
-            assert path.inner_text() == "external_repos/caduceus/checkpoints/caduceus-ps-131k"
+            # A long path (the card's YAML) wraps after a `/`, never inside a folder's or file's name.
+            page.goto(
+                shipped_served + "models/nucleotide-transformer-2.5b-multi-species/", wait_until="networkidle"
+            )
+            card_file = "kb/model_cards/nucleotide-transformer-2.5b-multi-species.yaml"
+            path = page.locator("td code", has_text=card_file).first
+            assert path.inner_text() == card_file
             before_breaks = path.evaluate(LINE_BREAKS_JS)
             assert before_breaks and all(text.endswith("/") for text in before_breaks), before_breaks
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_comparison_sorts_by_context_with_units_apart(shipped_served: str) -> None:
+    """Going down: DNA models by base pairs (HyenaDNA's 160,000 bp above NT 2.5B's 5,994 bp, not the
+    other way round), then a DNA model known only in tokens, then the fMRI models by timepoints, then
+    any that states no context; going up, the reverse."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    units = {"bp": 3, "tokens": 2, "timepoints": 1}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(shipped_served + "catalog/comparison/", wait_until="networkidle")
+            table = page.locator("article table").first
+            heads = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+            column = heads.index("Context") + 1
+
+            def shown() -> list[tuple[str, tuple[int, int]]]:
+                out = []
+                for tr in table.locator("tbody tr").all():
+                    name = tr.locator("td:nth-child(1)").inner_text().strip()
+                    cell = tr.locator(f"td:nth-child({column})").inner_text()
+                    m = re.match(r"([\d,]+) (bp|tokens|timepoints)", cell)
+                    out.append((name, (units[m.group(2)], int(m.group(1).replace(",", ""))) if m else (0, 0)))
+                return out
+
+            heading = table.locator("thead th", has_text="Context")
+            by_click = {}
+            for _ in range(2):
+                heading.click()
+                by_click[heading.get_attribute("aria-sort")] = shown()
+        finally:
+            browser.close()
+    down, up = by_click["descending"], by_click["ascending"]
+    assert [key for _, key in down] == sorted((key for _, key in down), reverse=True)
+    assert [key for _, key in up] == sorted(key for _, key in up)
+    names = [name for name, _ in down]
+    assert names.index("HyenaDNA medium 160k") < names.index("Nucleotide Transformer 2.5B multi-species (v1)")
+    assert names.index("DNABERT-2 117M") < names.index("BrainLM") < names.index("Brain-JEPA")
+    assert {name for name, (unit, _) in down[-2:]} == {"BrainLM", "Brain-JEPA"}
 
 
 # The text of an element before each of its line breaks (where a character starts a new line box).

@@ -64,7 +64,7 @@ def test_model_page_sections_follow_the_template_order(project: Path) -> None:
     assert positions == sorted(positions)
     assert "This walkthrough references the example/tiny-bert repository under Apache-2.0." in text
     assert "[0123456 (v1.0)](https://github.com/example/tiny-bert/tree/0123456789abcdef" in text
-    assert "`kb/model_cards/tiny-bert.yaml`" in text
+    assert '<span class="kb-path-part">tiny-bert.yaml</span></code>' in text  # the card's YAML, as a path
     assert "| Input width | 32 |" in text and "| Output width | 512 |" in text
     assert "```bibtex" in text and "eprint = {2403.03234}" in text
     assert 'tags: ["Modality: DNA", "Family: Transformer", "License: Apache-2.0"]' in text
