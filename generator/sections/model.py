@@ -195,9 +195,23 @@ class Table(Block):
     columns: tuple[str, ...] = ()
     rows: tuple[tuple[Value, ...], ...] = ()
     widths: tuple[int, ...] = ()
+    optional: tuple[str, ...] = field(default=(), kw_only=True)
+    """Columns left out when no row fills them (a token count, which fMRI data sets do not have)."""
 
     def __post_init__(self) -> None:
-        # A cell the card leaves empty says so in the one wording of a missing value, in every presentation.
+        # An optional column no row fills is left out; any other cell the card leaves empty says so, in
+        # the one wording of a missing value.
+        keep = [
+            i
+            for i, name in enumerate(self.columns)
+            if name not in self.optional or any(cells[i] for cells in self.rows)
+        ]
+        if self.rows and len(keep) < len(self.columns):
+            share = sum(self.widths[i] for i in keep) if self.widths else 0
+            object.__setattr__(self, "columns", tuple(self.columns[i] for i in keep))
+            if share:
+                object.__setattr__(self, "widths", tuple(round(self.widths[i] * 100 / share) for i in keep))
+            object.__setattr__(self, "rows", tuple(tuple(cells[i] for i in keep) for cells in self.rows))
         filled = tuple(tuple(cell or (Span(MISSING),) for cell in cells) for cells in self.rows)
         object.__setattr__(self, "rows", filled)
 

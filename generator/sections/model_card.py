@@ -174,7 +174,11 @@ def training(card: ModelCard, facts: CardFacts) -> list[Block | None]:
     )
     return [
         Table(
-            ("Data set", "Samples", "Tokens", "Description"), sources, (26, 18, 16, 40), label="Data sources"
+            ("Data set", "Samples", "Tokens", "Description"),
+            sources,
+            (26, 18, 16, 40),
+            label="Data sources",
+            optional=("Tokens",),
         ),
         Facts.of(
             row("Split", text(tr.split, "markdown")),
