@@ -393,7 +393,8 @@ class SourceRow:
     claims: str
     """The fields it supports, in words (`layers, hidden size`)."""
     where: str
-    """The place in words (`caduceus/configuration_caduceus.py, lines 12-30, at 2593c80`)."""
+    """The place in words (`kuleshov-group/caduceus: caduceus/configuration_caduceus.py, lines 12-30, at
+    2593c80`)."""
     url: str | None
     says: str
 
@@ -427,8 +428,11 @@ def source_rows(card: ModelCard) -> list[SourceRow]:
         url: str | None
         if s.code:
             ref = card.repo.commit or str(card.repo.tag)
-            span = f", lines {s.code.lines[0]}-{s.code.lines[1]}" if s.code.lines else ""
-            where = f"{card.repo.name}: {s.code.path}{span}, at {pin_label(card.repo)}"
+            span = ""
+            if s.code.lines:
+                first, last = s.code.lines
+                span = f", line {first}" if first == last else f", lines {first}-{last}"
+            where = f"{repo_words(card.repo)}: {s.code.path}{span}, at {pin_label(card.repo)}"
             url = blob_url(card.repo.url, ref, s.code.path, s.code.lines)
         elif s.hub:
             hub_id = s.hub.hub_id or next((c.hub_id for c in card.checkpoints if c.hub_id), None)

@@ -44,7 +44,7 @@ def test_the_page_lists_each_source_with_its_link(project: Path) -> None:
     text = page(project, "models/tiny-bert.md")
     sources = text[text.index("## Sources") :]
     assert (
-        f"- **layers, hidden size**: [tiny-bert: src/config.py, lines 3-9, at 0123456 (v1.0)]"
+        f"- **layers, hidden size**: [example/tiny-bert: src/config.py, lines 3-9, at 0123456 (v1.0)]"
         f"(https://github.com/example/tiny-bert/blob/{PIN}/src/config.py#L3-L9) (n_layer 2, d_model 32)"
     ) in sources
     assert "(https://huggingface.co/example/tiny-bert/blob/main/config.json)" in sources
@@ -75,3 +75,13 @@ def test_the_pdf_has_a_sources_section_with_the_links(project: Path) -> None:
     }
     assert f"https://github.com/example/tiny-bert/blob/{PIN}/src/config.py#L3-L9" in uris
     assert "https://huggingface.co/example/tiny-bert/blob/main/config.json" in uris
+
+
+def test_a_one_line_source_says_line_and_names_the_repository_as_its_forge_does() -> None:
+    from generator.schema import ModelCard
+    from generator.schema.labels import source_rows
+
+    one = {"fields": ["architecture.layers"], "code": {"path": "run.sh", "lines": [22, 22]}}
+    (row,) = source_rows(ModelCard.model_validate(make_card(sources=[one])))
+    assert row.where == "example/tiny-bert: run.sh, line 22, at 0123456 (v1.0)"
+    assert row.url == f"https://github.com/example/tiny-bert/blob/{PIN}/run.sh#L22"
