@@ -32,6 +32,12 @@ class SmokeInput(Node):
     argument: str | None = None
     """Keyword the model's forward takes the input as (default: `input_ids`, or `pixel_values` for
     `roi-timeseries`)."""
+    add_special_tokens: bool = True
+    """Whether the tokenizer adds its special tokens (`[CLS]`, `[SEP]`) to each DNA sequence, as
+    `tokenizer(seq, add_special_tokens=...)`: feed the model what the card's walkthrough feeds it. The
+    default is the tokenizer's own; set false where the walkthrough tokenizes without them (Caduceus,
+    whose hub tokenizer appends `[SEP]` at one end only, which no reverse-complement symmetry survives).
+    The reverse complement is taken of the sequence so tokenized, and the report says which."""
 
     @model_validator(mode="after")
     def _shape(self) -> SmokeInput:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import MissingDependency, SmokeError, SmokeStage
 from generator.smoke.kernels import Kernels, kernels_for
+from generator.smoke.tying import Ties, retie
 
 if TYPE_CHECKING:
     from generator.schema.model_card import ModelCard
@@ -203,6 +204,8 @@ class LoadedModel:
     """Keyword arguments the encoder's forward accepts (empty: it takes **kwargs)."""
     missing_keys: list[str] = field(default_factory=list)
     """Weights the checkpoint did not provide (initialised at random by transformers)."""
+    ties: Ties | None = None
+    """Weights the model's code shares, tied again after loading (`generator.smoke.tying`)."""
     overrides: dict[str, Any] = field(default_factory=dict)
     """Configuration values changed for inference (ViT-MAE's mask_ratio)."""
 
@@ -237,8 +240,11 @@ def load(
         import_required(card)
         if trusted:
             missing_code_imports(card, ckpt)
+        ties = None
         if smoke.loader != "entry-point":
             full, missing, config, overrides = _from_pretrained(transformers, card, ckpt, dtype, kwargs)
+            ties = retie(full, missing)  # while the model's code still sees the kernels it was built on
+            missing = ties.missing
             tokenizer = _load_tokenizer(transformers, card, ckpt, kwargs)
         else:
             full, tokenizer = _entry_point(card, ckpt, repo_dir)
@@ -267,6 +273,7 @@ def load(
         input_name,
         set() if var_kw else params,
         missing,
+        ties,
         overrides,
     )
 

@@ -295,9 +295,11 @@ def _encode(run: SmokeRun, samples: list[Any], report: Report) -> Encoded:
         if run.device == "cuda":
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - t0
-        rc_note = ""
-        if run.kind == "dna" and card.pooling.reverse_complement == "average":
-            rc_note = run.dna().reverse_complement_ids(samples[0])[1]
+        rc_note = tokenized = ""
+        if run.kind == "dna":
+            tokenized = run.dna().describe(samples[0])
+            if card.pooling.reverse_complement == "average":
+                rc_note = run.dna().reverse_complement_ids(samples[0])[1]
     report.timings["forward_per_sample_ms"] = round(1000 * elapsed / len(samples), 3)
     pooling = card.pooling
     report.embedding = {
@@ -310,6 +312,7 @@ def _encode(run: SmokeRun, samples: list[Any], report: Report) -> Encoded:
         "layer": pooling.layer,
         "reverse_complement": pooling.reverse_complement,
         "rc_tokens": rc_note or None,
+        "tokenized": tokenized or None,
         "sample_sizes": [list(getattr(s, "shape", [len(s)])) for s in samples],
         "config_overrides": model.overrides,
     }
@@ -345,7 +348,8 @@ def _inputs(
                 "(smoke_test.tokenizer: checkpoint)",
                 SmokeStage.TOKENIZE,
             )
-        tok = Tokenize(model.tokenizer, card.tokenization.kind if card.tokenization else None)
+        kind = card.tokenization.kind if card.tokenization else None
+        tok = Tokenize(model.tokenizer, kind, spec.add_special_tokens)
         samples = dna_batch(spec.length, spec.batch_size, spec.seed)
     else:
         tok, samples = _token_ids(card, model)

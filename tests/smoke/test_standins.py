@@ -176,8 +176,10 @@ CADUCEUS = ["tiny-caduceus-ph", "tiny-caduceus-ph-unfused", "tiny-caduceus-ps", 
 def test_caduceus_runs_on_the_reference_kernels_and_says_so(
     all_passed: tuple[Path, int, str], card_id: str
 ) -> None:
-    """Upstream-shaped Caduceus (mamba-ssm imported as upstream does) on a CPU machine without
-    mamba-ssm: the reference kernels stand in, the RC checks pass, and the report says so."""
+    """Upstream-shaped Caduceus (mamba-ssm imported as upstream does, the reverse projections tied as
+    upstream ties them and stored once, a tokenizer that appends [SEP] as the hub's does) on a CPU
+    machine without mamba-ssm: the reference kernels stand in, the tied weights are tied, the RC checks
+    pass on the input as the card tokenizes it, and the report says all of it."""
     root, _, out = all_passed
     report = json.loads((root / "artifacts" / "smoke" / f"{card_id}.json").read_text())
     assert report["kernels"] == {
@@ -191,7 +193,21 @@ def test_caduceus_runs_on_the_reference_kernels_and_says_so(
     assert line.endswith(", reference kernels (CPU))")
     rc = next(c for c in report["checks"] if c["name"] == "reverse complement")
     how = "one-pass split of 2 x d channels" if "-ps" in card_id else "forward and RC embeddings averaged"
-    assert (rc["status"], rc["message"].split(")")[0]) == ("passed", f"RC-invariant ({how}")
+    assert rc["status"] == "passed"
+    assert rc["message"].startswith(f"RC-invariant ({how}; no special tokens (add_special_tokens: false))")
+    assert report["embedding"]["tokenized"] == (
+        "add_special_tokens: false; 48 tokens for 48 bases, no special tokens"
+    )
+    weights = next(c for c in report["checks"] if c["name"] == "weights")
+    assert weights["status"] == "passed"
+    assert weights["message"] == (
+        "every weight came from the checkpoint; 4 weight(s) the model's code shares with others were tied "
+        "after loading (backbone.layers.0.mixer"
+        + (".submodule" if "-ps" in card_id else "")
+        + ".mamba_rev.in_proj.weight is backbone.layers.0.mixer"
+        + (".submodule" if "-ps" in card_id else "")
+        + ".mamba_fwd.in_proj.weight, ...)"
+    )
     assert "mamba_ssm" not in sys.modules
 
 
