@@ -62,14 +62,20 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def smoke(variants: list[str], length: int) -> list[dict[str, Any]]:
-    """`kb smoke --device cpu` on real-size random-weight Caduceus checkpoints."""
+def smoke(variants: list[str], length: int, threads: int, long: int) -> list[dict[str, Any]]:
+    """`kb smoke --device cpu` on real-size random-weight Caduceus checkpoints, against one forward of
+    the same checkpoint on a batch of 2 x `length` on the sequential scan (the goal: the whole smoke
+    test in at most twice that), in one process with `threads` threads; then, with `long`, the peak
+    memory of one chunked forward at that length in a fresh process."""
+    import torch
+
     from generator.knowledge import load_knowledge_base
     from generator.settings import Project
     from generator.smoke.runner import smoke_card
     from tests.factory import write_card
     from tests.smoke.standins import _card, build_caduceus, git_commit_all
 
+    torch.set_num_threads(threads)
     rows = []
     with tempfile.TemporaryDirectory(prefix="kb-caduceus-bench-") as tmp:
         root = Path(tmp) / "project"
@@ -96,14 +102,14 @@ def smoke(variants: list[str], length: int) -> list[dict[str, Any]]:
                 tokenization={"kind": "character", "vocab_size": 16},
                 pooling={"strategy": "mean", "reverse_complement": "split" if variant == "ps" else "average"},
                 evaluation={"zero_shot_method": "cosine-distance"},
-                smoke_test={
+                smoke_test={  # the shipped cards' smoke_test section
                     "checkpoint": variant,
                     "trust_remote_code": True,
                     "requires_cuda": True,
                     "requires": ["mamba-ssm"],
                     "rc_invariant": True,
                     "batching": "unpadded",
-                    "input": {"kind": "dna", "length": length, "batch_size": 2},
+                    "input": {"kind": "dna", "length": length, "batch_size": 2, "add_special_tokens": False},
                 },
             )
             card["integration"]["projector"]["in_dim"] = 256
@@ -117,26 +123,107 @@ def smoke(variants: list[str], length: int) -> list[dict[str, Any]]:
         for loaded, (_, n, build_s) in zip(
             sorted(kb.models, key=lambda c: c.id), sorted(cards, key=lambda c: c[0]["id"]), strict=True
         ):
+            forwards = _forwards(project, loaded, length)
             t0 = time.perf_counter()
             report = smoke_card(project, loaded, "cpu")
+            total = time.perf_counter() - t0
             rows.append(
                 {
                     "card": loaded.id,
                     "status": report.status,
                     "summary": report.summary,
                     "kernels": report.kernels.get("label"),
+                    "threads": threads,
                     "input_length": length,
                     "batch": 2,
                     "parameters": n,
                     "build_s": round(build_s, 2),
+                    **forwards,
                     "load_s": report.timings.get("load_s"),
                     "forward_per_sample_ms": report.timings.get("forward_per_sample_ms"),
-                    "smoke_total_s": round(time.perf_counter() - t0, 1),
+                    "smoke_total_s": round(total, 1),
+                    "smoke_over_sequential_forward": round(total / forwards["sequential_forward_s"], 2),
                     "peak_memory": report.memory,
                     "checks": {c.name: c.status for c in report.checks},
                 }
             )
+    if long:
+        rows += [_long_forward(variant, long, threads) for variant in variants]
     return rows
+
+
+def _forwards(project: Any, loaded: Any, length: int) -> dict[str, Any]:
+    """One forward of a batch of 2 x `length` on the chunked scan and on the sequential scan (the
+    checkpoint loaded by the product's loader on the reference kernels), and how far apart they are."""
+    import torch
+
+    from generator.smoke.kernels import Kernels
+    from generator.smoke.loader import load
+    from generator.smoke.reference.mamba import sequential_scan
+    from generator.smoke.trust import checkpoint_dir
+
+    card = loaded.card
+    ckpt, repo = checkpoint_dir(project, card), project.repo_dir(card.repo.name)
+    model = load(
+        card, ckpt, repo, torch.device("cpu"), torch.float32, True, Kernels("reference", ("mamba-ssm",))
+    )
+    ids = torch.randint(7, 11, (2, length), generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        t0 = time.perf_counter()
+        chunked = model.encoder(input_ids=ids).last_hidden_state
+        chunked_s = time.perf_counter() - t0
+        with sequential_scan():
+            t0 = time.perf_counter()
+            sequential = model.encoder(input_ids=ids).last_hidden_state
+            sequential_s = time.perf_counter() - t0
+    return {
+        "sequential_forward_s": round(sequential_s, 2),
+        "chunked_forward_s": round(chunked_s, 2),
+        "chunked_vs_sequential_max_abs_diff": float((chunked - sequential).abs().max()),
+    }
+
+
+def _long_forward(variant: str, length: int, threads: int) -> dict[str, Any]:
+    """Peak memory and time of one chunked forward at `length` (batch 1), in a fresh process so that its
+    peak RSS is this forward's alone."""
+    import subprocess
+
+    child = [sys.executable, __file__, "long-child", variant, str(length), str(threads)]
+    done = subprocess.run(child, capture_output=True, text=True, check=True)
+    row: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return row
+
+
+def long_child(variant: str, length: int, threads: int) -> dict[str, Any]:
+    import torch
+
+    from generator.smoke.reference import installed
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    with installed():
+        model = _model_class(None, Path(tempfile.gettempdir()))(variant == "ps").eval()
+    ids = torch.randint(7, 11, (1, length), generator=torch.Generator().manual_seed(0))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with torch.inference_mode():
+        t0 = time.perf_counter()
+        hidden = model(input_ids=ids).last_hidden_state
+        elapsed = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    d_inner, d_state = 2 * HUB["d_model"], HUB["ssm_cfg"]["d_state"]
+    return {
+        "long_forward": f"caduceus-{variant}, one chunked forward",
+        "threads": threads,
+        "length": length,
+        "batch": 1,
+        "forward_s": round(elapsed, 1),
+        "peak_rss_mb": round(peak, 1),
+        "rss_before_forward_mb": round(before, 1),
+        "hidden_shape": list(hidden.shape),
+        # What the sequential scan of transformers allocates per layer call before its loop: exp(delta A)
+        # and delta B u for the whole sequence, (batch, d_inner, length, d_state) float32 each.
+        "sequential_scan_would_allocate_mb": round(2 * length * d_inner * d_state * 4 / 2**20, 1),
+    }
 
 
 def _model_class(upstream: Path | None, layout_tmp: Path) -> Any:
@@ -166,7 +253,7 @@ def _model_class(upstream: Path | None, layout_tmp: Path) -> Any:
 
         return build
 
-    from tests.smoke.standins import COMPLEMENT, DATA
+    from tests.smoke.standins import CADUCEUS_COMPLEMENT_MAP, DATA
 
     def build_standin(rcps: bool) -> Any:
         name = f"_kb_bench_caduceus_{time.monotonic_ns()}"
@@ -177,7 +264,11 @@ def _model_class(upstream: Path | None, layout_tmp: Path) -> Any:
         spec.loader.exec_module(module)
         return module.CaduceusStandinModel(
             module.CaduceusStandinConfig(
-                **HUB, rms_norm=True, fused_add_norm=True, rcps=rcps, complement_map=COMPLEMENT
+                **HUB,
+                rms_norm=True,
+                fused_add_norm=True,
+                rcps=rcps,
+                complement_map=dict(CADUCEUS_COMPLEMENT_MAP),
             )
         )
 
@@ -268,6 +359,14 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("smoke", help="kb smoke --device cpu on real-size checkpoints")
     s.add_argument("--variants", nargs="+", default=["ps", "ph"], choices=("ps", "ph"))
     s.add_argument("--length", type=int, default=1024, help="the shipped cards' smoke_test.input.length")
+    s.add_argument("--threads", type=int, default=1, help="torch threads, the same for every measurement")
+    s.add_argument(
+        "--long", type=int, default=131072, help="peak memory of one forward at this length (0: skip)"
+    )
+    c = sub.add_parser("long-child", help=argparse.SUPPRESS)
+    c.add_argument("variant", choices=("ps", "ph"))
+    c.add_argument("length", type=int)
+    c.add_argument("threads", type=int)
     k = sub.add_parser("kernels", help="native vs reference kernels on the same weights")
     k.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
     k.add_argument("--lengths", nargs="+", type=int, default=[1024, 8192])
@@ -279,8 +378,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    if args.what == "long-child":
+        print(json.dumps(long_child(args.variant, args.length, args.threads)))
+        return 0
     if args.what == "smoke":
-        rows = smoke(args.variants, args.length)
+        rows = smoke(args.variants, args.length, args.threads, args.long)
         out = args.out or ROOT / "benchmarks" / "results" / "caduceus_smoke_cpu.json"
     else:
         rows = kernels(args.device, args.lengths, args.kernels, args.variant, args.upstream, args.batch)

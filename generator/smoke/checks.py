@@ -318,7 +318,7 @@ def _close(run: SmokeRun, a: torch.Tensor, b: torch.Tensor) -> bool:
 def determinism(run: SmokeRun, report: Report) -> None:
     """A second run gives the same pooled and projected outputs (eval mode: no dropout, no masking)."""
     out, tol = run.out, run.tolerances
-    pooled2 = run.embed(out.samples)
+    pooled2 = run.embed(out.samples, fresh=True)
     projected2 = run.project_(pooled2)
     if tol.exact:
         ok = torch.equal(out.pooled, pooled2) and torch.equal(out.projected, projected2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import inspect
+import logging
 import os
 import sys
 import tempfile
@@ -293,9 +294,10 @@ def _from_pretrained(
         "causal-lm": transformers.AutoModelForCausalLM,
     }[loader]
     try:
-        full, info = auto.from_pretrained(
-            str(ckpt), config=config, dtype=dtype, output_loading_info=True, **kwargs
-        )
+        with _missing_weights_reported_by_the_check():
+            full, info = auto.from_pretrained(
+                str(ckpt), config=config, dtype=dtype, output_loading_info=True, **kwargs
+            )
     except (OSError, ValueError, KeyError) as exc:
         first = (str(exc).strip().splitlines() or [""])[0]  # transformers lists every class after it
         raise SmokeError(
@@ -303,6 +305,24 @@ def _from_pretrained(
             "(smoke_test.loader: auto, masked-lm, causal-lm or entry-point)"
         ) from exc
     return full, sorted(info.get("missing_keys", [])), config, overrides
+
+
+class _NotMissingWeights(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "and are newly initialized: " not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _missing_weights_reported_by_the_check() -> Iterator[None]:
+    """transformers' own warning about missing weights is dropped while loading: weights the model's
+    code ties come back as missing before `retie` ties them, and the `weights` check names the ones
+    that remain (shape mismatches are still warned about)."""
+    logger, quiet = logging.getLogger("transformers.modeling_utils"), _NotMissingWeights()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def _encoder(card: ModelCard, full: Any) -> Any:

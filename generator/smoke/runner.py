@@ -291,7 +291,7 @@ def _encode(run: SmokeRun, samples: list[Any], report: Report) -> Encoded:
     with stage(card.id, SmokeStage.ENCODE, run.device):
         width = run.embedder.hidden_width(run.tokenize(samples[0]))  # also warms up
         t0 = time.perf_counter()
-        pooled = run.embed(samples)
+        pooled = run.embed(samples, fresh=True)
         if run.device == "cuda":
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - t0
