@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import typing
+from collections import Counter
 from dataclasses import dataclass
 from types import UnionType
 from typing import Any
@@ -173,6 +174,23 @@ def model_rows(site: Site, page: str) -> list[ModelRow]:
             )
         )
     return rows
+
+
+SMOKE_TALLY = (
+    ("passed", "passed", True),
+    ("failed", "failed", True),
+    ("stale", "stale (the card or its checkpoint changed since)", False),
+    ("skipped", "skipped (needs CUDA)", False),
+    ("not run", "not run", True),
+    ("", "declare no smoke test", False),
+)
+"""(smoke state, words, shown even when 0) in the order the home page tallies them."""
+
+
+def smoke_tally(rows: list[ModelRow]) -> list[str]:
+    """How many models' smoke tests passed, failed or have not run, from the facts of this build."""
+    counts = Counter(row.smoke for row in rows)
+    return [f"{counts[state]} {words}" for state, words, always in SMOKE_TALLY if always or counts[state]]
 
 
 def by_modality(rows: list[ModelRow]) -> list[tuple[str, list[ModelRow]]]:

@@ -5,7 +5,9 @@ Stages, one module each (read `runner.smoke_card` and `runner.prepare` top to bo
 - `trust`: where the checkpoint is (inside `external_repos/<repo>/checkpoints/`), and whether upstream
   code may run (opt-in, pinned commit, clean tree, untracked code pinned by sha256);
 - `loader`: offline loading through the Auto classes, a masked-LM wrapper's base model, or an entry point;
-- `inputs`: seeded DNA / token-id / fMRI inputs, and the reverse complement done per tokenizer;
+  `tying`: weights the model's own code ties (Caduceus's reverse projections), tied again after loading;
+- `inputs`: seeded DNA / token-id / fMRI inputs, tokenized as the card's smoke input says (special tokens
+  or not), and the reverse complement done per tokenizer;
 - `encode`: batching, forward pass, hidden layer, pooling, RC split;
 - `run`: the typed `SmokeRun` (card, model, tokenizer, samples, pooled and projected outputs,
   tolerances, device) that every check reads;

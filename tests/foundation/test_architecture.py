@@ -20,6 +20,7 @@ LAYERS: list[list[str]] = [
         "generator.problems",
         "generator.io",
         "generator.yamlio",
+        "generator.yamledit",
         "generator.workers",
         "generator.settings",
     ],

@@ -274,6 +274,31 @@ def test_smoke_status_is_shown(project: Path) -> None:
     assert "| Smoke test | passed, 2026-11-20T10:00:00Z, on cpu |" in text
 
 
+def test_home_page_tallies_the_smoke_tests_and_promises_no_more(project: Path) -> None:
+    """The home page counts the models whose smoke test passed, failed or has not run (from this
+    build's facts) and claims verified embeddings only for those that passed."""
+    import copy
+
+    from tests.factory import make_card, write_card
+
+    other = make_card(id="tiny-other", name="Tiny Other")
+    write_card(project, copy.deepcopy(other))
+    render(project)
+    home = page(project, "index.md")
+    assert (
+        "**Embedding smoke test**: 0 passed · 0 failed · 4 not run." in home
+    )  # the fixture's 3 and this one
+    assert "verified only where\nits smoke test passed" in home
+    smoke = project / "artifacts" / "smoke"
+    smoke.mkdir(parents=True)
+    (smoke / "tiny-bert.json").write_text(json.dumps({"status": "passed", "summary": "ok"}), encoding="utf-8")
+    (smoke / "tiny-other.json").write_text(
+        json.dumps({"status": "failed", "summary": "no"}), encoding="utf-8"
+    )
+    render(project)
+    assert "**Embedding smoke test**: 1 passed · 1 failed · 2 not run." in page(project, "index.md")
+
+
 def test_pdf_button_and_downloads_page_once_the_pdf_exists(project: Path) -> None:
     render(project)
     assert "not built yet" in page(project, "models/tiny-bert.md")
