@@ -175,32 +175,37 @@ def test_every_name_stored_loads_tied_with_the_cards_parameter_count(
     )
 
 
-def test_a_checkpoint_that_truly_lacks_a_tied_weight_fails_naming_it(smoke_project: SmokeProject) -> None:
-    card = _rebuild(smoke_project, "tiny-caduceus-ph", "ph-lacking")
-    folder = smoke_project.repo("tiny-caduceus-ph") / "checkpoints" / "ph-lacking"
-    without_weight(folder, FWD)
-    card["repo"]["commit"] = git_commit_all(smoke_project.repo("tiny-caduceus-ph"), "weight removed")
-    smoke_project.write(card)
-    code, _, err = smoke_project.kb("smoke", "tiny-caduceus-ph", "--device", "cpu")
+def _fails_with(project: SmokeProject, card_id: str, name: str, alter: Any, **build: Any) -> str:
+    """A new checkpoint `name` whose files `alter(folder)` changes (committed, the card pinned to it):
+    `kb smoke` fails; its stderr."""
+    card = _rebuild(project, card_id, name, **build)
+    alter(project.repo(card_id) / "checkpoints" / name)
+    card["repo"]["commit"] = git_commit_all(project.repo(card_id), f"{name} altered")
+    project.write(card)
+    code, _, err = project.kb("smoke", card_id, "--device", "cpu")
     assert code == 1
+    return err
+
+
+def test_a_checkpoint_that_truly_lacks_a_tied_weight_fails_naming_it(smoke_project: SmokeProject) -> None:
+    err = _fails_with(
+        smoke_project, "tiny-caduceus-ph", "ph-lacking", lambda folder: without_weight(folder, FWD)
+    )
     assert (
         f"kb smoke: tiny-caduceus-ph: weights: 2 weight(s) are not in the checkpoint and were initialised "
         f"at random ({FWD}, {REV}): wrong loader or class for this checkpoint (smoke_test.loader)"
     ) in err
 
 
-def test_stored_copies_that_disagree_are_not_tied(smoke_project: SmokeProject, tmp_path: Path) -> None:
-    from safetensors.torch import load_file, save_file
+def test_stored_copies_that_disagree_are_not_tied(smoke_project: SmokeProject) -> None:
+    def disagree(folder: Path) -> None:
+        from safetensors.torch import load_file, save_file
 
-    card = _rebuild(smoke_project, "tiny-caduceus-ph", "ph-disagree", weights="safetensors-both")
-    path = smoke_project.repo("tiny-caduceus-ph") / "checkpoints" / "ph-disagree" / "model.safetensors"
-    state = load_file(str(path))
-    state[REV] = state[REV] + 1.0
-    save_file(state, str(path), metadata={"format": "pt"})
-    card["repo"]["commit"] = git_commit_all(smoke_project.repo("tiny-caduceus-ph"), "copies disagree")
-    smoke_project.write(card)
-    code, _, err = smoke_project.kb("smoke", "tiny-caduceus-ph", "--device", "cpu")
-    assert code == 1
+        state = load_file(str(folder / "model.safetensors"))
+        state[REV] = state[REV] + 1.0
+        save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+
+    err = _fails_with(smoke_project, "tiny-caduceus-ph", "ph-disagree", disagree, weights="safetensors-both")
     assert (
         f"kb smoke: tiny-caduceus-ph: weights: the checkpoint stores {REV} and {FWD}, which the model's "
         "code ties (one weight), with different values: it was not saved from this model"

@@ -176,15 +176,23 @@ def test_an_unknown_revision(on_hub: SmokeProject, hub: LocalHub) -> None:
     assert "Traceback" not in err and not on_hub.checkpoint("tiny-hyena").exists()
 
 
+@pytest.mark.parametrize(
+    ("action", "says"),
+    [
+        ("pull", f"cannot pull {HUB_ID} at {COMMIT[:12]} from "),
+        ("resolve", f"cannot resolve {HUB_ID} at 'main' on "),
+    ],
+)
 def test_a_gated_model_needs_hf_token(
-    on_hub: SmokeProject, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+    on_hub: SmokeProject, hub: LocalHub, monkeypatch: pytest.MonkeyPatch, action: str, says: str
 ) -> None:
     hub.gated[HUB_ID] = "hf_secret"
-    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    code, _, err = on_hub.kb("checkpoints", action, "tiny-hyena")
     assert code == 1
-    assert "the model is gated; accept its terms on the hub and set HF_TOKEN to an access token" in err
+    assert f"kb checkpoints: card 'tiny-hyena': {says}{hub.url}: the model is gated; accept its terms" in err
+    assert "set HF_TOKEN" in err
     monkeypatch.setenv("HF_TOKEN", "hf_secret")
-    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    code, _, err = on_hub.kb("checkpoints", action, "tiny-hyena")
     assert code == 0, err
 
 
@@ -349,23 +357,6 @@ def test_resolve_then_pull_and_pin_a_card_written_by_another_dumper(
     assert card_file.read_text() == pinned.replace(COMMIT, MAIN)
     code, out, _ = on_hub.kb("checkpoints", "resolve", "tiny-hyena")
     assert f"is {MAIN}, as kb/model_cards/tiny-hyena.yaml (checkpoints[0].revision) pins already" in out
-
-
-def test_resolve_a_gated_model_with_hf_token(
-    on_hub: SmokeProject, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    hub.gated[HUB_ID] = "hf_secret"
-    code, _, err = on_hub.kb("checkpoints", "resolve", "tiny-hyena")
-    assert code == 1
-    assert (
-        f"kb checkpoints: card 'tiny-hyena': cannot resolve {HUB_ID} at 'main' on {hub.url}: the model is "
-        "gated; accept its terms on the hub and set HF_TOKEN"
-    ) in err
-    monkeypatch.setenv("HF_TOKEN", "hf_secret")
-    code, out, err = on_hub.kb("checkpoints", "resolve", "tiny-hyena")
-    assert code == 0, err
-    assert f"at 'main' is {COMMIT}, as kb/model_cards/tiny-hyena.yaml (checkpoints[0].revision) pins" in out
-    assert ("GET", f"/api/models/{HUB_ID}/revision/main", None) in hub.requests
 
 
 def test_resolve_an_unknown_ref(on_hub: SmokeProject, hub: LocalHub) -> None:
