@@ -104,7 +104,7 @@ def _replace(text: str, place: _Place, value: Any, step: int) -> str:
             start, new = _line_end(text, key.end_mark.index), _block(value, column)
         else:
             start, new = _after_colon(text, key), " " + _flow(value)
-    elif old.value == "" and old.style is None:  # `key:` with nothing after it (null)
+    elif _empty(old):  # `key:` with nothing after it (null)
         start = end = _after_colon(text, key)
         new = _block(value, key.start_mark.column + step) if block else " " + _flow(value)
     elif block:
@@ -125,7 +125,7 @@ def _insert(text: str, place: _Place, key: str, value: Any, step: int) -> str:
     if not parent.value:
         raise EditError("an empty block mapping has no place to add to")
     column = parent.value[0][0].start_mark.column
-    at = _line_end(text, _end(text, parent.value[-1][1]))
+    at = _line_end(text, _end(text, parent))
     entry = (
         f"{_key(key)}:{_block(value, column + step)}"
         if isinstance(value, dict) and value
@@ -142,8 +142,15 @@ def _end(text: str, node: Any) -> int:
         return int(node.end_mark.index)
     if _is_flow(node) or not node.value:
         return int(node.end_mark.index)
-    last = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
-    return _end(text, last)
+    if isinstance(node, yaml.MappingNode):
+        key, last = node.value[-1]
+        # An empty value (`key:`) is marked where the next token starts, maybe lines further down.
+        return _after_colon(text, key) if _empty(last) else _end(text, last)
+    return _end(text, node.value[-1])
+
+
+def _empty(node: Any) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.value == "" and node.style is None
 
 
 def _after_colon(text: str, key: Any) -> int:
