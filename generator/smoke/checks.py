@@ -96,11 +96,14 @@ def weights(run: SmokeRun, report: Report) -> None:
         report.add("weights", True, f"every weight came from the checkpoint{note}{_tied_note(ties)}")
         return
     shown = ", ".join(missing[:4]) + ("..." if len(missing) > 4 else "")
+    unread = (
+        f" ({ties.undetermined}, so weights it ties may be among them)" if ties and ties.undetermined else ""
+    )
     report.add(
         "weights",
         False,
         f"{len(missing)} weight(s) are not in the checkpoint and were initialised at "
-        f"random ({shown}): wrong loader or class for this checkpoint (smoke_test.loader)",
+        f"random ({shown}): wrong loader or class for this checkpoint (smoke_test.loader){unread}",
     )
 
 
