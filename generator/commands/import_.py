@@ -11,6 +11,7 @@ from generator.interop.cardfile import CardExists, card_yaml, write_card_file
 from generator.interop.folder import guess_kind, import_folder
 from generator.interop.hf import import_readme
 from generator.knowledge import load_knowledge_base
+from generator.layout import Layout
 from generator.problems import Problem, Severity, render, summary
 from generator.schema import CARD_KINDS
 from generator.settings import Project
@@ -91,7 +92,7 @@ def import_one(
         folder = import_folder(source, kind_name, _display)
         data, problems, kept = folder.data, folder.problems, []
         header = f"Imported from {_display(source)} by `kb import`."
-    target = kb_dir / CARD_KINDS[kind_name].folder / f"{data['id']}.yaml"
+    target = Layout.card_in(kb_dir, CARD_KINDS[kind_name], str(data["id"]))
     try:
         write_card_file(target, card_yaml(data, header, kept), force=force, display=_display(target))
     except CardExists as exc:

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import CheckpointError, MissingDependency
-from generator.hub.record import Record, read_record, write_record
-from generator.smoke.trust import CHECKPOINTS, sha256_file
+from generator.hub.record import write_record
+from generator.io import sha256_file
+from generator.smoke.fingerprint import Record, read_record
 
 if TYPE_CHECKING:
     from generator.knowledge import LoadedCard
@@ -56,9 +57,10 @@ def endpoint() -> str:
 
 
 def target(project: Project, card: ModelCard, checkpoint: Checkpoint) -> Path:
-    """`external_repos/<repo>/checkpoints/<path>`, refusing a path that leaves `checkpoints/`."""
-    base = (project.repo_dir(card.repo.name) / CHECKPOINTS).resolve()
-    path = (base / checkpoint.path).resolve()
+    """`external_repos/<repo>/checkpoints/<path>` (`Project.layout`), refusing a path that leaves
+    `checkpoints/`."""
+    base = project.layout.checkpoints_dir(card.repo.name).resolve()
+    path = project.layout.checkpoint_dir(card.repo.name, checkpoint.path).resolve()
     if path == base or base not in path.parents:
         raise CheckpointError(
             f"card '{card.id}': checkpoints[].path '{checkpoint.path}' resolves to {path}, outside "

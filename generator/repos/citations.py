@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from generator.layout import Layout
 from generator.problems import Problem, Severity, escalate
 from generator.repos import lockfile
 from generator.repos.lockfile import Lock
@@ -292,7 +293,7 @@ def _check_card(loaded: LoadedCard[ModelCard], git_repo: GitRepo, where: str) ->
         ]
     short = commit[:7]
     lock = loaded.lock
-    lock_name = str(Path(loaded.rel).with_name(lockfile.lock_path(loaded.path).name))
+    lock_name = str(Layout.lock_file(Path(loaded.rel)))
     lock_is_current = lock is not None and lock.commit == commit
     out: list[Problem] = []
     for i, cite in citations_of(card):

@@ -8,25 +8,25 @@ carries its own modeling code) must be pinned by sha256 in `smoke_test.code_sha2
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import MissingDependency, SmokeError, SmokeStage
+from generator.io import sha256_file
+from generator.layout import Layout
 from generator.settings import Project
 
 if TYPE_CHECKING:
     from generator.schema.model_card import ModelCard
 
-CHECKPOINTS = "checkpoints"
-
 
 def checkpoint_dir(project: Project, card: ModelCard) -> Path:
-    """`external_repos/<repo.name>/checkpoints/<smoke_test.checkpoint>`, refusing anything that leaves it."""
+    """`external_repos/<repo.name>/checkpoints/<smoke_test.checkpoint>` (`Project.layout`), refusing
+    anything that leaves it."""
     assert card.smoke_test is not None
     name = card.smoke_test.checkpoint
-    base = (project.repo_dir(card.repo.name) / CHECKPOINTS).resolve()
-    path = (base / name).resolve()  # resolves symlinks too
+    base = project.layout.checkpoints_dir(card.repo.name).resolve()
+    path = project.layout.checkpoint_dir(card.repo.name, name).resolve()  # resolves symlinks too
     if path != base and base not in path.parents:
         raise SmokeError(
             f"card '{card.id}': smoke_test.checkpoint '{name}' resolves to "
@@ -38,14 +38,6 @@ def checkpoint_dir(project: Project, card: ModelCard) -> Path:
             f"kb checkpoints pull {card.id} (or place the checkpoint there by hand)"
         )
     return path
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def upstream_commit(repo_dir: Path) -> str | None:
@@ -77,10 +69,10 @@ def require_pinned_clean(project: Project, card: ModelCard, ckpt: Path, why: str
             "them, then review and pin the new commit",
             SmokeStage.REMOTE_CODE,
         )
-    untracked = [u for u in repo.untracked_files if not u.startswith(f"{CHECKPOINTS}/")]
+    untracked = [u for u in repo.untracked_files if not u.startswith(f"{Layout.CHECKPOINTS}/")]
     if untracked:
         raise SmokeError(
-            f"{prefix}: {project.rel(repo_dir)} has untracked files outside {CHECKPOINTS}/ "
+            f"{prefix}: {project.rel(repo_dir)} has untracked files outside {Layout.CHECKPOINTS}/ "
             f"({', '.join(untracked[:5])}); remove them",
             SmokeStage.REMOTE_CODE,
         )

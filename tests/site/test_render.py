@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,7 +59,7 @@ def test_model_page_sections_follow_the_template_order(project: Path) -> None:
         "## Citations",
         "## Links",
         "## Related Cards",
-        "## Smoke Test",
+        "## Embedding Smoke Test",
     ]
     positions = [text.index(heading) for heading in order]
     assert positions == sorted(positions)
@@ -257,7 +258,13 @@ def test_code_citation_with_and_without_snippet(project: Path) -> None:
 
 def test_smoke_status_is_shown(project: Path) -> None:
     render(project)
-    assert '!!! note "Smoke test: not run"' in page(project, "models/tiny-bert.md")
+    assert "This card declares no smoke_test section" in page(project, "models/tiny-bert.md")
+    smoke_test: dict[str, Any] = {"checkpoint": "tiny-bert", "input": {"kind": "dna", "length": 1024}}
+    write_card(project, model("tiny-bert", smoke_test=smoke_test))
+    render(project)
+    text = page(project, "models/tiny-bert.md")
+    assert '!!! note "Smoke test: not run"' in text
+    assert "| Input | 2 random DNA sequences of 1,024 bases (seed 0) |" in text
     report = {
         "status": "passed",
         "finished_at": "2026-11-20T10:00:00Z",
@@ -271,7 +278,13 @@ def test_smoke_status_is_shown(project: Path) -> None:
     text = page(project, "models/tiny-bert.md")
     assert '!!! success "Smoke test: passed"' in text
     assert "All 9 checks passed. Run on 2026-11-20T10:00:00Z on cpu." in text
-    assert "| Smoke test | passed, 2026-11-20T10:00:00Z, on cpu |" in text
+    assert "| Smoke test | passed, 2026-11-20, on cpu |" in text
+    smoke_test["input"]["add_special_tokens"] = False
+    write_card(project, model("tiny-bert", smoke_test=smoke_test))
+    render(project)
+    text = page(project, "models/tiny-bert.md")
+    plain = "2 random DNA sequences of 1,024 bases (seed 0), tokenized without special tokens"
+    assert f"| Input | {plain} |" in text
 
 
 def test_home_page_tallies_the_smoke_tests_and_promises_no_more(project: Path) -> None:
