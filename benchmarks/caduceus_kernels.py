@@ -76,6 +76,7 @@ def smoke(variants: list[str], length: int, threads: int) -> list[dict[str, Any]
     time is the steadier on a shared machine)."""
     import torch
 
+    from benchmarks.project import new_project
     from generator.knowledge import load_knowledge_base
     from generator.settings import Project
     from generator.smoke.runner import smoke_card
@@ -85,13 +86,13 @@ def smoke(variants: list[str], length: int, threads: int) -> list[dict[str, Any]
     torch.set_num_threads(threads)
     rows = []
     with tempfile.TemporaryDirectory(prefix="kb-caduceus-bench-") as tmp:
-        root = Path(tmp) / "project"
-        (root / "kb" / "model_cards").mkdir(parents=True)
-        repo = root / "external_repos" / "caduceus"
+        root = new_project(Path(tmp))
+        layout = Project.load(root).layout
         cards = []
         for variant in variants:
             t0 = time.perf_counter()
-            n = build_caduceus(repo / "checkpoints" / variant, rcps=variant == "ps", fused=True, **HUB)
+            folder = layout.checkpoint_dir("caduceus", variant)
+            n = build_caduceus(folder, rcps=variant == "ps", fused=True, **HUB)
             build_s = time.perf_counter() - t0
             card = _card(
                 f"caduceus-{variant}-bench",
@@ -121,7 +122,7 @@ def smoke(variants: list[str], length: int, threads: int) -> list[dict[str, Any]
             )
             card["integration"]["projector"]["in_dim"] = 256
             cards.append((card, n, build_s))
-        commit = git_commit_all(repo)
+        commit = git_commit_all(layout.repo_dir("caduceus"))
         for card, _, _ in cards:
             card["repo"]["commit"] = commit
             write_card(root, card)
@@ -170,7 +171,7 @@ def _forwards(project: Any, loaded: Any, length: int) -> dict[str, Any]:
     from generator.smoke.trust import checkpoint_dir
 
     card = loaded.card
-    ckpt, repo = checkpoint_dir(project, card), project.repo_dir(card.repo.name)
+    ckpt, repo = checkpoint_dir(project, card), project.layout.repo_dir(card.repo.name)
     model = load(
         card, ckpt, repo, torch.device("cpu"), torch.float32, True, Kernels("reference", ("mamba-ssm",))
     )
