@@ -118,18 +118,23 @@ def test_ph_averaging_is_invariant_with_the_special_tokens_too(smoke_project: Sm
 
 def test_transformers_alone_leaves_the_hub_format_untied(smoke_project: SmokeProject) -> None:
     """The problem the loader solves: the weight file holds each tied tensor once, and transformers
-    4.57 fills the other name at random."""
+    4.57 fills the other name at random. (The model's code is imported into the loader's throwaway
+    modules cache, as `kb smoke` does: transformers' own would stay in this process, and a later load's
+    relative imports would look for their package there.)"""
     from safetensors import safe_open
     from transformers import AutoModel
 
+    from generator.smoke.loader import offline_hub
     from generator.smoke.reference import installed
 
     ckpt = smoke_project.checkpoint("tiny-caduceus-ph")
     with safe_open(str(ckpt / "model.safetensors"), "pt") as f:
         stored = set(f.keys())
     assert FWD in stored and REV not in stored
-    with installed():
-        _, info = AutoModel.from_pretrained(str(ckpt), trust_remote_code=True, output_loading_info=True)
+    with installed(), offline_hub():
+        _, info = AutoModel.from_pretrained(
+            str(ckpt), trust_remote_code=True, local_files_only=True, output_loading_info=True
+        )
     assert REV in info["missing_keys"]
 
 
