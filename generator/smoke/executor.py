@@ -150,7 +150,8 @@ class _JobRun:
             if slurm.extra:
                 params["slurm_additional_parameters"] = dict(slurm.extra)
         self.executor.update_parameters(**params)
-        job = self.executor.submit(job_main, self.project, loaded, self.options)
+        with _outside_the_project(self.folder):
+            job = self.executor.submit(job_main, self.project, loaded, self.options)
         self.step(loaded.id, f"submitted as {self.kind} job {job.job_id}")
         return job
 
@@ -164,6 +165,24 @@ class _JobRun:
             report.finish("failed")
         report.job = {"executor": self.kind, "id": str(job.job_id)}
         return report
+
+
+@contextlib.contextmanager
+def _outside_the_project(folder: Path) -> Iterator[None]:
+    """Jobs start in their own folder, with `PYTHONSAFEPATH`: submitit starts them as `python -m ...`,
+    which puts the working directory first on `sys.path`, and the project's tree (a pull request's) must
+    never be importable in a job (`submitit/` or `generator/` there would be imported instead)."""
+    previous, safe = os.getcwd(), os.environ.get("PYTHONSAFEPATH")
+    os.chdir(folder)
+    os.environ["PYTHONSAFEPATH"] = "1"  # Python 3.11+: the same for the job's own `python -m`
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+        if safe is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = safe
 
 
 def _executor(kind: str, folder: Path) -> Any:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import KBError, MissingDependency, SmokeError, SmokeStage, UsageError
 from generator.settings import DEFAULTS, Project
-from generator.smoke.fingerprint import checkpoint_files, golden_path, inputs_hash
+from generator.smoke.fingerprint import card_inputs_hash, checkpoint_files
+from generator.smoke.pinned import entry_point_file
 from generator.smoke.report import Check, Report
 from generator.smoke.trust import checkpoint_dir, require_pinned_clean, sha256_file, upstream_commit
 
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from generator.smoke.run import Encoded, SmokeRun, Tolerances
 
 __all__ = ["Check", "Report", "resolve_device", "smoke_card"]
+
+MODEL_CODE_RAISES = (Exception, SystemExit)
+"""What the model's code may raise that is a failed check of its card: `SystemExit` too (a `sys.exit()`
+in hub code must not end `kb smoke` for the other cards). Ctrl-C (`KeyboardInterrupt`) still stops."""
 
 
 def resolve_device(choice: str) -> tuple[str, bool]:
@@ -114,7 +119,7 @@ def check(run: SmokeRun, report: Report) -> None:
             spec.run(run, report)
         except KBError as exc:
             report.add(name, False, str(exc))
-        except Exception as exc:
+        except MODEL_CODE_RAISES as exc:
             report.add(name, False, explain(exc, SmokeStage.CHECK, run.device))
 
 
@@ -125,9 +130,9 @@ def stage(card_id: str, which: SmokeStage, device: str) -> Iterator[None]:
 
     try:
         yield
-    except (KBError, KeyboardInterrupt):
+    except KBError:
         raise
-    except Exception as exc:
+    except MODEL_CODE_RAISES as exc:
         raise SmokeError(f"card '{card_id}': {explain(exc, which, device)}", which) from exc
 
 
@@ -200,6 +205,8 @@ def _upstream(project: Project, card: ModelCard, report: Report) -> tuple[Path, 
         "commit": commit,
         "remote_code": runs_code,
     }
+    if smoke.loader == "entry-point":
+        entry_point_file(project, card, ckpt)  # the module imported is the pinned one, or refused
     if runs_code:
         report.add("remote code", True, f"upstream at the pinned commit {str(commit)[:12]} with a clean tree")
     return ckpt, runs_code
@@ -212,7 +219,7 @@ def _checkpoint_files(project: Project, loaded: LoadedCard[ModelCard], ckpt: Pat
 
     from generator.hub.record import verify
 
-    files = checkpoint_files(ckpt)
+    files, _ = checkpoint_files(ckpt, project.repo_dir(loaded.card.repo.name))  # links out: refused already
     digests = {p.relative_to(ckpt).as_posix(): sha256_file(p) for p in files}
     combined = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in digests.items()).encode()).hexdigest()
     report.checkpoint = {"path": project.rel(ckpt), "sha256": combined, "files": digests}
@@ -382,10 +389,9 @@ def _token_ids(card: ModelCard, model: LoadedModel) -> tuple[Identity, list[Any]
 
 
 def _inputs_hash(project: Project, loaded: LoadedCard[ModelCard]) -> str:
-    card: ModelCard = loaded.card
-    assert card.smoke_test is not None
-    folder = project.repo_dir(card.repo.name) / "checkpoints" / card.smoke_test.checkpoint
-    return inputs_hash(card, folder, golden_path(loaded.path, card.id))
+    hashed = card_inputs_hash(project, loaded)
+    assert hashed is not None  # a card with a smoke test
+    return hashed
 
 
 def _memory(device: str) -> dict[str, Any]:

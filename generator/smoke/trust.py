@@ -13,31 +13,37 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import MissingDependency, SmokeError, SmokeStage
+from generator.paths import CHECKPOINTS, checkpoint_folder, files_inside
 from generator.settings import Project
 
 if TYPE_CHECKING:
     from generator.schema.model_card import ModelCard
 
-CHECKPOINTS = "checkpoints"
-
 
 def checkpoint_dir(project: Project, card: ModelCard) -> Path:
-    """`external_repos/<repo.name>/checkpoints/<smoke_test.checkpoint>`, refusing anything that leaves it."""
+    """`external_repos/<repo.name>/checkpoints/<smoke_test.checkpoint>`, refusing anything that leaves it
+    (a symbolic link of the clone included: `generator.paths.checkpoint_folder`)."""
     assert card.smoke_test is not None
     name = card.smoke_test.checkpoint
-    base = (project.repo_dir(card.repo.name) / CHECKPOINTS).resolve()
-    path = (base / name).resolve()  # resolves symlinks too
-    if path != base and base not in path.parents:
+    path, why = checkpoint_folder(project, card.repo.name, name)
+    if why:
         raise SmokeError(
-            f"card '{card.id}': smoke_test.checkpoint '{name}' resolves to "
-            f"{path}, outside {project.rel(base)}/ (a symlink?): put the checkpoint inside it"
+            f"card '{card.id}': smoke_test.checkpoint '{name}': {why} (a symlink?): put the checkpoint "
+            "inside it"
         )
     if not path.exists():
         raise SmokeError(
             f"card '{card.id}': checkpoint folder {project.rel(path)} does not exist: run "
             f"kb checkpoints pull {card.id} (or place the checkpoint there by hand)"
         )
-    return path
+    _, links_out = files_inside(path, project.repo_dir(card.repo.name), root=project.root)
+    if links_out:  # never hashed, never loaded: a link out of the clone would read any file
+        raise SmokeError(
+            f"card '{card.id}': the checkpoint links out of its clone: {'; '.join(links_out)}; replace "
+            "the links with the files",
+            SmokeStage.CHECKPOINT,
+        )
+    return path.resolve()
 
 
 def sha256_file(path: Path) -> str:

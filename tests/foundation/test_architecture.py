@@ -22,6 +22,9 @@ LAYERS: list[list[str]] = [
         "generator.yamlio",
         "generator.workers",
         "generator.settings",
+        "generator.paths",
+        "generator.signing",
+        "generator.trusted",
     ],
     ["generator.schema"],
     [
