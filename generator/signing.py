@@ -170,11 +170,16 @@ def signing_key(project_root: Path) -> SigningKey | None:
             f"{SIGNING_KEY_ENV}={value}: the signing key is inside the project, where a commit could "
             "publish it; keep it outside the tree (SECURITY.md, keys)"
         )
+    return read_signing_key(path, f"{SIGNING_KEY_ENV}={value}")
+
+
+def read_signing_key(path: Path, shown: str) -> SigningKey:
+    """The unencrypted Ed25519 private key in `path` (OpenSSH or PKCS#8 PEM); ConfigError otherwise."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{SIGNING_KEY_ENV}={value}: cannot read the signing key: {exc.strerror}") from exc
-    key = _private_key(data, value)
+        raise ConfigError(f"{shown}: cannot read the signing key: {exc.strerror}") from exc
+    key = _private_key(data, shown)
     return SigningKey(key, public_line(key.public_key()), path)
 
 
@@ -188,9 +193,9 @@ def _private_key(data: bytes, shown: str) -> Any:
         key = loader(data, password=None)
     except (ValueError, TypeError) as exc:
         raise ConfigError(
-            f"{SIGNING_KEY_ENV}={shown}: not an unencrypted Ed25519 private key ({exc}); make one with "
+            f"{shown}: not an unencrypted Ed25519 private key ({exc}); make one with "
             "ssh-keygen -t ed25519 -N '' -f <file> (SECURITY.md, keys)"
         ) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigError(f"{SIGNING_KEY_ENV}={shown}: the key is not an Ed25519 key (ssh-keygen -t ed25519)")
+        raise ConfigError(f"{shown}: the key is not an Ed25519 key (ssh-keygen -t ed25519)")
     return key

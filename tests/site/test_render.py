@@ -10,7 +10,8 @@ import pytest
 from generator.cli import main
 from generator.exceptions import OutputConflict
 from generator.render.site import is_generated
-from tests.factory import write_card, write_yaml
+from tests.factory import upstream_clone, write_card, write_yaml
+from tests.signing import allow, new_key, sign_file
 from tests.site.conftest import model, page, render
 
 CARD_PAGES = {
@@ -236,26 +237,29 @@ def test_code_citation_with_and_without_snippet(project: Path) -> None:
     assert "kb repos sync" not in text
     assert f"read it [upstream at the pinned commit]({permalink})" in text
 
+    # A lock file's copy is part of the tree (a pull request's): it is never shown as upstream code.
     write_yaml(
         project / "kb" / "model_cards" / "tiny-bert.lock.yaml",
         {
             "commit": "0123456789abcdef0123456789abcdef01234567",
-            "citations": [
-                {
-                    "path": "src/model.py",
-                    "lines": [12, 13],
-                    "snippet": "def encode(x):\n    return model(x)\n",
-                }
-            ],
+            "citations": [{"path": "src/model.py", "lines": [12, 13], "snippet": "import os  # forged\n"}],
         },
     )
     render(project)
+    assert "forged" not in page(project, "models/tiny-bert.md")
+
+    # Synced: the snippet is read from the clone at the pinned commit.
+    source = "".join(f"# line {n}\n" for n in range(1, 12)) + "def encode(x):\n    return model(x)\n"
+    sha = upstream_clone(project, "tiny-bert", {"src/model.py": source})
+    write_card(project, model("tiny-bert", walkthrough=[step], repo={**model("x")["repo"], "commit": sha}))
+    render(project)
     text = page(project, "models/tiny-bert.md")
     assert '```python linenums="12" title="src/model.py"\ndef encode(x):\n    return model(x)\n```' in text
-    assert "pinned at [0123456 (v1.0)]" in text
+    assert f"pinned at [{sha[:7]} (v1.0)" in text
+    assert "forged" not in text
 
 
-def test_smoke_status_is_shown(project: Path) -> None:
+def test_smoke_status_is_shown(project: Path, tmp_path: Path) -> None:
     render(project)
     assert '!!! note "Smoke test: not run"' in page(project, "models/tiny-bert.md")
     report = {
@@ -269,8 +273,22 @@ def test_smoke_status_is_shown(project: Path) -> None:
     (smoke / "tiny-bert.json").write_text(json.dumps(report), encoding="utf-8")
     render(project)
     text = page(project, "models/tiny-bert.md")
+    # Nobody vouches for this pass (anyone can commit such a file): the page says so, and why.
+    assert '!!! warning "Smoke test: passed, not verified"' in text
+    assert (
+        "All 9 checks passed. Run on 2026-11-20T10:00:00Z on cpu. Not verified: the report is unsigned; no "
+        "allowed signers are configured (smoke_allowed_signers)."
+    ) in text
+    assert "| Smoke test | passed, not verified, 2026-11-20T10:00:00Z, on cpu |" in text
+
+    key = new_key(tmp_path / "keys")
+    allow(project, ("smoke-ci", key))
+    signed = sign_file(smoke / "tiny-bert.json", key)
+    render(project)
+    text = page(project, "models/tiny-bert.md")
+    when = signed["signature"]["signed_at"].replace("T", " ").removesuffix("+00:00")
     assert '!!! success "Smoke test: passed"' in text
-    assert "All 9 checks passed. Run on 2026-11-20T10:00:00Z on cpu." in text
+    assert f"Run on 2026-11-20T10:00:00Z on cpu. Signed by smoke-ci on {when} UTC." in text
     assert "| Smoke test | passed, 2026-11-20T10:00:00Z, on cpu |" in text
 
 
