@@ -132,9 +132,12 @@ def set_kb_options(root: Path, **options: Any) -> None:
     """Add options to the `kb` plugin's section of a throwaway project's mkdocs.yml (values as JSON,
     which YAML reads as flow style)."""
     import json
+    import re
 
     config = root / "mkdocs.yml"
     text = config.read_text(encoding="utf-8")
+    for key in options:  # a later call replaces what an earlier one set
+        text = re.sub(rf"(?m)^      {re.escape(key)}: .*\n", "", text)
     lines = "".join(f"      {key}: {json.dumps(value)}\n" for key, value in options.items())
     if "\n  - kb\n" in text:
         text = text.replace("\n  - kb\n", f"\n  - kb:\n{lines}", 1)

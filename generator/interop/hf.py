@@ -186,7 +186,7 @@ def read_front_matter(text: str, display: str) -> tuple[dict[str, Any], str, int
                 )
             ],
         )
-    doc = parse_text(raw, Document(display, what="README front matter"))
+    doc = parse_text(raw, Document(display, what="imported file"))
     # The front matter starts on the README's second line (after `---`).
     found = [dataclasses.replace(p, line=p.line + 1 if p.line else 1) for p in doc.problems]
     if found:
