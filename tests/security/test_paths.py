@@ -168,3 +168,28 @@ def test_import_writes_no_card_outside_kb(tmp_path: Path, victims: Victims, esca
     assert victims.intact()
     assert not list(tmp_path.rglob("escaped.yaml"))
     assert not list((root / "kb").rglob("*.yaml"))
+
+
+def test_the_license_check_never_reads_a_license_linked_out_of_the_clone(
+    tmp_path: Path, victims: Victims
+) -> None:
+    from tests.factory import make_card, new_project, upstream_clone, write_card
+
+    root = new_project(tmp_path)
+    fifo = victims.folder / "pipe"
+    os.mkfifo(fifo)  # reading it would block: the command's finishing shows it was not read
+    upstream_clone(root, "tiny-bert", {"README.md": "upstream\n"})
+    clone = root / "external_repos" / "tiny-bert"
+    (clone / "LICENSE").symlink_to(fifo)
+    repo = git.Repo(clone)
+    repo.index.add(["LICENSE"])
+    sha = repo.index.commit("a license that is a link").hexsha
+    write_card(
+        root,
+        make_card(repo={"name": "tiny-bert", "url": "https://github.com/example/tiny-bert", "commit": sha}),
+    )
+    done = run(root, "check", "licenses", timeout=120)
+    assert (
+        "upstream repository external_repos/tiny-bert (https://github.com/example/tiny-bert) has no "
+        "license file" in (done.stdout + done.stderr)
+    )
