@@ -46,15 +46,23 @@ def test_pull_deletes_no_file_a_lock_file_names_outside_the_checkpoint(
 
 
 def test_status_never_opens_a_path_a_lock_file_names(on_hub: SmokeProject, victims: Victims) -> None:  # noqa: F811
-    # A FIFO nobody writes to: opening it to hash it would block, so the command's finishing shows that
-    # the lock file's names are only looked up among the files found in the folder.
+    import hashlib
+
+    assert run(on_hub.root, "checkpoints", "pull", "tiny-hyena", env={"HF_HUB_OFFLINE": "0"}).returncode == 0
+    lock = YAML(typ="safe", pure=True).load((on_hub.root / "kb/model_cards/tiny-hyena.lock.yaml").read_text())
+    files = lock["checkpoints"]["hyena-tiny"]["files"]
+    # The lock file adds the secret with a guessed sha256: hashing it would answer "verified" when the
+    # guess is right (an oracle for any file). A FIFO nobody writes to would block whoever opens it.
+    secret = victims.folder / "secret.txt"
     fifo = victims.folder / "pipe"
     os.mkfifo(fifo)
-    relative = os.path.relpath(fifo, on_hub.repo("tiny-hyena") / "checkpoints" / "hyena-tiny")
-    _record(on_hub, {str(fifo): "0" * 64, relative: "0" * 64})
+    guess = hashlib.sha256(secret.read_bytes()).hexdigest()
+    relative = os.path.relpath(fifo, on_hub.checkpoint("tiny-hyena"))
+    _record(on_hub, {**files, str(secret): guess, relative: "0" * 64})
     done = run(on_hub.root, "checkpoints", "status", "tiny-hyena", timeout=120)
     assert done.returncode == 0, done.stderr
-    assert f"{fifo} is missing" in done.stdout and "changed" in done.stdout
+    assert "verified" not in done.stdout
+    assert f"{secret} is missing" in done.stdout and f"{relative} is missing" in done.stdout
 
 
 def _link_checkpoints(project: SmokeProject, card_id: str, target: Path) -> str:
