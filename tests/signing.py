@@ -70,18 +70,19 @@ def sign_file(report: Path, key: Key, signer: str = "smoke-ci") -> dict[str, Any
 @contextlib.contextmanager
 def signing_with(key: Key | None, **env: str) -> Iterator[None]:
     """`KB_SIGNING_KEY` (and any other variables) set for the block, restored afterwards."""
-    values = {"KB_SIGNING_KEY": str(key.path) if key else None, **env}
-    saved = {k: os.environ.get(k) for k in values}
+    saved = _set_env({"KB_SIGNING_KEY": str(key.path) if key else None, **env})
     try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         yield
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _set_env(saved)
+
+
+def _set_env(values: dict[str, str | None]) -> dict[str, str | None]:
+    """Set (None: unset) each variable; returns what they were."""
+    before = {k: os.environ.get(k) for k in values}
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    return before
