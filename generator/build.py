@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 from generator.exceptions import BuildFailed, PublishRefused, ValidationFailed
 from generator.facts import Facts, build_facts, missing_snippets
 from generator.knowledge import KnowledgeBase
-from generator.layout import site_pdf_path
+from generator.layout import Layout
 from generator.problems import Problem, Severity, escalate
 from generator.render.site import BrokenCard, RenderReport, broken_cards, error_pages, render_site
 from generator.settings import CONFIG_FILE, Project
@@ -302,7 +302,7 @@ def _site(
 def _copy_pdfs(run: PdfRun, site_dir: Path) -> None:
     """Each current PDF to `pdf/<id>.pdf` of the built site (where the pages link it)."""
     for card_id, path in sorted(run.paths.items()):
-        target = site_dir / site_pdf_path(card_id)
+        target = site_dir / Layout.site_pdf_path(card_id)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
 

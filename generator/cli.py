@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator import __version__
-from generator.exceptions import KBError
+from generator.exceptions import KBError, Terminated
 
 COMMANDS: dict[str, str] = {
     "validate": "validate",
@@ -79,8 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"kb {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM where a command turns it into `Terminated`
+        print("terminated" if isinstance(exc, Terminated) else "interrupted", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     finally:
         os.chdir(previous)

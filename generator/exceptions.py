@@ -101,3 +101,13 @@ class PublishRefused(KBError):
 
 class BuildLocked(KBError):
     """Another build of the same project holds the project lock (`--no-wait` was given)."""
+
+
+class JobError(KBError):
+    """A smoke-test job could not run its card's test (the job got no GPU, ...); its card's report says
+    so, naming the job."""
+
+
+class Terminated(KeyboardInterrupt):
+    """kb was sent SIGTERM (a cancelled CI job, `kill`): handled like Ctrl-C, so that the jobs it
+    started are cancelled on the way out."""

@@ -1,9 +1,10 @@
 """Each card's facts, computed once per build: what its page, its PDF and the checks show about it.
 
 `build_facts(project, kb)` makes one frozen, picklable `CardFacts` per card: the license label and
-note, the pin, the code citations, the related cards, the smoke status, and where its page and PDF
-live. Pages and PDFs read them instead of working them out again, and a PDF's cache key hashes them
-(`CardFacts.digest`), so a fact that changes re-renders exactly the PDFs that show it.
+note, the pin, the code citations, the related cards, the smoke status, the day the card last changed,
+and where its page, its PDF and its checkpoint folders live (as `Project.layout` says). The section
+model (`generator.sections`) reads them instead of working them out again, and a PDF's cache key
+hashes them (`CardFacts.digest`), so a fact that changes re-renders exactly the PDFs that show it.
 
 Facts are derived by feature (`isinstance(card, HasRepo)`), not by kind, so a new card kind gets
 every fact its features give.
@@ -14,18 +15,19 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
-from generator import forge
-from generator.knowledge import KnowledgeBase, LoadedCard, narrow
-from generator.layout import card_file_path, page_path
+from generator import forge, gitdates
+from generator.knowledge import KnowledgeBase, LoadedCard
+from generator.layout import Layout
 from generator.policy import flagged_licenses
 from generator.problems import Problem, Severity
 from generator.repos.citations import NOT_AT_PIN_NOTE, CitationView, citation_view, pinned_code
 from generator.repos.pins import pin_info
-from generator.schema import CARD_KINDS, Card, DatasetCard, ModelCard
-from generator.schema.card import HasLicense, HasRepo, HasSmokeTest, HasWalkthrough
+from generator.schema import CARD_KINDS, Card, CardKind, ModelCard
+from generator.schema.card import HasLicense, HasModality, HasRepo, HasSmokeTest, HasWalkthrough
 from generator.schema.labels import (
     commit_url,
     family_label,
@@ -33,7 +35,6 @@ from generator.schema.labels import (
     license_note,
     license_words,
     modality_label,
-    pdf_name,
     pin_label,
     web_url,
 )
@@ -70,6 +71,10 @@ class RepoFacts:
     """`0123abc (v1.0)`."""
     pinned: str
     """`pinned at 0123abc (v1.0), 2024-03-01` (the date once the repository was synced)."""
+    checkpoints_dir: str
+    """Where its checkpoints are placed, relative to the project (`external_repos/<name>/checkpoints`)."""
+    commit: str | None = None
+    """The pinned commit, all 40 hex digits (None for a card pinned by tag only)."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,9 @@ class CardFacts:
     """The card file, relative to the project."""
     page: str
     """Its page, relative to docs_dir."""
-    pdf_artifact: str
-    """Where its PDF is written, relative to the project (`artifacts/pdf/code_walkthroughs/<id>.pdf`)."""
+    pdf_artifact: str | None
+    """Where its PDF is written, relative to the project (`artifacts/pdf/code_walkthroughs/<id>.pdf`);
+    None when its kind is not printed."""
     license_label: str
     license_note: str
     license_flags: tuple[str, ...]
@@ -99,6 +105,14 @@ class CardFacts:
     source_url: str | None = None
     """The card's YAML on the forge (mkdocs.yml's `repo_url`), else in the published site (`site_url`);
     None without either (the PDF's cover then shows the path only)."""
+    edit_url: str | None = None
+    """The forge's "edit this page" link of the card's YAML (None without `repo_url`)."""
+    updated: str | None = None
+    """The day of the last commit that changed the card file (`gitdates`); None outside git."""
+    checkpoints: tuple[str, ...] = ()
+    """The folder of each of its `checkpoints`, relative to the project, in order."""
+    smoke_checkpoint: str | None = None
+    """The folder its smoke test loads, relative to the project (None without a smoke test)."""
 
     def digest(self) -> str:
         """A hash of every fact: part of the PDF's cache key."""
@@ -123,24 +137,39 @@ class Facts:
         return iter(self._facts.values())
 
 
-def build_facts(project: Project, kb: KnowledgeBase) -> Facts:
-    """Every card's facts (reads nothing the knowledge base has not read, except what the smoke status
-    hashes to tell a stale report and, for a pin without a date in its lock file, the synced clone)."""
+def build_facts(
+    project: Project, kb: KnowledgeBase, cards: Iterable[LoadedCard[Card]] | None = None
+) -> Facts:
+    """The facts of `cards` (default: every card): reads nothing the knowledge base has not read,
+    except what the smoke status hashes to tell a stale report, the allowed signers its signature is
+    checked against (once), the dates of the card files in git (one `git log`), and, for a pin without a
+    date in its lock file, the synced clone."""
+    chosen = list(kb.all() if cards is None else cards)
     trust = trusted(project)  # read once: the allowed signers decide which smoke reports are verified
-    facts = {(c.kind.name, c.id): card_facts(project, kb, c, trust.signers) for c in kb.all()}
+    commits = gitdates.last_commits(project.root, [project.kb_dir])
+    dates = {path: gitdates.day(stamp) for path, stamp in commits.items()}
+    facts = {(c.kind.name, c.id): card_facts(project, kb, c, dates, trust.signers) for c in chosen}
     return Facts(facts, trust.signers)
 
 
 def card_facts(
-    project: Project, kb: KnowledgeBase, loaded: LoadedCard[Card], signers: AllowedSigners | None = None
+    project: Project,
+    kb: KnowledgeBase,
+    loaded: LoadedCard[Card],
+    dates: dict[Path, str] | None = None,
+    signers: AllowedSigners | None = None,
 ) -> CardFacts:
+    """One card's facts; `dates`: the day each card file last changed, `signers`: the allowed signers of
+    smoke reports (`build_facts` reads both once)."""
     card = loaded.card
     return CardFacts(
         kind=loaded.kind.name,
         id=loaded.id,
         rel=loaded.rel,
-        page=page_path(loaded.kind, loaded.id),
-        pdf_artifact=project.rel(project.pdf_dir / pdf_name(loaded.id)),
+        page=Layout.page_path(loaded.kind, loaded.id),
+        pdf_artifact=project.rel(project.layout.pdf_file(loaded.id))
+        if printed(project, loaded.kind)
+        else None,
         license_label=license_label(card),
         license_note=license_note(card),
         license_flags=tuple(flagged_licenses(project.settings.license_policy, card)),
@@ -148,16 +177,42 @@ def card_facts(
         repo=_repo_facts(project, loaded),
         citations=_citations(project, loaded),
         related=tuple(
-            RelatedCard(kind, CARD_KINDS[kind].title, c.id, str(c.card.name), c.rel, page_path(c.kind, c.id))
+            RelatedCard(
+                kind, CARD_KINDS[kind].title, c.id, str(c.card.name), c.rel, Layout.page_path(c.kind, c.id)
+            )
             for kind, group in kb.related(loaded).items()
             for c in group
         ),
         smoke=project_status(project, loaded, signers) if isinstance(card, HasSmokeTest) else None,
         source_url=(
             forge.card_url(project.mkdocs_config, loaded.rel)
-            or forge.published_url(project.mkdocs_config, card_file_path(loaded.kind, loaded.id))
+            or forge.published_url(project.mkdocs_config, Layout.card_file_path(loaded.kind, loaded.id))
         ),
+        edit_url=forge.edit_url(project.mkdocs_config, project.rel(project.docs_dir), loaded.rel),
+        updated=(dates if dates is not None else {}).get(loaded.path.resolve()),
+        checkpoints=_checkpoint_folders(project, card),
+        smoke_checkpoint=_smoke_checkpoint(project, card),
     )
+
+
+def printed(project: Project, kind: CardKind) -> bool:
+    """Whether the kind's cards get a PDF: declared `printed`, or given a print template of their own
+    (in the overrides or the product's templates)."""
+    folders = [p for p in (project.template_overrides, project.templates_dir) if p]
+    return kind.printed or any((f / kind.print_template).is_file() for f in folders)
+
+
+def _checkpoint_folders(project: Project, card: Card) -> tuple[str, ...]:
+    """Where each released checkpoint of the card (a model card's `checkpoints`) is placed in its clone."""
+    if not isinstance(card, ModelCard):
+        return ()
+    return tuple(project.rel(project.layout.checkpoint_dir(card.repo.name, c.path)) for c in card.checkpoints)
+
+
+def _smoke_checkpoint(project: Project, card: Card) -> str | None:
+    if not (isinstance(card, HasSmokeTest) and card.smoke_test):
+        return None
+    return project.rel(project.layout.checkpoint_dir(card.repo.name, card.smoke_test.checkpoint))
 
 
 def _repo_facts(project: Project, loaded: LoadedCard[Card]) -> RepoFacts | None:
@@ -165,10 +220,15 @@ def _repo_facts(project: Project, loaded: LoadedCard[Card]) -> RepoFacts | None:
     if not isinstance(card, HasRepo):
         return None
     repo = card.repo
-    model = narrow(loaded, ModelCard)
-    pinned = pin_info(project, model).label if model else f"pinned at {pin_label(repo)}"
     return RepoFacts(
-        repo.name, web_url(repo) or repo.url, web_url(repo), commit_url(repo), pin_label(repo), pinned
+        repo.name,
+        web_url(repo) or repo.url,
+        web_url(repo),
+        commit_url(repo),
+        pin_label(repo),
+        pin_info(project, loaded).label,
+        project.rel(project.layout.checkpoints_dir(repo.name)),
+        repo.commit,
     )
 
 
@@ -190,7 +250,7 @@ def tags_of(card: Card) -> list[str]:
     `License: Apache-2.0` (`Code license: ...` and `Weights license: ...` when they differ, so a license
     tag never lists a model whose weights are not under it)."""
     tags = []
-    if isinstance(card, (ModelCard, DatasetCard)):
+    if isinstance(card, HasModality):
         tags.append(f"Modality: {modality_label(card.modality)}")
     if isinstance(card, ModelCard) and card.architecture.family:
         tags.append(f"Family: {family_label(card.architecture.family)}")

@@ -19,14 +19,15 @@ from typing import Any, Generic, TypeGuard, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from generator.exceptions import UsageError, ValidationFailed
+from generator.layout import Layout
 from generator.problems import Problem, Severity
-from generator.repos.lockfile import Lock, load_lock, lock_path
-from generator.schema import CARD_KINDS, SCHEMA_VERSION, TEMPLATE_SECTIONS, CardKind, ModelCard
+from generator.repos.lockfile import Lock, load_lock
+from generator.schema import CARD_KINDS, SCHEMA_VERSION, CardKind, ModelCard
 from generator.schema.card import Card, HasLicense, HasSmokeTest
 from generator.schema.common import PLACEHOLDER
 from generator.schema.derived import FineTunedCard, SAECard, name_disagreements
-from generator.settings import DEFAULTS, SMOKE_FOLDER
-from generator.smoke.report import Report, report_path
+from generator.settings import DEFAULTS, Project
+from generator.smoke.report import Report
 from generator.yamlio import Document, FieldPath, dotted, read_document
 
 C = TypeVar("C", bound=Card, covariant=True)
@@ -123,7 +124,7 @@ class KnowledgeBase:
                 and p.file not in valid
                 and path.suffix == ".yaml"
                 and path.parent.name in folders
-                and not path.name.endswith(".lock.yaml")
+                and not Layout.is_lock_file(path)
             ):
                 out.setdefault(path.stem, []).append(p)
         return out
@@ -184,26 +185,10 @@ def narrow(loaded: LoadedCard[Card], model: type[T]) -> LoadedCard[T] | None:
     return loaded if _is(loaded, model) else None
 
 
-REF_FIELDS: dict[str, list[tuple[tuple[str, ...], str]]] = {
-    "model": [
-        (("related", "models", "*"), "model"),
-        (("related", "datasets", "*"), "dataset"),
-        (("related", "integrations", "*"), "integration"),
-        (("related", "recipes", "*"), "recipe"),
-        (("integration", "strategy"), "integration"),
-        (("training", "sources", "*", "dataset"), "dataset"),
-    ],
-    "recipe": [(("integrations", "*"), "integration")],
-    # Seed-003 cards link to their base model's card and their dataset card (generator/schema/derived.py).
-    "sae": [(("base_model_card",), "model"), (("training", "dataset_card"), "dataset")],
-    "finetuned": [(("base_model_card",), "model"), (("training", "dataset_card"), "dataset")],
-}
-"""Per card kind: the fields (`*` = every list item) that hold ids of other cards, and their kind."""
-
-
 def references(kind: str, data: Any) -> Iterator[tuple[str, str, FieldPath]]:
-    """(target kind, id, field path) of every reference in a card's raw data, valid or not."""
-    for pattern, target in REF_FIELDS.get(kind, []):
+    """(target kind, id, field path) of every reference in a card's raw data, valid or not (the fields
+    are the kind's declared `refs`)."""
+    for pattern, target in CARD_KINDS[kind].refs:
         for loc, value in _walk(data, pattern, ()):
             if isinstance(value, str):
                 yield target, value, loc
@@ -228,7 +213,7 @@ def card_files(kb_dir: Path) -> Iterator[tuple[CardKind, Path]]:
         folder = kb_dir / kind.folder
         if folder.is_dir():
             for path in sorted(folder.glob("*.yaml")):
-                if not path.name.endswith(".lock.yaml"):
+                if not Layout.is_lock_file(path):
                     yield kind, path
 
 
@@ -247,7 +232,7 @@ def load_knowledge_base(
     """
     root = root.resolve()
     kb_dir = (kb_dir or root / DEFAULTS.kb_dir).resolve()
-    smoke_dir = smoke_dir or root / DEFAULTS.artifacts_dir / SMOKE_FOLDER
+    smoke_dir = smoke_dir or Project(root, DEFAULTS, {}).layout.smoke_dir
     kb = KnowledgeBase(root, kb_dir=kb_dir)
     problems: list[Problem] = []
     files = list(card_files(kb_dir)) if paths is None else _named_files(paths, root, problems)
@@ -350,10 +335,11 @@ def _load_card(
     card, problems = _validate(kind, path, doc)
     if card is None:
         return None, doc, problems
-    lock = load_lock(path, problems, str(Path(rel).with_name(lock_path(path).name)))
+    lock = load_lock(path, problems, str(Layout.lock_file(Path(rel))))
     smoke = None
     if isinstance(card, HasSmokeTest):
-        smoke, found = Report.load(smoke_dir, str(card.id), _rel(report_path(smoke_dir, str(card.id)), root))
+        report = Layout.smoke_report_in(smoke_dir, str(card.id))
+        smoke, found = Report.load(smoke_dir, str(card.id), _rel(report, root))
         problems.extend(found)
     loaded: LoadedCard[Card] = LoadedCard(kind, card, path, rel, doc, lock, smoke)
     problems.extend(_card_checks(loaded))
@@ -533,19 +519,14 @@ def _card_checks(loaded: LoadedCard[Card]) -> list[Problem]:
                 Severity.WARNING,
                 hint=f"write '{normalised}'",
             )
-    if isinstance(card, ModelCard):
-        for key, title in TEMPLATE_SECTIONS.items():
-            if key == "strengths":
-                empty = not card.strengths and not card.limitations
-            else:
-                empty = _is_empty(getattr(card, key))
-            if empty:
-                add(
-                    (key,) if key in doc.data else (),
-                    f"the template section '{title}' is empty",
-                    Severity.WARNING,
-                    hint="fill it in as the card template shows: kb new <id> writes one",
-                )
+    for key, section in loaded.kind.template_sections.items():
+        if all(_is_empty(getattr(card, name)) for name in section.fields):
+            add(
+                (key,) if key in doc.data else (),
+                f"the template section '{section.title}' is empty",
+                Severity.WARNING,
+                hint="fill it in as the card template shows: kb new <id> writes one",
+            )
     out.extend(_derived_name_checks(loaded))
     return out
 

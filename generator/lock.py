@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from generator.exceptions import BuildLocked
+from generator.layout import Layout
 
-LOCK_FILE = ".kb-cache/build.lock"
+LOCK_FILE = f"{Layout.CACHE_FOLDER}/build.lock"
 
 POLL_SECONDS = 0.2
 

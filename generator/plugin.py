@@ -35,8 +35,7 @@ from pydantic import ValidationError
 
 from generator import forge
 from generator.exceptions import KBError
-from generator.layout import card_file_path, site_pdf_path
-from generator.schema.labels import pdf_name
+from generator.layout import Layout
 from generator.settings import Project, Settings, _plain
 
 if TYPE_CHECKING:
@@ -180,7 +179,9 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
 
         # Every card file of kb/ (a listing, no validation: the pages link each card's YAML).
         for kind, path in card_files(project.kb_dir):
-            files.append(File.generated(config, card_file_path(kind, path.stem), abs_src_path=str(path)))
+            files.append(
+                File.generated(config, Layout.card_file_path(kind, path.stem), abs_src_path=str(path))
+            )
         if not self.settings.pdf or self.result is None:
             return files
         if self.result.pdf_pending is not None:
@@ -188,14 +189,16 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             for card_id in sorted(self.result.pdf_pending):
                 files.append(
                     _PendingFile.generated(
-                        config, site_pdf_path(card_id), abs_src_path=str(self.result.pdf_pending[card_id])
+                        config,
+                        Layout.site_pdf_path(card_id),
+                        abs_src_path=str(self.result.pdf_pending[card_id]),
                     )
                 )
             return files
         for loaded in self.result.kb.all():
-            path = project.pdf_dir / pdf_name(loaded.id)
+            path = project.layout.pdf_file(loaded.id)
             if path.is_file():
-                files.append(File.generated(config, site_pdf_path(loaded.id), abs_src_path=str(path)))
+                files.append(File.generated(config, Layout.site_pdf_path(loaded.id), abs_src_path=str(path)))
         return files
 
     def on_page_content(self, html: str, *, page: Any, config: Any, files: Files) -> str:

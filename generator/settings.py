@@ -10,16 +10,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from generator.exceptions import ConfigError
+from generator.layout import Layout
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
 CONFIG_FILE = "mkdocs.yml"
-SMOKE_FOLDER = "smoke"
-"""The smoke reports' folder under artifacts_dir (`artifacts/smoke/<id>.json`)."""
 
 
 class LicensePolicy(BaseModel):
@@ -34,8 +33,36 @@ class LicensePolicy(BaseModel):
     `kb check licenses` (shell patterns such as `CC-BY-NC-*` work in both lists)."""
 
 
+GPU_TYPE = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+"""A GPU type as SLURM's GPU resources name it (`gpu:<type>:<count>`, e.g. `h100`)."""
+
+SBATCH_FROM_CARD = {
+    "gres": "smoke_test.resources.gpus and gpu_type (or the slurm.gpu_type setting)",
+    "gpus": "smoke_test.resources.gpus",
+    "gpus-per-node": "smoke_test.resources.gpus",
+    "gpus-per-task": "smoke_test.resources.gpus",
+    "gpus-per-socket": "smoke_test.resources.gpus",
+    "time": "smoke_test.resources.time_minutes",
+    "mem": "smoke_test.resources.memory_gb",
+    "mem-per-cpu": "smoke_test.resources.memory_gb",
+    "mem-per-gpu": "smoke_test.resources.memory_gb",
+    "cpus-per-task": "smoke_test.resources.cpus",
+    "partition": "slurm.partition",
+    "account": "slurm.account",
+    "qos": "slurm.qos",
+    "constraint": "slurm.constraint",
+    "array": "slurm.max_jobs (kb submits one job per card)",
+    "output": "smoke_jobs_dir (kb reads the job's log there)",
+    "error": "smoke_jobs_dir (kb reads the job's log there)",
+    "chdir": "smoke_jobs_dir (the job runs in its folder)",
+    "signal": "smoke_test.resources.time_minutes (kb reads a time limit from SLURM's own state)",
+}
+"""`#SBATCH` options that `slurm.extra` may not give, with where they come from instead: each is asked
+once, from the card or a named setting (a second GPU request is "Invalid GRES specification")."""
+
+
 class SlurmSettings(BaseModel):
-    """Where `kb smoke --executor slurm` submits its jobs (submitit's SLURM executor)."""
+    """Where `kb smoke --executor slurm` submits its jobs, and how long it waits for them."""
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
@@ -47,10 +74,40 @@ class SlurmSettings(BaseModel):
     """Quality of service (`--qos`)."""
     constraint: str | None = None
     """Node features the job needs (`--constraint`, e.g. `a100|h100`)."""
+    gpu_type: str | None = Field(default=None, pattern=f"^{GPU_TYPE}$")
+    """GPU type for cards that ask for GPUs without naming one (`smoke_test.resources.gpu_type`), as
+    the cluster's GPU resources name it: `sinfo -o %G` shows `gpu:h100:4` for `h100`."""
     setup: list[str] = []
-    """Shell lines run before each job (e.g. `module load cuda/12.4`, `source .venv/bin/activate`)."""
+    """Shell lines run before each job (e.g. `module load cuda/12.4`). The job runs this Python
+    (the project's virtualenv): the project and the virtualenv must be on a filesystem the compute
+    nodes share."""
     extra: dict[str, str | int] = Field(default_factory=dict)
-    """Further `#SBATCH` options by name, passed to submitit as `slurm_additional_parameters`."""
+    """Further `#SBATCH` options by name without dashes (e.g. `{mail-type: FAIL}`). Options the card
+    or another setting gives (GPUs, time, memory, CPUs, partition, ...) are refused here."""
+    max_jobs: int = Field(default=16, ge=1)
+    """Jobs of one run queued or running at once; the other cards wait their turn (keep it under the
+    cluster's per-user job limit)."""
+    poll_seconds: float = Field(default=10.0, gt=0)
+    """How often the jobs' states are asked of SLURM (squeue; sacct where accounting is on)."""
+    pending_minutes: float = Field(default=720.0, gt=0)
+    """Longest a job may wait in the queue for a reason that can clear (other jobs, priority, a
+    hold); then it is cancelled and its card reported failed. A job that can never start (it asks for
+    more than the partition allows) is cancelled at once."""
+    lost_seconds: float = Field(default=180.0, gt=0)
+    """How long a job may be unknown to SLURM (or SLURM may not answer) before its card is reported
+    lost; also how long a finished job's result may take to appear on the shared filesystem."""
+
+    @field_validator("extra")
+    @classmethod
+    def _not_from_card(cls, extra: dict[str, str | int]) -> dict[str, str | int]:
+        for key in extra:
+            name = key.lstrip("-").replace("_", "-").lower()
+            if name in SBATCH_FROM_CARD:
+                raise ValueError(
+                    f"'{key}' is not set here: kb asks for it from {SBATCH_FROM_CARD[name]}; "
+                    f"remove '{key}' from slurm.extra"
+                )
+        return extra
 
 
 class Settings(BaseModel):
@@ -88,11 +145,11 @@ class Settings(BaseModel):
     is reported failed, the others go on); `slurm` one job per card on a SLURM cluster."""
     smoke_max_jobs: int = 1
     """Jobs of the `local` executor running at once (each loads a model: keep it to the GPUs or the
-    memory there is). The `slurm` executor submits every job and lets the scheduler decide."""
-    smoke_jobs_dir: str = ".kb-cache/smoke-jobs"
+    memory there is). The `slurm` executor's limit is `slurm.max_jobs`."""
+    smoke_jobs_dir: str = f"{Layout.CACHE_FOLDER}/smoke-jobs"
     """Folder of the jobs' pickled inputs, results and logs (relative to the project)."""
     smoke_poll_seconds: float = 2.0
-    """How often the state of running jobs is looked at."""
+    """How often the jobs' results are looked for (SLURM itself is asked every `slurm.poll_seconds`)."""
     slurm: SlurmSettings = SlurmSettings()
     """The SLURM executor's settings (partition, account, ...)."""
     smoke_accept_reference_kernels: bool = True
@@ -196,19 +253,25 @@ class Project:
         return self.path(self.settings.artifacts_dir)
 
     @cached_property
-    def pdf_dir(self) -> Path:
-        return self.artifacts_dir / "pdf" / "code_walkthroughs"
-
-    @cached_property
-    def smoke_dir(self) -> Path:
-        return self.artifacts_dir / SMOKE_FOLDER
-
-    @cached_property
     def external_repos_dir(self) -> Path:
         return self.path(self.settings.external_repos_dir)
 
+    @cached_property
+    def layout(self) -> Layout:
+        """Every path of the project (cards, side files, clones, checkpoints, PDFs, reports, pages)."""
+        return Layout(self.root, self.kb_dir, self.artifacts_dir, self.external_repos_dir)
+
+    # The layout's folders most stages ask for, by their old names.
+    @property
+    def pdf_dir(self) -> Path:
+        return self.layout.pdf_dir
+
+    @property
+    def smoke_dir(self) -> Path:
+        return self.layout.smoke_dir
+
     def repo_dir(self, repo_name: str) -> Path:
-        return self.external_repos_dir / repo_name
+        return self.layout.repo_dir(repo_name)
 
     def rel(self, path: Path) -> str:
         try:

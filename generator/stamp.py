@@ -26,9 +26,10 @@ from importlib import metadata
 from pathlib import Path
 
 from generator.io import atomic_write_bytes
+from generator.layout import Layout
 from generator.settings import CONFIG_FILE, Project
 
-STAMP_FILE = ".kb-cache/build-stamp.json"
+STAMP_FILE = f"{Layout.CACHE_FOLDER}/build-stamp.json"
 STAMP_VERSION = 1
 _PACKAGES = (
     "mkdocs",

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # System packages the product needs, installed with apt where we can (root or sudo).
 #   site:  WeasyPrint's Pango, HarfBuzz subsetting (fast font subsetting) and DejaVu fonts
-#   test:  the above, plus Debian's Chromium for the browser tests and poppler for PDF checks
+#   test:  the above, plus Debian's Chromium for the browser tests and poppler for PDF checks, and a
+#          single-node SLURM for the tests marked slurm (scripts/slurm-deps.sh)
 set -euo pipefail
 what="${1:-site}"
+here="$(dirname "$0")"
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [ "$what" = "test" ]; then
   packages+=(chromium poppler-utils git)
@@ -12,15 +14,19 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null; then
+    echo "Please install these system packages with your package manager: ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "Installing system packages: ${missing[*]}" >&2
+  # another apt (an unattended upgrade on a fresh CI machine) may hold the lock for a while: wait for it
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+    --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if ! command -v apt-get >/dev/null; then
-  echo "Please install these system packages with your package manager: ${missing[*]}" >&2
-  exit 1
+if [ "$what" = "test" ]; then
+  "$here/slurm-deps.sh"
 fi
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "Installing system packages: ${missing[*]}" >&2
-$sudo apt-get update -q >/dev/null
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

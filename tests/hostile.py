@@ -1,6 +1,11 @@
 """A hostile knowledge base: every payload of tests/data/hostile/payloads.yaml in every text field of
 every card kind.
 
+The kinds and their cards come from their declarations (`generator.schema.CARD_KINDS`): each kind's
+example card (`CardKind.example`, every optional field filled) is the base its hostile cards are made
+from, and the examples themselves are written too, so that every reference resolves. A kind declared
+tomorrow is in the corpus without this file changing.
+
 `placements()` writes, per kind, a few cards that each hold `GROUP` payloads per text field (card k
 puts payloads j+4k .. j+4k+3 in its j-th text field, so each field sees each payload) and one card
 per pair of "row" payloads alternating field by field (so neighbouring fields on one Markdown line
@@ -11,17 +16,18 @@ A field whose schema refuses a payload keeps its valid value.
 from __future__ import annotations
 
 import copy
+import re
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 
-from generator.knowledge import REF_FIELDS
 from generator.schema import CARD_KINDS
-from tests.factory import REPO_ROOT, make_card, write_yaml
+from generator.schema.derived import FineTunedCard, SAECard, split_name
+from tests.factory import REPO_ROOT, write_yaml
 
 DATA = Path(__file__).resolve().parent / "data" / "hostile"
 
@@ -48,6 +54,11 @@ def payloads(*, links_to_nowhere: bool = True) -> list[str]:
     return [str(p) for p in data if links_to_nowhere or not any(m in str(p) for m in LINKS_TO_NOWHERE)]
 
 
+def markers_in(texts: Iterable[str]) -> list[str]:
+    """The markers (`alert(12)`) of the payloads among `texts`: each must be shown as text."""
+    return sorted({m for t in texts for m in re.findall(r"alert\(\d+\)", t)})
+
+
 def shipped(folder: str, name: str) -> dict[str, Any]:
     data: dict[str, Any] = YAML(typ="safe", pure=True).load(
         (REPO_ROOT / "kb" / folder / name).read_text(encoding="utf-8")
@@ -56,70 +67,33 @@ def shipped(folder: str, name: str) -> dict[str, Any]:
 
 
 def base_cards() -> dict[str, dict[str, Any]]:
-    """A valid card of each kind, with every optional text field filled."""
-    model = make_card(id="base", license_notes="Notes.", related={"datasets": ["hcp-rsfmri"]})
-    derived = {
-        "summary": "S.",
-        "intended_use": "Use.",
-        "limitations": ["L."],
-        "notes": "N.",
-        "author": "A.",
-        "extra_sections": [{"title": "T.", "body": "B."}],
-    }
-    sae = {
-        "schema_version": 1,
-        "id": "x",
-        "name": "x",
-        "base_model": {"name": "GPT-2 Small", "short_name": "gpt2-small", "source": "Hugging Face"},
-        "sae": {"layer": "mlp0", "input_dim": 768, "expansion_factor": 2, "hook_point": "h"},
-        "training": {"tokens": "1M", "dataset": "D.", "method": "M."},
-        **derived,
-    }
-    finetuned = {
-        "schema_version": 1,
-        "id": "x",
-        "name": "x",
-        "domain": "promoters",
-        "domain_description": "Promoters.",
-        "base_model": {"name": "Tiny BERT", "short_name": "tiny-bert"},
-        "base_model_card": "tiny-bert",
-        "training": {"tokens": 500000, "dataset": "D.", "method": "M."},
-        **derived,
-    }
-    return {
-        "model": model,
-        "dataset": shipped("datasets", "hcp-rsfmri.yaml"),
-        "integration": shipped("integrations", "late-fusion-512.yaml"),
-        "recipe": shipped("recipes", "logo-attribution.yaml"),
-        "sae": sae,
-        "finetuned": finetuned,
-    }
+    """A valid card of each declared kind, with every optional text field filled: its example."""
+    return {name: copy.deepcopy(dict(kind.example)) for name, kind in CARD_KINDS.items()}
+
+
+def derived(kind: str) -> bool:
+    """A kind whose card names follow the seed-003 grammar (their parts must agree with the fields)."""
+    return issubclass(CARD_KINDS[kind].model, (SAECard, FineTunedCard))
 
 
 def identity(kind: str, card: dict[str, Any], k: int) -> None:
-    """Unique id (and, for derived cards, the name that must agree with it)."""
-    if kind == "sae":
-        card["training"]["tokens"] = f"{k + 1}M"
-        card["name"] = f"gpt2-small_mlp0_exp2_{k + 1}M"
-        card["id"] = card["name"].lower()
-    elif kind == "finetuned":
-        card["training"]["tokens"] = (k + 1) * 1000
-        card["name"] = f"tiny-bert_promoters_{k + 1}K"
-        card["id"] = card["name"].lower()
-    else:
+    """Unique id (and, for derived cards, the name that must agree with it: a new token count)."""
+    if not derived(kind):
         card["id"] = f"hostile-{kind}-{k}"
+        return
+    parts = split_name(kind, str(card["name"]))
+    assert parts is not None
+    card["training"]["tokens"] = f"{k + 1}M"
+    middle = [parts.middle, parts.expansion] if parts.expansion else [parts.middle]
+    card["name"] = "_".join([parts.base, *middle, f"{k + 1}M"])
+    card["id"] = card["name"].lower()
 
 
 def text_fields(kind: str, data: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
-    refs = {tuple(p) for p, _ in REF_FIELDS.get(kind, [])}
+    refs = {tuple(p) for p, _ in CARD_KINDS[kind].refs}
     if isinstance(data, str):
         pattern = tuple("*" if isinstance(p, int) else p for p in loc)
-        if (
-            loc
-            and loc[-1] not in KEEP
-            and pattern not in refs
-            and not (kind in ("sae", "finetuned") and loc in NAME_PARTS)
-        ):
+        if loc and loc[-1] not in KEEP and pattern not in refs and not (derived(kind) and loc in NAME_PARTS):
             yield loc
     elif isinstance(data, dict):
         for key, value in data.items():
@@ -176,17 +150,19 @@ def accepts(kind: str, base: dict[str, Any], loc: tuple[str | int, ...], value: 
     return True
 
 
-def placements(root: Path, *, links_to_nowhere: bool = True) -> dict[str, list[str]]:
-    """Write the hostile cards into `root/kb/`; returns, per card id, the payloads it holds (without
-    `links_to_nowhere`, none of LINKS_TO_NOWHERE)."""
+def placements(
+    root: Path, *, links_to_nowhere: bool = True, kinds: Iterable[str] | None = None
+) -> dict[str, list[str]]:
+    """Write the hostile cards of `kinds` (default: every declared kind) into `root/kb/`, beside every
+    kind's example; returns, per card id, the payloads it holds (without `links_to_nowhere`, none of
+    LINKS_TO_NOWHERE)."""
     items = payloads(links_to_nowhere=links_to_nowhere)
     held: dict[str, list[str]] = {}
-    write_yaml(root / "kb" / "model_cards" / "tiny-bert.yaml", make_card())
-    write_yaml(root / "kb" / "datasets" / "hcp-rsfmri.yaml", shipped("datasets", "hcp-rsfmri.yaml"))
-    write_yaml(
-        root / "kb" / "integrations" / "late-fusion-512.yaml", shipped("integrations", "late-fusion-512.yaml")
-    )
+    write_examples(root)
+    chosen = set(CARD_KINDS if kinds is None else kinds)
     for kind, base in base_cards().items():
+        if kind not in chosen:
+            continue
         fields = list(text_fields(kind, base))
         rounds = -(-len(items) // GROUP)
         cards: list[list[str]] = [
@@ -208,3 +184,9 @@ def placements(root: Path, *, links_to_nowhere: bool = True) -> dict[str, list[s
             write_yaml(root / "kb" / CARD_KINDS[kind].folder / f"{card['id']}.yaml", card)
             held[card["id"]] = placed
     return held
+
+
+def write_examples(root: Path) -> None:
+    """Every kind's example card, as it is: the cards the hostile ones point at."""
+    for kind in CARD_KINDS.values():
+        write_yaml(root / "kb" / kind.folder / f"{kind.example['id']}.yaml", dict(kind.example))

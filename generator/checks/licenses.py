@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.checks.license_id import family, find_license_files, identify_file
-from generator.layout import built_page, page_path
+from generator.layout import Layout
 from generator.paths import outside
 from generator.policy import license_ids, matches
 from generator.problems import Problem, Severity, escalate
 from generator.schema.card import Card, HasLicense
-from generator.schema.labels import license_note, pdf_name
+from generator.schema.labels import license_note
 
 if TYPE_CHECKING:
     from generator.knowledge import KnowledgeBase, LoadedCard
@@ -235,11 +235,11 @@ def _note_problems(project: Project, loaded: LoadedCard[ModelCard]) -> list[Prob
 
 
 def _outputs(project: Project, loaded: LoadedCard[ModelCard]) -> list[tuple[str, Path]]:
-    page = page_path(loaded.kind, loaded.id)
+    page = Layout.page_path(loaded.kind, loaded.id)
     return [
         ("page", project.docs_dir / page),
-        ("built page", built_page(project.site_dir, page)),
-        ("PDF", project.pdf_dir / pdf_name(loaded.id)),
+        ("built page", Layout.built_page(project.site_dir, page)),
+        ("PDF", project.layout.pdf_file(loaded.id)),
     ]
 
 

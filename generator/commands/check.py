@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.exceptions import UsageError
+from generator.layout import Layout
 from generator.problems import Problem, Severity, escalate, render, summary
 from generator.settings import Project
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 HELP = "the CI checks: links of the built site, licenses, code citations, or all of them"
 
-CACHE_FILE = ".kb-cache/links.json"
+CACHE_FILE = f"{Layout.CACHE_FOLDER}/links.json"
 """External link results, under the project root (git-ignored)."""
 
 

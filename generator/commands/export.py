@@ -8,12 +8,10 @@ from pathlib import Path
 from generator.io import write_if_changed
 from generator.knowledge import load_knowledge_base
 from generator.render.jinja import Renderer
-from generator.schema import FineTunedCard, ModelCard, SAECard
+from generator.schema import CARD_KINDS, FineTunedCard, ModelCard, SAECard
 from generator.settings import Project
 
 HELP = "write a card as another format: `hf` = a Hugging Face README.md with Hub metadata"
-KINDS = ("model", "sae", "finetuned")
-"""Card kinds that can be exported, searched in this order for the id."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -29,22 +27,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from generator.facts import build_facts
     from generator.interop.hf import export_readme
     from generator.render.filters import FILTERS
 
     project = Project.load(args.project)
     kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
+    # The kinds declared `exported`, searched in their declared order for the id.
+    kinds = [k.name for k in CARD_KINDS.values() if k.exported]
     (loaded,) = kb.select(
-        KINDS,
+        kinds,
         [args.card_id],
         missing="no model, SAE or fine-tuned card with id '{id}' in {kb}/ (known: {known})",
     )
     card = loaded.card
     assert isinstance(card, (ModelCard, SAECard, FineTunedCard))  # the kinds selected
     renderer = Renderer(project.templates_dir, project.template_overrides)
-    renderer.env.filters.update(FILTERS)  # `fence` for BibTeX, as on the site
+    renderer.env.filters.update(FILTERS)  # `fence`, `code` and `url`, as on the site
     folder = args.output or project.artifacts_dir / "hf" / loaded.id
     target = folder / "README.md"
-    write_if_changed(target, export_readme(card, renderer))
+    write_if_changed(target, export_readme(card, build_facts(project, kb, [loaded]).of(loaded), renderer))
     print(f"wrote {project.rel(target)}")
     return 0

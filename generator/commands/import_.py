@@ -12,6 +12,7 @@ from generator.interop.cardfile import CardExists, card_yaml, write_card_file
 from generator.interop.folder import guess_kind, import_folder
 from generator.interop.hf import import_readme
 from generator.knowledge import load_knowledge_base
+from generator.layout import Layout
 from generator.paths import outside
 from generator.problems import Problem, Severity, render, summary
 from generator.schema import CARD_KINDS
@@ -98,9 +99,8 @@ def import_one(
         folder = import_folder(source, kind_name, _display)
         data, problems, kept = folder.data, folder.problems, []
         header = f"Imported from {_display(source)} by `kb import`."
-    kind_dir = kb_dir / CARD_KINDS[kind_name].folder
-    target = kind_dir / f"{data['id']}.yaml"
-    escape = outside(target, kb_dir)
+    target = Layout.card_in(kb_dir, CARD_KINDS[kind_name], str(data["id"]))
+    escape = outside(target, kb_dir)  # a link in kb/ could still lead out
     if escape:
         problems.append(Problem(_display(target), f"not written: {escape}", Severity.ERROR))
         return None, problems

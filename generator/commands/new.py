@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import posixpath
 import sys
 
 from generator.exceptions import OutputConflict, UsageError
@@ -15,10 +16,8 @@ from generator.settings import Project
 
 HELP = "write a new card from its kind's template (it validates once its placeholders are filled)"
 
-DERIVED_NAMES = {
-    "sae": "<base_model>_<layer>_exp<expansion_factor>_<tokens>, e.g. gpt2-small_mlp0_exp2_1m",
-    "finetuned": "<base_model>_<domain>_<tokens>, e.g. gpt2-small_biomed_500k",
-}
+DERIVED_EXAMPLES = {"sae": "gpt2-small_mlp0_exp2_1m", "finetuned": "gpt2-small_biomed_500k"}
+"""An id that follows each seed-003 name (`generator.schema.derived.NAME_PATTERNS`)."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -38,21 +37,33 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     kind = CARD_KINDS[args.kind]
     project = Project.load(args.project)
-    path = project.kb_dir / kind.folder / f"{card_id}.yaml"
+    layout = project.layout
+    path = layout.card_file(kind, card_id)
     if path.exists():
         raise OutputConflict(f"{project.rel(path)} already exists; edit it, or choose another id")
     known: dict[str, list[str]] = {}
     for k, p in card_files(project.kb_dir):
         known.setdefault(k.name, []).append(p.stem)
+    related = [
+        (key, sorted(known.get(k, [])), project.rel(layout.kind_dir(CARD_KINDS[k])))
+        for key, k in RELATED_KINDS.items()
+        if key != "models"
+    ]
     context: dict[str, object] = {
         "id": card_id,
-        "related": [(key, sorted(known.get(k, []))) for key, k in RELATED_KINDS.items() if key != "models"],
+        "related": related,
         "integrations": sorted(known.get("integration", [])),
+        # Where things are, from the layout: the card, its schema (for editors), its clone.
+        "card_file": project.rel(path),
+        "kb_dir": project.rel(project.kb_dir),
+        "schema": posixpath.relpath(kind.schema_file, posixpath.dirname(project.rel(path))),
+        "repo_dir": project.rel(layout.repo_dir(card_id)),
+        "checkpoints_dir": project.rel(layout.checkpoints_dir(card_id)),
     }
-    if kind.name in DERIVED_NAMES:
+    if kind.name in DERIVED_EXAMPLES:
         context.update(_derived_parts(kind.name, card_id))
     renderer = Renderer(project.templates_dir, project.template_overrides)
-    text = renderer.render(f"cards/{kind.name}_card.yaml.j2", **context)
+    text = renderer.render(kind.skeleton_template, **context)
     atomic_write_bytes(path, text.encode())
     print(
         f"wrote {project.rel(path)}: replace its <placeholders>, then run "
@@ -64,26 +75,24 @@ def run(args: argparse.Namespace) -> int:
 
 def _derived_parts(kind: str, card_id: str) -> dict[str, object]:
     """The fields an SAE or fine-tuned card's name encodes, so the new card agrees with its name."""
-    from generator.schema.derived import parse_token_count
+    from generator.schema.derived import NAME_PATTERNS, parse_token_count, split_name
 
-    parts = card_id.split("_")
-    count = 4 if kind == "sae" else 3
     usage = UsageError(
-        f"a {CARD_KINDS[kind].title[:-1].lower()} card's id follows {DERIVED_NAMES[kind]}; "
-        f"'{card_id}' does not"
+        f"a {CARD_KINDS[kind].singular} card's id follows {NAME_PATTERNS[kind]}, e.g. "
+        f"{DERIVED_EXAMPLES[kind]}; '{card_id}' does not"
     )
-    if len(parts) < count:
+    parts = split_name(kind, card_id)
+    if parts is None:
         raise usage
-    base, rest = "_".join(parts[: len(parts) - count + 1]), parts[len(parts) - count + 1 :]
     try:
-        tokens = parse_token_count(rest[-1])
+        tokens = parse_token_count(parts.tokens)
     except ValueError as exc:
         raise usage from exc
-    out: dict[str, object] = {"card_name": card_id, "base": base, "tokens": tokens}
+    out: dict[str, object] = {"card_name": card_id, "base": parts.base, "tokens": tokens}
     if kind == "sae":
-        if not rest[1].startswith("exp") or not rest[1][3:].isdigit():
+        if parts.expansion_factor is None or not str(parts.expansion).startswith("exp"):
             raise usage
-        out.update(layer=rest[0], expansion=int(rest[1][3:]))
+        out.update(layer=parts.middle, expansion=parts.expansion_factor)
     else:
-        out.update(domain=rest[0])
+        out.update(domain=parts.middle)
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from generator.exceptions import ValidationFailed
 from generator.knowledge import load_knowledge_base, narrow
-from generator.schema import ModelCard
+from generator.schema import ModelCard, kinds_with
+from generator.schema.card import HasSmokeTest
 from generator.settings import Project
 from generator.smoke.executor import EXECUTORS, SmokeOptions
 
@@ -52,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
     kb, problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
     if not args.ids and any(p.is_error for p in problems):
         raise ValidationFailed(problems)
-    # A named card's own problems only: `kb smoke bert` is not stopped by tiny-bert.yaml.
-    selected = [m for c in kb.select("model", args.ids) if (m := narrow(c, ModelCard))]
+    # A named card's own problems only: `kb smoke bert` is not stopped by tiny-bert.yaml. Every kind
+    # with a smoke test (`HasSmokeTest`, which CardKind allows on model cards only) is selected.
+    selected = [m for c in kb.select(kinds_with(HasSmokeTest), args.ids) if (m := narrow(c, ModelCard))]
     options = SmokeOptions(args.device or project.settings.smoke_device, args.record, args.kernels)
     executor = args.executor or project.settings.smoke_executor
     sign = _signer(project)  # read before any model code runs
@@ -73,15 +76,20 @@ def run(args: argparse.Namespace) -> int:
     def step(card_id: str, stage: str) -> None:
         bar.set_postfix_str(f"{card_id}: {stage}")
 
-    for loaded, report in run_all(project, selected, options, executor, step):
-        sign(report)
-        report.save(project.smoke_dir)
-        bar.update()
-        bar.write(_line(report), file=sys.stdout)
-        counts[report.status] = counts.get(report.status, 0) + 1
-        if report.status == "failed":
-            for check in report.failures:
-                bar.write(f"kb smoke: {loaded.id}: {check.name}: {check.message}", file=sys.stderr)
+    def say(line: str) -> None:
+        bar.write(f"kb smoke: {line}", file=sys.stderr)
+
+    # closing: leaving the loop early (Ctrl-C, SIGTERM) cancels the jobs still in flight at once
+    with contextlib.closing(run_all(project, selected, options, executor, step, say)) as results:
+        for loaded, report in results:
+            sign(report)
+            report.save(project.smoke_dir)
+            bar.update()
+            bar.write(_line(report), file=sys.stdout)
+            counts[report.status] = counts.get(report.status, 0) + 1
+            if report.status == "failed":
+                for check in report.failures:
+                    say(f"{loaded.id}: {check.name}: {check.message}")
     bar.close()
     print(
         f"{len(selected)} card(s): {counts['passed']} passed, {counts['skipped']} skipped, "
@@ -120,7 +128,7 @@ def _line(r: Report) -> str:
     head = f"{r.status.upper():7} {r.id}"
     if r.status == "skipped":
         return f"{head}: {r.summary}"
-    parts = [f"{r.device}/{r.dtype}" if r.dtype else str(r.device)]
+    parts = [f"{r.device}/{r.dtype}"] if r.dtype else [] if r.job else [str(r.device)]
     if "load_s" in r.timings:
         parts.append(f"load {r.timings['load_s']:.2f} s")
     if "forward_per_sample_ms" in r.timings:
@@ -129,4 +137,9 @@ def _line(r: Report) -> str:
         parts.append(f"peak {r.memory['peak_mb']:.0f} MB")
     if r.kernels.get("kind") == "reference":
         parts.append(str(r.kernels["label"]))
+    if r.job.get("id"):
+        node = f" on {r.job['node']}" if r.job.get("node") else ""
+        parts.append(f"{r.job['executor']} job {r.job['id']}{node}")
+    elif r.job:
+        parts.append(f"{r.job['executor']} job {r.job.get('state', '').lower() or 'not run'}")
     return f"{head} ({', '.join(parts)})"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import CheckpointError
 from generator.io import write_if_changed
-from generator.smoke.trust import checkpoint_dir, code_digests
+from generator.smoke.fingerprint import checkpoint_code
 
 if TYPE_CHECKING:
     from generator.knowledge import LoadedCard
@@ -25,7 +25,7 @@ def pin(project: Project, loaded: LoadedCard[ModelCard]) -> dict[str, str]:
     card: ModelCard = loaded.card
     if card.smoke_test is None:
         raise CheckpointError(f"card '{card.id}': no smoke_test section, so no checkpoint code to pin")
-    digests = code_digests(project, card, checkpoint_dir(project, card))
+    digests = checkpoint_code(project, card)
     if digests and digests != card.smoke_test.code_sha256:
         set_code_sha256(loaded, digests)
     return digests

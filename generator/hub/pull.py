@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import CheckpointError, MissingDependency
-from generator.hub.record import Record, read_record, write_record
-from generator.paths import checkpoint_folder, files_inside, outside, plain_relative
-from generator.smoke.trust import sha256_file
+from generator.hub.record import write_record
+from generator.io import sha256_file
+from generator.paths import files_inside, outside, plain_relative
+from generator.smoke.fingerprint import Record, read_record
 
 if TYPE_CHECKING:
     from generator.knowledge import LoadedCard
@@ -57,9 +58,9 @@ def endpoint() -> str:
 
 
 def target(project: Project, card: ModelCard, checkpoint: Checkpoint) -> Path:
-    """`external_repos/<repo>/checkpoints/<path>`, refusing a path that leaves `checkpoints/` or the
-    clone (symbolic links of the clone included: `generator.paths.checkpoint_folder`)."""
-    path, why = checkpoint_folder(project, card.repo.name, checkpoint.path)
+    """`external_repos/<repo>/checkpoints/<path>` (`Project.layout`), refusing a path that leaves
+    `checkpoints/` or the clone (symbolic links of the clone included: `Layout.checked_checkpoint_dir`)."""
+    path, why = project.layout.checked_checkpoint_dir(card.repo.name, checkpoint.path)
     if why:
         raise CheckpointError(
             f"card '{card.id}': checkpoints[].path '{checkpoint.path}': {why}: nothing was downloaded "

@@ -1,14 +1,16 @@
-"""What `kb checkpoints pull` recorded in a card's lock file, and a checkpoint folder checked against it."""
+"""What `kb checkpoints pull` records in a card's lock file, and `kb checkpoints status`: a checkpoint
+folder checked against it (the record and the check are the smoke package's: `smoke.fingerprint`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from generator.exceptions import SmokeError, SmokeStage
-from generator.paths import checkpoint_folder
+from generator.io import sha256_file
+from generator.paths import shown_below
 from generator.repos import lockfile
+from generator.smoke.fingerprint import Record, checkpoint_files, mismatches, read_record
 
 if TYPE_CHECKING:
     from generator.knowledge import LoadedCard
@@ -16,75 +18,8 @@ if TYPE_CHECKING:
     from generator.settings import Project
 
 
-@dataclass(frozen=True)
-class Record:
-    """One pulled checkpoint: where from, at which hub commit, and the sha256 of each file written."""
-
-    hub_id: str
-    revision: str
-    files: dict[str, str]
-
-    @classmethod
-    def from_data(cls, data: Any) -> Record | None:
-        if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
-            return None
-        files = {str(k): str(v) for k, v in data["files"].items()}
-        return cls(str(data.get("hub_id", "")), str(data.get("revision", "")), files)
-
-    def to_data(self) -> dict[str, Any]:
-        return {"hub_id": self.hub_id, "revision": self.revision, "files": dict(sorted(self.files.items()))}
-
-
-def read_record(card_path: Path, folder: str) -> Record | None:
-    """The record of checkpoint folder `folder` (a `checkpoints[].path`), or None when never pulled."""
-    records = lockfile.checkpoint_records(lockfile.read_lock_data(card_path))
-    return Record.from_data(records.get(folder))
-
-
 def write_record(card_path: Path, card_id: str, folder: str, record: Record) -> bool:
     return lockfile.write_checkpoint_record(card_path, card_id, folder, record.to_data())
-
-
-def mismatches(record: Record, digests: dict[str, str]) -> list[tuple[str, str]]:
-    """(file, what is wrong) for each recorded file that is missing or changed."""
-    out = []
-    for rel, expected in sorted(record.files.items()):
-        now = digests.get(rel)
-        if now is None:
-            out.append((rel, "is missing"))
-        elif now != expected:
-            out.append((rel, f"has sha256 {now[:12]}..., but {expected[:12]}... was pulled"))
-    return out
-
-
-def verify(
-    project: Project, loaded: LoadedCard[ModelCard], ckpt: Path, digests: dict[str, str]
-) -> str | None:
-    """The hub revision the checkpoint was pulled at, when every recorded file still matches; None when
-    it was never pulled (placed by hand). Raises SmokeError (stage: checkpoint files) naming the card
-    and each file that changed."""
-    card = loaded.card
-    folder = card.smoke_test.checkpoint if card.smoke_test else ""
-    record = read_record(loaded.path, folder)
-    if record is None:
-        return None
-    pinned = next((c.revision for c in card.checkpoints if c.path == folder and c.revision), None)
-    if pinned and pinned != record.revision:
-        raise SmokeError(
-            f"card '{card.id}': {project.rel(ckpt)} was pulled at {record.hub_id} {record.revision[:12]}, "
-            f"but the card pins checkpoints[].revision {pinned[:12]}; run kb checkpoints pull {card.id}",
-            SmokeStage.CHECKPOINT,
-        )
-    bad = mismatches(record, digests)
-    if bad:
-        shown = "; ".join(f"{project.rel(ckpt / rel)} {what}" for rel, what in bad)
-        raise SmokeError(
-            f"card '{card.id}': the checkpoint no longer matches what kb checkpoints pull recorded "
-            f"({record.hub_id} at {record.revision[:12]}): {shown}; pull it again with "
-            f"kb checkpoints pull {card.id} (delete the changed files first)",
-            SmokeStage.CHECKPOINT,
-        )
-    return record.revision
 
 
 @dataclass(frozen=True)
@@ -111,16 +46,13 @@ def checkpoint_status(project: Project, loaded: LoadedCard[ModelCard], index: in
 
     Only files found by walking the checkpoint folder are read (without following a link out of the
     clone): the lock file's names are looked up among them, never opened as paths."""
-    from generator.smoke.fingerprint import checkpoint_files
-    from generator.smoke.trust import sha256_file
-
     card = loaded.card
     checkpoint = card.checkpoints[index]
-    folder, why = checkpoint_folder(project, card.repo.name, checkpoint.path)
+    folder, why = project.layout.checked_checkpoint_dir(card.repo.name, checkpoint.path)
     refused = [why] if why else []
     files: list[Path] = []
     if not why and folder.is_dir():
-        files, refused = checkpoint_files(folder, project.repo_dir(card.repo.name), project.root)
+        files, refused = checkpoint_files(folder, project.layout.repo_dir(card.repo.name), project.root)
     size = sum(p.stat().st_size for p in files)
     record = read_record(loaded.path, checkpoint.path)
     state, detail = "not pulled", ""
@@ -137,9 +69,7 @@ def checkpoint_status(project: Project, loaded: LoadedCard[ModelCard], index: in
     return CheckpointStatus(
         card.id,
         checkpoint.name,
-        project.rel(folder)
-        if not why
-        else f"{project.rel(project.repo_dir(card.repo.name))}/checkpoints/{checkpoint.path}",
+        project.rel(folder) if not why else shown_below(folder, project.root),
         bool(files),
         state,
         size,

@@ -21,7 +21,13 @@ from typing import Any
 from generator.interop import markdown
 from generator.interop.weights import describe
 from generator.problems import Problem, Severity
-from generator.schema.derived import FineTunedCard, SAECard, format_token_count, parse_token_count
+from generator.schema.derived import (
+    FineTunedCard,
+    SAECard,
+    format_token_count,
+    parse_token_count,
+    split_name,
+)
 from generator.yamlio import read_bounded
 
 PLACEHOLDER = re.compile(r"^\[.*\]$|^<.*>$|^(TODO|TBD|N/?A|-)?$", re.IGNORECASE)
@@ -448,25 +454,21 @@ def _prose_section(b: _Builder, path: Path, section: markdown.Section, loc: tupl
 
 def _from_name(b: _Builder, name: str) -> None:
     """Fill the fields the seed-003 name encodes, where no file gave them."""
-    parts = name.split("_")
-    count = 4 if b.kind == "sae" else 3
-    if len(parts) < count:
+    parts = split_name(b.kind, name)
+    if parts is None:
         return  # kb validate reports the name; nothing to read from it
-    base = "_".join(parts[: len(parts) - count + 1])
-    rest = parts[len(parts) - count + 1 :]
-    b.set(("base_model", "short_name"), base, "name")
+    b.set(("base_model", "short_name"), parts.base, "name")
     if "name" not in b.data.get("base_model", {}):
-        b.set(("base_model", "name"), base, "name")
+        b.set(("base_model", "name"), parts.base, "name")
     if b.kind == "sae":
-        b.set(("sae", "layer"), rest[0], "name")
-        m = re.fullmatch(r"exp(\d+)", rest[1], re.IGNORECASE)
-        if m and b.get(("sae", "expansion_factor")) is None:
-            b.set(("sae", "expansion_factor"), int(m.group(1)), "name")
+        b.set(("sae", "layer"), parts.middle, "name")
+        if parts.expansion_factor is not None and b.get(("sae", "expansion_factor")) is None:
+            b.set(("sae", "expansion_factor"), parts.expansion_factor, "name")
     else:
-        b.set(("domain",), rest[0], "name")
+        b.set(("domain",), parts.middle, "name")
     if b.get(("training", "tokens")) is None:
         with contextlib.suppress(ValueError):
-            b.set(("training", "tokens"), parse_token_count(rest[-1]), "name")
+            b.set(("training", "tokens"), parse_token_count(parts.tokens), "name")
 
 
 def _read_weights(b: _Builder, folder: Path) -> None:

@@ -1,10 +1,11 @@
 """Hugging Face `README.md` <-> cards.
 
 Export: YAML front matter the Hub accepts (license mapped from SPDX, tags, library name, pipeline tag,
-base model, datasets) and the card's sections as Markdown, from `templates/hf/README.md.j2`. The
-body starts with a "Model details" list that states the card's own facts (id, SPDX license, code
-repository, hub checkpoints, training data), so that importing an exported README gives the same
-metadata back.
+base model, datasets) and the card's sections as Markdown, from `templates/hf/README.md.j2`: the same
+sections, in the same order, with the same rows as the card's page and PDF (`generator.sections`).
+The body starts with a "Model details" list that states the card's own facts as the card writes them
+(id, SPDX license, code repository, hub checkpoints, training data): the export's own block, like the
+front matter, so that importing an exported README gives the same metadata back.
 
 Import: a README's front matter and body -> a model card skeleton. What has no field is kept as
 comments in the skeleton and reported; what is unknown is a placeholder (`<...>`, `TODO`), which
@@ -19,13 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.facts import CardFacts
 from generator.interop import markdown
 from generator.interop.licenses import hub_to_spdx, spdx_to_hub
 from generator.problems import Problem, Severity
-from generator.render import views
 from generator.schema.common import SLUG
 from generator.schema.derived import FineTunedCard, SAECard, format_token_count
+from generator.schema.labels import web_url
 from generator.schema.model_card import ModelCard
+from generator.sections import card_view
 from generator.yamlio import Document, parse_text, read_bounded
 
 PIPELINE_TAG = "feature-extraction"
@@ -56,7 +59,7 @@ def front_matter(card: Card) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     if isinstance(card, ModelCard):
         license_expr: str | None = card.weights_license or card.license
-        link = views.web_url(card.repo)
+        link = web_url(card.repo)
         tags = [card.modality, DOMAIN_TAGS[card.modality], card.architecture.family, "foundation-model"]
         hub_ids = [c.hub_id for c in card.checkpoints if c.hub_id]
         loader = card.smoke_test.loader if card.smoke_test else None
@@ -134,17 +137,10 @@ def details(card: Card) -> list[tuple[str, str]]:
     return out
 
 
-def export_readme(card: Card, renderer: Any) -> str:
+def export_readme(card: Card, facts: CardFacts, renderer: Any) -> str:
     """The README.md text for `card` (front matter + Markdown from templates/hf/README.md.j2)."""
     body = renderer.render(
-        "hf/README.md.j2",
-        card=card,
-        details=details(card),
-        views=views,
-        kind=(
-            "model" if isinstance(card, ModelCard) else "sae" if isinstance(card, SAECard) else "finetuned"
-        ),
-        format_token_count=format_token_count,
+        "hf/README.md.j2", card=card, facts=facts, view=card_view(card, facts), details=details(card)
     )
     return dump_front_matter(front_matter(card)) + "\n" + body.lstrip("\n")
 

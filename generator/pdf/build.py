@@ -1,6 +1,7 @@
-"""`build_pdfs`: every card with a print template to `artifacts/pdf/code_walkthroughs/<id>.pdf`.
+"""`build_pdfs`: every card of a printed kind to `artifacts/pdf/code_walkthroughs/<id>.pdf`.
 
-Stages: pick the cards (kinds with a `templates/pdf/<kind>.html.j2`), hash what shapes each PDF,
+Stages: pick the cards (kinds declared `printed`, or with a `templates/pdf/<kind>.html.j2`), hash
+what shapes each PDF,
 skip those whose key is in the manifest, render the rest in parallel processes, then record the new
 keys. One card failing never stops the others.
 """
@@ -20,15 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.facts import CardFacts, Facts, card_facts
+from generator.facts import CardFacts, Facts, build_facts, printed
 from generator.io import atomic_write_bytes
 from generator.knowledge import KnowledgeBase, LoadedCard
-from generator.pdf.context import PdfJob, template_name
+from generator.pdf.context import PdfJob
 from generator.pdf.document import JobResult, preload, renderer_for, run_job
 from generator.pdf.inputs import Fingerprint, card_dates, fingerprint
 from generator.problems import Problem
-from generator.schema import CARD_KINDS, Card
-from generator.schema.labels import pdf_name
+from generator.schema import CARD_KINDS, GENERIC_PRINT, Card, CardKind
 from generator.settings import Project
 from generator.workers import exit_with_parent
 
@@ -80,15 +80,17 @@ class PdfRun:
         return lines
 
 
-def pdf_path(project: Project, card_id: str) -> Path:
-    """Where a card's PDF is written (and where the site copies it from)."""
-    return project.pdf_dir / pdf_name(card_id)
-
-
 def printable_kinds(project: Project) -> list[str]:
-    """Card kinds that have a print template (in the overrides or the product's templates)."""
+    """The card kinds whose cards get a PDF (`generator.facts.printed`)."""
+    return [k.name for k in CARD_KINDS.values() if printed(project, k)]
+
+
+def print_template(project: Project, kind: CardKind) -> str:
+    """The kind's own print template when there is one (in the overrides or the product's templates),
+    else the generic one."""
     folders = [p for p in (project.template_overrides, project.templates_dir) if p]
-    return [k for k in CARD_KINDS if any((f / template_name(k)).is_file() for f in folders)]
+    own = any((f / kind.print_template).is_file() for f in folders)
+    return kind.print_template if own else GENERIC_PRINT
 
 
 def build_pdfs(
@@ -133,9 +135,9 @@ def plan_pdfs(
     manifest = _read_manifest(project.pdf_dir)
     entries: dict[str, Any] = manifest["pdfs"]
     todo: list[PdfJob] = []
+    facts = facts if facts is not None else build_facts(project, kb, targets)
     for loaded in targets:
-        card_facts_ = facts.of(loaded) if facts is not None else card_facts(project, kb, loaded)
-        job = _job(project, loaded, card_facts_, shared, dates[loaded.path.resolve()])
+        job = _job(project, loaded, facts.of(loaded), shared, dates[loaded.path.resolve()])
         if not force and entries.get(loaded.id, {}).get("key") == job.key and job.out.is_file():
             run.skipped.append(loaded.id)
             run.paths[loaded.id] = job.out
@@ -342,10 +344,11 @@ def _job(
         key=key,
         card=loaded.card,
         facts=facts,
-        out=pdf_path(project, loaded.id),
+        out=project.layout.pdf_file(loaded.id),
         date=date,
         templates=_search_path(project),
         assets_dir=(project.kb_dir / "assets").resolve(),
+        template=print_template(project, loaded.kind),
     )
 
 
@@ -355,9 +358,8 @@ def print_jobs(project: Project, kb: KnowledgeBase) -> list[PdfJob]:
     cards, _ = _printable_cards(project, kb)
     shared = fingerprint(renderer_for(_search_path(project)).template_files("pdf"))
     dates = card_dates(project.root, [c.path for c in cards.values()])
-    return [
-        _job(project, c, card_facts(project, kb, c), shared, dates[c.path.resolve()]) for c in cards.values()
-    ]
+    facts = build_facts(project, kb, cards.values())
+    return [_job(project, c, facts.of(c), shared, dates[c.path.resolve()]) for c in cards.values()]
 
 
 def _render_all(todo: list[PdfJob], jobs: int, progress: bool) -> Iterable[JobResult]:

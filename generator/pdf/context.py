@@ -1,8 +1,8 @@
-"""What a print template sees: the validated card plus its facts (`generator.facts.CardFacts`), the
-same ones its page shows.
+"""What a print template sees: the card's sections (`generator.sections.card_view`), the same ones its
+page shows, built in the worker from the card and its facts; and the document's own date and metadata.
 
-Facts are derived by feature, not by kind (see `generator.facts`), so a new card kind needs only its
-template `templates/pdf/<kind>.html.j2`.
+Every printed kind (`CardKind.printed`) is printed by `templates/pdf/card.html.j2`, unless it has a
+template of its own (`templates/pdf/<kind>.html.j2`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from generator.facts import CardFacts, RelatedCard
+from generator.facts import CardFacts
 from generator.render import markup
-from generator.render.context import steps
-from generator.schema import Card, DatasetCard, ModelCard
-from generator.schema.card import HasCitations, HasLicense, HasRepo
+from generator.schema import GENERIC_PRINT, Card
+from generator.schema.card import HasLicense, HasModality
 from generator.schema.labels import LABEL_FILTERS
+from generator.sections import card_view
 
 PYGMENTS_STYLE = "friendly"
 """Pygments colour scheme of code blocks (light background, prints well)."""
@@ -39,6 +39,8 @@ class PdfJob:
     templates: list[Path]
     """Template search path: the user's overrides first, then the product's templates."""
     assets_dir: Path
+    template: str = GENERIC_PRINT
+    """The print template: the kind's own (`pdf/<kind>.html.j2`) where there is one, else the generic."""
 
     @property
     def card_id(self) -> str:
@@ -48,82 +50,36 @@ class PdfJob:
     def rel(self) -> str:
         return self.facts.rel
 
-    @property
-    def template(self) -> str:
-        return template_name(self.facts.kind)
-
-
-def template_name(kind: str) -> str:
-    return f"pdf/{kind}.html.j2"
-
 
 def card_context(job: PdfJob) -> dict[str, Any]:
-    """The variables of a print template."""
+    """The variables of a print template: the card's sections (`view`, the same the page shows), and
+    the document's own facts (its date, its metadata)."""
     card, facts = job.card, job.facts
-    repo = facts.repo
+    view = card_view(card, facts)
     when = datetime.fromtimestamp(job.date, tz=timezone.utc)
     return {
         "card": card,
         "facts": facts,
+        "view": view,
         "kind": facts.kind,
-        "card_path": facts.rel,
-        "pdf_artifact": facts.pdf_artifact,
         "date": when.strftime("%Y-%m-%d"),
         "created": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "license_label": facts.license_label,
-        "license_note": facts.license_note,
-        "repo": card.repo if isinstance(card, HasRepo) else None,
-        "pin_label": repo.pin_label if repo else None,
-        "pinned": repo.pinned if repo and isinstance(card, ModelCard) else None,
-        "commit_url": repo.commit_url if repo else None,
-        "repo_url": repo.web_url if repo else None,
-        "card_url": facts.source_url,
-        "paper_url": _paper_url(card),
-        "steps": steps(card, facts),
-        "related": _group_related(facts.related),
-        "smoke": facts.smoke,
-        "description": _description(card),
-        "keywords": _keywords(card),
-        "author": ", ".join(card.developers)
-        if isinstance(card, ModelCard) and card.developers
-        else "foundation-model-kb",
+        "description": view.description,
+        "keywords": _keywords(card, facts),
+        "author": ", ".join(view.authors) or "foundation-model-kb",
         "pygments_css": Markup(pygments_css()),
     }
 
 
-def _paper_url(card: Card) -> str | None:
-    """The paper's landing page: the card's `links.paper`, else its first citation's DOI, arXiv or URL."""
-    if isinstance(card, ModelCard) and card.links.paper:
-        return str(card.links.paper)
-    for c in card.citations if isinstance(card, HasCitations) else []:
-        if c.doi or c.arxiv or c.url:
-            return doi_url(c.doi) if c.doi else arxiv_url(c.arxiv) if c.arxiv else str(c.url)
-    return None
-
-
-def _group_related(related: tuple[RelatedCard, ...]) -> list[tuple[str, list[RelatedCard]]]:
-    groups: dict[str, list[RelatedCard]] = {}
-    for r in related:
-        groups.setdefault(r.kind_title, []).append(r)
-    return list(groups.items())
-
-
-def _description(card: Card) -> str:
-    purpose = card.purpose.summary if isinstance(card, ModelCard) else ""
-    text = card.summary or purpose or f"Code walkthrough of {card.name}"
-    return " ".join(text.split())
-
-
-def _keywords(card: Card) -> list[str]:
+def _keywords(card: Card, facts: CardFacts) -> list[str]:
+    """The document's keywords: its tags' values, the card's own modality and license ids, its
+    repository and its id."""
     words = ["code walkthrough", "foundation model"]
-    values: list[object] = []
-    if isinstance(card, ModelCard):
-        values += [card.modality, card.architecture.family, card.architecture.model_type]
-    elif isinstance(card, DatasetCard):
+    values: list[object] = [tag.partition(": ")[2] for tag in facts.tags]
+    if isinstance(card, HasModality):
         values.append(card.modality)
     values += [value for _name, value in card.license_fields()] if isinstance(card, HasLicense) else []
-    if isinstance(card, ModelCard):
-        values.append(card.repo.name)
+    values += [facts.repo.name] if facts.repo else []
     values.append(card.id)
     for value in values:
         if value and str(value) not in words:
@@ -196,19 +152,4 @@ def pygments_css() -> str:
     return str(HtmlFormatter(style=PYGMENTS_STYLE, cssclass="code").get_style_defs(".code"))
 
 
-def doi_url(doi: str) -> str:
-    return f"https://doi.org/{doi}"
-
-
-def arxiv_url(arxiv: str) -> str:
-    return f"https://arxiv.org/abs/{arxiv}"
-
-
-FILTERS = {
-    "md_block": md_block,
-    "md_inline": md_inline,
-    "highlight": highlight,
-    "doi_url": doi_url,
-    "arxiv_url": arxiv_url,
-    **LABEL_FILTERS,
-}
+FILTERS = {"md_block": md_block, "md_inline": md_inline, "highlight": highlight, **LABEL_FILTERS}

@@ -39,11 +39,12 @@ LIBRARIES = (
 
 _CODE_FILES = (
     "pdf",
+    "sections",
     "render/markup.py",
-    "render/context.py",
     "render/jinja.py",
     "schema/labels.py",
     "facts.py",
+    "layout.py",
 )
 """This package's code that shapes a PDF (relative to the package folder)."""
 

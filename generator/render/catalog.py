@@ -11,45 +11,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from generator.layout import site_pdf_path
+from generator.layout import Layout
 from generator.render import views
-from generator.render.context import Site, page_folder, page_path, relative
+from generator.render.context import Site
 from generator.schema import CARD_KINDS
 from generator.schema.common import MARKDOWN_FORMAT, param_count_value
-from generator.schema.labels import MODALITY_LABELS, tokenizer_short
-
-CATALOG_PAGES: dict[str, str] = {
-    "catalog": "catalog/index.md",
-    "comparison": "catalog/comparison.md",
-    "selection": "catalog/selection.md",
-    "tags": "catalog/tags.md",
-    "downloads": "catalog/downloads.md",
-    "card_format": "reference/card-format.md",
-}
-"""Catalog page name -> its path under docs_dir; the template is `pages/catalog/<name>.md.j2`."""
+from generator.schema.labels import MODALITY_LABELS, context_label, context_numbers, tokenizer_short
 
 
 def catalog_link(page: str, name: str) -> str:
-    return relative(page, CATALOG_PAGES[name])
-
-
-def context_label(tok: Any) -> str:
-    """A model's context window in words: the card's description, else the numbers it gives."""
-    if tok is None:
-        return ""
-    ctx = tok.context
-    if ctx.description:
-        return str(ctx.description)
-    parts = []
-    if ctx.tokens:
-        parts.append(f"{ctx.tokens:,} tokens")
-    if ctx.bases:
-        parts.append(f"{ctx.bases:,} bp")
-    if ctx.timepoints:
-        parts.append(f"{ctx.timepoints} timepoints")
-    if ctx.voxel_grid:
-        parts.append(str(ctx.voxel_grid))
-    return ", ".join(parts)
+    return Layout.relative(page, Layout.CATALOG_PAGES[name])
 
 
 def context_short(tok: Any) -> str:
@@ -57,17 +28,8 @@ def context_short(tok: Any) -> str:
     gives only words); the card's description is the footnote."""
     if tok is None:
         return ""
-    ctx = tok.context
-    parts = []
-    if ctx.tokens and ctx.tokens != ctx.bases:  # one token per base: the length in bp says it all
-        parts.append(f"{ctx.tokens:,} tokens")
-    if ctx.bases:
-        parts.append(f"{ctx.bases:,} bp")
-    if ctx.timepoints:
-        parts.append(f"{ctx.timepoints} timepoints")
-    if ctx.voxel_grid:
-        parts.append(str(ctx.voxel_grid))
-    return ", ".join(parts) or short_and_note(str(ctx.description))[0]
+    # One token per base: the length in bp says it all.
+    return context_numbers(tok, tokens_beside_bases=False) or short_and_note(str(tok.context.description))[0]
 
 
 def _context_note(tok: Any) -> str:
@@ -145,7 +107,7 @@ def model_rows(site: Site, page: str) -> list[ModelRow]:
             ModelRow(
                 id=loaded.id,
                 name=str(c.name),
-                link=relative(page, page_path(kind, loaded.id)),
+                link=Layout.relative(page, Layout.page_path(kind, loaded.id)),
                 summary=str(c.summary),
                 modality=str(c.modality),
                 type=str(a.model_type or ""),
@@ -193,7 +155,7 @@ def selection_guide(site: Site, page: str) -> dict[str, Any]:
     avoid = []
     for loaded in site.kb.models:
         sel = loaded.card.selection
-        link = relative(page, page_path(kind, loaded.id))
+        link = Layout.relative(page, Layout.page_path(kind, loaded.id))
         for task in sel.best_for:
             best.setdefault(task, []).append((str(loaded.card.name), link))
         if sel.avoid_for:
@@ -209,8 +171,8 @@ def downloads(site: Site, page: str) -> list[tuple[str, str, str]]:
             out.append(
                 (
                     str(loaded.card.name),
-                    relative(page, page_path(loaded.kind, loaded.id)),
-                    relative(page, site_pdf_path(loaded.id)),
+                    Layout.relative(page, Layout.page_path(loaded.kind, loaded.id)),
+                    Layout.relative(page, Layout.site_pdf_path(loaded.id)),
                 )
             )
     return out
@@ -219,9 +181,9 @@ def downloads(site: Site, page: str) -> list[tuple[str, str, str]]:
 def kind_index(site: Site, kind_name: str) -> list[tuple[str, str, str]]:
     """(name, link, summary) of every card of a kind, for its index page."""
     kind = CARD_KINDS[kind_name]
-    page = f"{page_folder(kind)}/index.md"
+    page = Layout.index_page(kind)
     return [
-        (str(c.card.name), relative(page, page_path(kind, c.id)), c.card.summary)
+        (str(c.card.name), Layout.relative(page, Layout.page_path(kind, c.id)), c.card.summary)
         for c in site.kb.of_kind(kind_name)
     ]
 
@@ -229,8 +191,8 @@ def kind_index(site: Site, kind_name: str) -> list[tuple[str, str, str]]:
 def kind_cards(site: Site, kind_name: str) -> list[tuple[str, Any]]:
     """(link, card) of every card of a kind, for index pages that show more than the summary."""
     kind = CARD_KINDS[kind_name]
-    page = f"{page_folder(kind)}/index.md"
-    return [(relative(page, page_path(kind, c.id)), c.card) for c in site.kb.of_kind(kind_name)]
+    page = Layout.index_page(kind)
+    return [(Layout.relative(page, Layout.page_path(kind, c.id)), c.card) for c in site.kb.of_kind(kind_name)]
 
 
 # --- the card-format reference ------------------------------------------------------------------

@@ -8,6 +8,7 @@ language and options of a fence are reduced to characters that cannot end the in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from generator.render import markup
 from generator.schema.labels import LABEL_FILTERS
@@ -62,7 +63,28 @@ def indent_md(text: str, width: int = 4) -> str:
     return "\n".join(pad + line if line.strip() else "" for line in text.splitlines())
 
 
-FILTERS = {"fence": fence, "title": title, "cell": cell, "md_cell": md_cell, "indent_md": indent_md}
+def _edges(escape: Callable[[object], str]) -> Callable[[str], str]:
+    """`escape` for a piece of a line (a span of the section model): its own escaping of the words, and
+    the space that separates it from its neighbours kept at either end."""
+
+    def spaced(text: str) -> str:
+        text = str(text)
+        lead = " " if text[:1].isspace() else ""
+        trail = " " if text[-1:].isspace() and text.strip() else ""
+        return lead + escape(text) + trail if text.strip() else lead
+
+    return spaced
+
+
+FILTERS = {
+    "fence": fence,
+    "title": title,
+    "cell": cell,
+    "md_cell": md_cell,
+    "indent_md": indent_md,
+    "span_plain": _edges(markup.plain),
+    "span_inline": _edges(markup.inline),
+}
 
 
 def url(value: str) -> str:
@@ -100,11 +122,16 @@ _PATH_SAFE = re.compile(r"[A-Za-z0-9.-]")
 
 def path(text: str) -> str:
     """A file path as inline code that a narrow screen wraps only after a `/` (a `<wbr>` there), never
-    inside a name. Every character but letters, digits, `.` and `-` is written as a numeric entity, so
-    no Markdown (emphasis, code, a table's pipe) and no markup can start inside it."""
+    inside a name (each name is a `kb-path-part`, which kb.css keeps on one line: not even at its
+    hyphens). Every character but letters, digits, `.` and `-` is written as a numeric entity, so no
+    Markdown (emphasis, code, a table's pipe) and no markup can start inside it."""
     parts = str(text).split("/")
     escaped = ("".join(ch if _PATH_SAFE.fullmatch(ch) else f"&#{ord(ch)};" for ch in part) for part in parts)
-    return "<code>" + "/<wbr>".join(escaped) + "</code>"
+    return (
+        "<code>"
+        + "/<wbr>".join(f'<span class="kb-path-part">{e}</span>' if e else "" for e in escaped)
+        + "</code>"
+    )
 
 
 FILTERS.update(

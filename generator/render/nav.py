@@ -1,5 +1,8 @@
 """The site's navigation in the order a reader looks for things, not the alphabetical order of folders:
 Home, Models (grouped by modality), Compare, Choose, Datasets, Integrations and recipes, Reference.
+Each card kind is listed under the entry its declaration names (`CardKind.nav`): directly when the
+entry bears the kind's title (Datasets), else as a group titled by the kind (Sparse autoencoders under
+Models); a kind naming an entry of its own gets it, before Reference.
 
 The `kb` plugin hands it to MkDocs when mkdocs.yml has no `nav:` of its own. Entries are page paths
 under docs_dir (titles come from each page's heading, already escaped); every other Markdown page of
@@ -13,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from generator.knowledge import KnowledgeBase
-from generator.render.catalog import CATALOG_PAGES, MODALITY_LABELS
-from generator.render.context import page_folder, page_path
+from generator.layout import Layout
 from generator.schema import CARD_KINDS
+from generator.schema.labels import MODALITY_LABELS
 
 NavItem = str | dict[str, Any]
 
@@ -30,19 +33,15 @@ def site_nav(kb: KnowledgeBase, docs_dir: Path, broken: Sequence[tuple[str, str]
     the reader's order, top to bottom. `broken` (kind, page) are the error pages of cards that do not
     validate (`mkdocs serve`): first in their kind's section."""
     pages = _Pages(kb, docs_dir, broken)
-    # Each page is listed once, where it comes first: the sections are planned in this order.
-    models, integrations = _models(pages), _titled(pages, ("integration", "recipe"))
-    reference = _reference(pages)
+    titles = [*SECTIONS[:-1], *dict.fromkeys(k.nav for k in CARD_KINDS.values() if k.nav not in SECTIONS)]
+    # Each page is listed once, where it comes first: the entries are planned in this order.
+    planned = {title: _kinds_under(pages, title) for title in titles}
+    planned["Home"] = pages.page("index.md")
+    planned["Compare"] = pages.page(Layout.CATALOG_PAGES["comparison"])
+    planned["Choose"] = pages.page(Layout.CATALOG_PAGES["selection"])
+    planned["Reference"] = _reference(pages)
     nav: list[NavItem] = []
-    for title, items in (
-        ("Home", pages.page("index.md")),
-        ("Models", models),
-        ("Compare", pages.page(CATALOG_PAGES["comparison"])),
-        ("Choose", pages.page(CATALOG_PAGES["selection"])),
-        ("Datasets", pages.kind_pages("dataset")),
-        ("Integrations and recipes", integrations),
-        ("Reference", reference),
-    ):
+    for title, items in planned.items():
         if not items:
             continue
         single = len(items) == 1 and isinstance(items[0], str) and title in ("Home", "Compare", "Choose")
@@ -86,37 +85,43 @@ class _Pages:
         """A kind's index page, its error pages, then its cards' pages by name."""
         kind = CARD_KINDS[kind_name]
         cards = sorted(self.kb.of_kind(kind_name), key=lambda c: str(c.card.name).lower())
-        items: list[NavItem] = [*self.page(f"{page_folder(kind)}/index.md"), *self.failing(kind_name)]
+        items: list[NavItem] = [*self.page(Layout.index_page(kind)), *self.failing(kind_name)]
         for loaded in cards:
-            items += self.page(page_path(kind, loaded.id))
+            items += self.page(Layout.page_path(kind, loaded.id))
         return items
 
 
-def _titled(pages: _Pages, kinds: tuple[str, ...]) -> list[NavItem]:
-    """One titled group per kind that has pages."""
-    return [{CARD_KINDS[k].title: items} for k in kinds if (items := pages.kind_pages(k))]
+def _kinds_under(pages: _Pages, title: str) -> list[NavItem]:
+    """The pages of the kinds that name `title` as their entry: the kind bearing that title directly
+    (the models grouped by modality), then one titled group per other kind that has pages."""
+    kinds = [k for k in CARD_KINDS.values() if k.nav == title]
+    items: list[NavItem] = []
+    for kind in kinds:
+        if kind.title == title:
+            items += _models(pages) if kind.name == "model" else pages.kind_pages(kind.name)
+    return items + [
+        {k.title: found} for k in kinds if k.title != title and (found := pages.kind_pages(k.name))
+    ]
 
 
 def _models(pages: _Pages) -> list[NavItem]:
-    """The models' index and error pages, the model pages grouped by modality, then the derived kinds'."""
-    models: list[NavItem] = [
-        *pages.page(f"{page_folder(CARD_KINDS['model'])}/index.md"),
-        *pages.failing("model"),
-    ]
+    """The models' index and error pages, then the model pages grouped by modality."""
+    kind = CARD_KINDS["model"]
+    models: list[NavItem] = [*pages.page(Layout.index_page(kind)), *pages.failing("model")]
     by_modality: dict[str, list[NavItem]] = {}
     for loaded in sorted(pages.kb.models, key=lambda c: str(c.card.name).lower()):
         by_modality.setdefault(str(loaded.card.modality), []).extend(
-            pages.page(page_path(CARD_KINDS["model"], loaded.id))
+            pages.page(Layout.page_path(kind, loaded.id))
         )
     order = list(MODALITY_LABELS)
     for modality in sorted(by_modality, key=lambda m: order.index(m) if m in order else len(order)):
         if by_modality[modality]:
             models.append({MODALITY_LABELS.get(modality, modality): by_modality[modality]})
-    return models + _titled(pages, ("sae", "finetuned"))
+    return models
 
 
 def _reference(pages: _Pages) -> list[NavItem]:
     reference: list[NavItem] = []
     for name in ("catalog", "tags", "downloads", "card_format"):
-        reference += pages.page(CATALOG_PAGES[name])
+        reference += pages.page(Layout.CATALOG_PAGES[name])
     return reference + pages.page(CONTRIBUTING)

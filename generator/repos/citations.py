@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from generator.layout import Layout
 from generator.problems import Problem, Severity, escalate
 from generator.repos import lockfile
 from generator.repos.lockfile import Lock
@@ -149,14 +150,13 @@ class PinnedCode:
 def pinned_code(project: Project, loaded: LoadedCard[Card]) -> PinnedCode | None:
     """The card's citations read at its pinned commit from `external_repos/<repo>` (None when the card
     cites nothing, or the clone or the commit is not there: the snippets then stay unshown)."""
-    from generator.paths import clone_folder
     from generator.repos import gitops
 
     card = loaded.card
     if not (isinstance(card, HasWalkthrough) and isinstance(card, HasRepo)):
         return None
     cites = [step.cite for step in card.walkthrough if step.cite is not None]
-    folder, escape = clone_folder(project, card.repo.name)
+    folder, escape = project.layout.checked_repo_dir(card.repo.name)
     git_repo = gitops.open_repo(folder) if cites and not escape else None
     if git_repo is None:
         return None
@@ -335,7 +335,7 @@ def _check_card(loaded: LoadedCard[ModelCard], git_repo: GitRepo, where: str) ->
         ]
     short = commit[:7]
     lock = loaded.lock
-    lock_name = str(Path(loaded.rel).with_name(lockfile.lock_path(loaded.path).name))
+    lock_name = str(Layout.lock_file(Path(loaded.rel)))
     lock_is_current = lock is not None and lock.commit == commit
     out: list[Problem] = []
     for i, cite in citations_of(card):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.io import write_if_changed
+from generator.layout import Layout
 from generator.problems import Problem
 from generator.yamlio import read_document
 
@@ -26,11 +27,6 @@ HEADER = (
     "# It keeps a copy of the code this card cites, so pages and PDFs build without the repository.\n"
     "# After moving the pin on purpose: kb repos sync {card} --update-citations\n"
 )
-
-
-def lock_path(card_path: Path) -> Path:
-    """`kb/model_cards/<id>.yaml` -> `kb/model_cards/<id>.lock.yaml`."""
-    return card_path.with_name(card_path.stem + ".lock.yaml")
 
 
 def sha256(text: str) -> str:
@@ -74,7 +70,7 @@ def read_lock_data(
     """The card's lock file as plain data: empty when absent, or when it cannot be read safely or is
     not a YAML mapping, and then what is wrong goes to `problems` (when given), located at `display`
     (the lock file as users see it, `kb/model_cards/<id>.lock.yaml`)."""
-    path = lock_path(card_path)
+    path = Layout.lock_file(card_path)
     if not os.path.lexists(path):
         return {}
     name = display or str(path)
@@ -143,7 +139,7 @@ def write_checkpoint_record(card_path: Path, card_id: str, folder: str, record: 
     buf = io.StringIO()
     yaml.dump(data, buf)
     header = HEADER.format(repo=data.get("repo", "its repository"), card=card_id)
-    return write_if_changed(lock_path(card_path), header + buf.getvalue())
+    return write_if_changed(Layout.lock_file(card_path), header + buf.getvalue())
 
 
 def dump_lock(lock: Lock, card_id: str) -> str:
@@ -202,4 +198,4 @@ def _literal_safe(text: str) -> bool:
 
 def write_lock(card_path: Path, lock: Lock, card_id: str) -> bool:
     """Write the lock file atomically; True when its content changed."""
-    return write_if_changed(lock_path(card_path), dump_lock(lock, card_id))
+    return write_if_changed(Layout.lock_file(card_path), dump_lock(lock, card_id))

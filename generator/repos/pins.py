@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from generator.schema.card import Card, HasRepo
 from generator.schema.labels import web_url
 from generator.schema.model_card import ModelCard, Repo
 
@@ -139,11 +140,14 @@ class PinInfo:
         return text
 
 
-def pin_info(project: Project, loaded: LoadedCard[ModelCard]) -> PinInfo:
-    """The pin of a model card, with its commit date from the lock file (or the clone, when synced)."""
+def pin_info(project: Project, loaded: LoadedCard[Card]) -> PinInfo:
+    """The pin of a card with a repository (`HasRepo`), with its commit date from the lock file (or the
+    clone, when synced)."""
     from generator.repos import gitops
 
-    repo: Repo = loaded.card.repo
+    card = loaded.card
+    assert isinstance(card, HasRepo), f"{loaded.rel} has no repository"
+    repo: Repo = card.repo
     commit, date = repo.commit, None
     lock = loaded.lock
     if lock is not None and (lock.commit == repo.commit or (not repo.commit and lock.tag == repo.tag)):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.exceptions import RepoError
-from generator.paths import clone_folder
+from generator.layout import Layout
 from generator.repos import gitops, lockfile
 from generator.repos.citations import citations_of, read_citation
 from generator.repos.pins import PinError, RepoGroup, disagreements, pin_conflict, resolve_pin
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 Echo = Callable[[str], None]
 
-IGNORED_IN_CLONE = "/checkpoints/\n"
+IGNORED_IN_CLONE = f"/{Layout.CHECKPOINTS}/\n"
 """Checkpoints live inside the clone (external_repos/<repo>/checkpoints) but are not upstream code."""
 
 
@@ -83,7 +83,7 @@ def _sync(
     problems = disagreements(group)
     if problems:
         raise RepoError("; ".join(problems))
-    target, escape = clone_folder(project, group.name)
+    target, escape = project.layout.checked_repo_dir(group.name)
     if escape:
         raise RepoError(f"{escape}: clones live inside it (a committed symbolic link?); remove it")
     where = project.rel(target)
@@ -257,7 +257,7 @@ def _update_lock(
 ) -> bool:
     """Write the card's lock file from the pinned commit; False when a citation could not be read."""
     repo = loaded.card.repo
-    lock_rel = str(Path(loaded.rel).with_name(lockfile.lock_path(loaded.path).name))
+    lock_rel = str(Layout.lock_file(Path(loaded.rel)))
     old = loaded.lock
     if old is not None and old.commit != commit and not update_citations:
         echo(

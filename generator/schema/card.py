@@ -14,7 +14,7 @@ from generator.schema.common import Markdown, Node, Slug
 
 if TYPE_CHECKING:
     from generator.schema.common import Citation
-    from generator.schema.model_card import Repo
+    from generator.schema.model_card import Integration, Repo
     from generator.schema.smoke import SmokeTest
     from generator.schema.walkthrough import WalkthroughStep
 
@@ -61,11 +61,25 @@ class HasWalkthrough:
 
 
 class HasSmokeTest:
-    """A kind whose checkpoint `kb smoke` verifies (the section itself may be absent on a card)."""
+    """A kind whose checkpoint `kb smoke` verifies (the section itself may be absent on a card).
+
+    The checkpoint lives in the kind's upstream clone and is projected by its projector, so such a kind
+    also has `repo` and `integration` (and the smoke test reads the model card's architecture,
+    tokenization and pooling: today only `ModelCard` has it)."""
 
     __slots__ = ()
     if TYPE_CHECKING:
         smoke_test: SmokeTest | None
+        repo: Repo
+        integration: Integration
+
+
+class HasModality:
+    """A kind about one modality (DNA, fMRI...): tagged and grouped by it."""
+
+    __slots__ = ()
+    if TYPE_CHECKING:
+        modality: str
 
 
 class HasCitations:

@@ -10,6 +10,7 @@ form as `id` (and file name): `name: gpt2-small_mlp0_exp2_1M`, `id: gpt2-small_m
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 
@@ -257,6 +258,43 @@ class FineTunedCard(_DerivedCard):
 
 FieldPath = tuple[str | int, ...]
 
+NAME_PATTERNS = {
+    "sae": "<base_model>_<layer>_exp<expansion_factor>_<training_tokens>",
+    "finetuned": "<base_model>_<domain>_<training_tokens>",
+}
+"""The seed-003 model folder names, by card kind."""
+
+
+@dataclass(frozen=True)
+class NameParts:
+    """The parts of a seed-003 model folder name, as written."""
+
+    base: str
+    """The base model's short name (it may contain `_`)."""
+    middle: str
+    """The SAE's layer (`mlp0`) or the fine-tuned model's domain (`biomed`)."""
+    expansion: str | None
+    """The SAE's `exp<N>` part; None for a fine-tuned model."""
+    tokens: str
+    """The training token count (`1M`)."""
+
+    @property
+    def expansion_factor(self) -> int | None:
+        """N of `exp<N>`, or None when the part is not written so."""
+        m = re.fullmatch(r"exp(\d+)", self.expansion or "", re.IGNORECASE)
+        return int(m.group(1)) if m else None
+
+
+def split_name(kind: str, name: str) -> NameParts | None:
+    """A name cut into its parts for `kind` (`sae` or `finetuned`), None when it has too few. The base
+    model's short name may itself contain `_`: the other parts are counted from the end."""
+    parts = name.split("_")
+    count = 4 if kind == "sae" else 3
+    if len(parts) < count:
+        return None
+    base, rest = "_".join(parts[: len(parts) - count + 1]), parts[len(parts) - count + 1 :]
+    return NameParts(base, rest[0], rest[1] if kind == "sae" else None, rest[-1])
+
 
 def expected_name(card: SAECard | FineTunedCard) -> str:
     """The name the model-folder convention gives this card's fields."""
@@ -273,19 +311,17 @@ Disagreement = tuple[FieldPath, str, str]
 def name_disagreements(card: SAECard | FineTunedCard) -> list[Disagreement]:
     """(field path, message, hint) for each part of `name` that disagrees with the card's fields."""
     name = card.name
-    parts = name.split("_")
-    sae = isinstance(card, SAECard)
-    count = 4 if sae else 3
-    pattern = (
-        "<base_model>_<layer>_exp<expansion_factor>_<training_tokens>"
-        if sae
-        else "<base_model>_<domain>_<training_tokens>"
-    )
-    if len(parts) < count:
-        return [(("name",), f"name '{name}' does not follow {pattern}", f"name it {expected_name(card)}")]
-    # The base model's short name may itself contain '_': the other parts are counted from the end.
-    base = "_".join(parts[: len(parts) - count + 1])
-    rest = parts[len(parts) - count + 1 :]
+    kind = "sae" if isinstance(card, SAECard) else "finetuned"
+    parts = split_name(kind, name)
+    if parts is None:
+        return [
+            (
+                ("name",),
+                f"name '{name}' does not follow {NAME_PATTERNS[kind]}",
+                f"name it {expected_name(card)}",
+            )
+        ]
+    base = parts.base
     out: list[Disagreement] = []
     if card.id != name.lower():
         out.append(
@@ -306,10 +342,10 @@ def name_disagreements(card: SAECard | FineTunedCard) -> list[Disagreement]:
             )
         )
     if isinstance(card, SAECard):
-        out += _sae_disagreements(card, rest[0], rest[1])
-    elif rest[0].lower() != card.domain.lower():
-        out.append(_differs(card, rest[0], f"domain '{rest[0]}'", ("domain",), f"'{card.domain}'"))
-    return out + _token_disagreements(card, rest[-1])
+        out += _sae_disagreements(card, parts)
+    elif parts.middle.lower() != card.domain.lower():
+        out.append(_differs(card, parts.middle, f"domain '{parts.middle}'", ("domain",), f"'{card.domain}'"))
+    return out + _token_disagreements(card, parts.tokens)
 
 
 def _differs(
@@ -323,13 +359,13 @@ def _differs(
     )
 
 
-def _sae_disagreements(card: SAECard, layer: str, exp: str) -> list[Disagreement]:
+def _sae_disagreements(card: SAECard, parts: NameParts) -> list[Disagreement]:
     """The layer and the expansion factor parts of an SAE card's name."""
     out = []
+    layer, exp, factor = parts.middle, str(parts.expansion), parts.expansion_factor
     if layer.lower() != card.sae.layer.lower():
         out.append(_differs(card, layer, f"layer '{layer}'", ("sae", "layer"), f"'{card.sae.layer}'"))
-    m = re.fullmatch(r"exp(\d+)", exp, re.IGNORECASE)
-    if not m:
+    if factor is None:
         out.append(
             (
                 ("name",),
@@ -337,12 +373,12 @@ def _sae_disagreements(card: SAECard, layer: str, exp: str) -> list[Disagreement
                 f"name it {expected_name(card)}",
             )
         )
-    elif int(m.group(1)) != card.sae.expansion_factor:
+    elif factor != card.sae.expansion_factor:
         out.append(
             _differs(
                 card,
                 exp,
-                f"expansion factor {int(m.group(1))}",
+                f"expansion factor {factor}",
                 ("sae", "expansion_factor"),
                 card.sae.expansion_factor,
             )

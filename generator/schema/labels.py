@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 
 from generator.schema.card import Card, HasLicense, HasRepo
-from generator.schema.model_card import Repo
+from generator.schema.model_card import Repo, Tokenization
+from generator.schema.smoke import SmokeInput, SmokeTest
 
 
 def web_url(repo: Repo) -> str | None:
@@ -53,10 +54,6 @@ def license_note(card: Card) -> str:
     if not (isinstance(card, HasLicense) and card.license_fields()):
         return f"No license is stated for {card.name}: check its source before reusing it."
     return f"{card.name} is under {license_label(card)}."
-
-
-def pdf_name(card_id: str) -> str:
-    return f"{card_id}.pdf"
 
 
 def token_label(count: int) -> str:
@@ -191,6 +188,60 @@ FAMILY_LABELS = {  # an architecture family as readers write it
 def family_label(family: str) -> str:
     """`StripedHyena` for `striped-hyena` (an unknown family as the card says it)."""
     return FAMILY_LABELS.get(str(family), str(family))
+
+
+def context_label(tok: Tokenization | None) -> str:
+    """A model's context window in words: the card's description, else the numbers it gives."""
+    if tok is None:
+        return ""
+    return str(tok.context.description) or context_numbers(tok)
+
+
+def context_numbers(tok: Tokenization, *, tokens_beside_bases: bool = True) -> str:
+    """The numbers a card gives of its context window: `2,048 tokens, 12,288 bp`, `450 timepoints`
+    (without `tokens_beside_bases`, a token count equal to the base count is not repeated)."""
+    ctx = tok.context
+    parts = []
+    if ctx.tokens and (tokens_beside_bases or ctx.tokens != ctx.bases):
+        parts.append(f"{ctx.tokens:,} tokens")
+    if ctx.bases:
+        parts.append(f"{ctx.bases:,} bp")
+    if ctx.timepoints:
+        parts.append(f"{ctx.timepoints} timepoints")
+    if ctx.voxel_grid:
+        parts.append(str(ctx.voxel_grid))
+    return ", ".join(parts)
+
+
+LOADER_WORDS = {
+    "auto": "transformers' AutoModel",
+    "masked-lm": "transformers' AutoModelForMaskedLM, then its base model",
+    "causal-lm": "transformers' AutoModelForCausalLM (hidden states and next-token logits)",
+    "entry-point": "a function of the upstream repository",
+}
+
+
+def loader_words(smoke: SmokeTest) -> str:
+    """How `kb smoke` loads the checkpoint, in words: `transformers' AutoModelForMaskedLM, then its base
+    model (.esm)`, `a function of the upstream repository (caduceus.load:model)`."""
+    words = LOADER_WORDS.get(smoke.loader, smoke.loader)
+    detail = smoke.entry_point if smoke.loader == "entry-point" else None
+    if smoke.loader == "masked-lm" and smoke.base_model_attr:
+        detail = f".{smoke.base_model_attr}"
+    return f"{words} ({detail})" if detail else words
+
+
+SMOKE_INPUT_UNITS = {"dna": "DNA sequences of {n:,} bases", "token-ids": "sequences of {n:,} token ids"}
+
+
+def smoke_input_words(spec: SmokeInput) -> str:
+    """The smoke test's synthetic input in words: `2 DNA sequences of 1,024 bases`, `2 fMRI samples of
+    424 ROIs x 200 timepoints`; always random with a fixed seed."""
+    if spec.kind == "roi-timeseries":
+        what = f"fMRI samples of {spec.rois} ROIs x {spec.length:,} timepoints"
+    else:
+        what = SMOKE_INPUT_UNITS.get(spec.kind, "samples of length {n:,}").format(n=spec.length)
+    return f"{spec.batch_size} random {what} (seed {spec.seed})"
 
 
 LABEL_FILTERS = {

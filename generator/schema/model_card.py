@@ -3,6 +3,7 @@ with room for the data of the specification (001), the Caduceus card (002) and t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -11,6 +12,7 @@ from generator.schema.card import (
     Card,
     HasCitations,
     HasLicense,
+    HasModality,
     HasRepo,
     HasSmokeTest,
     HasWalkthrough,
@@ -441,7 +443,7 @@ class Discrepancy(Node):
     """What upstream says (the figure this card uses)."""
 
 
-class ModelCard(Card, HasLicense, HasRepo, HasWalkthrough, HasSmokeTest, HasCitations):
+class ModelCard(Card, HasLicense, HasModality, HasRepo, HasWalkthrough, HasSmokeTest, HasCitations):
     """A model card (`kb/model_cards/<id>.yaml`)."""
 
     schema_version: Literal[1]
@@ -521,18 +523,27 @@ class ModelCard(Card, HasLicense, HasRepo, HasWalkthrough, HasSmokeTest, HasCita
         return [("license", self.license), *weights]
 
 
-TEMPLATE_SECTIONS: dict[str, str] = {
-    "purpose": "Purpose & Scope",
-    "architecture": "Architecture & Inductive Biases",
-    "tokenization": "Tokenization & Input Constraints",
-    "pooling": "Pooling & Subject-Level Embeddings",
-    "training": "Training Data & Checkpoints",
-    "walkthrough": "Walkthrough",
-    "integration": "Integration Hooks",
-    "strengths": "Strengths & Limitations",
-    "citations": "Citations",
-    "links": "Links",
-    "related": "Related Cards",
+@dataclass(frozen=True)
+class TemplateSection:
+    """A section of the code-walkthrough template (seed 000): its title and the card fields that fill it."""
+
+    title: str
+    fields: tuple[str, ...]
+
+
+TEMPLATE_SECTIONS: dict[str, TemplateSection] = {
+    "purpose": TemplateSection("Purpose & Scope", ("purpose",)),
+    "architecture": TemplateSection("Architecture & Inductive Biases", ("architecture",)),
+    "tokenization": TemplateSection("Tokenization & Input Constraints", ("tokenization",)),
+    "pooling": TemplateSection("Pooling & Subject-Level Embeddings", ("pooling",)),
+    "training": TemplateSection("Training Data & Checkpoints", ("training", "checkpoints")),
+    "walkthrough": TemplateSection("Walkthrough", ("walkthrough",)),
+    "integration": TemplateSection("Integration Hooks", ("integration",)),
+    "strengths": TemplateSection("Strengths & Limitations", ("strengths", "limitations")),
+    "citations": TemplateSection("Citations", ("citations",)),
+    "links": TemplateSection("Links", ("links",)),
+    "related": TemplateSection("Related Cards", ("related",)),
 }
-"""Sections of the code-walkthrough template, in order, with their titles; an empty one is a
-warning (an error under --strict)."""
+"""Sections of the code-walkthrough template, in order, by key: their titles (the page, the PDF and the
+export use them) and the fields an author fills them with (all of them empty: a warning, an error
+under --strict)."""

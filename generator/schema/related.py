@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from generator.schema.card import Card, HasCitations, HasLicense
+from generator.schema.card import Card, HasCitations, HasLicense, HasModality
 from generator.schema.common import Citation, CodeBlock, HttpUrl, Markdown, Slug, Spdx
 from generator.schema.model_card import Modality, Projector
 
 
-class DatasetCard(Card, HasLicense, HasCitations):
+class DatasetCard(Card, HasLicense, HasModality, HasCitations):
     """A dataset card (`kb/datasets/<id>.yaml`)."""
 
     schema_version: Literal[1]

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from generator.schema.common import ENTRY_POINT_RE, Distribution, Node, RelPath
+from generator.settings import GPU_TYPE
 
 
 class SmokeInput(Node):
@@ -48,7 +49,12 @@ class SmokeResources(Node):
     applies the time limit and the GPU count)."""
 
     gpus: int = 0
-    """GPUs for the job (e.g. 1 for a model that needs CUDA; 2 or more for one that spans GPUs)."""
+    """GPUs for the job (e.g. 1 for a model that needs CUDA; 2 or more for one that spans GPUs). The job
+    asks for them once (`--gres=gpu:N`) and runs on CUDA, or fails saying it got none; with 0 it asks
+    for none and sees no GPU."""
+    gpu_type: str | None = None
+    """The kind of GPU, as the cluster names it in its GPU resources (`sinfo -o %G` shows
+    `gpu:h100:4`: `h100`); default: the `slurm.gpu_type` setting, else any GPU."""
     cpus: int = 4
     """CPU cores for the job."""
     memory_gb: int = 32
@@ -60,6 +66,13 @@ class SmokeResources(Node):
     def _positive(self) -> SmokeResources:
         if self.gpus < 0 or self.cpus < 1 or self.memory_gb < 1 or self.time_minutes < 1:
             raise ValueError("gpus must be 0 or more; cpus, memory_gb and time_minutes at least 1")
+        if self.gpu_type is not None and not re.fullmatch(GPU_TYPE, self.gpu_type):
+            raise ValueError(
+                f"gpu_type '{self.gpu_type}' is not a GPU type as SLURM names them: letters, digits, '_', "
+                "'.' and '-' (e.g. h100 or a100_80g)"
+            )
+        if self.gpu_type is not None and self.gpus == 0:
+            raise ValueError(f"gpu_type '{self.gpu_type}' is given, but gpus is 0: set gpus to 1 or more")
         return self
 
 

@@ -1,5 +1,10 @@
 """The inputs a smoke report depends on, hashed: the card's smoke-relevant content, the checkpoint's
-files and the projector. A report whose hash differs from the current one is stale.
+files and the projector. A report whose hash differs from the current one is stale. And the record of
+a checkpoint pulled from the hub (the sha256 of each file, in the card's lock file), which the smoke
+test verifies before loading anything: `generator.hub` writes it, through this module.
+
+With `report` and `status`, this is the smoke package's outward interface: other packages import
+nothing else of it (ARCHITECTURE.md).
 
 Light on purpose (no torch): the site calls it for every card on every build. The checkpoint's
 fingerprint reads only the size and the first and last 64 KiB of each file, so multi-gigabyte weights
@@ -10,10 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.paths import checkpoint_folder, files_inside
+from generator.exceptions import SmokeError, SmokeStage
+from generator.layout import Layout
+from generator.paths import files_inside
+from generator.repos import lockfile
+from generator.schema.card import HasSmokeTest
 
 if TYPE_CHECKING:
     from generator.knowledge import LoadedCard
@@ -31,11 +41,6 @@ hub revision the checkpoint is pinned at is an input, so a signed pass never car
 _EDGE = 64 * 1024
 
 CARD_FIELDS = ("repo", "architecture", "tokenization", "pooling", "smoke_test", "evaluation")
-
-
-def golden_path(card_path: Path, card_id: str) -> Path:
-    """The golden reference next to the card (not `.yaml`: card loading would take it for a card)."""
-    return card_path.with_name(f"{card_id}.smoke-golden.npz")
 
 
 def card_content(card: ModelCard) -> dict[str, Any]:
@@ -103,15 +108,96 @@ def inputs_hash(
 
 
 def card_inputs_hash(project: Project, loaded: LoadedCard[Card]) -> str | None:
-    """`inputs_hash` for a loaded card of a project (None without a smoke_test section). A checkpoint
-    folder that leads out of its clone is hashed as refused, never walked."""
+    """`inputs_hash` for a loaded card of a project (None for a card without a smoke_test section, or
+    of a kind without a smoke test: one that does not declare `HasSmokeTest`). A checkpoint folder that
+    leads out of its clone is hashed as refused, never walked."""
     from generator.schema.model_card import ModelCard
 
     card = loaded.card
-    if not isinstance(card, ModelCard) or card.smoke_test is None:  # other kinds have no smoke test
+    if not isinstance(card, HasSmokeTest) or card.smoke_test is None:
         return None
-    folder, refused = checkpoint_folder(project, card.repo.name, card.smoke_test.checkpoint)
-    golden = golden_path(loaded.path, card.id)
+    # What it hashes are the model card's fields: a kind with a smoke test has them (HasSmokeTest).
+    assert isinstance(card, ModelCard), f"{loaded.rel}: a smoke test reads a model card's fields"
+    folder, refused = project.layout.checked_checkpoint_dir(card.repo.name, card.smoke_test.checkpoint)
     if refused:
         return hashlib.sha256(f"refused\0{refused}".encode()).hexdigest()
-    return inputs_hash(card, folder, golden, project.repo_dir(card.repo.name))
+    golden = Layout.golden_file(loaded.path, card.id)
+    return inputs_hash(card, folder, golden, project.layout.repo_dir(card.repo.name))
+
+
+def checkpoint_code(project: Project, card: ModelCard) -> dict[str, str]:
+    """sha256 of every Python file of the card's checkpoint that its upstream repository does not
+    track (what `kb checkpoints pin` writes into `smoke_test.code_sha256`)."""
+    from generator.smoke.trust import checkpoint_dir, code_digests
+
+    return code_digests(project, card, checkpoint_dir(project, card))
+
+
+# -- what `kb checkpoints pull` recorded ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """One pulled checkpoint: where from, at which hub commit, and the sha256 of each file written."""
+
+    hub_id: str
+    revision: str
+    files: dict[str, str]
+
+    @classmethod
+    def from_data(cls, data: Any) -> Record | None:
+        if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+            return None
+        files = {str(k): str(v) for k, v in data["files"].items()}
+        return cls(str(data.get("hub_id", "")), str(data.get("revision", "")), files)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"hub_id": self.hub_id, "revision": self.revision, "files": dict(sorted(self.files.items()))}
+
+
+def read_record(card_path: Path, folder: str) -> Record | None:
+    """The record of checkpoint folder `folder` (a `checkpoints[].path`), or None when never pulled."""
+    records = lockfile.checkpoint_records(lockfile.read_lock_data(card_path))
+    return Record.from_data(records.get(folder))
+
+
+def mismatches(record: Record, digests: dict[str, str]) -> list[tuple[str, str]]:
+    """(file, what is wrong) for each recorded file that is missing or changed."""
+    out = []
+    for rel, expected in sorted(record.files.items()):
+        now = digests.get(rel)
+        if now is None:
+            out.append((rel, "is missing"))
+        elif now != expected:
+            out.append((rel, f"has sha256 {now[:12]}..., but {expected[:12]}... was pulled"))
+    return out
+
+
+def verify(
+    project: Project, loaded: LoadedCard[ModelCard], ckpt: Path, digests: dict[str, str]
+) -> str | None:
+    """The hub revision the checkpoint was pulled at, when every recorded file still matches; None when
+    it was never pulled (placed by hand). Raises SmokeError (stage: checkpoint files) naming the card
+    and each file that changed."""
+    card = loaded.card
+    folder = card.smoke_test.checkpoint if card.smoke_test else ""
+    record = read_record(loaded.path, folder)
+    if record is None:
+        return None
+    pinned = next((c.revision for c in card.checkpoints if c.path == folder and c.revision), None)
+    if pinned and pinned != record.revision:
+        raise SmokeError(
+            f"card '{card.id}': {project.rel(ckpt)} was pulled at {record.hub_id} {record.revision[:12]}, "
+            f"but the card pins checkpoints[].revision {pinned[:12]}; run kb checkpoints pull {card.id}",
+            SmokeStage.CHECKPOINT,
+        )
+    bad = mismatches(record, digests)
+    if bad:
+        shown = "; ".join(f"{project.rel(ckpt / rel)} {what}" for rel, what in bad)
+        raise SmokeError(
+            f"card '{card.id}': the checkpoint no longer matches what kb checkpoints pull recorded "
+            f"({record.hub_id} at {record.revision[:12]}): {shown}; pull it again with "
+            f"kb checkpoints pull {card.id} (delete the changed files first)",
+            SmokeStage.CHECKPOINT,
+        )
+    return record.revision

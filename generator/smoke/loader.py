@@ -1,5 +1,9 @@
 """Loading a card's checkpoint offline: Auto classes, a masked-LM wrapper's base model, or an entry point.
 
+Each way of loading is one function registered under its `smoke_test.loader` name in `LOADERS`
+(`@loader("masked-lm")`); `load` looks it up. A new loader is one such function here and its name in
+the `loader` literal of `generator/schema/smoke.py`.
+
 Everything here runs with the hub switched off (`HF_HUB_OFFLINE=1`, `local_files_only=True`) and with
 custom code cached in a temporary `HF_MODULES_CACHE`, so a run neither downloads nor leaves code
 behind. Optional packages a card needs (mamba-ssm, flash-attn) are imported only for that card.
@@ -13,7 +17,7 @@ import inspect
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -236,18 +240,9 @@ def load(
         code_outside_folder(card, ckpt)
         if trusted:
             missing_code_imports(card, ckpt)
-        if smoke.loader != "entry-point":
-            full, missing, config, overrides = _from_pretrained(transformers, card, ckpt, dtype, kwargs)
-            tokenizer = _load_tokenizer(transformers, card, ckpt, kwargs)
-        else:
-            full, tokenizer = _entry_point(card, ckpt, repo_dir)
-            missing, overrides = [], {}
-            full = full.to(dtype=dtype)
-            config = getattr(full, "config", None)
-            if tokenizer is None:
-                tokenizer = _load_tokenizer(transformers, card, ckpt, kwargs)
-    full = full.to(device).eval()
-    encoder = _encoder(card, full)
+        got = LOADERS[smoke.loader](ToLoad(transformers, card, ckpt, repo_dir, dtype, kwargs))
+    full = got.full.to(device).eval()
+    encoder = got.encoder(full) if got.encoder else full
     params, var_kw = _forward_params(encoder)
     input_name = smoke.input.argument or (
         "pixel_values" if smoke.input.kind == "roi-timeseries" else "input_ids"
@@ -260,30 +255,101 @@ def load(
     return LoadedModel(
         encoder,
         full,
-        tokenizer,
-        config,
+        got.tokenizer,
+        got.config,
         "attention_mask" in params,
         input_name,
         set() if var_kw else params,
-        missing,
-        overrides,
+        got.missing,
+        got.overrides,
+    )
+
+
+@dataclass(frozen=True)
+class ToLoad:
+    """What a loader is handed: transformers, the card, its checkpoint folder and upstream clone, the
+    dtype, and the keyword arguments every `from_pretrained` gets (offline; remote code when trusted)."""
+
+    transformers: Any
+    card: ModelCard
+    folder: Path
+    repo_dir: Path
+    dtype: Any
+    kwargs: dict[str, Any]
+
+
+@dataclass
+class Loaded:
+    """What a loader gives back."""
+
+    full: Any
+    tokenizer: Any | None
+    config: Any | None
+    missing: list[str] = field(default_factory=list)
+    overrides: dict[str, Any] = field(default_factory=dict)
+    encoder: Callable[[Any], Any] | None = None
+    """The module whose hidden states are pooled, from the loaded model (None: the model itself)."""
+
+
+Loader = Callable[[ToLoad], Loaded]
+
+LOADERS: dict[str, Loader] = {}
+"""`smoke_test.loader` name -> the function that loads such a checkpoint."""
+
+
+def loader(name: str) -> Callable[[Loader], Loader]:
+    """Register a loader under its `smoke_test.loader` name."""
+
+    def register(fn: Loader) -> Loader:
+        LOADERS[name] = fn
+        return fn
+
+    return register
+
+
+@loader("auto")
+def _auto(c: ToLoad) -> Loaded:
+    return _pretrained(c, c.transformers.AutoModel)
+
+
+@loader("masked-lm")
+def _masked_lm(c: ToLoad) -> Loaded:
+    loaded = _pretrained(c, c.transformers.AutoModelForMaskedLM)
+    loaded.encoder = lambda full: _encoder(c.card, full)
+    return loaded
+
+
+@loader("causal-lm")
+def _causal_lm(c: ToLoad) -> Loaded:
+    return _pretrained(c, c.transformers.AutoModelForCausalLM)  # its hidden states come with the logits
+
+
+@loader("entry-point")
+def _from_entry_point(c: ToLoad) -> Loaded:
+    full, tokenizer = _entry_point(c.card, c.folder, c.repo_dir)
+    full = full.to(dtype=c.dtype)
+    if tokenizer is None:
+        tokenizer = _load_tokenizer(c.transformers, c.card, c.folder, c.kwargs)
+    return Loaded(full, tokenizer, getattr(full, "config", None))
+
+
+def _pretrained(c: ToLoad, auto: Any) -> Loaded:
+    full, missing, config, overrides = _from_pretrained(
+        c.transformers, c.card, c.folder, c.dtype, c.kwargs, auto
+    )
+    return Loaded(
+        full, _load_tokenizer(c.transformers, c.card, c.folder, c.kwargs), config, missing, overrides
     )
 
 
 def _from_pretrained(
-    transformers: Any, card: ModelCard, ckpt: Path, dtype: Any, kwargs: dict[str, Any]
+    transformers: Any, card: ModelCard, ckpt: Path, dtype: Any, kwargs: dict[str, Any], auto: Any
 ) -> tuple[Any, list[str], Any, dict[str, Any]]:
-    """(model, missing weight names, config, config overrides) through the card's Auto class."""
-    loader = _smoke(card).loader
+    """(model, missing weight names, config, config overrides) through an Auto class."""
     config = _load_config(transformers, card, ckpt, kwargs)
     overrides: dict[str, Any] = {"mask_ratio": 0.0} if hasattr(config, "mask_ratio") else {}
     for key, value in overrides.items():  # ViT-MAE masks at random unless told not to
         setattr(config, key, value)
-    auto = {
-        "auto": transformers.AutoModel,
-        "masked-lm": transformers.AutoModelForMaskedLM,
-        "causal-lm": transformers.AutoModelForCausalLM,
-    }[loader]
     try:
         full, info = auto.from_pretrained(
             str(ckpt), config=config, dtype=dtype, output_loading_info=True, **kwargs
@@ -298,10 +364,8 @@ def _from_pretrained(
 
 
 def _encoder(card: ModelCard, full: Any) -> Any:
-    """The module whose hidden states are pooled: a masked-LM wrapper's base model, else the model."""
+    """A masked-LM wrapper's base model, whose hidden states are pooled."""
     smoke = _smoke(card)
-    if smoke.loader != "masked-lm":
-        return full  # a causal LM gives its hidden states with the logits
     attr = smoke.base_model_attr
     encoder = getattr(full, attr, None) if attr else getattr(full, "base_model", None)
     if encoder is None:

@@ -18,15 +18,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from generator.io import write_if_changed
+from generator.layout import Layout
 from generator.problems import Problem, Severity
 from generator.yamlio import dotted, read_bounded
 
 Outcome = Literal["passed", "failed", "skipped"]
-
-
-def report_path(smoke_dir: Path, card_id: str) -> Path:
-    """`artifacts/smoke/<id>.json`."""
-    return smoke_dir / f"{card_id}.json"
 
 
 class Check(BaseModel):
@@ -106,14 +102,14 @@ class Report(BaseModel):
     def save(self, smoke_dir: Path) -> bool:
         """Write `<smoke_dir>/<id>.json` atomically; True when its content changed."""
         text = json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n"
-        return write_if_changed(report_path(smoke_dir, self.id), text)
+        return write_if_changed(Layout.smoke_report_in(smoke_dir, self.id), text)
 
     @classmethod
     def load(cls, smoke_dir: Path, card_id: str, display: str) -> tuple[Report | None, list[Problem]]:
         """The card's report, or None when there is none. A file that is not a report (unreadable, not
         JSON, fields of the wrong type) is None too, with a warning located at `display` (the file as
         users see it) saying how to write it again; the card then reads as not run."""
-        path = report_path(smoke_dir, card_id)
+        path = Layout.smoke_report_in(smoke_dir, card_id)
         if not path.exists() and not path.is_symlink():
             return None, []
         fix = f"run `kb smoke {card_id}` to write it again, or delete it"

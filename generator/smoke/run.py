@@ -102,9 +102,9 @@ class SmokeRun:
 
     @property
     def golden_path(self) -> Path:
-        from generator.smoke.fingerprint import golden_path
+        from generator.layout import Layout
 
-        return golden_path(self.loaded.path, self.card.id)
+        return Layout.golden_file(self.loaded.path, self.card.id)
 
     def dna(self) -> Tokenize:
         """The DNA tokenizer (checks that apply to DNA input only)."""

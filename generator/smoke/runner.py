@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import KBError, MissingDependency, SmokeError, SmokeStage, UsageError
+from generator.io import sha256_file
 from generator.settings import DEFAULTS, Project
-from generator.smoke.fingerprint import card_inputs_hash, checkpoint_files
+from generator.smoke.fingerprint import card_inputs_hash, checkpoint_files, verify
 from generator.smoke.pinned import entry_point_file
 from generator.smoke.report import Check, Report
-from generator.smoke.trust import checkpoint_dir, require_pinned_clean, sha256_file, upstream_commit
+from generator.smoke.trust import checkpoint_dir, require_pinned_clean, upstream_commit
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -89,7 +90,7 @@ def smoke_card(
             f"the card needs CUDA (smoke_test.requires_cuda) and {why}; never counted as passed",
         )
         report.summary = f"needs CUDA ({why}); not counted as passed"
-        report.inputs_hash = _inputs_hash(project, loaded)
+        report.inputs_hash = card_inputs_hash(project, loaded)
         return report.finish("skipped")
     try:
         run = prepare(project, loaded, report, device, record, step)
@@ -100,7 +101,7 @@ def smoke_card(
         report.add(exc.stage.value, False, str(exc).removeprefix(f"card '{card.id}': "))
     except MissingDependency as exc:
         report.add(SmokeStage.DEPENDENCIES.value, False, str(exc))
-    report.inputs_hash = _inputs_hash(project, loaded)
+    report.inputs_hash = card_inputs_hash(project, loaded)
     return report.finish()
 
 
@@ -216,8 +217,6 @@ def _checkpoint_files(project: Project, loaded: LoadedCard[ModelCard], ckpt: Pat
     """sha256 of every file in the report; a checkpoint pulled by `kb checkpoints pull` must still
     match what was recorded then."""
     import hashlib
-
-    from generator.hub.record import verify
 
     files, _ = checkpoint_files(ckpt, project.repo_dir(loaded.card.repo.name))  # links out: refused already
     digests = {p.relative_to(ckpt).as_posix(): sha256_file(p) for p in files}
@@ -386,12 +385,6 @@ def _token_ids(card: ModelCard, model: LoadedModel) -> tuple[Identity, list[Any]
         special.add(pad)
     samples = token_batch(vocab, spec.length, spec.batch_size, spec.seed, special)
     return Identity(int(pad or 0), vocab), samples
-
-
-def _inputs_hash(project: Project, loaded: LoadedCard[ModelCard]) -> str:
-    hashed = card_inputs_hash(project, loaded)
-    assert hashed is not None  # a card with a smoke test
-    return hashed
 
 
 def _memory(device: str) -> dict[str, Any]:

@@ -16,9 +16,6 @@ if TYPE_CHECKING:
 
 STATES = ("passed", "failed", "skipped", "stale", "not run")
 
-ADMONITIONS = {"passed": "success", "failed": "failure", "stale": "warning", "skipped": "warning"}
-"""The page's admonition kind per state (a pass that is not verified is a warning)."""
-
 
 @dataclass(frozen=True)
 class SmokeStatus:
@@ -44,10 +41,6 @@ class SmokeStatus:
     def label(self) -> str:
         """The state in a reader's words: a pass nobody trusted vouches for says so."""
         return "passed, not verified" if self.state == "passed" and not self.verified else self.state
-
-    @property
-    def admonition(self) -> str:
-        return "warning" if self.label == "passed, not verified" else ADMONITIONS.get(self.state, "note")
 
     @property
     def signature_note(self) -> str:

@@ -8,12 +8,13 @@ carries its own modeling code) must be pinned by sha256 in `smoke_test.code_sha2
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import MissingDependency, SmokeError, SmokeStage
-from generator.paths import CHECKPOINTS, checkpoint_folder, files_inside
+from generator.io import sha256_file
+from generator.layout import Layout
+from generator.paths import files_inside
 from generator.settings import Project
 
 if TYPE_CHECKING:
@@ -21,11 +22,11 @@ if TYPE_CHECKING:
 
 
 def checkpoint_dir(project: Project, card: ModelCard) -> Path:
-    """`external_repos/<repo.name>/checkpoints/<smoke_test.checkpoint>`, refusing anything that leaves it
-    (a symbolic link of the clone included: `generator.paths.checkpoint_folder`)."""
+    """`external_repos/<repo.name>/checkpoints/<smoke_test.checkpoint>` (`Project.layout`), refusing
+    anything that leaves it (a symbolic link of the clone included: `Layout.checked_checkpoint_dir`)."""
     assert card.smoke_test is not None
     name = card.smoke_test.checkpoint
-    path, why = checkpoint_folder(project, card.repo.name, name)
+    path, why = project.layout.checked_checkpoint_dir(card.repo.name, name)
     if why:
         raise SmokeError(
             f"card '{card.id}': smoke_test.checkpoint '{name}': {why} (a symlink?): put the checkpoint "
@@ -44,14 +45,6 @@ def checkpoint_dir(project: Project, card: ModelCard) -> Path:
             SmokeStage.CHECKPOINT,
         )
     return path.resolve()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def upstream_commit(repo_dir: Path) -> str | None:
@@ -83,10 +76,10 @@ def require_pinned_clean(project: Project, card: ModelCard, ckpt: Path, why: str
             "them, then review and pin the new commit",
             SmokeStage.REMOTE_CODE,
         )
-    untracked = [u for u in repo.untracked_files if not u.startswith(f"{CHECKPOINTS}/")]
+    untracked = [u for u in repo.untracked_files if not u.startswith(f"{Layout.CHECKPOINTS}/")]
     if untracked:
         raise SmokeError(
-            f"{prefix}: {project.rel(repo_dir)} has untracked files outside {CHECKPOINTS}/ "
+            f"{prefix}: {project.rel(repo_dir)} has untracked files outside {Layout.CHECKPOINTS}/ "
             f"({', '.join(untracked[:5])}); remove them",
             SmokeStage.REMOTE_CODE,
         )

@@ -21,25 +21,22 @@ LAYERS: list[list[str]] = [
         "generator.io",
         "generator.yamlio",
         "generator.workers",
+        "generator.gitdates",
+        "generator.layout",
         "generator.settings",
         "generator.paths",
         "generator.signing",
         "generator.trusted",
     ],
     ["generator.schema"],
-    [
-        "generator.repos.lockfile",
-        "generator.smoke.report",
-        "generator.layout",
-        "generator.forge",
-        "generator.policy",
-    ],
+    ["generator.repos.lockfile", "generator.smoke.report", "generator.forge", "generator.policy"],
     ["generator.knowledge"],
     ["generator.repos", "generator.smoke", "generator.hub"],
     ["generator.facts"],
+    ["generator.sections"],
     ["generator.render", "generator.checks"],
     ["generator.pdf", "generator.interop"],
-    ["generator.stamp", "generator.sitedir"],
+    ["generator.stamp", "generator.sitedir", "generator.lock"],
     ["generator.build"],
     ["generator.plugin", "generator.commands", "generator.cli", "generator.__main__"],
 ]
@@ -201,3 +198,118 @@ def test_every_type_ignore_says_why() -> None:
         if (m := re.search(r"type:\s*ignore(\[[^\]]*\])?(.*)$", line)) and not m.group(2).strip()
     ]
     assert not bare, bare
+
+
+ARCHITECTURE = (REPO_ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+
+
+def test_every_module_is_on_the_map() -> None:
+    """Each module of the package is named in ARCHITECTURE.md, by its file or by its folder."""
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(REPO_ROOT).as_posix()
+        parts = path.relative_to(PACKAGE).parts
+        names = {rel, f"`{parts[-1]}`", f"{path.name}`"} if len(parts) == 1 else {f"generator/{parts[0]}/"}
+        if not any(n in ARCHITECTURE for n in names):
+            missing.append(rel)
+    assert missing == [], "add these to ARCHITECTURE.md's list of packages and modules"
+
+
+def _is_text(node: ast.AST) -> bool:
+    """A string that is prose, not a path: documentation (a bare string statement) or a sentence."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and " " in node.value.strip()
+
+
+def path_joins(text: str) -> Iterator[tuple[int, str]]:
+    """(line, what) of code that builds a path `Layout` owns: `x / "checkpoints"` (or `"smoke"`,
+    `"pdf"`), a string that starts a checkpoints folder, an f-string building a `{id}.pdf`, `.json` or
+    `.yaml` file name (messages, which are sentences, and documentation are not paths)."""
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            for side in (node.left, node.right):
+                if isinstance(side, ast.Constant) and side.value in ("checkpoints", "smoke", "pdf"):
+                    yield node.lineno, f"joins {side.value!r}"
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value.startswith(("/checkpoints", "checkpoints/", "external_repos/", ".kb-cache/")):
+                yield node.lineno, f"names {node.value!r}"
+        elif isinstance(node, ast.JoinedStr) and len(node.values) >= 2:
+            last, before = node.values[-1], node.values[-2]
+            named = isinstance(last, ast.Constant) and str(last.value) in (".pdf", ".json", ".yaml")
+            prose = any(_is_text(v) for v in node.values)
+            if named and isinstance(before, ast.FormattedValue) and not prose:
+                yield node.lineno, f"builds a {last.value} file name"
+
+
+def test_only_the_layout_joins_paths() -> None:
+    """The checkpoint folder, lock files, PDFs, smoke reports and the cache are named by `Layout` only;
+    no template writes `external_repos/` (it is a setting)."""
+    found = [
+        f"{rel}:{line}: {what}"
+        for rel, text in _sources()
+        if rel != "generator/layout.py"
+        for line, what in path_joins(text)
+    ]
+    templates = [
+        p.relative_to(REPO_ROOT).as_posix()
+        for p in (REPO_ROOT / "templates").rglob("*.j2")
+        if "external_repos" in p.read_text(encoding="utf-8")
+    ]
+    assert found == [] and templates == []
+
+
+def test_hub_uses_smoke_and_not_the_reverse() -> None:
+    known = modules()
+    back = [
+        f"{a} imports {b}"
+        for a, b, _, _ in imports(known)
+        if a.startswith("generator.smoke") and b.startswith("generator.hub")
+    ]
+    assert back == []
+
+
+SMOKE_INTERFACE = {"generator.smoke.report", "generator.smoke.status", "generator.smoke.fingerprint"}
+SMOKE_DRIVER = {
+    "generator.commands.smoke": {
+        "generator.smoke.executor",
+        "generator.smoke.loader",
+        "generator.smoke.signed",
+    }
+}
+"""`kb smoke` runs the tests through the executor (and checks that torch is installed), and signs the
+reports (`signed`)."""
+
+
+def test_other_packages_use_only_the_smoke_interface() -> None:
+    known = modules()
+    wrong = [
+        f"{a}:{line} imports {b}"
+        for a, b, line, _ in imports(known)
+        if b.startswith("generator.smoke.")
+        and not a.startswith("generator.smoke")
+        and b not in SMOKE_INTERFACE | SMOKE_DRIVER.get(a, set())
+    ]
+    assert wrong == []
+
+
+def test_every_loader_name_has_its_registered_loader() -> None:
+    import typing
+
+    from generator.schema.smoke import SmokeTest
+    from generator.smoke.loader import LOADERS
+
+    names = set(typing.get_args(SmokeTest.model_fields["loader"].annotation))
+    assert names == set(LOADERS)
+
+
+def test_every_kind_is_declared_whole() -> None:
+    """Each declared kind has what its declaration promises: a valid example card, a skeleton, a
+    committed JSON Schema, and a print template when printed (its own or the generic one)."""
+    from generator.schema import CARD_KINDS, GENERIC_PRINT
+
+    templates = REPO_ROOT / "templates"
+    for kind in CARD_KINDS.values():
+        kind.model.model_validate(dict(kind.example))
+        assert (templates / kind.skeleton_template).is_file(), kind.name
+        assert (REPO_ROOT / kind.schema_file).is_file(), kind.name
+        if kind.printed:
+            assert (templates / kind.print_template).is_file() or (templates / GENERIC_PRINT).is_file()

@@ -61,10 +61,10 @@ def test_schema_rejects_the_bad_cards_pydantic_rejects(capsys: pytest.CaptureFix
 
 
 def test_committed_editor_schemas_are_current(capsys: pytest.CaptureFixture[str]) -> None:
-    for kind in CARD_KINDS:
-        committed = json.loads((REPO_ROOT / "schemas" / f"{kind}_card.schema.json").read_text())
-        fix = f"run: kb schema --kind {kind} -o schemas/{kind}_card.schema.json"
-        assert committed == _schema(capsys, kind), fix
+    for kind in CARD_KINDS.values():
+        committed = json.loads((REPO_ROOT / kind.schema_file).read_text())
+        fix = f"run: kb schema --kind {kind.name} -o {kind.schema_file}"
+        assert committed == _schema(capsys, kind.name), fix
 
 
 def test_new_card_validates_once_placeholders_are_filled(
@@ -141,7 +141,7 @@ def test_new_derived_card_refuses_an_id_that_breaks_its_naming_convention(
     monkeypatch.chdir(tmp_path)
     assert main(["new", "--kind", "sae", "my-sae"]) == 2
     assert (
-        "a sparse autoencoder card's id follows <base_model>_<layer>_exp<expansion_factor>_<tokens>"
+        "a sparse autoencoder card's id follows <base_model>_<layer>_exp<expansion_factor>_<training_tokens>"
         in capsys.readouterr().err
     )
 

@@ -22,14 +22,18 @@ def test_pages_link_the_base_model_both_ways(project: Path, capsys: pytest.Captu
     capsys.readouterr()
     assert main(["render"]) == 0
     tuned = (project / "site_src/finetuned/gpt2-small_biomed_500k.md").read_text(encoding="utf-8")
-    assert "| Base model | [GPT-2 Small](../models/tiny-bert.md) (`gpt2`), from Hugging Face |" in tuned
+    assert "| Base model | [GPT-2 Small](../models/tiny-bert.md) |" in tuned
+    assert (
+        "| Hub id | [`gpt2`](https://huggingface.co/gpt2) |" in tuned and "| Source | Hugging Face |" in tuned
+    )
     assert "| Tokens processed | 500K (500,000) |" in tuned
     model = (project / "site_src/models/tiny-bert.md").read_text(encoding="utf-8")
     assert "[gpt2-small_biomed_500K](../finetuned/gpt2-small_biomed_500k.md)" in model
     sae = (project / "site_src/sae/pythia-70m_attn3_exp4_10m.md").read_text(encoding="utf-8")
-    assert "| Base model | Pythia 70M (`EleutherAI/pythia-70m`), from EleutherAI |" in sae
+    assert "| Base model | Pythia 70M |" in sae and "| Source | EleutherAI |" in sae
+    assert "| Hub id | [`EleutherAI/pythia-70m`](https://huggingface.co/EleutherAI/pythia-70m) |" in sae
     assert "| Features | 2048 |" in sae
-    assert "### Evaluation\n\n| metric | value |\n| --- | --- |\n| explained variance | 0.87 |" in sae
+    assert "**Evaluation:**\n\n| metric | value |\n| --- | --- |\n| explained variance | 0.87 |" in sae
     assert "| SHA-256 | `7ca6887d0da5a7b10efe34599b30549c5265b75ca64d25afc032acd90a520a2c` |" in sae
     # Their catalog entries: one index page per kind, with the seed-003 facts as columns.
     sae_index = (project / "site_src/sae/index.md").read_text(encoding="utf-8")

@@ -33,7 +33,7 @@ CASES = [
         "gpt2-small_biomed_500k",
         "Fine-tuned model",
         [
-            "Base Model and Domain",
+            "Domain",
             "Training",
             "Performance",
             "Intended Use",

@@ -35,11 +35,11 @@ def test_pdf_has_pages_name_license_and_every_section(rendered: Path, card_id: s
     assert name in text
     repo = "tiny-bert"
     assert f"This walkthrough references {repo} under Apache-2.0." in text
-    for title in TEMPLATE_SECTIONS.values():
+    for title in (s.title for s in TEMPLATE_SECTIONS.values()):
         assert title in text, title
     outline = outline_titles(path)
     assert outline[:2] == [name, "Contents"]
-    for title in TEMPLATE_SECTIONS.values():
+    for title in (s.title for s in TEMPLATE_SECTIONS.values()):
         assert title in outline, title
 
 
@@ -67,7 +67,7 @@ def test_cover_shows_repository_pin_license_date_and_card_path(rendered: Path) -
         "2023-11-14",
         "kb/model_cards/rich-model.yaml",
         "artifacts/pdf/code_walkthroughs/rich-model.pdf",
-        f"Upstream code pinned at {commit[:7]} (v1.0)",
+        f"Tag / commit pinned at {commit[:7]} (v1.0)",
         "Modality DNA",  # in words, as the site says it
     ):
         assert expected in cover, expected

@@ -45,5 +45,5 @@ def test_a_changed_fact_re_renders_exactly_the_pdfs_that_show_it(tmp_path: Path)
         encoding="utf-8",
     )
     assert build(root).rendered == ["lone-model"]
-    assert "passed, not verified, 2026-11-20 on cpu" in pdf_text(pdf_dir(root) / "lone-model.pdf")
+    assert "passed, not verified, 2026-11-20, on cpu" in pdf_text(pdf_dir(root) / "lone-model.pdf")
     assert build(root).rendered == []

@@ -105,7 +105,7 @@ def test_a_card_that_fails_to_render_does_not_stop_the_others(project: Path) -> 
     # An override template that fails for one card only (a template error, not a validation error).
     overrides = project / "my_templates" / "pdf"
     overrides.mkdir(parents=True)
-    shutil.copy(project / "templates/pdf/model.html.j2", overrides / "model.html.j2")
+    shutil.copy(project / "templates/pdf/card.html.j2", overrides / "model.html.j2")
     text = (overrides / "model.html.j2").read_text()
     (overrides / "model.html.j2").write_text(
         text.replace(
@@ -157,7 +157,7 @@ def test_the_date_is_the_cards_last_commit_not_the_clock(
     run = build(project, ["tiny-bert"])
     assert run.rendered == ["tiny-bert"]
     cover = PdfReader(run.paths["tiny-bert"]).pages[0].extract_text()
-    assert "Date 2021-03-04" in cover
+    assert "Printed 2021-03-04" in cover
     assert PdfReader(run.paths["tiny-bert"]).metadata["/CreationDate"].startswith("D:20210304050607")
 
 

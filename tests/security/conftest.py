@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.project import _generated_pages
 from tests.factory import REPO_ROOT
 from tests.smoke.conftest import smoke_project, standin_template  # noqa: F401  (the stand-in projects)
 
@@ -50,14 +51,8 @@ def with_site(root: Path) -> Path:
         shutil.copy(REPO_ROOT / "mkdocs.yml", root / "mkdocs.yml")
     for folder in ("templates", "site_src"):
         if not (root / folder).exists():
-            shutil.copytree(REPO_ROOT / folder, root / folder, ignore=_generated)
+            shutil.copytree(REPO_ROOT / folder, root / folder, ignore=_generated_pages)
     return root
-
-
-def _generated(folder: str, names: list[str]) -> list[str]:
-    from tests.factory import _generated_pages
-
-    return _generated_pages(folder, names)
 
 
 @dataclass

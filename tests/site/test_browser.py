@@ -349,7 +349,10 @@ def test_at_phone_width_no_page_scrolls_sideways_and_wide_tables_scroll_in_their
             assert scroll > client and client <= 375
             # A long checkpoint path wraps after a `/`, never inside a folder's name.
             page.goto(shipped_served + "models/caduceus-ps-131k/", wait_until="networkidle")
-            path = page.locator("li p", has_text="Local path").first.locator("code").first
+            # (its Folder cell in the table of checkpoints)
+            path = page.locator(
+                "td code", has_text="external_repos/caduceus/checkpoints/caduceus-ps-131k"
+            ).first
             assert path.inner_text() == "external_repos/caduceus/checkpoints/caduceus-ps-131k"
             before_breaks = path.evaluate(LINE_BREAKS_JS)
             assert before_breaks and all(text.endswith("/") for text in before_breaks), before_breaks

@@ -419,9 +419,14 @@ def test_a_checkpoint_path_is_shown_as_written_and_wraps_only_after_a_slash(
         ((b.getprevious().tail if b.getprevious() is not None else b.getparent().text) or "").endswith("/")
         for b in breaks
     )
-    assert not [e.tag for e in code.iter() if e.tag not in ("code", "wbr")]
+    # Each folder's name is one unbreakable part (kb.css), holding nothing but text.
+    parts = [e for e in code.iter() if e.tag == "span"]
+    assert [p.text_content() for p in parts] == [n for n in local.split("/") if n]
+    assert all(p.get("class") == "kb-path-part" and len(p) == 0 for p in parts)
+    assert not [e.tag for e in code.iter() if e.tag not in ("code", "wbr", "span")]
     article = page.find(".//article")
-    assert f"Local path: {local}" in code.getparent().text_content()
+    cell = code.getparent()  # the Folder column of the checkpoints table, beside the checkpoint's name
+    assert cell.tag == "td" and cell.getparent().findtext("td") == "odd"
     assert not article.xpath(".//i | .//a[@href='u']")
 
 
@@ -447,7 +452,7 @@ def test_a_model_page_says_when_its_card_was_last_committed(project: Path) -> No
 
     def source_line(card_id: str) -> str:
         doc = html.parse(str(root / "site" / "models" / card_id / "index.html"))
-        (row,) = [r for r in doc.iter("tr") if r.findtext("td") == "Model card YAML"]
+        (row,) = [r for r in doc.iter("tr") if r.findtext("td") == "Card YAML"]
         return " ".join(row.xpath("string(td[2])").split())
 
     assert source_line("tiny-bert") == "kb/model_cards/tiny-bert.yaml · last updated 2021-03-05"

@@ -94,7 +94,7 @@ def test_a_pdf_that_fails_while_mkdocs_runs_leaves_the_last_good_site(
     # A template that fails for one card only (a template error, not a validation error).
     overrides = project / "my_templates" / "pdf"
     overrides.mkdir(parents=True)
-    text = (project / "templates" / "pdf" / "model.html.j2").read_text(encoding="utf-8")
+    text = (project / "templates" / "pdf" / "card.html.j2").read_text(encoding="utf-8")
     (overrides / "model.html.j2").write_text(
         text.replace(
             "{% block sections %}",

@@ -23,8 +23,8 @@ from generator.pdf.context import card_context
 from generator.pdf.document import finish_html, renderer_for
 from generator.schema import CARD_KINDS
 from generator.settings import Project
-from tests.factory import make_card, new_project, write_card, write_yaml
-from tests.hostile import accepts, base_cards, identity, is_markdown, set_field, shipped, text_fields
+from tests.factory import new_project, write_yaml
+from tests.hostile import accepts, base_cards, identity, is_markdown, set_field, text_fields, write_examples
 from tests.pdf.helpers import pdf_dir, pdf_text
 from tests.site.conftest import build
 
@@ -46,55 +46,13 @@ NOT_SHOWN = {
 """(kind, field) of the plain fields no page shows as they are."""
 
 
-def full_model() -> dict[str, Any]:
-    """A model card with every plain text field of the format filled (the values are replaced)."""
-    return make_card(
-        version="v1",
-        developers=["Dev"],
-        contact="someone",
-        related={"datasets": ["hcp-rsfmri"]},
-        architecture__objective="masked LM",
-        architecture__positional_encoding="learned",
-        architecture__variants=[{"name": "small", "description": "Fewer layers."}],
-        tokenization__patch="none",
-        tokenization__context__voxel_grid="none",
-        tokenization__inputs=[{"name": "DNA", "format": "string", "dimensions": "[batch, length]"}],
-        training__sources=[{"name": "Genomes", "samples": "10 genomes", "tokens": "1B tokens"}],
-        training__hyperparameters={
-            "batch_size": "32",
-            "optimizer": "AdamW",
-            "loss": "MLM",
-            "schedule": "10 epochs",
-        },
-        training__environment={"hardware": "8 GPUs", "framework": "PyTorch", "distributed": "DDP"},
-        checkpoints=[
-            {"name": "tiny-bert", "path": "tiny-bert", "hub_id": "example/tiny-bert", "size": "1 MB"}
-        ],
-        evaluation={"primary_metrics": [{"name": "MCC", "value": "0.5", "benchmark": "GUE"}]},
-        deployment={"vram_inference": "1 GB"},
-        usage=[{"title": "Embed", "code": {"source": "x = 1\n"}}],
-        selection={"best_for": ["short reads"], "avoid_for": ["long reads"]},
-        citations=[
-            {
-                "title": "A paper",
-                "authors": ["Doe, J."],
-                "venue": "Journal",
-                "year": 2024,
-                "arxiv": "2403.03234",
-            }
-        ],
-        links={"other": [{"title": "Blog", "url": "https://example.org/blog"}]},
-        discrepancies=[{"field": "parameters", "source": "a table", "stated": "1M", "upstream": "50K"}],
-    )
-
-
 Marks = dict[str, tuple[str, tuple[str | int, ...]]]
 """Marker (`P<n>:`) -> (card kind, field) it was placed in."""
 
 
 def marked_cards() -> tuple[dict[str, dict[str, Any]], Marks]:
     """(kind -> card, marker -> (kind, field)): every plain text field holds `P<n>: LITERAL`."""
-    bases = {**base_cards(), "model": full_model()}
+    bases = base_cards()
     cards: dict[str, dict[str, Any]] = {}
     marks: Marks = {}
     for kind, base in bases.items():
@@ -114,12 +72,7 @@ def marked_cards() -> tuple[dict[str, dict[str, Any]], Marks]:
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Marks]:
     root = new_project(tmp_path_factory.mktemp("plain"))
-    # tiny-bert: the fine-tuned card's base model
-    write_card(root, make_card(related={"datasets": ["hcp-rsfmri"]}))
-    write_yaml(root / "kb" / "datasets" / "hcp-rsfmri.yaml", shipped("datasets", "hcp-rsfmri.yaml"))
-    write_yaml(
-        root / "kb" / "integrations" / "late-fusion-512.yaml", shipped("integrations", "late-fusion-512.yaml")
-    )
+    write_examples(root)  # the cards the marked ones point at
     cards, marks = marked_cards()
     for kind, card in cards.items():
         write_yaml(root / "kb" / CARD_KINDS[kind].folder / f"{card['id']}.yaml", card)

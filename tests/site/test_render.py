@@ -59,7 +59,7 @@ def test_model_page_sections_follow_the_template_order(project: Path) -> None:
         "## Citations",
         "## Links",
         "## Related Cards",
-        "## Smoke Test",
+        "## Embedding Smoke Test",
     ]
     positions = [text.index(heading) for heading in order]
     assert positions == sorted(positions)
@@ -261,7 +261,13 @@ def test_code_citation_with_and_without_snippet(project: Path) -> None:
 
 def test_smoke_status_is_shown(project: Path, tmp_path: Path) -> None:
     render(project)
-    assert '!!! note "Smoke test: not run"' in page(project, "models/tiny-bert.md")
+    assert "This card declares no smoke_test section" in page(project, "models/tiny-bert.md")
+    smoke_test = {"checkpoint": "tiny-bert", "input": {"kind": "dna", "length": 1024}}
+    write_card(project, model("tiny-bert", smoke_test=smoke_test))
+    render(project)
+    text = page(project, "models/tiny-bert.md")
+    assert '!!! note "Smoke test: not run"' in text
+    assert "| Input | 2 random DNA sequences of 1,024 bases (seed 0) |" in text
     report = {
         "status": "passed",
         "finished_at": "2026-11-20T10:00:00Z",
@@ -279,7 +285,7 @@ def test_smoke_status_is_shown(project: Path, tmp_path: Path) -> None:
         "All 9 checks passed. Run on 2026-11-20T10:00:00Z on cpu. Not verified: the report is unsigned; no "
         "allowed signers are configured (smoke_allowed_signers)."
     ) in text
-    assert "| Smoke test | passed, not verified, 2026-11-20T10:00:00Z, on cpu |" in text
+    assert "| Smoke test | passed, not verified, 2026-11-20, on cpu |" in text
 
     key = new_key(tmp_path / "keys")
     allow(project, ("smoke-ci", key))
@@ -288,8 +294,9 @@ def test_smoke_status_is_shown(project: Path, tmp_path: Path) -> None:
     text = page(project, "models/tiny-bert.md")
     when = signed["signature"]["signed_at"].replace("T", " ").removesuffix("+00:00")
     assert '!!! success "Smoke test: passed"' in text
-    assert f"Run on 2026-11-20T10:00:00Z on cpu. Signed by smoke-ci on {when} UTC." in text
-    assert "| Smoke test | passed, 2026-11-20T10:00:00Z, on cpu |" in text
+    signature = f"Signed by smoke-ci on {when} UTC."
+    assert f"All 9 checks passed. Run on 2026-11-20T10:00:00Z on cpu. {signature}" in text
+    assert "| Smoke test | passed, 2026-11-20, on cpu |" in text
 
 
 def test_pdf_button_and_downloads_page_once_the_pdf_exists(project: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ pytest.importorskip("transformers")
 
 from generator.cli import main
 from tests.factory import write_card
+from tests.smoke.slurm_cluster import SlurmCluster, missing
 from tests.smoke.standins import StandIn, build_all, git_commit_all
 
 
@@ -87,3 +89,34 @@ def smoke_project(
     import copy
 
     return SmokeProject(root, copy.deepcopy(standins), capsys)
+
+
+def _cluster(accounting: bool) -> Iterator[SlurmCluster]:
+    why = missing(accounting)
+    if why:
+        pytest.skip(why)
+    cluster = SlurmCluster(accounting)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> Iterator[SlurmCluster]:
+    """A single-node SLURM without accounting (`sacct` cannot answer), shared by the session."""
+    yield from _cluster(accounting=False)
+
+
+@pytest.fixture(scope="session")
+def slurm_accounting() -> Iterator[SlurmCluster]:
+    """A single-node SLURM with accounting (slurmdbd on MariaDB), shared by the session."""
+    yield from _cluster(accounting=True)
+
+
+@pytest.fixture
+def on_slurm(slurm_cluster: SlurmCluster, monkeypatch: pytest.MonkeyPatch) -> SlurmCluster:
+    """The cluster without accounting, with `sbatch`, `squeue`... of this process pointed at it."""
+    monkeypatch.setenv("SLURM_CONF", str(slurm_cluster.conf))
+    return slurm_cluster

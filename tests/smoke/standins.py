@@ -9,11 +9,12 @@ from __future__ import annotations
 import itertools
 import random
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.factory import make_card
+from tests.factory import make_card, write_card
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "smoke"
 HYENA_VOCAB = ["[CLS]", "[SEP]", "[BOS]", "[MASK]", "[PAD]", "[RESERVED]", "[UNK]", "A", "C", "G", "T", "N"]
@@ -489,3 +490,14 @@ def build_all(root: Path) -> dict[str, StandIn]:
         # The projector takes the pooled width: hidden_size here (Caduceus-PS's split halves its 2 x d).
         spec.card["integration"]["projector"]["in_dim"] = spec.card["architecture"]["hidden_size"]
     return specs
+
+
+def write_project(root: Path) -> None:
+    """Every stand-in built under the project `root`, with its card in `root/kb/` (the benchmarks' smoke
+    stage runs `python -m tests.smoke.standins PROJECT` to make its project)."""
+    for spec in build_all(root).values():
+        write_card(root, spec.card)
+
+
+if __name__ == "__main__":
+    write_project(Path(sys.argv[1]))

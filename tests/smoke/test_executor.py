@@ -3,6 +3,7 @@ artifacts/smoke/ exactly as an inline run writes them; a job that dies is a fail
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -76,3 +77,69 @@ def test_slurm_without_sbatch_says_where_to_run(smoke_project: SmokeProject, mon
     assert code == 2
     assert "--executor slurm: sbatch is not on PATH" in err
     assert "Traceback" not in err
+
+
+def test_a_gpu_request_in_slurm_extra_is_refused_before_anything_is_submitted(
+    smoke_project: SmokeProject,
+) -> None:
+    """The README once showed `extra: {gres: ...}` beside a card's `gpus`: two GPU requests, which sbatch
+    refuses ("Invalid GRES specification"). GPUs come from the card (and slurm.gpu_type) only."""
+    extra = '{gres: "gpu:h100:1", mail-type: FAIL}'
+    (smoke_project.root / "mkdocs.yml").write_text(
+        f"site_name: t\nplugins:\n  - kb:\n      slurm:\n        extra: {extra}\n"
+    )
+    code, _out, err = smoke_project.kb("smoke", "tiny-nt", "--executor", "slurm")
+    assert code == 1
+    assert (
+        "invalid kb settings: plugins.kb.slurm.extra: Value error, 'gres' is not set here: kb asks for it "
+        "from smoke_test.resources.gpus and gpu_type (or the slurm.gpu_type setting); remove 'gres' from "
+        "slurm.extra"
+    ) in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("resources", "message"),
+    [
+        (
+            {"gpus": 0, "gpu_type": "h100"},
+            "smoke_test.resources: gpu_type 'h100' is given, but gpus is 0: set gpus to 1 or more",
+        ),
+        (
+            {"gpus": 1, "gpu_type": "h100:2"},
+            "smoke_test.resources: gpu_type 'h100:2' is not a GPU type as SLURM names them: letters, digits, "
+            "'_', '.' and '-' (e.g. h100 or a100_80g)",
+        ),
+    ],
+)
+def test_a_gpu_type_is_checked_with_the_card(
+    smoke_project: SmokeProject, resources: dict[str, Any], message: str
+) -> None:
+    card = smoke_project.card("tiny-nt")
+    card["smoke_test"]["resources"] = resources
+    smoke_project.write(card)
+    code, out, err = smoke_project.kb("validate", "kb/model_cards/tiny-nt.yaml")
+    assert code == 1
+    assert f"error: {message}" in out + err
+
+
+def test_the_readme_cluster_examples_are_valid_settings_and_resources() -> None:
+    """The README's cluster section: its settings block and its card's resources validate as they stand
+    (one GPU request: `gpu_type` and the card's `gpus`, nothing GPU-like in `extra`)."""
+    import re
+
+    import yaml
+
+    from generator.schema.smoke import SmokeResources
+    from generator.settings import settings_from_config
+    from generator.smoke.slurm.request import Request
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Smoke tests on a cluster", 1)[1].split("\n## ", 1)[0]
+    config, card = (yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", section, re.S))
+    settings = settings_from_config(config)
+    resources = SmokeResources.model_validate(card["smoke_test"]["resources"])
+    params = Request.of(resources, settings.slurm).parameters("kb-smoke-x", Path("/jobs"), settings.slurm)
+    assert params["gres"] == "gpu:a100:1" and params["partition"] == "gpu"
+    assert not {"gpus_per_node", "gpus_per_task"} & set(params)
+    assert params["additional_parameters"] == {"mail-type": "FAIL", "chdir": "/jobs"}

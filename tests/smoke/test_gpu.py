@@ -81,3 +81,20 @@ def test_caduceus_on_native_kernels_passes_on_cuda(smoke_project: SmokeProject) 
     report = smoke_project.report("tiny-caduceus-ps")
     assert report["status"] == "passed" and report["kernels"]["kind"] == "native"
     assert "reference kernels" not in out
+
+
+def test_a_job_runs_on_the_gpus_it_asked_for_and_sees_none_otherwise(smoke_project: SmokeProject) -> None:
+    """Under `--device auto`, a card asking for a GPU runs on CUDA in its job; one asking for none runs on
+    CPU with no GPU visible (submitit's local executor hands out the GPUs as SLURM would)."""
+    pytest.importorskip("submitit")
+    (smoke_project.root / "mkdocs.yml").write_text(
+        "site_name: t\nplugins:\n  - kb:\n      smoke_poll_seconds: 0.2\n      smoke_max_jobs: 2\n"
+    )
+    card = smoke_project.card("tiny-nt")
+    card["smoke_test"]["resources"] = {"gpus": 1}
+    smoke_project.write(card)
+    code, out, err = smoke_project.kb("smoke", "tiny-nt", "tiny-hyena", "--executor", "local")
+    assert code == 0, out + err
+    on_gpu, on_cpu = smoke_project.report("tiny-nt"), smoke_project.report("tiny-hyena")
+    assert on_gpu["device"] == "cuda" and on_gpu["job"]["cuda_visible_devices"] != ""
+    assert on_cpu["device"] == "cpu" and on_cpu["job"]["cuda_visible_devices"] == ""
