@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.exceptions import SmokeError, SmokeStage
+from generator.io import sha256_file
 from generator.paths import outside
 
 if TYPE_CHECKING:
@@ -87,8 +88,6 @@ def entry_point_file(project: Project, card: ModelCard, ckpt: Path) -> Path:
     clone at the pinned commit (the tree is clean, checked before), or inside the checkpoint folder and
     pinned by sha256. Refuses (naming the module or file) a module that is not a file of the clone, a
     name that an installed package or the standard library already answers to, and unpinned code."""
-    from generator.smoke.trust import sha256_file
-
     assert card.smoke_test is not None and card.smoke_test.entry_point
     module = card.smoke_test.entry_point.partition(":")[0]
     clone = project.repo_dir(card.repo.name).resolve()
