@@ -12,7 +12,7 @@ import git
 import pytest
 
 from tests.security.conftest import run
-from tests.smoke.conftest import SmokeProject
+from tests.smoke.conftest import SmokeProject, project_on_sys_path
 from tests.smoke.standins import git_commit_all
 
 pytestmark = pytest.mark.slow
@@ -112,6 +112,16 @@ def test_jobs_never_import_the_project_tree(smoke_project: SmokeProject, marker:
     assert done.returncode == 0, done.stderr
     assert not marker.exists()
     assert smoke_project.report("tiny-nt")["status"] == "passed"
+
+
+def test_no_local_job_imports_from_the_project_or_its_working_directory(
+    smoke_project: SmokeProject, tmp_path: Path
+) -> None:
+    probe = tmp_path / "sys_path.json"
+    smoke_project.probe_sys_path("tiny-dnabert", probe)
+    done = run(smoke_project.root, "smoke", "tiny-dnabert", "--device", "cpu", "--executor", "local")
+    assert done.returncode == 0, done.stderr
+    assert project_on_sys_path(smoke_project.root, probe) == []
 
 
 def test_sys_exit_in_model_code_fails_that_card_only(smoke_project: SmokeProject) -> None:
