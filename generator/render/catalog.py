@@ -86,7 +86,7 @@ class ModelRow:
     """Both in one phrase: `Apache-2.0 (code), CC-BY-NC-ND-4.0 (weights)`, or the one license."""
     needs_cuda: bool = False
     smoke: str = ""
-    """The smoke test's state: passed, failed, stale, skipped, not run."""
+    """The smoke test's state: passed (or "passed, not verified"), failed, stale, skipped, not run."""
     context_short: str = ""
     """The context window in numbers (`context_short`); the card's sentence goes in a footnote."""
     vram_short: str = ""
@@ -128,7 +128,7 @@ def model_rows(site: Site, page: str) -> list[ModelRow]:
                 ),
                 license_words=views.license_words(facts.license_label),
                 needs_cuda=bool(c.deployment.requires_cuda),
-                smoke=getattr(facts.smoke, "state", "") or "",
+                smoke=getattr(facts.smoke, "label", "") or "",
                 context_short=context_short(c.tokenization),
                 context_note=_context_note(c.tokenization),
                 vram_short=short_and_note(str(c.deployment.vram_inference or ""))[0],
@@ -140,6 +140,7 @@ def model_rows(site: Site, page: str) -> list[ModelRow]:
 
 SMOKE_TALLY = (
     ("passed", "passed", True),
+    ("passed, not verified", "passed without a trusted signature", False),
     ("failed", "failed", True),
     ("stale", "stale (the card or its checkpoint changed since)", False),
     ("skipped", "skipped (needs CUDA)", False),

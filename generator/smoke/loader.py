@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import MissingDependency, SmokeError, SmokeStage
 from generator.smoke.kernels import Kernels, kernels_for
+from generator.smoke.pinned import auto_map_refs, code_outside_folder, module_file
 from generator.smoke.tying import Ties, retie
 
 if TYPE_CHECKING:
@@ -64,16 +65,23 @@ def import_transformers(purpose: str = "The embedding smoke test") -> Any:
     return transformers
 
 
-def import_required(card: ModelCard) -> None:
-    """Import the extra packages the card's model code needs, naming the line that installs each."""
+def import_required(card: ModelCard, kernels: Kernels | None = None) -> None:
+    """Check that the extra packages the card's model code needs are installed, naming the line that
+    installs each. They are distributions, looked up in the installed metadata and never imported
+    here: a card-given name must not run a module (of the project tree, or anywhere else). A package
+    the reference kernels stand in for in this run needs no installation."""
+    import importlib.metadata
+
+    standing_in = set(kernels.packages) if kernels and kernels.kind == "reference" else set()
     for package in _smoke(card).requires:
-        name = IMPORT_NAMES.get(package, package.replace("-", "_"))
+        if package in standing_in:
+            continue
         try:
-            importlib.import_module(name)
-        except ImportError as exc:
+            importlib.metadata.distribution(package)
+        except importlib.metadata.PackageNotFoundError:
             raise MissingDependency(
                 package, EXTRAS.get(package), f"card '{card.id}' (smoke_test.requires)"
-            ) from exc
+            ) from None
 
 
 def missing_code_imports(card: ModelCard, ckpt: Path) -> None:
@@ -107,18 +115,8 @@ def _code_modules(ckpt: Path) -> list[Path]:
     """The checkpoint's Python files that loading imports for sure: those `auto_map` names (config and
     tokenizer), and the files they import relatively outside `try` blocks, transitively."""
     import ast
-    import json
 
-    todo: list[str] = []
-    for name in ("config.json", "tokenizer_config.json"):
-        try:
-            auto_map = json.loads((ckpt / name).read_text(encoding="utf-8")).get("auto_map") or {}
-        except (OSError, ValueError, AttributeError):
-            continue
-        for ref in auto_map.values():
-            for item in ref if isinstance(ref, list) else [ref]:
-                if isinstance(item, str) and "." in item:
-                    todo.append(item.split("--")[-1].rsplit(".", 1)[0])
+    todo = [ref.rsplit(".", 1)[0] for _, ref in auto_map_refs(ckpt) if "." in ref]
     seen: dict[str, Path] = {}
     while todo:
         module = todo.pop()
@@ -243,7 +241,8 @@ def load(
     smoke = _smoke(card)
     kwargs: dict[str, Any] = {"local_files_only": True, "trust_remote_code": trusted}
     with kernels_for(kernels), offline_hub():
-        import_required(card)
+        import_required(card, kernels)
+        code_outside_folder(card, ckpt)
         if trusted:
             missing_code_imports(card, ckpt)
         got = LOADERS[smoke.loader](ToLoad(transformers, card, ckpt, repo_dir, dtype, kwargs))
@@ -445,6 +444,9 @@ def _entry_point(card: ModelCard, ckpt: Path, repo_dir: Path) -> tuple[Any, Any 
     sys.path.insert(0, str(repo_dir))
     try:
         module = importlib.import_module(module_name)
+        expected = module_file(repo_dir, module_name)
+        if expected is None or expected.resolve() != Path(str(module.__file__)).resolve():
+            raise ImportError(f"{module_name} was found at {module.__file__}, not in the clone")
         func = getattr(module, func_name)
     except ImportError as exc:
         raise SmokeError(f"card '{card.id}': cannot import {module_name} from {repo_dir}: {exc}") from exc

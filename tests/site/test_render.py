@@ -11,7 +11,8 @@ import pytest
 from generator.cli import main
 from generator.exceptions import OutputConflict
 from generator.render.site import is_generated
-from tests.factory import write_card, write_yaml
+from tests.factory import upstream_clone, write_card, write_yaml
+from tests.signing import allow, new_key, sign_file
 from tests.site.conftest import model, page, render
 
 CARD_PAGES = {
@@ -237,26 +238,29 @@ def test_code_citation_with_and_without_snippet(project: Path) -> None:
     assert "kb repos sync" not in text
     assert f"read it [upstream at the pinned commit]({permalink})" in text
 
+    # A lock file's copy is part of the tree (a pull request's): it is never shown as upstream code.
     write_yaml(
         project / "kb" / "model_cards" / "tiny-bert.lock.yaml",
         {
             "commit": "0123456789abcdef0123456789abcdef01234567",
-            "citations": [
-                {
-                    "path": "src/model.py",
-                    "lines": [12, 13],
-                    "snippet": "def encode(x):\n    return model(x)\n",
-                }
-            ],
+            "citations": [{"path": "src/model.py", "lines": [12, 13], "snippet": "import os  # forged\n"}],
         },
     )
     render(project)
+    assert "forged" not in page(project, "models/tiny-bert.md")
+
+    # Synced: the snippet is read from the clone at the pinned commit.
+    source = "".join(f"# line {n}\n" for n in range(1, 12)) + "def encode(x):\n    return model(x)\n"
+    sha = upstream_clone(project, "tiny-bert", {"src/model.py": source})
+    write_card(project, model("tiny-bert", walkthrough=[step], repo={**model("x")["repo"], "commit": sha}))
+    render(project)
     text = page(project, "models/tiny-bert.md")
     assert '```python linenums="12" title="src/model.py"\ndef encode(x):\n    return model(x)\n```' in text
-    assert "pinned at [0123456 (v1.0)]" in text
+    assert f"pinned at [{sha[:7]} (v1.0)" in text
+    assert "forged" not in text
 
 
-def test_smoke_status_is_shown(project: Path) -> None:
+def test_smoke_status_is_shown(project: Path, tmp_path: Path) -> None:
     render(project)
     assert "This card declares no smoke_test section" in page(project, "models/tiny-bert.md")
     smoke_test: dict[str, Any] = {"checkpoint": "tiny-bert", "input": {"kind": "dna", "length": 1024}}
@@ -276,8 +280,23 @@ def test_smoke_status_is_shown(project: Path) -> None:
     (smoke / "tiny-bert.json").write_text(json.dumps(report), encoding="utf-8")
     render(project)
     text = page(project, "models/tiny-bert.md")
+    # Nobody vouches for this pass (anyone can commit such a file): the page says so, and why.
+    assert '!!! warning "Smoke test: passed, not verified"' in text
+    assert (
+        "All 9 checks passed. Run on 2026-11-20T10:00:00Z on cpu. Not verified: the report is unsigned; no "
+        "allowed signers are configured (smoke_allowed_signers)."
+    ) in text
+    assert "| Smoke test | passed, not verified, 2026-11-20, on cpu |" in text
+
+    key = new_key(tmp_path / "keys")
+    allow(project, ("smoke-ci", key))
+    signed = sign_file(smoke / "tiny-bert.json", key)
+    render(project)
+    text = page(project, "models/tiny-bert.md")
+    when = signed["signature"]["signed_at"].replace("T", " ").removesuffix("+00:00")
     assert '!!! success "Smoke test: passed"' in text
-    assert "All 9 checks passed. Run on 2026-11-20T10:00:00Z on cpu." in text
+    signature = f"Signed by smoke-ci on {when} UTC."
+    assert f"All 9 checks passed. Run on 2026-11-20T10:00:00Z on cpu. {signature}" in text
     assert "| Smoke test | passed, 2026-11-20, on cpu |" in text
     smoke_test["input"]["add_special_tokens"] = False
     write_card(project, model("tiny-bert", smoke_test=smoke_test))
@@ -301,7 +320,7 @@ def test_home_page_tallies_the_smoke_tests_and_promises_no_more(project: Path) -
     assert (
         "**Embedding smoke test**: 0 passed · 0 failed · 4 not run." in home
     )  # the fixture's 3 and this one
-    assert "verified only where\nits smoke test passed" in home
+    assert "verified only where\nits smoke test passed in a run signed by a trusted key" in home
     smoke = project / "artifacts" / "smoke"
     smoke.mkdir(parents=True)
     (smoke / "tiny-bert.json").write_text(json.dumps({"status": "passed", "summary": "ok"}), encoding="utf-8")
@@ -309,7 +328,9 @@ def test_home_page_tallies_the_smoke_tests_and_promises_no_more(project: Path) -
         json.dumps({"status": "failed", "summary": "no"}), encoding="utf-8"
     )
     render(project)
-    assert "**Embedding smoke test**: 1 passed · 1 failed · 2 not run." in page(project, "index.md")
+    # An unsigned pass is not counted as passed (a pull request could have committed it).
+    tally = "0 passed · 1 passed without a trusted signature · 1 failed · 2 not run."
+    assert f"**Embedding smoke test**: {tally}" in page(project, "index.md")
 
 
 def test_pdf_button_and_downloads_page_once_the_pdf_exists(project: Path) -> None:

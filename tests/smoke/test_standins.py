@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factory import REPO_ROOT
+from tests.signing import allow, new_key, signing_with
 from tests.smoke.conftest import SmokeProject
 
 FAMILIES = [
@@ -61,8 +63,11 @@ def all_passed(
     template, _ = standin_template
     root = tmp_path_factory.mktemp("smoke-all") / "project"
     shutil.copytree(template, root, symlinks=True)
+    shutil.copy(REPO_ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    key = new_key(tmp_path_factory.mktemp("keys"))
+    allow(root, ("smoke-ci", key))  # the reports are signed by an allowed signer, as a trusted run's are
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), signing_with(key):
         code = main(["-C", str(root), "smoke", "--device", "cpu"])
     return root, code, out.getvalue()
 
@@ -244,7 +249,6 @@ def test_the_card_page_says_reference_kernels(all_passed: tuple[Path, int, str])
     import shutil
 
     from generator.cli import main
-    from tests.factory import REPO_ROOT
 
     root, _, _ = all_passed
     shutil.copytree(REPO_ROOT / "templates", root / "templates", dirs_exist_ok=True)
@@ -255,3 +259,5 @@ def test_the_card_page_says_reference_kernels(all_passed: tuple[Path, int, str])
     row = next(line for line in page.splitlines() if line.startswith("| Smoke test |"))
     assert row.startswith("| Smoke test | passed, ") and row.endswith(", on cpu, reference kernels (CPU) |")
     assert "check(s) passed on cpu with reference kernels (CPU)" in page
+    # Who vouches for the pass, and when: the allowed signer's name for the key that signed the report.
+    assert "Signed by smoke-ci on 20" in page and " UTC." in page
