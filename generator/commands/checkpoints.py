@@ -11,6 +11,7 @@ from dataclasses import asdict
 from generator.exceptions import KBError
 from generator.knowledge import LoadedCard, load_knowledge_base, narrow
 from generator.schema import ModelCard
+from generator.schema.model_card import Checkpoint
 from generator.settings import Project
 
 HELP = (
@@ -30,6 +31,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "file.",
     )
     pull.add_argument("ids", nargs="*", metavar="ID", help="model card ids (default: every card)")
+    pull.add_argument(
+        "--smoke",
+        action="store_true",
+        help="only the checkpoint each card's smoke test loads (the checkpoints[] entry whose path is "
+        "smoke_test.checkpoint), as a smoke job needs",
+    )
     pin = sub.add_parser(
         "pin",
         help="after reviewing it, pin the checkpoint's own code in smoke_test.code_sha256",
@@ -57,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
     cards = _select(project, args.ids)
     if args.action == "pull":
-        return _pull(project, cards)
+        return _pull(project, cards, args.smoke)
     if args.action == "pin":
         return _pin(project, cards)
     if args.action == "resolve":
@@ -71,7 +78,7 @@ def _select(project: Project, ids: list[str]) -> list[LoadedCard[ModelCard]]:
     return [m for c in chosen if (m := narrow(c, ModelCard))]
 
 
-def _pull(project: Project, cards: list[LoadedCard[ModelCard]]) -> int:
+def _pull(project: Project, cards: list[LoadedCard[ModelCard]], smoke_only: bool = False) -> int:
     from generator.hub.pull import pull
 
     def echo(line: str) -> None:
@@ -79,9 +86,11 @@ def _pull(project: Project, cards: list[LoadedCard[ModelCard]]) -> int:
 
     failed, pulled, code = [], 0, []
     for loaded in cards:
-        if not any(c.hub_id for c in loaded.card.checkpoints):
-            echo(f"{loaded.id}: no checkpoints[] entry names a hub_id: nothing to pull")
-        for checkpoint in loaded.card.checkpoints:
+        wanted = _pulled_by(loaded.card, smoke_only)
+        if not any(c.hub_id for c in wanted):
+            scope = " of smoke_test.checkpoint" if smoke_only else ""
+            echo(f"{loaded.id}: no checkpoints[] entry{scope} names a hub_id: nothing to pull")
+        for checkpoint in wanted:
             if not checkpoint.hub_id:
                 continue
             try:
@@ -104,6 +113,14 @@ def _pull(project: Project, cards: list[LoadedCard[ModelCard]]) -> int:
     tail = f"; failed: {', '.join(dict.fromkeys(failed))}" if failed else ""
     print(f"{pulled} checkpoint(s) pulled{tail}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _pulled_by(card: ModelCard, smoke_only: bool) -> list[Checkpoint]:
+    """The card's checkpoints a pull fetches: all, or (`--smoke`) the one its smoke test loads."""
+    if not smoke_only:
+        return list(card.checkpoints)
+    folder = card.smoke_test.checkpoint if card.smoke_test else None
+    return [c for c in card.checkpoints if c.path == folder]
 
 
 def _pin(project: Project, cards: list[LoadedCard[ModelCard]]) -> int:

@@ -10,11 +10,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from generator.exceptions import ValidationFailed
-from generator.knowledge import load_knowledge_base, narrow
+from generator.knowledge import LoadedCard, load_knowledge_base, narrow
 from generator.schema import ModelCard, kinds_with
 from generator.schema.card import HasSmokeTest
 from generator.settings import Project
 from generator.smoke.executor import EXECUTORS, SmokeOptions
+from generator.smoke.selection import Machine, select
 
 if TYPE_CHECKING:
     from generator.smoke.report import Report
@@ -47,6 +48,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="inline: in this process; local: one subprocess job per card; slurm: one SLURM job per card "
         "with the card's smoke_test.resources (default: the smoke_executor setting)",
     )
+    chosen = parser.add_argument_group("selection (each card left out is named on stderr with the reason)")
+    chosen.add_argument(
+        "--list",
+        action="store_true",
+        help="run nothing: print the ids that would run, one per line (cards whose checkpoint is neither "
+        "in place nor pinned at a hub revision are left out)",
+    )
+    chosen.add_argument(
+        "--fits",
+        metavar="KEY=N,...",
+        type=_machine,
+        help="only cards whose smoke_test.resources fit this machine, e.g. cpus=4,memory_gb=16 "
+        "(keys: gpus, cpus, memory_gb, time_minutes; no GPU unless gpus is given)",
+    )
+    chosen.add_argument(
+        "--changed-since",
+        metavar="REV",
+        help="only cards whose smoke inputs (the smoke-relevant sections, the checkpoint pins, the "
+        "projector, the repo pin, the golden reference) differ from the card at git revision REV",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
     # A named card's own problems only: `kb smoke bert` is not stopped by tiny-bert.yaml. Every kind
     # with a smoke test (`HasSmokeTest`, which CardKind allows on model cards only) is selected.
     selected = [m for c in kb.select(kinds_with(HasSmokeTest), args.ids) if (m := narrow(c, ModelCard))]
+    if args.list or args.fits or args.changed_since:
+        selected = _narrowed(project, selected, args)
+    if args.list:
+        print("".join(f"{loaded.id}\n" for loaded in selected), end="")
+        return 0
     options = SmokeOptions(args.device or project.settings.smoke_device, args.record, args.kernels)
     executor = args.executor or project.settings.smoke_executor
     sign = _signer(project)  # read before any model code runs
@@ -97,6 +123,27 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1 if counts["failed"] else 0
+
+
+def _machine(text: str) -> Machine:
+    try:
+        return Machine.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _narrowed(
+    project: Project, cards: list[LoadedCard[ModelCard]], args: argparse.Namespace
+) -> list[LoadedCard[ModelCard]]:
+    """The cards `--fits` and `--changed-since` keep (for `--list`, also only those whose checkpoint
+    can be had); each one left out is named on stderr with the reason."""
+    chosen = select(project, cards, fits=args.fits, changed_since=args.changed_since, obtainable=args.list)
+    for card_id, why in chosen.left_out:
+        print(f"kb smoke: left out {card_id}: {why}", file=sys.stderr)
+    print(
+        f"kb smoke: {len(chosen.chosen)} card(s) selected, {len(chosen.left_out)} left out", file=sys.stderr
+    )
+    return chosen.chosen
 
 
 def _signer(project: Project) -> Callable[[Report], object]:

@@ -30,13 +30,15 @@ if TYPE_CHECKING:
     from generator.schema import Card
     from generator.schema.model_card import ModelCard
     from generator.settings import Project
+    from generator.smoke.report import Report
 
 PROJECTOR_VERSION = "1"
 """Bumped when the projector's construction or seeding changes: every report made before goes stale."""
 
-SMOKE_VERSION = "3"
+SMOKE_VERSION = "4"
 """Bumped when the checks themselves change meaning (2: projector width, checkpoint files pulled; 3: the
-hub revision the checkpoint is pinned at is an input, so a signed pass never carries over to another)."""
+hub revision the checkpoint is pinned at is an input, so a signed pass never carries over to another; 4:
+a checkpoint verified at the card's pinned revision counts by that revision, not by its files)."""
 
 _EDGE = 64 * 1024
 
@@ -93,24 +95,49 @@ def checkpoint_fingerprint(folder: Path, clone: Path | None = None) -> str:
     return h.hexdigest()
 
 
+def pinned_revision(card: ModelCard) -> str | None:
+    """The hub revision the card pins its smoke checkpoint at: `checkpoints[].revision` of the entry
+    whose `path` is `smoke_test.checkpoint` (None without one)."""
+    folder = card.smoke_test.checkpoint if card.smoke_test else None
+    return next((c.revision for c in card.checkpoints if c.path == folder and c.revision), None)
+
+
 def inputs_hash(
-    card: ModelCard, checkpoint_folder: Path | None, golden: Path | None = None, clone: Path | None = None
+    card: ModelCard,
+    checkpoint_folder: Path | None,
+    golden: Path | None = None,
+    clone: Path | None = None,
+    *,
+    revision: str | None = None,
 ) -> str:
-    """The hash a smoke report is keyed by."""
+    """The hash a smoke report is keyed by. With `revision`, the checkpoint counts by that hub revision
+    instead of by the files of `checkpoint_folder` (see `card_inputs_hash`)."""
+    if revision:
+        checkpoint = f"hub revision {revision}"
+    else:
+        checkpoint = checkpoint_fingerprint(checkpoint_folder, clone) if checkpoint_folder else "none"
     parts = {
         "smoke": SMOKE_VERSION,
         "projector": PROJECTOR_VERSION,
         "card": card_content(card),
-        "checkpoint": checkpoint_fingerprint(checkpoint_folder, clone) if checkpoint_folder else "none",
+        "checkpoint": checkpoint,
         "golden": hashlib.sha256(golden.read_bytes()).hexdigest() if golden and golden.is_file() else "none",
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def card_inputs_hash(project: Project, loaded: LoadedCard[Card]) -> str | None:
+def card_inputs_hash(
+    project: Project, loaded: LoadedCard[Card], verified_at: str | None = None
+) -> str | None:
     """`inputs_hash` for a loaded card of a project (None for a card without a smoke_test section, or
     of a kind without a smoke test: one that does not declare `HasSmokeTest`). A checkpoint folder that
-    leads out of its clone is hashed as refused, never walked."""
+    leads out of its clone is hashed as refused, never walked.
+
+    `verified_at`: the hub revision a run verified the checkpoint's files at (every sha256 against what
+    `kb checkpoints pull` recorded: `verify`; the report keeps it, `Report.checkpoint["revision"]`).
+    When the card pins that same revision, the checkpoint counts by it, not by its files: the revision
+    is content-addressed, so a build that has no checkpoint (the Pages build) works out the same hash
+    and can tell a report made elsewhere current. A checkpoint placed by hand counts by its files."""
     from generator.schema.model_card import ModelCard
 
     card = loaded.card
@@ -122,7 +149,15 @@ def card_inputs_hash(project: Project, loaded: LoadedCard[Card]) -> str | None:
     if refused:
         return hashlib.sha256(f"refused\0{refused}".encode()).hexdigest()
     golden = Layout.golden_file(loaded.path, card.id)
+    if verified_at is not None and verified_at == pinned_revision(card):
+        return inputs_hash(card, None, golden, revision=verified_at)
     return inputs_hash(card, folder, golden, project.layout.repo_dir(card.repo.name))
+
+
+def verified_revision(report: Report) -> str | None:
+    """The hub revision a report says its run verified the checkpoint at (None: placed by hand)."""
+    revision = report.checkpoint.get("revision")
+    return revision if isinstance(revision, str) else None
 
 
 def checkpoint_code(project: Project, card: ModelCard) -> dict[str, str]:
@@ -184,7 +219,7 @@ def verify(
     record = read_record(loaded.path, folder)
     if record is None:
         return None
-    pinned = next((c.revision for c in card.checkpoints if c.path == folder and c.revision), None)
+    pinned = pinned_revision(card)
     if pinned and pinned != record.revision:
         raise SmokeError(
             f"card '{card.id}': {project.rel(ckpt)} was pulled at {record.hub_id} {record.revision[:12]}, "

@@ -57,6 +57,12 @@ def replaceable(card: ModelCard) -> tuple[str, ...]:
     return tuple(p for p in requires if p in REFERENCES)
 
 
+def needs_cuda(card: ModelCard) -> bool:
+    """The card says its model cannot run on CPU (`smoke_test.requires_cuda` or
+    `deployment.requires_cuda`), unless the reference kernels stand in (`covers_cuda`)."""
+    return bool(card.smoke_test and card.smoke_test.requires_cuda) or card.deployment.requires_cuda
+
+
 def covers_cuda(card: ModelCard) -> bool:
     """The card needs CUDA only for packages the reference kernels stand in for."""
     requires = list(card.smoke_test.requires) if card.smoke_test else []

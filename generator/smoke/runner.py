@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from generator.exceptions import KBError, MissingDependency, SmokeError, SmokeStage, UsageError
 from generator.io import sha256_file
 from generator.settings import DEFAULTS, Project
-from generator.smoke.fingerprint import card_inputs_hash, checkpoint_files, verify
+from generator.smoke.fingerprint import card_inputs_hash, checkpoint_files, verified_revision, verify
 from generator.smoke.pinned import entry_point_file
 from generator.smoke.report import Check, Report
 from generator.smoke.trust import checkpoint_dir, require_pinned_clean, upstream_commit
@@ -65,7 +65,7 @@ def smoke_card(
     """Run every check on one card and return its report (not yet written).
 
     `kernels_mode`: `--kernels` (auto, native or reference; see `generator.smoke.kernels`)."""
-    from generator.smoke.kernels import choose, covers_cuda, replaceable
+    from generator.smoke.kernels import choose, covers_cuda, needs_cuda, replaceable
 
     card: ModelCard = loaded.card
     step = step or (lambda _s: None)
@@ -78,9 +78,8 @@ def smoke_card(
     kernels = choose(card, device, kernels_mode)
     if replaceable(card):
         report.kernels = kernels.to_json()  # the load reads it back: the report records what ran
-    needs_cuda = card.smoke_test.requires_cuda or card.deployment.requires_cuda
     on_reference = kernels.kind == "reference" and covers_cuda(card)
-    if needs_cuda and device != "cuda" and not on_reference:
+    if needs_cuda(card) and device != "cuda" and not on_reference:
         why = "no CUDA device on this machine" if not has_cuda else "--device cpu was asked for"
         if covers_cuda(card):
             why += "; --kernels native refuses the reference kernels that would run it on CPU"
@@ -101,7 +100,7 @@ def smoke_card(
         report.add(exc.stage.value, False, str(exc).removeprefix(f"card '{card.id}': "))
     except MissingDependency as exc:
         report.add(SmokeStage.DEPENDENCIES.value, False, str(exc))
-    report.inputs_hash = card_inputs_hash(project, loaded)
+    report.inputs_hash = card_inputs_hash(project, loaded, verified_revision(report))
     return report.finish()
 
 

@@ -106,8 +106,10 @@ def project_status(
     """A card's status with staleness worked out: the report's inputs hash against the card, its
     checkpoint files, the projector and the golden reference as they are now (hashed only when the
     card has a report; `build_facts` asks once per card per build), and its signature checked."""
-    from generator.smoke.fingerprint import card_inputs_hash
+    from generator.smoke.fingerprint import card_inputs_hash, verified_revision
 
-    if loaded.smoke is None:
+    report = loaded.smoke
+    if report is None:
         return SmokeStatus("not run")
-    return card_status(loaded.smoke, card_inputs_hash(project, loaded), signers, loaded.id)
+    current = card_inputs_hash(project, loaded, verified_revision(report))
+    return card_status(report, current, signers, loaded.id)

@@ -274,10 +274,12 @@ SMOKE_DRIVER = {
         "generator.smoke.executor",
         "generator.smoke.loader",
         "generator.smoke.signed",
+        "generator.smoke.selection",
     }
 }
-"""`kb smoke` runs the tests through the executor (and checks that torch is installed), and signs the
-reports (`signed`)."""
+"""`kb smoke` runs the tests through the executor (and checks that torch is installed), signs the
+reports (`signed`) and picks the cards a machine can run, or that changed (`selection`: `--list`,
+`--fits`, `--changed-since`); no other command needs them."""
 
 
 def test_other_packages_use_only_the_smoke_interface() -> None:
