@@ -21,7 +21,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 COMMANDS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel")
@@ -151,12 +151,16 @@ class SlurmCluster:
             i: (n, s) for i, n, s in (line.split("|") for line in out.splitlines() if line.count("|") == 2)
         }
 
-    def wait_for_job(self, name: str, state: str, timeout: float = 120) -> str:
-        """The id of the job named `name` once it is in `state`."""
+    def wait_for_job(
+        self, name: str, state: str, timeout: float = 120, *, not_in: Collection[str] = ()
+    ) -> str:
+        """The id of the job named `name` once it is in `state`, leaving out the jobs `not_in` (those
+        that were there before: the cluster is shared by the tests, and SLURM shows an ended job a while)."""
         found: list[str] = []
 
         def there() -> bool:
-            found[:] = [i for i, (n, s) in self.jobs().items() if n == name and s == state]
+            jobs = self.jobs().items()
+            found[:] = [i for i, (n, s) in jobs if n == name and s == state and i not in not_in]
             return bool(found)
 
         self._wait(there, f"job {name} to be {state}", timeout)

@@ -82,11 +82,12 @@ def test_an_interrupted_run_cancels_its_jobs_and_keeps_finished_reports(
         "slurm",
     ]
     env = {**os.environ, "SLURM_CONF": str(on_slurm.conf)}
+    before = set(on_slurm.jobs())  # an earlier test's job of the same name may still show as running
     with subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as proc:
         try:
-            job_id = on_slurm.wait_for_job("kb-smoke-tiny-hyena", "RUNNING")
+            job_id = on_slurm.wait_for_job("kb-smoke-tiny-hyena", "RUNNING", not_in=before)
             report = smoke_project.root / "artifacts" / "smoke" / "tiny-nt.json"
             deadline = time.monotonic() + 120
             while not report.exists() and time.monotonic() < deadline:

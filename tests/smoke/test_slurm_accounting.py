@@ -70,8 +70,10 @@ def test_a_job_the_controller_forgot_is_read_from_accounting(
     settings(smoke_project, poll_seconds=12)
     resources(smoke_project, "tiny-hyena", smoke_project.entry_point("tiny-hyena", SLEEPS, "sleeps"))
 
+    before = set(on_slurm.jobs())  # an earlier test's job of the same name may still show
+
     def cancel_and_forget() -> None:
-        job_id = on_slurm.wait_for_job("kb-smoke-tiny-hyena", "RUNNING")
+        job_id = on_slurm.wait_for_job("kb-smoke-tiny-hyena", "RUNNING", not_in=before)
         on_slurm.run("scancel", job_id)
         on_slurm.wait_until(
             lambda: accounted(on_slurm, job_id).startswith("kb-smoke-tiny-hyena|CANCELLED"), "sacct"

@@ -196,8 +196,10 @@ def test_a_job_the_controller_loses_is_reported_lost(
     resources(smoke_project, "tiny-hyena", smoke_project.entry_point("tiny-hyena", SLEEPS, "sleeps"))
     assert on_slurm.run("sacct", check=False).returncode == 1  # no accounting here
 
+    before = set(on_slurm.jobs())  # an earlier test's job of the same name may still show
+
     def lose() -> None:
-        on_slurm.wait_for_job("kb-smoke-tiny-hyena", "RUNNING")
+        on_slurm.wait_for_job("kb-smoke-tiny-hyena", "RUNNING", not_in=before)
         on_slurm.restart_controller(clear=True)
 
     thread = threading.Thread(target=lose)
