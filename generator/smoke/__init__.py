@@ -41,6 +41,6 @@ into the failed check of that name. Checkpoints pulled from the hub (`generator.
 against the sha256 recorded at pull time (`fingerprint.verify`: every recorded file unchanged, and no
 other file in the folder) before anything loads.
 
-Only `status`, `fingerprint`, `report`, `run`, `kernels`, `selection` and `published` are light; everything else
-imports torch.
+Only `status`, `fingerprint`, `report`, `run`, `kernels`, `selection` and `published` are light;
+everything else imports torch.
 """
