@@ -70,8 +70,8 @@ def take_newest(project: Project, folder: Path, say: Callable[[str], None]) -> i
         present = None
         if here.is_file() and not here.is_symlink():
             present = _candidate(here, card_id, project.rel(here), signers, say)
-        if newest is None or (present is not None and _newest([newest, present]) is present):
-            continue
+        if newest is None or (present is not None and _newest([present, newest]) is present):
+            continue  # what the folder has is as new (the same report, fetched before) or newer
         if here.is_symlink():
             here.unlink()  # replaced, never written through
         atomic_write_bytes(here, newest.data)

@@ -204,6 +204,8 @@ def test_an_older_signed_pass_committed_back_never_replaces_a_newer_signed_fail(
     assert (fetched["status"], fetched["finished_at"]) == ("failed", "2026-12-05T10:00:00+00:00")
     line = smoke_line(pages, "tiny-a")
     assert "failed" in line and "passed" not in line
+    again = reports(pages, "fetch")  # what the folder has is the newest already: nothing is written
+    assert "kb smoke: 0 report(s) written into artifacts/smoke/" in again.stderr, again.stderr
 
 
 def test_fetch_never_replaces_a_newer_report_committed_on_main(
