@@ -3,18 +3,21 @@
 # report of every card, one <id>.json each, at its top level:
 #
 #   scripts/smoke-reports.sh push ID...   commit artifacts/smoke/<ID>.json (signed) to the branch and push
-#   scripts/smoke-reports.sh fetch        copy the branch's reports into artifacts/smoke/
+#   scripts/smoke-reports.sh fetch        take each card's newest signed report from the branch into
+#                                         artifacts/smoke/ (kb smoke --take-newest)
 #
 # The smoke workflow pushes what it ran on a CPU runner; a maintainer with a GPU pushes the rest the same
 # way; the Pages build fetches them all before `kb build`. The branch is a transport, not a trust anchor:
-# the build verifies every report against the allowed signers of the default branch, so a report
-# changed or added on the branch by anyone else reads "not verified" on the page.
+# fetch takes only reports an allowed signer of the default branch signed, the newest of each card by
+# its signed finish time across the branch's history, so a report changed, added or committed back on
+# the branch by anyone else is never taken (protect the branch all the same: SECURITY.md).
 #
 # Run from the project root (a git checkout). The working tree, the index and the current branch are
 # never touched: push builds its commit with a temporary index. Settings, from the environment:
 #   KB_REPORTS_REMOTE  the remote (default: origin)
 #   KB_REPORTS_BRANCH  the branch (default: smoke-reports)
 #   KB_SMOKE_DIR       the reports folder (default: artifacts/smoke, as kb smoke writes them)
+#   KB                 the kb command (default: kb)
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -22,6 +25,8 @@ remote="${KB_REPORTS_REMOTE:-origin}"
 branch="${KB_REPORTS_BRANCH:-smoke-reports}"
 dir="${KB_SMOKE_DIR:-artifacts/smoke}"
 id_re='^[a-z0-9][a-z0-9._-]*$' # a card id (generator/schema/common.py: SLUG)
+max_bytes=1048576                # the most a report may have (generator/yamlio.py: MAX_BYTES)
+kb="${KB:-kb}"                   # the installed product, which verifies the reports
 work="$(mktemp -d)"
 trap 'rm -rf -- "$work"' EXIT
 
@@ -31,7 +36,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -141,8 +146,13 @@ push() {
   die "could not push to $remote $branch: it kept moving"
 }
 
-# Every report of the branch into the reports folder: only regular files named <card id>.json at its
-# top level (no symbolic links, no subfolders, nothing else), each written atomically.
+# Every card's report from the branch into the reports folder. The branch is not trusted to hold the
+# latest one (anyone who can push may commit an older signed pass back over a newer fail), so every
+# version of each <card id>.json in its history is handed to `kb smoke --take-newest`, which writes the
+# newest by its signed finish time among those an allowed signer signed (a report already in the folder,
+# one committed on the default branch, counts too) and skips anything else with the reason. Only regular
+# files named <card id>.json at the branch's top level count (no links, no subfolders), and a version
+# bigger than a report may be is never read.
 fetch() {
   [ $# -eq 0 ] || usage
   if ! remote_has_branch; then
@@ -150,9 +160,12 @@ fetch() {
     return 0
   fi
   git fetch --quiet --no-tags "$remote" "refs/heads/$branch" || die "cannot fetch $branch from $remote"
-  local ref count=0 skipped=0 entry meta name mode type sha tmp
+  local ref count=0 skipped=0 entry meta name mode type sha id commit size versions
+  local -A seen=()
   ref="$(git rev-parse --verify 'FETCH_HEAD^{commit}')"
   reports_dir
+  versions="$work/versions"
+  mkdir -p -- "$versions"
   while IFS= read -r -d '' entry; do
     meta="${entry%%$'\t'*}"
     name="${entry#*$'\t'}"
@@ -163,19 +176,26 @@ fetch() {
       skipped=$((skipped + 1))
       continue
     fi
-    if [ -L "$dir/$name" ]; then
-      rm -f -- "$dir/$name" # replaced, never written through
-    fi
-    if [ -e "$dir/$name" ] && [ ! -f "$dir/$name" ]; then
-      die "$dir/$name is not a file: remove it, then fetch again"
-    fi
-    tmp="$(mktemp "$dir/.$name.XXXXXX")"
-    git cat-file blob "$sha" >"$tmp"
-    chmod 644 "$tmp"
-    mv -f -- "$tmp" "$dir/$name"
+    id="${name%.json}"
+    mkdir -p -- "$versions/$id"
     count=$((count + 1))
+    while IFS= read -r commit; do
+      entry="$(git ls-tree "$commit" -- "$name")"
+      [ -n "$entry" ] || continue
+      read -r mode type sha <<<"${entry%%$'\t'*}"
+      if [ "$type" != blob ] || { [ "$mode" != 100644 ] && [ "$mode" != 100755 ]; }; then continue; fi
+      if [ -n "${seen[$name:$sha]:-}" ]; then continue; fi
+      seen[$name:$sha]=1
+      size="$(git cat-file -s "$sha")"
+      if [ "$size" -gt "$max_bytes" ]; then
+        echo "smoke-reports: skipped $name of $branch@${commit:0:12}: $size bytes, more than a report may have ($max_bytes)" >&2
+        continue
+      fi
+      git cat-file blob "$sha" >"$versions/$id/$branch@${commit:0:12}.json"
+    done < <(git rev-list "$ref" -- "$name")
   done < <(git ls-tree -z "$ref")
-  echo "smoke-reports: $count report(s) from $remote $branch into $dir/ ($skipped skipped)" >&2
+  echo "smoke-reports: $count card(s) on $remote $branch ($skipped other entries skipped)" >&2
+  "$kb" smoke --take-newest "$versions"
 }
 
 command="${1:-}"

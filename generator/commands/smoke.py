@@ -7,9 +7,10 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.exceptions import ValidationFailed
+from generator.exceptions import UsageError, ValidationFailed
 from generator.knowledge import LoadedCard, load_knowledge_base, narrow
 from generator.schema import ModelCard, kinds_with
 from generator.schema.card import HasSmokeTest
@@ -68,17 +69,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="only cards whose smoke inputs (the smoke-relevant sections, the checkpoint pins, the "
         "projector, the repo pin, the golden reference) differ from the card at git revision REV",
     )
+    chosen.add_argument(
+        "--stale",
+        action="store_true",
+        help="only cards whose report is missing, stale (its inputs changed, or the product's checks "
+        "did) or not verified by an allowed signer: what a published site would not show as current",
+    )
+    parser.add_argument(
+        "--take-newest",
+        metavar="FOLDER",
+        type=Path,
+        help="run nothing: for each FOLDER/<id>/ holding versions of a card's report (scripts/"
+        "smoke-reports.sh fetch gives it the reports branch's history), write the newest that an allowed "
+        "signer signed into the reports folder, unless the one there is newer; every other is skipped "
+        "with the reason",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
+    if args.take_newest is not None:
+        return _take_newest(project, args)
     kb, problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
     if not args.ids and any(p.is_error for p in problems):
         raise ValidationFailed(problems)
     # A named card's own problems only: `kb smoke bert` is not stopped by tiny-bert.yaml. Every kind
     # with a smoke test (`HasSmokeTest`, which CardKind allows on model cards only) is selected.
     selected = [m for c in kb.select(kinds_with(HasSmokeTest), args.ids) if (m := narrow(c, ModelCard))]
-    if args.list or args.fits or args.changed_since:
+    if args.list or args.fits or args.changed_since or args.stale:
         selected = _narrowed(project, selected, args)
     if args.list:
         print("".join(f"{loaded.id}\n" for loaded in selected), end="")
@@ -135,15 +153,36 @@ def _machine(text: str) -> Machine:
 def _narrowed(
     project: Project, cards: list[LoadedCard[ModelCard]], args: argparse.Namespace
 ) -> list[LoadedCard[ModelCard]]:
-    """The cards `--fits` and `--changed-since` keep (for `--list`, also only those whose checkpoint
-    can be had); each one left out is named on stderr with the reason."""
-    chosen = select(project, cards, fits=args.fits, changed_since=args.changed_since, obtainable=args.list)
+    """The cards `--fits`, `--changed-since` and `--stale` keep (for `--list`, also only those whose
+    checkpoint can be had); each one left out is named on stderr with the reason."""
+    chosen = select(
+        project,
+        cards,
+        fits=args.fits,
+        changed_since=args.changed_since,
+        obtainable=args.list,
+        stale=args.stale,
+    )
     for card_id, why in chosen.left_out:
         print(f"kb smoke: left out {card_id}: {why}", file=sys.stderr)
     print(
         f"kb smoke: {len(chosen.chosen)} card(s) selected, {len(chosen.left_out)} left out", file=sys.stderr
     )
     return chosen.chosen
+
+
+def _take_newest(project: Project, args: argparse.Namespace) -> int:
+    from generator.smoke.published import take_newest
+
+    if args.ids or args.list or args.fits or args.changed_since or args.stale or args.record:
+        raise UsageError("--take-newest runs nothing: give it no card ids and no other option")
+
+    def say(line: str) -> None:
+        print(f"kb smoke: {line}", file=sys.stderr)
+
+    written = take_newest(project, args.take_newest, say)
+    print(f"kb smoke: {written} report(s) written into {project.rel(project.smoke_dir)}/", file=sys.stderr)
+    return 0
 
 
 def _signer(project: Project) -> Callable[[Report], object]:

@@ -157,17 +157,33 @@ def _resolve(hub: Any, card_id: str, hub_id: str, revision: str) -> list[str]:
 
 def _drop_changed(record: Record | None, folder: Path, files: list[str], echo: Callable[[str], None]) -> None:
     """Files that no longer match the last pull are deleted, so that huggingface_hub fetches them again
-    (it trusts a file whose download metadata names the same commit).
+    (it trusts a file whose download metadata names the same commit); files of the last pull that this
+    revision no longer has are deleted, so that the folder holds this revision only (a single
+    `model.safetensors` left beside the new revision's shards would be what transformers loads).
 
-    The lock file is part of the tree, so its list is not trusted on its own: only a file that this
-    pull is about to write again (the hub lists it), that sits inside the folder as a regular file
-    (not a link) and that differs from its record is deleted."""
+    The lock file is part of the tree, so its list is not trusted on its own: only a file that sits
+    inside the folder as a regular file (not a link), named by a plain relative path, is deleted, and
+    one this revision does not list only while it still has the sha256 recorded for it (a file this
+    pull wrote, not one changed by hand: that one is named, and `kb smoke` refuses the folder until it
+    is gone)."""
     if record is None:
         return
-    for rel in sorted(set(record.files) & set(files)):
-        if _own_file(folder, rel) and sha256_file(folder / rel) != record.files[rel]:
+    wanted = set(files)
+    for rel in sorted(record.files):
+        if not _own_file(folder, rel):
+            continue
+        same = sha256_file(folder / rel) == record.files[rel]
+        if rel in wanted and not same:
             echo(f"  {rel}: changed since it was pulled; downloading it again")
             (folder / rel).unlink()
+        elif rel not in wanted and same:
+            echo(f"  {rel}: not part of this revision; removed (pulled at {record.revision[:12]})")
+            (folder / rel).unlink()
+        elif rel not in wanted:
+            echo(
+                f"  {rel}: not part of this revision and changed since it was pulled; left in place: "
+                "delete it (kb smoke refuses the folder while it is there)"
+            )
 
 
 def _own_file(folder: Path, rel: str) -> bool:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from generator.io import sha256_file
 from generator.paths import shown_below
 from generator.repos import lockfile
-from generator.smoke.fingerprint import Record, checkpoint_files, mismatches, read_record
+from generator.smoke.fingerprint import Record, checkpoint_files, extras, mismatches, read_record
 
 if TYPE_CHECKING:
     from generator.knowledge import LoadedCard
@@ -31,8 +31,8 @@ class CheckpointStatus:
     folder: str
     present: bool
     state: str
-    """`verified` (every pulled file matches), `changed`, `stale`, `not pulled` (placed by hand or
-    absent), `refused` (the folder, or a link in it, leads out of the clone)."""
+    """`verified` (every pulled file matches, and no other file is there), `changed`, `stale`, `not
+    pulled` (placed by hand or absent), `refused` (the folder, or a link in it, leads out of the clone)."""
     size: int
     revision: str | None
     """The card's pinned hub revision."""
@@ -59,7 +59,7 @@ def checkpoint_status(project: Project, loaded: LoadedCard[ModelCard], index: in
     if record is not None:
         walked = {p.relative_to(folder).as_posix(): p for p in files}
         digests = {rel: sha256_file(walked[rel]) for rel in record.files if rel in walked}
-        bad = mismatches(record, digests)
+        bad = mismatches(record, digests) + [(rel, "was not pulled") for rel in extras(record, walked)]
         state = "changed" if bad else "verified"
         detail = "; ".join(f"{rel} {what}" for rel, what in bad)
         if not bad and record.revision != checkpoint.revision:

@@ -24,20 +24,23 @@ Stages, one module each (read `runner.smoke_card` and `runner.prepare` top to bo
   from the hub and its verification, and the status pages show (`status.project_status(project,
   loaded)` -> passed, failed, skipped, stale or not run; a pass verified by an allowed signer or not);
 - `signed`: a report's Ed25519 signature, made by `kb smoke` and checked against the allowed signers;
-- `selection`: which cards a machine can run and which changed since a git revision (`kb smoke --list`,
-  `--fits`, `--changed-since`), for a smoke workflow;
+- `selection`: which cards a machine can run, which the published reports do not cover and which changed
+  since a git revision (`kb smoke --list`, `--fits`, `--stale`, `--changed-since`), for a smoke workflow;
+- `published`: the newest verified report of each card among the versions fetched from the reports
+  branch's history (`kb smoke --take-newest`, run by `scripts/smoke-reports.sh fetch`);
 - `executor`, `jobs`, `job`, `local`, `slurm/`: where the tests run (inline, or one job per card that
   never has the project's tree on `sys.path`).
 
 `report`, `status` and `fingerprint` are the package's interface to the rest of the product: no other
-package imports anything else of it (`kb smoke` drives it through `executor`, signs through `signed`
-and selects through `selection`), and `generator.hub`
+package imports anything else of it (`kb smoke` drives it through `executor`, signs through `signed`,
+selects through `selection` and takes fetched reports through `published`), and `generator.hub`
 uses it without the package using `hub` (ARCHITECTURE.md).
 
 Errors carry their stage as `generator.exceptions.SmokeStage` on `SmokeError`; the runner turns each
 into the failed check of that name. Checkpoints pulled from the hub (`generator.hub`) are verified
-against the sha256 recorded at pull time (`fingerprint.verify`) before anything loads.
+against the sha256 recorded at pull time (`fingerprint.verify`: every recorded file unchanged, and no
+other file in the folder) before anything loads.
 
-Only `status`, `fingerprint`, `report`, `run`, `kernels` and `selection` are light; everything else
-imports torch.
+Only `status`, `fingerprint`, `report`, `run`, `kernels`, `selection` and `published` are light;
+everything else imports torch.
 """

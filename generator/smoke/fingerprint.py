@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -208,12 +209,30 @@ def mismatches(record: Record, digests: dict[str, str]) -> list[tuple[str, str]]
     return out
 
 
+def extras(record: Record, found: Collection[str]) -> list[str]:
+    """Files found in a pulled folder that the record does not list, sorted."""
+    return sorted(set(found) - set(record.files))
+
+
 def verify(
-    project: Project, loaded: LoadedCard[ModelCard], ckpt: Path, digests: dict[str, str]
+    project: Project,
+    loaded: LoadedCard[ModelCard],
+    ckpt: Path,
+    digests: dict[str, str],
+    tracked: Collection[str] = (),
 ) -> str | None:
-    """The hub revision the checkpoint was pulled at, when every recorded file still matches; None when
-    it was never pulled (placed by hand). Raises SmokeError (stage: checkpoint files) naming the card
-    and each file that changed."""
+    """The hub revision the checkpoint was pulled at, when the folder holds exactly what
+    `kb checkpoints pull` recorded (every recorded file, unchanged, and no other file: `digests` are
+    those of every file found in the folder, huggingface_hub's `.cache/` left out) and none of them is
+    one the upstream clone tracks (`tracked`, relative to the folder). None when it was never pulled
+    (placed by hand). Otherwise SmokeError (stage: checkpoint files) naming the card and each file.
+
+    A file the record does not list is refused rather than counted by the fingerprint: the loader
+    would read it (a single `model.safetensors` left from an earlier revision wins over the new
+    revision's shards), yet the card pins the hub revision, so the run would test a mix the hub never
+    had while the page said "passed" for the card at that revision. Refusing names the files and the
+    fix; `kb checkpoints pull` removes what it wrote for an earlier revision, so only files added or
+    changed by hand, or tracked by the clone, meet this."""
     card = loaded.card
     folder = card.smoke_test.checkpoint if card.smoke_test else ""
     record = read_record(loaded.path, folder)
@@ -226,13 +245,32 @@ def verify(
             f"but the card pins checkpoints[].revision {pinned[:12]}; run kb checkpoints pull {card.id}",
             SmokeStage.CHECKPOINT,
         )
+    pulled = f"{record.hub_id} at {record.revision[:12]}"
     bad = mismatches(record, digests)
     if bad:
         shown = "; ".join(f"{project.rel(ckpt / rel)} {what}" for rel, what in bad)
         raise SmokeError(
             f"card '{card.id}': the checkpoint no longer matches what kb checkpoints pull recorded "
-            f"({record.hub_id} at {record.revision[:12]}): {shown}; pull it again with "
+            f"({pulled}): {shown}; pull it again with "
             f"kb checkpoints pull {card.id} (delete the changed files first)",
+            SmokeStage.CHECKPOINT,
+        )
+    others = extras(record, digests)
+    if others:
+        shown = ", ".join(project.rel(ckpt / rel) for rel in others)
+        raise SmokeError(
+            f"card '{card.id}': {project.rel(ckpt)} holds files that kb checkpoints pull did not record "
+            f"({pulled}), and the model would load them too: {shown}; delete them, then run kb smoke "
+            f"{card.id} again",
+            SmokeStage.CHECKPOINT,
+        )
+    clone = sorted(set(tracked) & set(digests))
+    if clone:
+        shown = ", ".join(project.rel(ckpt / rel) for rel in clone)
+        raise SmokeError(
+            f"card '{card.id}': {project.rel(ckpt)} was pulled from the hub ({pulled}), but the upstream "
+            f"repository tracks files in it too: {shown}; pull the checkpoint into a folder the "
+            "repository does not use (checkpoints[].path), or drop the hub pull and use the repository's",
             SmokeStage.CHECKPOINT,
         )
     return record.revision

@@ -112,6 +112,14 @@ class Report(BaseModel):
         path = Layout.smoke_report_in(smoke_dir, card_id)
         if not path.exists() and not path.is_symlink():
             return None, []
+        return cls.read(path, card_id, display)
+
+    @classmethod
+    def read(cls, path: Path, card_id: str, display: str) -> tuple[Report | None, list[Problem]]:
+        """The report in the file `path` (which exists), read as `load` reads a card's: bounded in size
+        and depth, None with a warning at `display` when it is not a report. A report that names no
+        card is taken as `card_id`'s; one that names another keeps that name (the signature check
+        then refuses it for `card_id`)."""
         fix = f"run `kb smoke {card_id}` to write it again, or delete it"
         problems: list[Problem] = []
         raw = read_bounded(path, display, None, problems, "smoke report")

@@ -20,7 +20,7 @@ from generator.settings import DEFAULTS, Project
 from generator.smoke.fingerprint import card_inputs_hash, checkpoint_files, verified_revision, verify
 from generator.smoke.pinned import entry_point_file
 from generator.smoke.report import Check, Report
-from generator.smoke.trust import checkpoint_dir, require_pinned_clean, upstream_commit
+from generator.smoke.trust import checkpoint_dir, require_pinned_clean, tracked_files, upstream_commit
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -213,15 +213,16 @@ def _upstream(project: Project, card: ModelCard, report: Report) -> tuple[Path, 
 
 
 def _checkpoint_files(project: Project, loaded: LoadedCard[ModelCard], ckpt: Path, report: Report) -> None:
-    """sha256 of every file in the report; a checkpoint pulled by `kb checkpoints pull` must still
-    match what was recorded then."""
+    """sha256 of every file in the report; a checkpoint pulled by `kb checkpoints pull` must still be
+    exactly what was recorded then (`fingerprint.verify`)."""
     import hashlib
 
-    files, _ = checkpoint_files(ckpt, project.repo_dir(loaded.card.repo.name))  # links out: refused already
+    repo_dir = project.repo_dir(loaded.card.repo.name)
+    files, _ = checkpoint_files(ckpt, repo_dir)  # links out: refused already
     digests = {p.relative_to(ckpt).as_posix(): sha256_file(p) for p in files}
     combined = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in digests.items()).encode()).hexdigest()
     report.checkpoint = {"path": project.rel(ckpt), "sha256": combined, "files": digests}
-    verified = verify(project, loaded, ckpt, digests)
+    verified = verify(project, loaded, ckpt, digests, tracked_files(repo_dir, ckpt))
     if verified:
         report.checkpoint["revision"] = verified
         message = f"every file matches what kb checkpoints pull recorded at {verified[:12]}"

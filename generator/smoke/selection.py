@@ -1,10 +1,14 @@
 """Which cards `kb smoke` runs on a given machine, and which changed: `kb smoke --list`, `--fits`,
-`--changed-since`.
+`--changed-since`, `--stale`.
 
 A smoke workflow on a CPU runner asks for the cards it can finish there (`--fits cpus=4,memory_gb=16`:
 no GPU, and each card's `smoke_test.resources` within the runner's), whose checkpoint it can get (in
-place, or pinned at a hub revision for `kb checkpoints pull`), and, on a push, only those whose smoke
-inputs the push changed (`--changed-since REV`). Every card left out says why.
+place, or pinned at a hub revision for `kb checkpoints pull`), and only those the published reports do
+not cover (`--stale`: no report, a stale one, or one no allowed signer signed; the workflow fetches the
+reports branch first). A maintainer can also ask for the cards whose smoke inputs changed since a
+revision (`--changed-since REV`); the workflow does not, since a cancelled or failed run, or a change
+outside the cards (a new version of the checks), would leave cards never run again. Every card left
+out says why.
 
 What counts as a change is what a report's inputs hash covers (`fingerprint.card_content`, the
 golden reference beside the card), read from git at `REV`: a reworded paragraph runs nothing, a new
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from generator.schema.model_card import ModelCard
     from generator.schema.smoke import SmokeResources
     from generator.settings import Project
+    from generator.signing import AllowedSigners
 
 
 @dataclass(frozen=True)
@@ -75,20 +80,43 @@ def select(
     fits: Machine | None = None,
     changed_since: str | None = None,
     obtainable: bool = False,
+    stale: bool = False,
 ) -> Selection:
-    """The cards of `cards` that fit `fits`, changed since the git revision `changed_since`, and (with
-    `obtainable`) whose checkpoint is in place or can be pulled at a pinned hub revision."""
+    """The cards of `cards` that fit `fits`, changed since the git revision `changed_since`, (with
+    `stale`) whose report is not current and verified, and (with `obtainable`) whose checkpoint is in
+    place or can be pulled at a pinned hub revision."""
     since = _commit(project, changed_since) if changed_since else None
+    signers = _signers(project) if stale else None
     out = Selection([], [])
     for loaded in cards:
         why = _why_not(project, loaded, fits, obtainable)
         if why is None and since is not None and not changed(project, loaded, since):
             why = f"its smoke inputs are unchanged since {changed_since}"
+        if why is None and signers is not None:
+            why = up_to_date(project, loaded, signers)
         if why is None:
             out.chosen.append(loaded)
         else:
             out.left_out.append((loaded.id, why))
     return out
+
+
+def up_to_date(project: Project, loaded: LoadedCard[ModelCard], signers: AllowedSigners) -> str | None:
+    """Why the card needs no run for `--stale` (None: it does): its report is current (its inputs hash
+    is the card's now, as a build without the checkpoint works it out) and an allowed signer signed it.
+    A current, verified fail is not run again: the same inputs fail the same way."""
+    from generator.smoke.status import project_status
+
+    status = project_status(project, loaded, signers)
+    if status.state in ("not run", "stale") or not status.verified:
+        return None
+    return f"its report is current and signed ({status.state} on {status.date})"
+
+
+def _signers(project: Project) -> AllowedSigners:
+    from generator.trusted import trusted
+
+    return trusted(project).signers
 
 
 def _why_not(

@@ -117,6 +117,23 @@ def _pinned_repo(project: Project, card: ModelCard, prefix: str) -> tuple[Any, s
     return repo, head
 
 
+def tracked_files(repo_dir: Path, ckpt: Path) -> set[str]:
+    """Files of the checkpoint folder that the upstream repository tracks, relative to the folder (empty
+    when the clone is no git repository, or the folder is not inside it). What the clone tracks comes
+    with its pinned commit, not with a hub revision."""
+    try:
+        import git
+    except ImportError as exc:
+        raise MissingDependency("gitpython", "smoke", "checking the checkpoint's files") from exc
+    try:
+        repo = git.Repo(repo_dir)
+        rel = ckpt.resolve().relative_to(Path(str(repo.working_tree_dir)).resolve()).as_posix()
+        listed = repo.git.ls_files("-z", "--", rel).split("\0")
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
+        return set()
+    return {name.removeprefix(f"{rel}/") for name in listed if name.startswith(f"{rel}/")}
+
+
 def untracked_code(repo: Any, ckpt: Path) -> dict[str, Path]:
     """Python files of the checkpoint folder that the upstream repository does not track, by path
     relative to the folder (a hub download brings its own modeling code)."""

@@ -275,11 +275,13 @@ SMOKE_DRIVER = {
         "generator.smoke.loader",
         "generator.smoke.signed",
         "generator.smoke.selection",
+        "generator.smoke.published",
     }
 }
 """`kb smoke` runs the tests through the executor (and checks that torch is installed), signs the
-reports (`signed`) and picks the cards a machine can run, or that changed (`selection`: `--list`,
-`--fits`, `--changed-since`); no other command needs them."""
+reports (`signed`), picks the cards a machine can run, that the published reports do not cover or that
+changed (`selection`: `--list`, `--fits`, `--stale`, `--changed-since`), and takes the newest verified of
+the fetched reports (`published`: `--take-newest`); no other command needs them."""
 
 
 def test_other_packages_use_only_the_smoke_interface() -> None:

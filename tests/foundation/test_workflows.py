@@ -73,7 +73,9 @@ ALL = sorted(p.name for p in WORKFLOWS.glob("*.yml"))
 def test_the_smoke_workflow_runs_on_pushes_to_main_and_by_hand_never_on_a_pull_request() -> None:
     smoke = workflow("smoke.yml")
     assert set(smoke["on"]) == {"push", "workflow_dispatch"}
-    assert smoke["on"]["push"] == {"branches": ["main"], "paths": ["kb/model_cards/**"]}
+    # Every push to main: which cards need a run is decided against the published reports (--stale), so
+    # a push outside the cards that makes reports stale (a new version of the checks) runs them too.
+    assert smoke["on"]["push"] == {"branches": ["main"]}
     assert set(smoke["on"]["workflow_dispatch"]["inputs"]) == {"ids"}
     for name in ALL:
         data, text = workflow(name), (WORKFLOWS / name).read_text(encoding="utf-8")
@@ -92,7 +94,7 @@ def test_the_job_that_signs_cannot_write_and_the_job_that_writes_runs_no_model_c
     assert jobs["smoke"]["environment"] == "smoke-signing"
     checkout = jobs["smoke"]["steps"][0]
     assert checkout["uses"].startswith("actions/checkout@")
-    assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}
+    assert checkout["with"] == {"persist-credentials": False}
     # The secret is in the environment of the one step that writes it to a file, which runs no kb.
     holding = [step for _, step in steps(smoke) if SIGNING_SECRET in json.dumps(step)]
     assert len(holding) == 1 and "kb " not in holding[0]["run"]
@@ -122,25 +124,49 @@ def test_every_kb_command_a_workflow_runs_exists_with_those_options(
 def test_the_smoke_job_pulls_runs_and_signs_what_it_selected() -> None:
     smoke = workflow("smoke.yml")
     ran = [
-        (args, environment(smoke, job, step))
+        (job, args, environment(smoke, job, step))
         for job, step in steps(smoke)
         for args in kb_commands(step.get("run", ""), environment(smoke, job, step))
     ]
-    commands = [args for args, _ in ran]
+    commands = [(job, args) for job, args, _ in ran]
     fits = "cpus=4,memory_gb=16,time_minutes=120"
     assert commands == [
-        ["repos", "sync"],
-        ["smoke", "--list", "--fits", fits, "--changed-since", "tiny-id", "--", "tiny-id"],
-        ["smoke", "--list", "--fits", fits, "--", "tiny-id"],
-        ["checkpoints", "pull", "--smoke", "--", "tiny-id"],
-        ["smoke", "--executor", "local", "--device", "cpu", "--", "tiny-id"],
+        ("select", ["repos", "sync"]),
+        ("select", ["smoke", "--list", "--fits", fits, "--stale"]),
+        ("select", ["smoke", "--list", "--fits", fits, "--", "tiny-id"]),
+        ("smoke", ["repos", "sync"]),
+        ("smoke", ["smoke", "--list", "--fits", fits, "--", "tiny-id"]),
+        ("smoke", ["checkpoints", "pull", "--smoke", "--", "tiny-id"]),
+        ("smoke", ["smoke", "--executor", "local", "--device", "cpu", "--", "tiny-id"]),
     ]
-    signing = ran[-1][1]
+    signing = ran[-1][2]
     assert (
         signing["KB_SIGNING_KEY"] == "${{ runner.temp }}/smoke_ed25519" and signing["KB_SIGNER"] == "smoke-ci"
     )
     publish = [step["run"] for step in smoke["jobs"]["publish"]["steps"] if "run" in step]
     assert any('scripts/smoke-reports.sh push "${ran[@]}"' in run for run in publish)
+
+
+def test_the_smoke_workflow_selects_against_the_published_reports() -> None:
+    """Not against the push's previous commit (`--changed-since`): a cancelled or failed run would
+    leave its cards never run again. The reports branch is read first, in a job with no secret."""
+    smoke = workflow("smoke.yml")
+    select = smoke["jobs"]["select"]
+    runs = [step.get("run", "") for step in select["steps"]]
+    fetch = runs.index("scripts/smoke-reports.sh fetch")
+    assert fetch < next(i for i, run in enumerate(runs) if "--stale" in run)
+    assert "--changed-since" not in (WORKFLOWS / "smoke.yml").read_text(encoding="utf-8")
+    assert "secrets" not in json.dumps(select) and "environment" not in select
+    assert select["permissions"] == {"contents": "read"}
+    assert smoke["jobs"]["smoke"]["needs"] == "select"
+
+
+def test_no_smoke_job_saves_a_cache_that_others_restore() -> None:
+    """A job that runs model code could poison a cache that the Pages and release jobs, which can
+    write, restore: the smoke workflow saves none."""
+    for job, step in steps(workflow("smoke.yml")):
+        assert "cache" not in step.get("with", {}), f"{job}: {step.get('uses')}"
+        assert not str(step.get("uses", "")).startswith("actions/cache"), job
 
 
 def test_the_pages_build_fetches_the_signed_reports_before_building() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.factory import REPO_ROOT, new_project, write_card
 from tests.gitrepo import commit_all, git, git_env
-from tests.security.conftest import run, with_site
+from tests.security.conftest import KB, run, with_site
 from tests.security.test_gate import report, smoke_card
 from tests.signing import Key, allow, new_key
 from tests.smoke.conftest import SmokeProject
@@ -27,9 +27,10 @@ IGNORED = "/artifacts/\n/external_repos/\n/site/\n/site_src/models/\n/site_src/i
 
 
 def reports(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`scripts/smoke-reports.sh ARGS` in the project `root`."""
+    """`scripts/smoke-reports.sh ARGS` in the project `root`, with this environment's `kb`."""
+    env = {**git_env(), "KB": str(KB), "NO_MKDOCS_2_WARNING": "1"}
     return subprocess.run(
-        ["bash", str(SCRIPT), *args], cwd=root, env=git_env(), capture_output=True, text=True, check=False
+        ["bash", str(SCRIPT), *args], cwd=root, env=env, capture_output=True, text=True, check=False
     )
 
 
@@ -144,7 +145,8 @@ def test_fetch_copies_the_reports_only_and_the_page_shows_who_signed(
     assert not any(p.is_symlink() for p in fetched.iterdir())
     for skipped in ("nested", "notes.txt", "tiny-c.json"):
         assert f"skipped {skipped} on {BRANCH}" in done.stderr
-    assert "2 report(s) from origin smoke-reports into artifacts/smoke/ (3 skipped)" in done.stderr
+    assert "2 card(s) on origin smoke-reports (3 other entries skipped)" in done.stderr
+    assert "kb smoke: 2 report(s) written into artifacts/smoke/" in done.stderr
 
     rendered = run(pages, "render")
     assert rendered.returncode == 0, rendered.stderr
@@ -152,6 +154,113 @@ def test_fetch_copies_the_reports_only_and_the_page_shows_who_signed(
     signed_at = json.loads((fetched / "tiny-a.json").read_text())["signature"]["signed_at"]
     assert '!!! success "Smoke test: passed"' in page
     assert f"Signed by maintainer on {signed_at.replace('T', ' ').removesuffix('+00:00')} UTC." in page
+
+
+def push_by_hand(origin: Path, tmp_path: Path, files: dict[str, bytes], *, orphan: bool = False) -> None:
+    """What anyone allowed to push to the branch can do: commit these files onto it (a plain commit, no
+    force push; `orphan`: a branch of their own making, when there is none yet)."""
+    other = fresh_clone(origin, tmp_path / "by-hand")
+    if orphan:
+        git(other, "checkout", "-q", "--orphan", BRANCH)
+        git(other, "rm", "-rqf", ".")
+    else:
+        git(other, "checkout", "-q", BRANCH)
+    for name, data in files.items():
+        (other / name).write_bytes(data)
+    commit_all(other, "by hand")
+    git(other, "push", "-q", "origin", BRANCH)
+
+
+def smoke_line(root: Path, card_id: str) -> str:
+    """The smoke status the page of `card_id` shows, as the Pages build renders it."""
+    rendered = run(root, "render")
+    assert rendered.returncode == 0, rendered.stderr
+    page = (root / "site_src" / "models" / f"{card_id}.md").read_text(encoding="utf-8")
+    return next(line for line in page.splitlines() if "Smoke test:" in line)
+
+
+def test_an_older_signed_pass_committed_back_never_replaces_a_newer_signed_fail(
+    project: Path, maintainer: Key, tmp_path: Path
+) -> None:
+    origin = on_forge(project, tmp_path)
+    old_pass = report(project, "tiny-a", signed=maintainer).read_bytes()
+    assert reports(project, "push", "tiny-a").returncode == 0
+    report(
+        project,
+        "tiny-a",
+        "failed",
+        signed=maintainer,
+        summary="pooling: NaN in the output",
+        finished_at="2026-12-05T10:00:00+00:00",
+    )
+    assert reports(project, "push", "tiny-a").returncode == 0  # the latest run, same inputs: failed
+    push_by_hand(origin, tmp_path, {"tiny-a.json": old_pass})  # the old pass, restored by a new commit
+
+    pages = fresh_clone(origin, tmp_path / "pages")
+    done = reports(pages, "fetch")
+    assert done.returncode == 0, done.stderr
+    assert "(finished 2026-12-05T10:00:00+00:00)" in done.stderr
+    fetched = json.loads((pages / "artifacts" / "smoke" / "tiny-a.json").read_text())
+    assert (fetched["status"], fetched["finished_at"]) == ("failed", "2026-12-05T10:00:00+00:00")
+    line = smoke_line(pages, "tiny-a")
+    assert "failed" in line and "passed" not in line
+    again = reports(pages, "fetch")  # what the folder has is the newest already: nothing is written
+    assert "kb smoke: 0 report(s) written into artifacts/smoke/" in again.stderr, again.stderr
+
+
+def test_fetch_never_replaces_a_newer_report_committed_on_main(
+    project: Path, maintainer: Key, tmp_path: Path
+) -> None:
+    report(project, "tiny-a", signed=maintainer)  # an old pass, on the branch
+    origin = on_forge(project, tmp_path)
+    assert reports(project, "push", "tiny-a").returncode == 0
+    newer = report(
+        project, "tiny-a", "failed", signed=maintainer, finished_at="2026-12-06T08:00:00+00:00"
+    ).read_bytes()
+    git(project, "add", "-f", "artifacts/smoke/tiny-a.json")  # committed with the card, on main
+    git(project, "commit", "-qm", "tiny-a: the maintainer's run")
+    git(project, "push", "-q", "origin", "main")
+
+    pages = fresh_clone(origin, tmp_path / "pages")
+    assert reports(pages, "fetch").returncode == 0
+    assert (pages / "artifacts" / "smoke" / "tiny-a.json").read_bytes() == newer
+    assert "passed" not in smoke_line(pages, "tiny-a")
+
+
+def test_fetch_skips_what_is_no_signed_report_of_its_card_and_the_strict_build_is_unmoved(
+    project: Path, maintainer: Key, tmp_path: Path
+) -> None:
+    signed_a = report(project, "tiny-a", signed=maintainer).read_bytes()
+    unsigned_b = report(project, "tiny-b").read_bytes()
+    origin = on_forge(project, tmp_path)
+    junk = {
+        "tiny-a.json": signed_a,
+        "tiny-b.json": unsigned_b,
+        "tiny-c.json": b"[" * (2 * 1024 * 1024),  # bigger than any report may be
+        "tiny-d.json": signed_a,  # tiny-a's signed report under another card's name
+    }
+    push_by_hand(origin, tmp_path, junk, orphan=True)
+    push_by_hand(origin, tmp_path / "later", {"tiny-b.json": b"{not json"})
+
+    pages = fresh_clone(origin, tmp_path / "pages")
+    before = run(pages, "build", "--strict", "--no-pdf")  # the test project's own strict verdict
+    done = reports(pages, "fetch")
+    assert done.returncode == 0, done.stderr
+    said = done.stderr
+    assert "skipped tiny-c.json of smoke-reports@" in said and "more than a report may have (1048576)" in said
+    assert "skipped tiny-b.json of smoke-reports@" in said and "invalid JSON" in said
+    assert "not verified: the report is unsigned" in said
+    assert "not verified: the report is for card 'tiny-a', not 'tiny-d'" in said
+    assert sorted(p.name for p in (pages / "artifacts" / "smoke").iterdir()) == ["tiny-a.json"]
+    built = run(pages, "build", "--strict", "--no-pdf")  # the junk adds no problem to the strict build
+    assert (built.returncode, built.stderr) == (before.returncode, before.stderr)
+    assert "artifacts/smoke" not in built.stderr
+
+
+def test_the_fetch_size_limit_is_the_reports(project: Path) -> None:
+    from generator.yamlio import MAX_BYTES
+
+    assert f"max_bytes={MAX_BYTES} " in SCRIPT.read_text()
 
 
 def test_fetch_never_writes_through_a_link(project: Path, maintainer: Key, tmp_path: Path) -> None:

@@ -156,3 +156,25 @@ def test_changed_since_an_unknown_revision_says_how_to_get_it(project: Path) -> 
     commit_all(project, "cards")
     done = run(project, "smoke", "--list", "--changed-since", "0" * 40)
     assert done.returncode == 2 and "fetch it first, e.g. actions/checkout with fetch-depth: 0" in done.stderr
+
+
+def test_stale_keeps_the_cards_the_published_reports_do_not_cover(project: Path, tmp_path: Path) -> None:
+    """What the smoke workflow runs on a push: cards with no report, a stale one, or one no allowed
+    signer signed; a current signed pass or fail is not run again."""
+    from tests.security.test_gate import report
+    from tests.signing import allow, new_key, sign_file
+
+    maintainer, stranger = new_key(tmp_path / "m", "maintainer"), new_key(tmp_path / "s", "stranger")
+    allow(project, ("maintainer", maintainer))
+    report(project, "cpu-small", signed=maintainer)
+    report(project, "cpu-big", "failed", signed=maintainer, summary="pooling: NaN in the output")
+    report(project, "needs-cuda", signed=maintainer, inputs_hash="0" * 64)  # made for other inputs
+    report(project, "two-gpus")  # unsigned
+    sign_file(report(project, "by-hand"), stranger)  # signed by a key that is not allowed
+    ids, why = listed(project, "--stale")
+    assert ids == ["by-hand", "mamba-cpu", "needs-cuda", "two-gpus"]
+    assert why["cpu-small"] == "its report is current and signed (passed on 2026-12-01T10:00:00+00:00)"
+    assert why["cpu-big"] == "its report is current and signed (failed on 2026-12-01T10:00:00+00:00)"
+    # With --fits, the same: only the cards the runner can take.
+    ids, _ = listed(project, "--stale", "--fits", "cpus=4,memory_gb=16")
+    assert ids == ["by-hand", "mamba-cpu"]
