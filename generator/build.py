@@ -70,6 +70,8 @@ class BuildResult:
     """What the plugin recorded of this build, saved once the site is published."""
     site_built: list[str] = field(default_factory=list)
     """The HTML files of the pages MkDocs built (the others are kept from the last site)."""
+    site_read: list[str] = field(default_factory=list)
+    """Of those, the pages whose Markdown was converted again (the others were themed again only)."""
 
 
 def validate(project: Project, kb: KnowledgeBase, *, strict: bool = False) -> list[Problem]:
@@ -234,8 +236,9 @@ def build(
     force: bool = False,
     say: Say = _stderr,
     wait: bool = True,
+    engine: str = "mkdocs",
 ) -> BuildResult:
-    """`kb build`: validate -> gate -> PDFs -> pages -> `mkdocs build` -> link check.
+    """`kb build`: validate -> gate -> PDFs -> pages -> `mkdocs build` (or Zensical) -> link check.
 
     One build at a time per project (`generator.lock`): a second one waits for the first, saying so,
     or with `wait=False` raises `BuildLocked` naming the process that holds the lock.
@@ -243,7 +246,16 @@ def build(
     from generator.lock import project_lock
 
     with project_lock(project.root, wait=wait, say=say):
-        return _build(project, kb, strict=strict, pdf=pdf, require_smoke=require_smoke, force=force, say=say)
+        return _build(
+            project,
+            kb,
+            strict=strict,
+            pdf=pdf,
+            require_smoke=require_smoke,
+            force=force,
+            say=say,
+            engine=engine,
+        )
 
 
 def _build(
@@ -255,6 +267,7 @@ def _build(
     require_smoke: bool,
     force: bool,
     say: Say,
+    engine: str = "mkdocs",
 ) -> BuildResult:
     # 1-2. Validate (and, when asked, refuse unverified cards before producing anything).
     result = checked(project, kb, validate(project, kb, strict=strict), say=say, require_smoke=require_smoke)
@@ -271,7 +284,7 @@ def _build(
         keys.save(project)
         say(f"kb: pages: {result.render.summary()}")
         strict_build = strict or bool(project.mkdocs_config.get("strict"))
-        stamp = BuildStamp.of(project, strict=strict_build)
+        stamp = BuildStamp.of(project, strict=strict_build, engine=engine)
         if plan is None and not force and stamp.up_to_date():
             say(
                 f"kb: {project.rel(project.site_dir)}/ is up to date: nothing MkDocs reads changed since "
@@ -279,9 +292,12 @@ def _build(
             )
             return result
         stamp.forget()
-        warnings = _site(project, result, rendering, strict=strict, say=say, force=force)
+        if engine == "zensical":
+            warnings = _zensical_site(project, result, rendering, strict=strict, say=say)
+        else:
+            warnings = _site(project, result, rendering, strict=strict, say=say, force=force)
     if plan is not None:
-        stamp = BuildStamp.of(project, strict=strict_build)  # of the PDFs as they are now
+        stamp = BuildStamp.of(project, strict=strict_build, engine=engine)  # of the PDFs as they are now
     if not warnings and not result.links:
         stamp.save()  # a build with warnings is built (and its warnings shown) again next time
         _keep_state(project, result)
@@ -340,6 +356,31 @@ def _site(
     return warnings
 
 
+def _zensical_site(
+    project: Project, result: BuildResult, rendering: Rendering | None, *, strict: bool, say: Say
+) -> int:
+    """As `_site`, with Zensical building the staging folder (`generator.engines`): the PDFs are
+    copied in once made, the link check reads every page, and the site is swapped in only then."""
+    from generator.engines import finish_zensical, run_zensical
+
+    with staging_dir(project.site_dir) as staging:
+        run_zensical(project, result.kb, staging, strict=strict, say=say)  # while the PDF pool renders
+        if rendering is not None:
+            result.pdf = pdf_report(project, rendering.wait(), say, strict=strict)
+        render = result.render or RenderReport()
+        finish_zensical(
+            project,
+            staging,
+            generated=[*render.written, *render.unchanged],
+            pdfs=result.pdf.paths if result.pdf is not None else {},
+        )
+        pages = len(render.written) + len(render.unchanged)
+        say(f"kb: site: every page built by Zensical ({pages} generated from cards)")
+        result.links = link_check(project, say, site_dir=staging, origins=result)
+        publish(staging, project.site_dir)
+    return 0
+
+
 def _say_site(result: BuildResult, say: Say) -> None:
     state = result.new_site_state
     if state is None:
@@ -368,12 +409,22 @@ def _last_state(project: Project, config: Any) -> SiteState | None:
 
 
 def _changed(result: BuildResult) -> list[str] | None:
-    """The HTML files an incremental build wrote (the pages it built, the 404 page), or None when every
-    page must be checked (a full build; a file removed, whose links may live on any page)."""
+    """The HTML files whose links an incremental build must check, or None when every page must be
+    checked (a full build; a file removed, whose links may live on any page).
+
+    The pages read again (their content is new) and the 404 page are checked whole. Of the pages only
+    themed again for a new navigation, one per folder depth is: their content is the last build's,
+    already checked, and the navigation and footer links they got are the same on every page of a
+    depth (relative links to the same pages), which that one shows."""
     last, new = result.site_state, result.new_site_state
     if last is None or new is None or set(last.files) - set(new.files):
         return None
-    return ["404.html", *result.site_built]
+    read = set(result.site_read)
+    sample: dict[int, str] = {}
+    for uri in result.site_built:
+        if uri not in read:
+            sample.setdefault(uri.count("/"), uri)
+    return ["404.html", *sorted(read), *sorted(sample.values())]
 
 
 def _keep_state(project: Project, result: BuildResult) -> None:
@@ -426,6 +477,7 @@ def link_check(
         site_url=project.mkdocs_config.get("site_url"),
         pages=pages,
         was=project.site_dir if pages is not None else None,
+        rewritten=origins.site_read if origins is not None else (),
     )
     if origins is not None:
         problems = in_cards(problems, origins.kb, origins.facts)
@@ -440,11 +492,9 @@ def link_check(
             f"{where}/ (listed above){kept}; fix the card or page each one names and "
             "build again"
         )
-    which = f"the {len(pages)} page(s) built" if pages is not None else "every page"
-    say(
-        f"kb: link check: every internal link, anchor and PDF of {which} in "
-        f"{project.rel(project.site_dir)}/ resolves"
-    )
+    which = f"the {len(pages)} page(s) built in " if pages is not None else ""
+    site = project.rel(project.site_dir)
+    say(f"kb: link check: every internal link, anchor and PDF of {which}{site}/ resolves")
     return problems
 
 

@@ -56,7 +56,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("mkdocs.plugins.kb")
 
 
-
 class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
     """Renders the knowledge base into docs_dir at the start of every MkDocs build."""
 
@@ -126,6 +125,11 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             # mkdocs.yml's repo_url comes from the environment (KB_REPO_URL); without it, an edit_uri
             # would become a link relative to each page.
             config.edit_uri = None
+        from generator.render.fastlinks import FastLinks
+
+        # Catalog-like pages hold blocks of hundreds of links: linear instead of quadratic (same HTML).
+        if not any(isinstance(e, FastLinks) for e in config.markdown_extensions):
+            config.markdown_extensions.append(FastLinks())
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
@@ -247,7 +251,9 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
                 _say_served(inc)
             elif self.result is not None:
                 self.result.new_site_state = state
-                self.result.site_built = sorted(self.files.src_uris[u].dest_uri for u in inc.built)
+                dest = self.files.src_uris
+                self.result.site_built = sorted(dest[u].dest_uri for u in inc.built)
+                self.result.site_read = sorted(dest[u].dest_uri for u in inc.built & inc.read)
         self._release()
 
     def on_build_error(self, *, error: Exception) -> None:

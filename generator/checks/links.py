@@ -79,13 +79,14 @@ def check_site(
     jobs: int = 0,
     pages: Collection[str] | None = None,
     was: Path | None = None,
+    rewritten: Collection[str] = (),
     **external_options: Any,
 ) -> list[Problem]:
     """Every problem with the links of the built site in `site_dir` (empty when all resolve).
 
     `pages` (HTML files relative to the site): check only the links of these pages, the ones an
     incremental build wrote, against the whole site. With `was` (the site they replace), every page is
-    checked after all when one of them lost an id another page may link to.
+    checked after all when one of the `rewritten` pages lost an id another page may link to.
 
     `site_url` (mkdocs.yml's) maps absolute links such as the 404 page's `/kb/...` and the canonical
     `https://host/kb/...` onto the site folder. With `external`, http(s) URLs are requested (see
@@ -94,7 +95,7 @@ def check_site(
     parse the pages (0 = one per core).
     """
     report = scan_site(site_dir, site_url=site_url, allow_local=allow_local, jobs=jobs, pages=pages)
-    if pages is not None and was is not None and lost_ids(site_dir, was, pages):
+    if pages is not None and was is not None and lost_ids(site_dir, was, rewritten):
         report = scan_site(site_dir, site_url=site_url, allow_local=allow_local, jobs=jobs)
     problems = report.problems
     if external and report.external:

@@ -178,8 +178,10 @@ class Incremental:
             return True
         if uri not in self.deferred:
             return False
-        if self.budget is not None and self.themed and time.monotonic() > self._deadline:
-            return False  # its turn comes in the next rebuild (at least one page per rebuild)
+        if self.budget is not None and (self.read or (self.themed and time.monotonic() > self._deadline)):
+            # Its turn comes in a later rebuild: the pages that changed are served first, then each
+            # rebuild themes `budget` seconds' worth (at least one page).
+            return False
         page = file.page
         if page is not None:
             # Themed again with its content as kept: its search entries are kept too, not indexed again.
