@@ -88,8 +88,13 @@ def run_for(
     b.smoke_root, b.smoke_skip_reason = smoke
     load_before = os.getloadavg()
     started = time.perf_counter()
-    for group in args.stages:
-        run_group(b, group)
+    try:
+        for group in args.stages:
+            run_group(b, group)
+    finally:
+        if b.server is not None:  # a serve stage failed before the last one stopped it
+            b.server[0].kill()
+            b.server[0].wait()
     return {
         "cards": n,
         "files": sum(1 for _ in (project / "kb").rglob("*.yaml")),
