@@ -78,7 +78,7 @@ def test_runner_measures_serve_latency_and_the_engines_side_by_side(tmp_path: Pa
     run, data = bench(tmp_path, "serve", "engines", timeout=900)
     stages = data["stages"]
     assert {"serve-text", "serve-name", "serve-name-all"} <= set(stages)
-    assert stages["serve-name-all"]["wall_s"] >= stages["serve-name"]["wall_s"] > 0
+    assert all(stages[s]["wall_s"] > 0 for s in ("serve-text", "serve-name", "serve-name-all"))
     if "engine-zensical" in stages:  # zensical is in the test extra
         assert {"engine-mkdocs", "build-mkdocs-force", "build-zensical-force"} <= set(stages)
     assert "| mkdocs serve: one card's text saved -> its page served | <= 3 s |" in run.stdout
