@@ -77,7 +77,7 @@ class Incremental:
         self.new: dict[str, PageState] = {}
         self._meta: dict[str, MutableMapping[str, Any]] = {}
         self._deadline = 0.0
-        self._building = False
+        self.building = False
         """False while MkDocs reads the pages (before `on_env`), True while it builds them."""
         self._config: Any = None
         self._files: Files | None = None
@@ -169,7 +169,7 @@ class Incremental:
             self.deferred |= set(self.sources) - self.read
         self.deferred &= set(self.sources)
         self._deadline = time.monotonic() + (self.budget or 0.0)
-        self._building = True
+        self.building = True
 
     def builds(self, file: File) -> bool:
         """Whether `file`'s page is built now (MkDocs asks through `is_modified`)."""
@@ -240,7 +240,7 @@ class _Decision:
         self.build, self.file = build, file
 
     def __call__(self) -> bool:
-        return self.build.builds(self.file) if self.build._building else self.build.reads(self.file)
+        return self.build.builds(self.file) if self.build.building else self.build.reads(self.file)
 
 
 def _nav_key(page: Page) -> str:
