@@ -9,6 +9,7 @@ commands, the plugin) load the knowledge base once and pass it down.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import sys
@@ -88,9 +89,12 @@ def validate(project: Project, kb: KnowledgeBase, *, strict: bool = False) -> li
     return problems
 
 
-def smoke_gate(kb: KnowledgeBase, facts: Facts, accept_reference: bool = True) -> None:
-    """Refuse to publish while any model card's smoke test failed, is stale or has not run (or, with
-    `accept_reference` false, passed on the reference kernels only)."""
+def smoke_gate(kb: KnowledgeBase, facts: Facts, accept_reference: bool = True, say: Say = _stderr) -> None:
+    """Refuse to publish while any model card's smoke test failed, is stale, has not run or is not
+    verified (no allowed signer signed its report), or, with `accept_reference` false, passed on the
+    reference kernels only. Lines of the allowed signers that could not be read are shown first."""
+    for p in facts.signers.problems:
+        say(dataclasses.replace(p, severity=Severity.WARNING).format())
     blocked = []
     for loaded in kb.models:
         smoke = facts.of(loaded).smoke
@@ -101,8 +105,8 @@ def smoke_gate(kb: KnowledgeBase, facts: Facts, accept_reference: bool = True) -
         raise PublishRefused(
             f"{len(blocked)} model card(s) are not verified, so the site is not published:\n"
             + "\n".join(blocked)
-            + "\nRun `kb smoke <id>` for each (a card declares how in its `smoke_test` section), "
-            "or build without --require-smoke."
+            + "\nRun `kb smoke <id>` for each (a card declares how in its `smoke_test` section) with a "
+            "signing key an allowed signer holds (SECURITY.md), or build without --require-smoke."
         )
 
 
@@ -157,7 +161,7 @@ def checked(
     (default: `say`) told of cited code whose snippet is missing."""
     facts = build_facts(project, kb)
     if require_smoke:
-        smoke_gate(kb, facts, project.settings.smoke_accept_reference_kernels)
+        smoke_gate(kb, facts, project.settings.smoke_accept_reference_kernels, say)
     for p in problems:
         say(p.format())
     # Cited code whose snippet is not in the lock files: readers get the permalink, the maintainer the

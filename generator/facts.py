@@ -24,7 +24,7 @@ from generator.knowledge import KnowledgeBase, LoadedCard
 from generator.layout import Layout
 from generator.policy import flagged_licenses
 from generator.problems import Problem, Severity
-from generator.repos.citations import NOT_SYNCED_NOTE, CitationView, citation_view
+from generator.repos.citations import NOT_AT_PIN_NOTE, CitationView, citation_view, pinned_code
 from generator.repos.pins import pin_info
 from generator.schema import CARD_KINDS, Card, CardKind, ModelCard
 from generator.schema.card import HasLicense, HasModality, HasRepo, HasSmokeTest, HasWalkthrough
@@ -39,7 +39,9 @@ from generator.schema.labels import (
     web_url,
 )
 from generator.settings import Project
+from generator.signing import AllowedSigners
 from generator.smoke.status import SmokeStatus, project_status
+from generator.trusted import trusted
 
 
 @dataclass(frozen=True)
@@ -121,8 +123,12 @@ class CardFacts:
 class Facts:
     """The facts of every card of a knowledge base, by (kind, id)."""
 
-    def __init__(self, facts: dict[tuple[str, str], CardFacts]) -> None:
+    def __init__(
+        self, facts: dict[tuple[str, str], CardFacts], signers: AllowedSigners | None = None
+    ) -> None:
         self._facts = facts
+        self.signers = signers or AllowedSigners("")
+        """The allowed signers the smoke statuses were checked against (their problems, where from)."""
 
     def of(self, loaded: LoadedCard[Card]) -> CardFacts:
         return self._facts[(loaded.kind.name, loaded.id)]
@@ -135,18 +141,26 @@ def build_facts(
     project: Project, kb: KnowledgeBase, cards: Iterable[LoadedCard[Card]] | None = None
 ) -> Facts:
     """The facts of `cards` (default: every card): reads nothing the knowledge base has not read,
-    except what the smoke status hashes to tell a stale report, the dates of the card files in git (one
-    `git log`), and, for a pin without a date in its lock file, the synced clone."""
+    except what the smoke status hashes to tell a stale report, the allowed signers its signature is
+    checked against (once), the dates of the card files in git (one `git log`), and, for a pin without a
+    date in its lock file, the synced clone."""
     chosen = list(kb.all() if cards is None else cards)
+    trust = trusted(project)  # read once: the allowed signers decide which smoke reports are verified
     commits = gitdates.last_commits(project.root, [project.kb_dir])
     dates = {path: gitdates.day(stamp) for path, stamp in commits.items()}
-    return Facts({(c.kind.name, c.id): card_facts(project, kb, c, dates) for c in chosen})
+    facts = {(c.kind.name, c.id): card_facts(project, kb, c, dates, trust.signers) for c in chosen}
+    return Facts(facts, trust.signers)
 
 
 def card_facts(
-    project: Project, kb: KnowledgeBase, loaded: LoadedCard[Card], dates: dict[Path, str] | None = None
+    project: Project,
+    kb: KnowledgeBase,
+    loaded: LoadedCard[Card],
+    dates: dict[Path, str] | None = None,
+    signers: AllowedSigners | None = None,
 ) -> CardFacts:
-    """One card's facts; `dates`: the day each card file last changed (`build_facts` reads them once)."""
+    """One card's facts; `dates`: the day each card file last changed, `signers`: the allowed signers of
+    smoke reports (`build_facts` reads both once)."""
     card = loaded.card
     return CardFacts(
         kind=loaded.kind.name,
@@ -169,7 +183,7 @@ def card_facts(
             for kind, group in kb.related(loaded).items()
             for c in group
         ),
-        smoke=project_status(project, loaded) if isinstance(card, HasSmokeTest) else None,
+        smoke=project_status(project, loaded, signers) if isinstance(card, HasSmokeTest) else None,
         source_url=(
             forge.card_url(project.mkdocs_config, loaded.rel)
             or forge.published_url(project.mkdocs_config, Layout.card_file_path(loaded.kind, loaded.id))
@@ -224,8 +238,9 @@ def _citations(project: Project, loaded: LoadedCard[Card]) -> tuple[CitationView
         return ()
     repo = card.repo if isinstance(card, HasRepo) else None
     templates = project.settings.permalink_templates
+    pinned = pinned_code(project, loaded)  # snippets only from the pinned commit, never the lock file's
     return tuple(
-        citation_view(repo, step.cite, loaded.lock, templates) if step.cite and repo else None
+        citation_view(repo, step.cite, loaded.lock, templates, pinned) if step.cite and repo else None
         for step in card.walkthrough
     )
 
@@ -250,8 +265,9 @@ def tags_of(card: Card) -> list[str]:
 
 
 def missing_snippets(kb: KnowledgeBase, facts: Facts) -> list[Problem]:
-    """One warning per card whose walkthrough cites upstream code that its lock file does not hold (the
-    repositories are not synced): its page and PDF show the permalink; the maintainer is told the fix."""
+    """One warning per card whose walkthrough cites upstream code that the build could not read at the
+    pinned commit (the repository is not synced, or the lines are not there): its page and PDF show the
+    permalink; the maintainer is told the fix."""
     out = []
     for loaded in kb.all():
         card = loaded.card
@@ -264,22 +280,22 @@ def missing_snippets(kb: KnowledgeBase, facts: Facts) -> list[Problem]:
         first = missing[0][0]
         line, col = loaded.doc.locate(("walkthrough", first, "cite"))
         steps = ", ".join(f"{i + 1} '{card.walkthrough[i].title}' ({view.label})" for i, view in missing)
-        stale = any(view.note != NOT_SYNCED_NOTE for _, view in missing)
-        lock = Layout.lock_file(loaded.path).name
+        absent = any(view.note == NOT_AT_PIN_NOTE for _, view in missing)
         count = f"{len(missing)} cited snippet{'s' if len(missing) != 1 else ''}"
         out.append(
             Problem(
                 loaded.rel,
                 f"{count} of walkthrough step{'s' if len(missing) != 1 else ''} {steps} "
-                f"{'are' if len(missing) != 1 else 'is'} not in {lock}: the page and the PDF link the code "
-                "upstream instead of showing it",
+                f"{'are' if len(missing) != 1 else 'is'} not read from the pinned commit: the page and the "
+                "PDF link the code upstream instead of showing it",
                 Severity.WARNING,
                 field=f"walkthrough[{first}].cite",
                 line=line,
                 col=col,
-                hint="run `kb repos sync --update-citations` to copy them at the pinned commit"
-                if stale
-                else "run `kb repos sync` to clone the repository at its pin and copy them",
+                hint="the cited lines are not there at the pin: see `kb check citations`"
+                if absent
+                else "run `kb repos sync` to clone the repository at its pin (snippets are shown only as "
+                "read from the pinned commit, never from a lock file alone)",
             )
         )
     return out

@@ -293,19 +293,7 @@ def load_knowledge_base(
                 cache.load(kind, path, root, smoke_dir) if cache else _load_card(kind, path, root, smoke_dir)
             )
         except Exception as exc:  # no card content may end in a traceback: report it, located
-            loaded, doc, found = (
-                None,
-                None,
-                [
-                    Problem(
-                        _rel(path, root),
-                        f"internal error while validating: {exc!r}",
-                        line=1,
-                        col=1,
-                        hint="please report this as a bug",
-                    )
-                ],
-            )
+            loaded, doc, found = None, None, [_unexpected(path, root, exc)]
         problems.extend(found)
         if loaded is not None:
             kb.cards.setdefault(kind.name, {})[loaded.id] = loaded
@@ -319,6 +307,19 @@ def load_knowledge_base(
     problems = [_with_related_hint(p, known) for p in problems]
     kb.problems = problems
     return kb, problems
+
+
+def _unexpected(path: Path, root: Path, exc: Exception) -> Problem:
+    """A card whose checking raised: an error of that card (the others are still checked), never a
+    traceback. The product has a bug here; the message says so without blaming the card."""
+    return Problem(
+        _rel(path, root),
+        f"this card could not be checked: {type(exc).__name__}: {exc}",
+        line=1,
+        col=1,
+        hint="the other cards were checked; report this card's file as a bug of foundation-model-kb "
+        "(see SECURITY.md if it looks like an attack)",
+    )
 
 
 def _named_files(paths: Iterable[Path], root: Path, problems: list[Problem]) -> list[tuple[CardKind, Path]]:
@@ -447,9 +448,7 @@ def _pydantic_problems(exc: ValidationError, model: type[BaseModel], doc: Docume
     out = []
     seen: set[tuple[FieldPath, str]] = set()
     for err in exc.errors(include_url=False):
-        loc = tuple(
-            p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
-        )
+        loc = _data_loc(tuple(err["loc"]), doc.data)
         message, hint = _message(err, model, loc, doc)
         if (loc, message) in seen:
             continue
@@ -460,10 +459,27 @@ def _pydantic_problems(exc: ValidationError, model: type[BaseModel], doc: Docume
     return out
 
 
+def _data_loc(loc: FieldPath, data: Any) -> FieldPath:
+    """Pydantic's error location as a path into the card's data: the parts pydantic adds for a union
+    member or a validator (`list[str]`, `function-after[...]`) are dropped, but a key of the card is
+    kept whatever it looks like (an unknown key `a[b]` is still the key that is wrong)."""
+    out: list[str | int] = []
+    for part in loc:
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_list or (isinstance(data, dict) and part in data):
+            data = data[part]
+        elif isinstance(part, str) and ("[" in part or part.startswith("function-")):
+            continue  # pydantic's own step, not the card's
+        else:
+            data = None
+        out.append(part)
+    return tuple(out)
+
+
 def _message(err: Any, model: type[BaseModel], loc: FieldPath, doc: Document) -> tuple[str, str]:
     kind = err["type"]
     value = err.get("input")
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and loc:
         key = str(loc[-1])
         allowed = _fields_at(model, loc[:-1])
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
@@ -473,7 +489,7 @@ def _message(err: Any, model: type[BaseModel], loc: FieldPath, doc: Document) ->
             else ("allowed keys: " + ", ".join(sorted(allowed)) if allowed else "")
         )
         return f"unknown key '{key}'", hint
-    if kind == "missing":
+    if kind == "missing" and loc:
         return f"missing required key '{loc[-1]}'", ""
     if kind in ("value_error", "assertion_error"):
         return str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, "), ""

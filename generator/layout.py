@@ -7,9 +7,10 @@ No other module or template joins these paths: they ask the layout, and a templa
 answer (a card's `CardFacts` carries its checkpoint folders, PDF and page as the layout gives them).
 
 Paths on disk are absolute `Path`s; paths in the built site are POSIX strings relative to docs_dir
-(pages) or to the site's root (`pdf/<id>.pdf`, `kb/<kind folder>/<id>.yaml`). Nothing here resolves
-symbolic links or checks that a path stays inside its folder: the stages that read what a pull request
-controls do (`generator.smoke.trust`, `generator.hub.pull`).
+(pages) or to the site's root (`pdf/<id>.pdf`, `kb/<kind folder>/<id>.yaml`). The plain methods only
+join; a folder named by something a pull request or an upstream clone controls (a card's repository
+name and checkpoint folder, a clone's tracked symbolic links) is asked for through a `checked_` method,
+which resolves it and says why it is refused when it leaves its folder (`generator.paths`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
+
+from generator.paths import outside, shown_below
 
 CARD_SUFFIX = ".yaml"
 LOCK_SUFFIX = ".lock.yaml"
@@ -108,6 +111,29 @@ class Layout:
         """`external_repos/<repo.name>/checkpoints/<folder>` (a `checkpoints[].path` or
         `smoke_test.checkpoint`), not resolved."""
         return self.checkpoints_dir(repo_name) / folder
+
+    def checked_repo_dir(self, repo_name: str) -> tuple[Path, str | None]:
+        """`repo_dir` and why it is refused (None when it is not): the clone folder must lie inside
+        external_repos/ itself (a committed symbolic link could point it anywhere)."""
+        clone = self.repo_dir(repo_name)
+        return clone, outside(clone, self.external_repos_dir, self.root)
+
+    def checked_checkpoint_dir(self, repo_name: str, folder: str) -> tuple[Path, str | None]:
+        """`checkpoint_dir` (not resolved) and why it is refused (None when it is not).
+
+        An upstream repository can track `checkpoints` (or anything below it) as a symbolic link: the
+        folder must resolve inside `checkpoints/`, which must resolve inside the clone, which must lie
+        inside external_repos/."""
+        clone, why = self.checked_repo_dir(repo_name)
+        base, path = self.checkpoints_dir(repo_name), self.checkpoint_dir(repo_name, folder)
+        if why is None:
+            why = outside(base, clone, self.root)
+        if why is None:
+            why = outside(path, base, self.root)
+            if why is None and path.resolve() == base.resolve():
+                shown = shown_below(base, self.root)
+                why = f"{shown}/{folder} is {shown}/ itself: name a folder inside it"
+        return path, why
 
     # -- artifacts and caches -------------------------------------------------------------------------
 

@@ -159,6 +159,15 @@ class Settings(BaseModel):
     smoke_accept_reference_kernels: bool = True
     """The publishing gate accepts a smoke pass on the reference kernels (plain PyTorch standing in for
     mamba-ssm, on CPU). Off: such a card must pass again on its native kernels (on CUDA) to publish."""
+    smoke_allowed_signers: str | None = None
+    """An allowed-signers file (git's format: `name ssh-ed25519 AAAA...` a line) naming the keys whose
+    signatures make a smoke report count for `kb build --require-smoke`. Without one, no report is
+    verified. Trust-bearing: a pull request's CI reads it from the base branch (`KB_TRUSTED_REF`) or
+    from a file outside the tree (`KB_ALLOWED_SIGNERS`); see SECURITY.md."""
+    repo_mirrors: dict[str, str] = Field(default_factory=dict)
+    """Where `kb repos sync` clones from instead of the forge, by URL prefix, for tests and offline use,
+    e.g. `{"https://github.com/": "/srv/git-mirrors/"}`: a card's `repo.url` is always the forge's
+    https URL. Trust-bearing like `smoke_allowed_signers`."""
     link_cache_max_age: int = 86400
     """Seconds an external link check result stays valid in the cache."""
     strict: bool = False

@@ -104,3 +104,49 @@ def new_project(tmp_path: Path, *, with_shipped_kb: bool = False) -> Path:
     """A throwaway project: the repository's mkdocs.yml, templates and hand-written pages, and a kb/
     (`benchmarks.project.new_project`, which the benchmarks measure too)."""
     return make_project(tmp_path, with_shipped_kb=with_shipped_kb)
+
+
+def set_kb_options(root: Path, **options: Any) -> None:
+    """Add options to the `kb` plugin's section of a throwaway project's mkdocs.yml (values as JSON,
+    which YAML reads as flow style)."""
+    import json
+    import re
+
+    config = root / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    for key in options:  # a later call replaces what an earlier one set
+        text = re.sub(rf"(?m)^      {re.escape(key)}: .*\n", "", text)
+    lines = "".join(f"      {key}: {json.dumps(value)}\n" for key, value in options.items())
+    if "\n  - kb\n" in text:
+        text = text.replace("\n  - kb\n", f"\n  - kb:\n{lines}", 1)
+    else:
+        assert "\n  - kb:\n" in text, "the project's mkdocs.yml lists no kb plugin"
+        text = text.replace("\n  - kb:\n", f"\n  - kb:\n{lines}", 1)
+    config.write_text(text, encoding="utf-8")
+
+
+FORGE = "https://github.com/example/"
+"""Where the tests' upstream repositories live, as cards name them; `mirror_forge` points it at a local
+folder through the `repo_mirrors` setting (a card's `repo.url` is always a forge's https URL)."""
+
+
+def mirror_forge(root: Path, folder: Path) -> None:
+    """Clone `https://github.com/example/<name>` from `<folder>/<name>` in the project at `root`."""
+    set_kb_options(root, repo_mirrors={FORGE: f"{folder}/"})
+
+
+def upstream_clone(root: Path, name: str, files: dict[str, str]) -> str:
+    """`external_repos/<name>` as `kb repos sync` leaves it: a git repository holding `files` in one
+    commit, checked out; returns the commit (for the card's `repo.commit`)."""
+    from git import Repo
+
+    path = root / "external_repos" / name
+    path.mkdir(parents=True, exist_ok=True)
+    repo = Repo.init(path)
+    with repo.config_writer() as cw:
+        cw.set_value("user", "name", "Upstream Dev").set_value("user", "email", "dev@example.org")
+    for rel, text in files.items():
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (path / rel).write_text(text, encoding="utf-8")
+        repo.index.add([rel])
+    return str(repo.index.commit("upstream").hexsha)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from generator.paths import outside
+
 
 @dataclass(frozen=True)
 class KnownLicense:
@@ -160,10 +162,15 @@ def identify_file(path: Path) -> list[str]:
 
 
 def find_license_files(repo_dir: Path) -> list[Path]:
-    """License files at the top of a repository, most conventional name first."""
+    """License files at the top of a repository, most conventional name first. A tracked symbolic link
+    that leads out of the clone (`LICENSE -> ~/.ssh/id_rsa`) is not a license file: it is never read."""
     if not repo_dir.is_dir():
         return []
-    found = [p for p in repo_dir.iterdir() if p.is_file() and LICENSE_FILE_NAMES.match(p.name)]
+    found = [
+        p
+        for p in repo_dir.iterdir()
+        if LICENSE_FILE_NAMES.match(p.name) and p.is_file() and outside(p, repo_dir) is None
+    ]
 
     def rank(p: Path) -> tuple[int, str]:
         name = p.name.lower()

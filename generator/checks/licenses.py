@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.checks.license_id import family, find_license_files, identify_file
 from generator.layout import Layout
+from generator.paths import outside
 from generator.policy import license_ids, matches
 from generator.problems import Problem, Severity, escalate
 from generator.schema.card import Card, HasLicense
@@ -133,7 +134,10 @@ def upstream_license_files(project: Project, loaded: LoadedCard[ModelCard]) -> l
     if status is not None and status.present:
         if status.license_file:
             first = project.root / status.license_file
-            return [first, *(p for p in find_license_files(repo_dir) if p != first)]
+            rest = [p for p in find_license_files(repo_dir) if p != first]
+            return (
+                [first, *rest] if outside(first, repo_dir) is None else rest
+            )  # never read through a link out
         return []
     return find_license_files(repo_dir)
 

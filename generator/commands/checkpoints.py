@@ -1,4 +1,5 @@
-"""`kb checkpoints pull|pin|status`: checkpoints from the hub at pinned revisions, hashed; code pinned."""
+"""`kb checkpoints resolve|pull|pin|status`: hub revisions pinned on the card; checkpoints from the hub at
+those revisions, hashed; their code pinned."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from generator.knowledge import LoadedCard, load_knowledge_base, narrow
 from generator.schema import ModelCard
 from generator.settings import Project
 
-HELP = "download checkpoints at their pinned hub revisions (pull), pin their code (pin), show them (status)"
+HELP = (
+    "pin hub revisions (resolve), download checkpoints at them (pull), pin their code (pin), show them "
+    "(status)"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +38,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "order.",
     )
     pin.add_argument("ids", nargs="+", metavar="ID", help="model card ids")
+    resolve = sub.add_parser(
+        "resolve",
+        help="write the hub commit a branch or tag names into checkpoints[].revision",
+        description="Ask the hub which commit REF (a branch or tag, default main) of each checkpoint's "
+        "hub_id is, and write it into the card as checkpoints[].revision, keeping every other byte of "
+        "the card (HF_ENDPOINT and HF_TOKEN are honoured). Then pull, review and pin.",
+    )
+    resolve.add_argument("ids", nargs="+", metavar="ID", help="model card ids")
+    resolve.add_argument("--ref", default="main", help="branch, tag or commit to resolve (default: main)")
+    resolve.add_argument("--checkpoint", metavar="NAME", help="only the checkpoints[] entry of this name")
     status = sub.add_parser("status", help="each card's checkpoints: present, verified, size, revision")
     status.add_argument("ids", nargs="*", metavar="ID", help="model card ids (default: every card)")
     status.add_argument("--format", choices=("text", "json"), default="text")
@@ -46,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         return _pull(project, cards)
     if args.action == "pin":
         return _pin(project, cards)
+    if args.action == "resolve":
+        return _resolve(cards, args.ref, args.checkpoint)
     return _status(project, cards, args.format)
 
 
@@ -102,6 +118,31 @@ def _pin(project: Project, cards: list[LoadedCard[ModelCard]]) -> int:
         for rel, digest in digests.items():
             print(f"  {rel}: {digest}")
     return 0
+
+
+def _resolve(cards: list[LoadedCard[ModelCard]], ref: str, only: str | None) -> int:
+    from generator.hub.resolve import resolve
+
+    failed = []
+    for loaded in cards:
+        try:
+            done = resolve(loaded, ref, only)
+        except KBError as exc:
+            print(f"kb checkpoints: {exc}", file=sys.stderr, flush=True)
+            failed.append(loaded.id)
+            continue
+        for r in done:
+            where = f"{loaded.rel} (checkpoints[{r.index}].revision)"
+            if not r.changed:
+                print(f"{loaded.id}: {r.hub_id} at '{ref}' is {r.commit}, as {where} pins already")
+                continue
+            was = f", was {r.previous}" if r.previous else ""
+            print(f"{loaded.id}: {r.hub_id} at '{ref}' is {r.commit}: written to {where}{was}")
+        if any(r.changed for r in done):
+            print(
+                f"next: kb checkpoints pull {loaded.id}, review its code, then kb checkpoints pin {loaded.id}"
+            )
+    return 1 if failed else 0
 
 
 def _status(project: Project, cards: list[LoadedCard[ModelCard]], fmt: str) -> int:

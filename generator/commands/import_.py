@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from generator.interop.folder import guess_kind, import_folder
 from generator.interop.hf import import_readme
 from generator.knowledge import load_knowledge_base
 from generator.layout import Layout
+from generator.paths import outside
 from generator.problems import Problem, Severity, render, summary
 from generator.schema import CARD_KINDS
+from generator.schema.common import SLUG
 from generator.settings import Project
 
 HELP = (
@@ -73,10 +76,14 @@ def import_one(
     """Import one folder or README into `kb_dir`: (the card written or None, problems)."""
     if not source.exists():
         raise UsageError(f"{source}: no such file or folder")
+    if card_id is not None and not re.fullmatch(SLUG, card_id):
+        raise UsageError(f"--id {card_id!r}: a card id is lower-case letters, digits, '.', '_' and '-'")
     readme = _readme(source)
     if readme is not None and kind in (None, "model"):
         result = import_readme(readme, card_id, _display(readme))
         data, problems, kept = result.data, result.problems, result.kept
+        if not data:  # refused (an id that is not a card id, an unreadable file): nothing to write
+            return None, problems
         kind_name = "model"
         header = (
             f"Model card skeleton imported from {_display(readme)} by `kb import`.\n"
@@ -93,6 +100,10 @@ def import_one(
         data, problems, kept = folder.data, folder.problems, []
         header = f"Imported from {_display(source)} by `kb import`."
     target = Layout.card_in(kb_dir, CARD_KINDS[kind_name], str(data["id"]))
+    escape = outside(target, kb_dir)  # a link in kb/ could still lead out
+    if escape:
+        problems.append(Problem(_display(target), f"not written: {escape}", Severity.ERROR))
+        return None, problems
     try:
         write_card_file(target, card_yaml(data, header, kept), force=force, display=_display(target))
     except CardExists as exc:

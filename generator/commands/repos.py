@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from generator.knowledge import KnowledgeBase, load_knowledge_base
-from generator.problems import render
+from generator.problems import Problem, render
 from generator.settings import Project
+from generator.trusted import trusted
+
+if TYPE_CHECKING:
+    from generator.repos.pins import RepoGroup
 
 HELP = "clone or update external_repos/ at the pinned commits (sync); show pins and drift (status)"
 
@@ -63,17 +68,27 @@ def _sync(project: Project, kb: KnowledgeBase, ids: list[str], update_citations:
     def echo(line: str) -> None:
         print(line, flush=True)
 
+    mirrors = trusted(project).mirrors
     failed = []
     for group in groups.values():
-        result = sync_group(project, group, update_citations, echo)
+        result = sync_group(project, group, update_citations, echo, mirrors)
         if not result.ok:
             failed.append(result.name)
             if result.message:
-                print(f"{group.name}: failed: {result.message}", file=sys.stderr, flush=True)
+                print(_located(group, result.message).format(), file=sys.stderr, flush=True)
     done = len(groups) - len(failed)
     tail = f"; failed: {', '.join(failed)}" if failed else ""
     print(f"{done} of {len(groups)} repositories synced{tail}")
     return 1 if failed else 0
+
+
+def _located(group: RepoGroup, message: str) -> Problem:
+    """A repository's failure as an error of the (first) card that names it, at its `repo` section."""
+    first = group.cards[0]
+    line, col = first.doc.locate(("repo", "url"))
+    return Problem(
+        first.rel, f"repository '{group.name}' not synced: {message}", field="repo.url", line=line, col=col
+    )
 
 
 def _status(project: Project, kb: KnowledgeBase, fetch: bool, fmt: str) -> int:

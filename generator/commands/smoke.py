@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from generator.exceptions import ValidationFailed
@@ -57,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     selected = [m for c in kb.select(kinds_with(HasSmokeTest), args.ids) if (m := narrow(c, ModelCard))]
     options = SmokeOptions(args.device or project.settings.smoke_device, args.record, args.kernels)
     executor = args.executor or project.settings.smoke_executor
+    sign = _signer(project)  # read before any model code runs
 
     from tqdm import tqdm
 
@@ -79,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     # closing: leaving the loop early (Ctrl-C, SIGTERM) cancels the jobs still in flight at once
     with contextlib.closing(run_all(project, selected, options, executor, step, say)) as results:
         for loaded, report in results:
+            sign(report)
             report.save(project.smoke_dir)
             bar.update()
             bar.write(_line(report), file=sys.stdout)
@@ -93,6 +97,30 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1 if counts["failed"] else 0
+
+
+def _signer(project: Project) -> Callable[[Report], object]:
+    """What signs each report: the `KB_SIGNING_KEY` key under the name the allowed signers give it (or
+    `KB_SIGNER`); nothing when no key is set. A key the allowed signers do not list still signs, with a
+    warning that the publishing gate will not accept its reports."""
+    from generator.signing import fingerprint, signing_key
+    from generator.smoke.signed import sign_report, signer_name
+    from generator.trusted import trusted
+
+    key = signing_key(project.root)
+    if key is None:
+        return lambda report: report
+    signers = trusted(project).signers
+    name = signer_name(key, signers, os.environ.get("KB_SIGNER"))
+    if signers.principal(key.public) is None:
+        where = signers.source or "no allowed signers are configured (smoke_allowed_signers)"
+        print(
+            f"kb smoke: warning: the signing key {fingerprint(key.public)} is not an allowed signer "
+            f"({where}): kb build --require-smoke will not accept these reports",
+            file=sys.stderr,
+        )
+    print(f"kb smoke: signing reports as {name} ({fingerprint(key.public)})", file=sys.stderr)
+    return lambda report: sign_report(report, key, name)
 
 
 def _line(r: Report) -> str:

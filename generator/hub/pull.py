@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from generator.exceptions import CheckpointError, MissingDependency
 from generator.hub.record import write_record
 from generator.io import sha256_file
+from generator.paths import files_inside, outside, plain_relative
 from generator.smoke.fingerprint import Record, read_record
 
 if TYPE_CHECKING:
@@ -58,15 +59,14 @@ def endpoint() -> str:
 
 def target(project: Project, card: ModelCard, checkpoint: Checkpoint) -> Path:
     """`external_repos/<repo>/checkpoints/<path>` (`Project.layout`), refusing a path that leaves
-    `checkpoints/`."""
-    base = project.layout.checkpoints_dir(card.repo.name).resolve()
-    path = project.layout.checkpoint_dir(card.repo.name, checkpoint.path).resolve()
-    if path == base or base not in path.parents:
+    `checkpoints/` or the clone (symbolic links of the clone included: `Layout.checked_checkpoint_dir`)."""
+    path, why = project.layout.checked_checkpoint_dir(card.repo.name, checkpoint.path)
+    if why:
         raise CheckpointError(
-            f"card '{card.id}': checkpoints[].path '{checkpoint.path}' resolves to {path}, outside "
-            f"{project.rel(base)}/: give a folder name inside it"
+            f"card '{card.id}': checkpoints[].path '{checkpoint.path}': {why}: nothing was downloaded "
+            "(a symbolic link in the upstream clone?); give a folder inside it"
         )
-    return path
+    return path.resolve()
 
 
 def pull(
@@ -91,11 +91,17 @@ def pull(
             f"it: run kb repos sync {card.id} first"
         )
     folder = target(project, card, checkpoint)
+    _, links_out = files_inside(folder, repo_dir, root=project.root)
+    if links_out:  # huggingface_hub would write its files and metadata through them
+        raise CheckpointError(
+            f"card '{card.id}': {project.rel(folder)} links out of its clone: {'; '.join(links_out)}: "
+            "nothing was downloaded; remove the links"
+        )
     hub = _import_hub()
     if hub.constants.HF_HUB_OFFLINE:
         raise CheckpointError(_explain(hub.errors.OfflineModeIsEnabled(), card.id, hub_id, revision))
     files = _resolve(hub, card.id, hub_id, revision)
-    _drop_changed(read_record(loaded.path, checkpoint.path), folder, echo)
+    _drop_changed(read_record(loaded.path, checkpoint.path), folder, files, echo)
     echo(f"{card.id}: {hub_id} at {revision[:12]} -> {project.rel(folder)}/ ({len(files)} file(s))")
     try:
         hub.snapshot_download(
@@ -103,7 +109,7 @@ def pull(
         )
     except Exception as exc:  # the hub's and the network's errors, one line each
         raise CheckpointError(_explain(exc, card.id, hub_id, revision)) from exc
-    digests = {rel: sha256_file(folder / rel) for rel in files if (folder / rel).is_file()}
+    digests = {rel: sha256_file(folder / rel) for rel in files if _own_file(folder, rel)}
     missing = sorted(set(files) - set(digests))
     if missing:
         raise CheckpointError(
@@ -140,19 +146,34 @@ def _resolve(hub: Any, card_id: str, hub_id: str, revision: str) -> list[str]:
             "checkpoints[].revision must be the full commit"
         )
     names = [s.rfilename for s in info.siblings or []]
+    odd = [n for n in names if not plain_relative(n)]
+    if odd:  # the hub's file list is not ours to trust either: nothing may land outside the folder
+        raise CheckpointError(
+            f"card '{card_id}': {hub_id} at {revision[:12]} lists file names that leave the checkpoint "
+            f"folder ({', '.join(repr(n) for n in odd[:3])}): nothing was downloaded"
+        )
     return sorted(n for n in names if any(fnmatch(n.split("/")[-1], p) for p in PATTERNS))
 
 
-def _drop_changed(record: Record | None, folder: Path, echo: Callable[[str], None]) -> None:
+def _drop_changed(record: Record | None, folder: Path, files: list[str], echo: Callable[[str], None]) -> None:
     """Files that no longer match the last pull are deleted, so that huggingface_hub fetches them again
-    (it trusts a file whose download metadata names the same commit)."""
+    (it trusts a file whose download metadata names the same commit).
+
+    The lock file is part of the tree, so its list is not trusted on its own: only a file that this
+    pull is about to write again (the hub lists it), that sits inside the folder as a regular file
+    (not a link) and that differs from its record is deleted."""
     if record is None:
         return
-    for rel, digest in record.files.items():
-        path = folder / rel
-        if path.is_file() and sha256_file(path) != digest:
+    for rel in sorted(set(record.files) & set(files)):
+        if _own_file(folder, rel) and sha256_file(folder / rel) != record.files[rel]:
             echo(f"  {rel}: changed since it was pulled; downloading it again")
-            path.unlink()
+            (folder / rel).unlink()
+
+
+def _own_file(folder: Path, rel: str) -> bool:
+    """`folder/rel` is a regular file (not a link) inside `folder`, named by a plain relative path."""
+    path = folder / rel
+    return plain_relative(rel) and path.is_file() and not path.is_symlink() and outside(path, folder) is None
 
 
 def _explain(exc: Exception, card_id: str, hub_id: str, revision: str) -> str:

@@ -10,6 +10,7 @@ with its file, line and section.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from generator.schema.derived import (
     parse_token_count,
     split_name,
 )
+from generator.yamlio import read_bounded
 
 PLACEHOLDER = re.compile(r"^\[.*\]$|^<.*>$|^(TODO|TBD|N/?A|-)?$", re.IGNORECASE)
 """Template values left unfilled (`[Value]`, `[e.g., GPT-2 Small]`) or empty."""
@@ -237,18 +239,16 @@ def guess_kind(folder: Path) -> str | None:
         return "sae"
     if parent in ("fine_tuned", "finetuned", "fine-tuned"):
         return "finetuned"
-    config = folder / "config.json"
     try:
-        keys = set(json.loads(config.read_text(encoding="utf-8"))) if config.is_file() else set()
-    except (OSError, ValueError, TypeError):
+        keys = set(json.loads(_peek(folder / "config.json") or "{}"))
+    except (ValueError, TypeError):
         keys = set()
     if keys & SAE_CONFIG_HINTS:
         return "sae"
     if "domain" in keys:
         return "finetuned"
-    card = folder / "model_card.md"
-    if card.is_file():
-        text = card.read_text(encoding="utf-8", errors="replace")
+    text = _peek(folder / "model_card.md")
+    if text:
         if re.search(r"^##\s+SAE Configuration", text, re.MULTILINE):
             return "sae"
         if re.search(r"^##\s+Fine-tuning Configuration", text, re.MULTILINE):
@@ -274,13 +274,31 @@ def import_folder(folder: Path, kind: str, display: Callable[[Path], str] = str)
     return FolderImport(kind, _ordered(b.data, model), b.problems)
 
 
+def _peek(path: Path) -> str:
+    """A file of the folder to guess its kind from, read boundedly ('' when absent or refused)."""
+    raw = read_bounded(path, str(path), path.parent, [], path.name) if path.is_file() else None
+    return raw.decode("utf-8", errors="replace") if raw is not None else ""
+
+
+def _bounded_text(b: _Builder, path: Path) -> str | None:
+    """A file of the imported folder, read as the cards are: a regular file inside the folder (a link out
+    of it is refused), at most 1 MiB; None with the reason reported otherwise."""
+    problems: list[Problem] = []
+    raw = read_bounded(path, b.display(path), path.parent, problems, path.name)
+    b.problems.extend(dataclasses.replace(p, severity=Severity.ERROR) for p in problems)
+    return raw.decode("utf-8", errors="replace") if raw is not None else None
+
+
 def _read_config(b: _Builder, path: Path) -> None:
     if not path.is_file():
         b.report(path, "config.json is missing: values come from model_card.md only")
         return
+    text = _bounded_text(b, path)
+    if text is None:
+        return
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        config = json.loads(text)
+    except ValueError as exc:
         b.report(
             path,
             f"config.json is not valid JSON ({exc}): values come from model_card.md only",
@@ -321,7 +339,9 @@ def _read_model_card(b: _Builder, path: Path) -> None:
     if not path.is_file():
         b.report(path, "model_card.md is missing: the card has only what config.json gives")
         return
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = _bounded_text(b, path)
+    if text is None:
+        return
     _, body, first = markdown.split_front_matter(text)
     doc = markdown.parse(body, first)
     m = re.fullmatch(r"Model Card:\s*(.+)", doc.title)

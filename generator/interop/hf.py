@@ -14,6 +14,7 @@ comments in the skeleton and reported; what is unknown is a placeholder (`<...>`
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +24,12 @@ from generator.facts import CardFacts
 from generator.interop import markdown
 from generator.interop.licenses import hub_to_spdx, spdx_to_hub
 from generator.problems import Problem, Severity
+from generator.schema.common import SLUG
 from generator.schema.derived import FineTunedCard, SAECard, format_token_count
 from generator.schema.labels import web_url
 from generator.schema.model_card import ModelCard
 from generator.sections import card_view
+from generator.yamlio import Document, parse_text, read_bounded
 
 PIPELINE_TAG = "feature-extraction"
 """Every card in this knowledge base is about embeddings: the Hub's task for that."""
@@ -157,10 +160,11 @@ class ReadmeImport:
 
 
 def read_front_matter(text: str, display: str) -> tuple[dict[str, Any], str, int, list[Problem]]:
-    """(metadata, body, body's first line, problems) of a README."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    """(metadata, body, body's first line, problems) of a README.
 
+    The front matter comes from a file nobody reviewed: it is parsed by the cards' bounded YAML loading
+    (`generator.yamlio`: no anchors or aliases, no deep nesting), so an alias bomb is one located
+    error, not gigabytes of memory."""
     raw, body, first = markdown.split_front_matter(text)
     if raw is None:
         return (
@@ -178,34 +182,24 @@ def read_front_matter(text: str, display: str) -> tuple[dict[str, Any], str, int
                 )
             ],
         )
-    try:
-        meta = YAML(typ="safe", pure=True).load(raw) or {}
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark else 1
-        return (
-            {},
-            body,
-            first,
-            [
-                Problem(
-                    display,
-                    f"the front matter is not valid YAML: {getattr(exc, 'problem', None) or exc}",
-                    line=line,
-                    col=1,
-                )
-            ],
-        )
-    if not isinstance(meta, dict):
+    doc = parse_text(raw, Document(display, what="imported file"))
+    # The front matter starts on the README's second line (after `---`).
+    found = [dataclasses.replace(p, line=p.line + 1 if p.line else 1) for p in doc.problems]
+    if found:
+        return {}, body, first, found
+    if not isinstance(doc.data, dict):
         return {}, body, first, [Problem(display, "the front matter is not a YAML mapping", line=2, col=1)]
-    return meta, body, first, []
+    return doc.data, body, first, []
 
 
 def import_readme(path: Path, card_id: str | None = None, display: str | None = None) -> ReadmeImport:
     """Read a Hugging Face README into a model card skeleton."""
     where = display or str(path)
-    text = path.read_text(encoding="utf-8", errors="replace")
-    meta, body, first, problems = read_front_matter(text, where)
+    unread: list[Problem] = []
+    raw = read_bounded(path, where, None, unread, "README")  # at most 1 MiB, a regular file
+    if raw is None:
+        return ReadmeImport({}, {}, unread)
+    meta, body, first, problems = read_front_matter(raw.decode("utf-8", errors="replace"), where)
     doc = markdown.parse(body, first)
     facts = _details(doc)
     result = ReadmeImport({}, meta, problems)
@@ -215,6 +209,8 @@ def import_readme(path: Path, card_id: str | None = None, display: str | None = 
 
     name = _unescape(doc.title.strip()) or path.resolve().parent.name
     slug = card_id or facts.get("knowledge-base id") or _slugify(name)
+    if not card_id and (refused := _not_an_id(doc, where, slug)):
+        return ReadmeImport({}, meta, [*problems, refused])
     tags = [str(t) for t in meta.get("tags") or []]
     modality = facts.get("modality") or next((t for t in tags if t in MODALITIES), None)
     if modality is None:
@@ -315,12 +311,32 @@ def _skeleton(
     return data
 
 
-def _details(doc: markdown.MarkdownDoc) -> dict[str, str]:
+def _not_an_id(doc: markdown.MarkdownDoc, where: str, slug: str) -> Problem | None:
+    """The README's "Knowledge-base id" becomes a file name under kb/: one that is not a card id (`../x`,
+    `/tmp/x`) would be written outside it, so it is refused, located at its line."""
+    line = next((n for n, key, _ in _detail_items(doc) if key.strip().lower() == "knowledge-base id"), 0)
+    if not line or re.fullmatch(SLUG, slug):
+        return None
+    return Problem(
+        where,
+        f"'Knowledge-base id' {slug!r} is not a card id (lower-case letters, digits, '.', '_' and '-'): "
+        "nothing was written",
+        Severity.ERROR,
+        DETAILS,
+        line,
+        1,
+        "give a card id, or pass --id",
+    )
+
+
+def _detail_items(doc: markdown.MarkdownDoc) -> list[tuple[int, str, str | None]]:
     section = doc.section(DETAILS)
-    if section is None:
-        return {}
+    return section.items() if section is not None else []
+
+
+def _details(doc: markdown.MarkdownDoc) -> dict[str, str]:
     out = {}
-    for _, key, value in section.items():
+    for _, key, value in _detail_items(doc):
         if value is not None:
             out[key.strip().lower()] = _unescape(value.strip().replace("`", ""))
     return out

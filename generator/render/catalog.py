@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import typing
+from collections import Counter
 from dataclasses import dataclass
 from types import UnionType
 from typing import Any
@@ -85,7 +86,7 @@ class ModelRow:
     """Both in one phrase: `Apache-2.0 (code), CC-BY-NC-ND-4.0 (weights)`, or the one license."""
     needs_cuda: bool = False
     smoke: str = ""
-    """The smoke test's state: passed, failed, stale, skipped, not run."""
+    """The smoke test's state: passed (or "passed, not verified"), failed, stale, skipped, not run."""
     context_short: str = ""
     """The context window in numbers (`context_short`); the card's sentence goes in a footnote."""
     vram_short: str = ""
@@ -127,7 +128,7 @@ def model_rows(site: Site, page: str) -> list[ModelRow]:
                 ),
                 license_words=views.license_words(facts.license_label),
                 needs_cuda=bool(c.deployment.requires_cuda),
-                smoke=getattr(facts.smoke, "state", "") or "",
+                smoke=getattr(facts.smoke, "label", "") or "",
                 context_short=context_short(c.tokenization),
                 context_note=_context_note(c.tokenization),
                 vram_short=short_and_note(str(c.deployment.vram_inference or ""))[0],
@@ -135,6 +136,24 @@ def model_rows(site: Site, page: str) -> list[ModelRow]:
             )
         )
     return rows
+
+
+SMOKE_TALLY = (
+    ("passed", "passed", True),
+    ("passed, not verified", "passed without a trusted signature", False),
+    ("failed", "failed", True),
+    ("stale", "stale (the card or its checkpoint changed since)", False),
+    ("skipped", "skipped (needs CUDA)", False),
+    ("not run", "not run", True),
+    ("", "declare no smoke test", False),
+)
+"""(smoke state, words, shown even when 0) in the order the home page tallies them."""
+
+
+def smoke_tally(rows: list[ModelRow]) -> list[str]:
+    """How many models' smoke tests passed, failed or have not run, from the facts of this build."""
+    counts = Counter(row.smoke for row in rows)
+    return [f"{counts[state]} {words}" for state, words, always in SMOKE_TALLY if always or counts[state]]
 
 
 def by_modality(rows: list[ModelRow]) -> list[tuple[str, list[ModelRow]]]:

@@ -252,6 +252,7 @@ def _home_page(plan: _Plan, site: Site, kb_folder: str) -> None:
         kb_folder=kb_folder,
         rows=rows,
         groups=catalog.by_modality(rows),
+        smoke_tally=catalog.smoke_tally(rows),
         contributing=(site.project.docs_dir / "contributing.md").is_file(),
         others=[
             _counted(len(site.kb.of_kind(k.name)), k.title)

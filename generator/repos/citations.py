@@ -59,6 +59,11 @@ LANGUAGES = {
 FILENAMES = {"Dockerfile": "docker", "Makefile": "make", "CMakeLists.txt": "cmake"}
 
 NOT_SYNCED_NOTE = "The snippet appears after `kb repos sync`."
+UNVERIFIED_NOTE = (
+    "The copy of this snippet in the lock file is shown only once it is read from the pinned commit: "
+    "it appears after `kb repos sync`."
+)
+NOT_AT_PIN_NOTE = "The cited lines are not in the repository at the pinned commit (see `kb check citations`)."
 
 
 @dataclass(frozen=True)
@@ -132,23 +137,59 @@ def lock_matches_pin(repo: Repo, lock: Lock | None) -> bool:
     return lock.tag == repo.tag
 
 
+@dataclass(frozen=True)
+class PinnedCode:
+    """A card's cited code as its clone's object database holds it at the pinned commit: what pages and
+    PDFs show. A lock file's copy is part of the tree, so it is never shown on its own word."""
+
+    commit: str
+    snippets: dict[tuple[str, tuple[int, int]], str]
+    """(path, (first, last line)) -> the cited lines, for each citation found at the commit."""
+
+
+def pinned_code(project: Project, loaded: LoadedCard[Card]) -> PinnedCode | None:
+    """The card's citations read at its pinned commit from `external_repos/<repo>` (None when the card
+    cites nothing, or the clone or the commit is not there: the snippets then stay unshown)."""
+    from generator.repos import gitops
+
+    card = loaded.card
+    if not (isinstance(card, HasWalkthrough) and isinstance(card, HasRepo)):
+        return None
+    cites = [step.cite for step in card.walkthrough if step.cite is not None]
+    folder, escape = project.layout.checked_repo_dir(card.repo.name)
+    git_repo = gitops.open_repo(folder) if cites and not escape else None
+    if git_repo is None:
+        return None
+    with git_repo:
+        commit = gitops.resolve(git_repo, card.repo.commit or str(card.repo.tag))
+        if commit is None:
+            return None
+        snippets = {}
+        for cite in cites:
+            entry = read_citation(git_repo, commit, cite).entry
+            if entry is not None:
+                snippets[(entry.path, entry.lines)] = entry.snippet
+    return PinnedCode(commit, snippets)
+
+
 def citation_view(
-    repo: Repo, cite: CodeCitation, lock: Lock | None, templates: dict[str, str] | None = None
+    repo: Repo,
+    cite: CodeCitation,
+    lock: Lock | None,
+    templates: dict[str, str] | None = None,
+    pinned: PinnedCode | None = None,
 ) -> CitationView:
-    """The view of one citation; the snippet is used only if the lock matches path, range and pin."""
+    """The view of one citation: the snippet only as read from the pinned commit (`pinned`); the lock
+    file's copy is never shown on its own, its note says when the snippet appears."""
     start, end = cite.lines
+    snippet = pinned.snippets.get((cite.path, (start, end))) if pinned is not None else None
     matches = lock_matches_pin(repo, lock)
-    entry = lock.entry(cite.path, (start, end)) if matches and lock is not None else None
-    snippet = entry.snippet if entry is not None else None
-    commit = repo.commit or (lock.commit if matches and lock is not None else None)
+    commit = repo.commit or (pinned.commit if pinned else None) or (lock.commit if matches and lock else None)
     note = None
     if snippet is None:
-        note = NOT_SYNCED_NOTE
-        if lock is not None and not matches:
-            note = (
-                f"The copy of this snippet was taken at {lock.commit[:7]}, not at the pinned "
-                "commit; it appears after `kb repos sync --update-citations`."
-            )
+        note = NOT_AT_PIN_NOTE if pinned is not None else NOT_SYNCED_NOTE
+        if pinned is None and lock is not None and matches and lock.entry(cite.path, (start, end)):
+            note = UNVERIFIED_NOTE
     return CitationView(
         cite.path,
         start,
@@ -162,14 +203,15 @@ def citation_view(
 
 
 def card_citations(
-    loaded: LoadedCard[Card], templates: dict[str, str] | None = None
+    project: Project, loaded: LoadedCard[Card], templates: dict[str, str] | None = None
 ) -> dict[int, CitationView]:
     """Every citation of a card with a walkthrough and a repository, by walkthrough step index."""
     card = loaded.card
     if not (isinstance(card, HasWalkthrough) and isinstance(card, HasRepo)):
         return {}
+    pinned = pinned_code(project, loaded)
     return {
-        i: citation_view(card.repo, step.cite, loaded.lock, templates)
+        i: citation_view(card.repo, step.cite, loaded.lock, templates, pinned)
         for i, step in enumerate(card.walkthrough)
         if step.cite is not None
     }

@@ -37,17 +37,16 @@ def open_repo(path: Path) -> GitRepo | None:
 
 
 def resolve(repo: GitRepo, ref: str) -> str | None:
-    """The commit a ref names (a full sha, or a tag, annotated or not), or None when git lacks it."""
+    """The commit a pin names, or None when git lacks it: a full sha, or a tag (annotated or not),
+    looked up among the tags only. A branch, `HEAD` or any other revision expression is not a pin (it
+    moves) and resolves to None."""
     from git import BadName
 
-    candidates = [f"refs/tags/{ref}^{{commit}}"] if not re.fullmatch(r"[0-9a-f]{40}", ref) else []
-    candidates.append(f"{ref}^{{commit}}")
-    for candidate in candidates:
-        try:
-            return str(repo.rev_parse(candidate).hexsha)
-        except (BadName, ValueError, IndexError):
-            continue
-    return None
+    candidate = f"{ref}^{{commit}}" if re.fullmatch(r"[0-9a-f]{40}", ref) else f"refs/tags/{ref}^{{commit}}"
+    try:
+        return str(repo.rev_parse(candidate).hexsha)
+    except (BadName, ValueError, IndexError):
+        return None
 
 
 def has_commit(repo: GitRepo, sha: str) -> bool:
@@ -187,8 +186,16 @@ def normalise_url(url: str, base: Path) -> str:
     return url.rstrip("/").removesuffix(".git").rstrip("/")
 
 
-def clone_url(url: str, base: Path) -> str:
-    """The URL to hand to git: relative local paths are taken relative to the project folder."""
+def clone_url(url: str, base: Path, mirrors: dict[str, str] | None = None) -> str:
+    """The URL to hand to git for a card's forge URL: the forge itself, or where the `repo_mirrors`
+    setting (trusted, never a card's) says to clone it from, by the longest matching prefix. A relative
+    local mirror is taken relative to the project folder."""
+    for prefix in sorted(mirrors or {}, key=len, reverse=True):
+        if url.startswith(prefix):
+            url = (mirrors or {})[prefix] + url[len(prefix) :]
+            break
+    else:
+        return url
     if "://" in url or re.match(r"[^/]+@[^/]+:", url):
         return url
     path = Path(url).expanduser()

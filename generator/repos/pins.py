@@ -88,8 +88,17 @@ def resolve_pin(git_repo: GitRepo, loaded: LoadedCard[ModelCard]) -> str:
     tagged = gitops.resolve(git_repo, repo.tag) if repo.tag else None
     if repo.tag and tagged is None:
         raise PinError(
-            f"{loaded.rel}: tag '{repo.tag}' does not exist in {repo.url}: "
-            "fix repo.tag (git ls-remote --tags <url> lists the tags)"
+            f"{loaded.rel}: tag '{repo.tag}' does not exist in {repo.url} (only tags are looked up: a "
+            "branch or HEAD moves): fix repo.tag, or pin repo.commit (git ls-remote --tags <url> lists "
+            "the tags)"
+        )
+    lock = loaded.lock
+    if not repo.commit and tagged and lock and lock.tag == repo.tag and lock.commit != tagged:
+        # A tag-only pin is the commit the tag named when it was first synced (kept in the lock file).
+        raise PinError(
+            f"{loaded.rel}: tag '{repo.tag}' now points at {tagged[:7]}, but it pointed at "
+            f"{lock.commit[:7]} when the card was synced: the tag moved upstream; review the change, then "
+            f"pin the commit you reviewed with repo.commit: {tagged}"
         )
     if repo.commit:
         if not gitops.has_commit(git_repo, repo.commit):

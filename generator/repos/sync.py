@@ -46,12 +46,26 @@ class SyncResult:
     commit: str | None = None
 
 
-def sync_group(project: Project, group: RepoGroup, update_citations: bool, echo: Echo) -> SyncResult:
-    """Sync one repository for all the cards that share it; never raises for a repository problem."""
+def sync_group(
+    project: Project,
+    group: RepoGroup,
+    update_citations: bool,
+    echo: Echo,
+    mirrors: dict[str, str] | None = None,
+) -> SyncResult:
+    """Sync one repository for all the cards that share it; never raises for a repository problem: any
+    failure of git (GitPython's refusals of an unsafe URL or option included) is this repository's, and
+    the others still sync. `mirrors`: the trusted `repo_mirrors` setting (`generator.trusted`)."""
+    from git import GitError
+
     try:
-        commit, notes_ok = _sync(project, group, update_citations, echo)
+        commit, notes_ok = _sync(project, group, update_citations, echo, mirrors or {})
     except (RepoError, PinError) as exc:
         return SyncResult(group.name, False, str(exc))
+    except (GitError, OSError, ValueError) as exc:
+        return SyncResult(
+            group.name, False, f"git failed: {type(exc).__name__}: {gitops.git_error_text(exc)}"
+        )
     if not notes_ok:
         return SyncResult(
             group.name,
@@ -63,13 +77,18 @@ def sync_group(project: Project, group: RepoGroup, update_citations: bool, echo:
     return SyncResult(group.name, True, "", commit)
 
 
-def _sync(project: Project, group: RepoGroup, update_citations: bool, echo: Echo) -> tuple[str, bool]:
+def _sync(
+    project: Project, group: RepoGroup, update_citations: bool, echo: Echo, mirrors: dict[str, str]
+) -> tuple[str, bool]:
     problems = disagreements(group)
     if problems:
         raise RepoError("; ".join(problems))
-    target = project.repo_dir(group.name)
+    target, escape = project.layout.checked_repo_dir(group.name)
+    if escape:
+        raise RepoError(f"{escape}: clones live inside it (a committed symbolic link?); remove it")
     where = project.rel(target)
-    url = gitops.clone_url(group.repo.url, project.root)
+    url = gitops.clone_url(group.repo.url, project.root, mirrors)
+    source = group.repo.url if url == group.repo.url else f"{group.repo.url} (from the mirror {url})"
     git_repo = gitops.open_repo(target)
     fresh = git_repo is None
     if git_repo is None and target.exists() and any(target.iterdir()):
@@ -78,12 +97,12 @@ def _sync(project: Project, group: RepoGroup, update_citations: bool, echo: Echo
             "then run `kb repos sync` again"
         )
     if git_repo is None:
-        echo(f"{group.name}: cloning {group.repo.url} into {where}")
+        echo(f"{group.name}: cloning {source} into {where}")
         git_repo = _clone(url, target)
     else:
-        echo(f"{group.name}: fetching {group.repo.url}")
+        echo(f"{group.name}: fetching {source}")
         _refuse_if_dirty(git_repo, where)
-        _check_origin(git_repo, group, where, project.root)
+        _check_origin(git_repo, group, where, project.root, url)
         _fetch(git_repo, group.repo.url)
     with git_repo:
         commit = _resolve_all(git_repo, group)
@@ -105,7 +124,7 @@ def _sync(project: Project, group: RepoGroup, update_citations: bool, echo: Echo
 
 def _clone(url: str, target: Path) -> GitRepo:
     """Clone into a temporary folder beside the target, then rename: a failed clone leaves nothing."""
-    from git import GitCommandError, Repo
+    from git import GitError, Repo
 
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
@@ -114,7 +133,7 @@ def _clone(url: str, target: Path) -> GitRepo:
     try:
         Repo.clone_from(url, tmp, no_checkout=True).close()
         tmp.rename(target)
-    except GitCommandError as exc:
+    except GitError as exc:  # GitCommandError, and GitPython's refusal of an unsafe URL or option
         shutil.rmtree(tmp, ignore_errors=True)
         raise RepoError(f"cannot clone {url}: {gitops.git_error_text(exc)}") from exc
     except BaseException:
@@ -139,17 +158,19 @@ def _refuse_if_dirty(git_repo: GitRepo, where: str) -> None:
     )
 
 
-def _check_origin(git_repo: GitRepo, group: RepoGroup, where: str, root: Path) -> None:
+def _check_origin(git_repo: GitRepo, group: RepoGroup, where: str, root: Path, url: str) -> None:
+    """The clone's origin is where this sync clones from (`url`: the forge, or its trusted mirror)."""
     origin = gitops.remote_url(git_repo)
     if origin is None:
         raise RepoError(
-            f"{where} has no remote 'origin': add it with `git -C {where} remote add origin "
-            f"{group.repo.url}`, or delete the folder"
+            f"{where} has no remote 'origin': add it with `git -C {where} remote add origin {url}`, or "
+            "delete the folder"
         )
-    if gitops.normalise_url(origin, root) != gitops.normalise_url(group.repo.url, root):
+    if gitops.normalise_url(origin, root) != gitops.normalise_url(url, root):
+        said = group.repo.url if url == group.repo.url else f"{group.repo.url} (mirrored at {url})"
         raise RepoError(
-            f"{where} was cloned from {origin}, but {group.cards[0].rel} says {group.repo.url}: "
-            f"run `git -C {where} remote set-url origin {group.repo.url}`, or delete the folder"
+            f"{where} was cloned from {origin}, but {group.cards[0].rel} says {said}: "
+            f"run `git -C {where} remote set-url origin {url}`, or delete the folder"
         )
 
 

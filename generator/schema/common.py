@@ -23,8 +23,12 @@ class Node(BaseModel):
     )
 
 
+SLUG = r"[a-z0-9][a-z0-9._-]*"
+"""A card id, a repository folder name: safe as one file or folder name (no `/`, never `..`)."""
+
+
 def slug(value: str) -> str:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", value):
+    if not re.fullmatch(SLUG, value):
         raise ValueError(f"'{value}' is not a valid id: use lower-case letters, digits, '.', '_' and '-'")
     return value
 
@@ -91,15 +95,59 @@ def _http_url(value: str) -> str:
     return value
 
 
-def _git_url(value: str) -> str:
-    """Anything git clones: http(s)/ssh/git/file URLs, scp-like `user@host:path`, or a local path."""
-    if not value or any(c.isspace() for c in value):
-        raise ValueError(f"'{value}' is not a git URL")
-    if "://" in value and not re.match(r"(https?|ssh|git|file)://", value):
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+FORGE_URL_RE = rf"^https://{_LABEL}(?:\.{_LABEL})+(?::[0-9]{{1,5}})?(?:/[A-Za-z0-9_~][A-Za-z0-9_.~-]*)+/?$"
+"""`https://host.tld[:port]/owner/name[.git]`: a repository on a forge, nothing else git would also take
+(a local path, `file://`, `ssh://`, `ext::`, an option). A mirror for tests or offline use is a setting
+(`repo_mirrors` in mkdocs.yml), never a card's."""
+
+
+def _forge_url(value: str) -> str:
+    """An https URL of a repository on a forge (or a skeleton's `<repository-url>` placeholder)."""
+    if re.fullmatch(r"<[^<>\n]{1,60}>", value):
+        return value  # the leftover-placeholder check reports it
+    if not re.fullmatch(FORGE_URL_RE, value) or "/../" in value + "/" or "/./" in value + "/":
         raise ValueError(
-            f"'{value}' uses a scheme git does not clone: use https://, ssh://, git:// or file://"
+            f"'{value}' is not the https URL of a repository on a forge (https://github.com/owner/name): "
+            "local paths, file://, ssh:// and other schemes are refused; a mirror for tests or offline "
+            "use is set in mkdocs.yml (repo_mirrors), not on the card"
         )
     return value
+
+
+TAG_RE = r"^[A-Za-z0-9_][A-Za-z0-9_.+/-]*$"
+
+
+def _tag(value: str) -> str:
+    """A git tag name that cannot be read as a moving name, a revision expression or an option."""
+    if re.fullmatch(r"<[^<>\n]{1,60}>", value):
+        return value  # the leftover-placeholder check reports it
+    bad = (
+        not re.fullmatch(TAG_RE, value)
+        or value == "HEAD"
+        or ".." in value
+        or "//" in value
+        or value.endswith((".", "/", ".lock"))
+    )
+    if bad:
+        raise ValueError(
+            f"'{value}' is not a tag name (letters, digits, '.', '_', '+', '-' and '/'; not HEAD): a tag "
+            "is looked up among the repository's tags only, and the pin is its commit"
+        )
+    return value
+
+
+DISTRIBUTION_RE = r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$"
+"""A distribution (pip) name, PEP 508."""
+
+
+def _distribution(value: str) -> str:
+    if not re.fullmatch(DISTRIBUTION_RE, value):
+        raise ValueError(f"'{value}' is not a package name as pip installs it (e.g. mamba-ssm, einops)")
+    return value
+
+
+ENTRY_POINT_RE = r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
 
 
 def _rel_path(value: str) -> str:
@@ -224,11 +272,9 @@ ArxivId = Annotated[
     str, AfterValidator(_arxiv), _pattern(r"^(\d{4}\.\d{4,5}(v\d+)?|[a-z-]+(\.[A-Z]{2})?/\d{7}(v\d+)?)$")
 ]
 HttpUrl = Annotated[str, AfterValidator(_http_url), _pattern(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/\S*)?$")]
-GitUrl = Annotated[
-    str,
-    AfterValidator(_git_url),
-    _pattern(r"^(?![A-Za-z][A-Za-z0-9+.-]*://)\S+$|^(https?|ssh|git|file)://\S+$"),
-]
+ForgeUrl = Annotated[str, AfterValidator(_forge_url), _pattern(FORGE_URL_RE)]
+Tag = Annotated[str, AfterValidator(_tag), _pattern(TAG_RE)]
+Distribution = Annotated[str, AfterValidator(_distribution), _pattern(DISTRIBUTION_RE)]
 RelPath = Annotated[str, AfterValidator(_rel_path), _pattern(RELPATH_RE)]
 Spdx = Annotated[
     str, AfterValidator(_spdx), Field(json_schema_extra=lambda s: s.update(pattern=spdx_pattern()))

@@ -236,12 +236,14 @@ SMOKE_INPUT_UNITS = {"dna": "DNA sequences of {n:,} bases", "token-ids": "sequen
 
 def smoke_input_words(spec: SmokeInput) -> str:
     """The smoke test's synthetic input in words: `2 DNA sequences of 1,024 bases`, `2 fMRI samples of
-    424 ROIs x 200 timepoints`; always random with a fixed seed."""
+    424 ROIs x 200 timepoints`; always random with a fixed seed. DNA tokenized without the tokenizer's
+    special tokens (`add_special_tokens: false`) says so."""
     if spec.kind == "roi-timeseries":
         what = f"fMRI samples of {spec.rois} ROIs x {spec.length:,} timepoints"
     else:
         what = SMOKE_INPUT_UNITS.get(spec.kind, "samples of length {n:,}").format(n=spec.length)
-    return f"{spec.batch_size} random {what} (seed {spec.seed})"
+    plain = ", tokenized without special tokens" if spec.kind == "dna" and not spec.add_special_tokens else ""
+    return f"{spec.batch_size} random {what} (seed {spec.seed}){plain}"
 
 
 LABEL_FILTERS = {

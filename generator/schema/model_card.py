@@ -21,7 +21,7 @@ from generator.schema.common import (
     Citation,
     CodeBlock,
     Commit,
-    GitUrl,
+    ForgeUrl,
     HttpUrl,
     HubCommit,
     HubId,
@@ -32,6 +32,7 @@ from generator.schema.common import (
     RelPath,
     Slug,
     Spdx,
+    Tag,
 )
 from generator.schema.smoke import SmokeTest
 from generator.schema.walkthrough import WalkthroughStep
@@ -48,12 +49,16 @@ class Repo(Node):
 
     name: Slug
     """Folder name under `external_repos/`."""
-    url: GitUrl
-    """Anything `git clone` accepts (https, ssh, file:// or a local path)."""
+    url: ForgeUrl
+    """The repository on its forge, as an https URL (`https://github.com/owner/name`). A mirror for tests
+    or offline use is a setting (`repo_mirrors` in mkdocs.yml), never a card's."""
     commit: Commit | None = None
     """The pinned commit (40 hex digits)."""
-    tag: str | None = None
-    """The release tag at (or nearest before) the pinned commit."""
+    tag: Tag | None = None
+    """The release tag at (or nearest before) the pinned commit. Looked up among the repository's tags
+    only (a branch or `HEAD` is refused: it moves); a card with a tag and no commit is pinned at the
+    commit the tag points at when `kb repos sync` first resolves it (recorded in the lock file), and a
+    tag that moves after that is refused."""
 
     @model_validator(mode="after")
     def _pinned(self) -> Repo:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
-from generator.schema.common import Node, RelPath
+from generator.schema.common import ENTRY_POINT_RE, Distribution, Node, RelPath
 from generator.settings import GPU_TYPE
 
 
@@ -34,6 +34,12 @@ class SmokeInput(Node):
     argument: str | None = None
     """Keyword the model's forward takes the input as (default: `input_ids`, or `pixel_values` for
     `roi-timeseries`)."""
+    add_special_tokens: bool = True
+    """Whether the tokenizer adds its special tokens (`[CLS]`, `[SEP]`) to each DNA sequence, as
+    `tokenizer(seq, add_special_tokens=...)`: feed the model what the card's walkthrough feeds it. The
+    default is the tokenizer's own; set false where the walkthrough tokenizes without them (Caduceus,
+    whose hub tokenizer appends `[SEP]` at one end only, which no reverse-complement symmetry survives).
+    The reverse complement is taken of the sequence so tokenized, and the report says which."""
 
     @model_validator(mode="after")
     def _shape(self) -> SmokeInput:
@@ -87,10 +93,11 @@ class SmokeTest(Node):
     log-likelihood ratio); `entry-point`: a Python function in the upstream repository."""
     base_model_attr: str | None = None
     """Attribute of the masked-LM wrapper holding the base model (e.g. `esm`)."""
-    entry_point: str | None = None
-    """`module:function` inside the upstream repository (imported with the repository on sys.path),
-    called as `function(checkpoint_dir)` and returning the model or `(model, tokenizer)`; it runs
-    upstream code, so it needs `trust_remote_code: true` and the pinned, clean commit."""
+    entry_point: str | None = Field(default=None, json_schema_extra={"pattern": ENTRY_POINT_RE})
+    """`module:function` inside the upstream repository, called as `function(checkpoint_dir)` and
+    returning the model or `(model, tokenizer)`; it runs upstream code, so it needs
+    `trust_remote_code: true` and the pinned, clean commit, and the module must be a file of the clone
+    tracked at that commit (or pinned in `code_sha256`), under a name no installed module has."""
     trust_remote_code: bool = False
     """Allow the checkpoint's own Python code to run (only at the pinned, clean upstream commit)."""
     requires_cuda: bool = False
@@ -121,9 +128,10 @@ class SmokeTest(Node):
     rc_invariant: bool | None = None
     """Whether the pooled embedding is claimed to be reverse-complement invariant (checked). Default:
     true when `pooling.reverse_complement` is `average` or `split`, false otherwise."""
-    requires: list[str] = []
-    """Extra Python packages the model code imports (e.g. `mamba-ssm`); imported before loading so a
-    missing one is reported with the command that installs it."""
+    requires: list[Distribution] = []
+    """Extra packages the model code imports, as pip names them (e.g. `mamba-ssm`): installed
+    distributions, looked up in their metadata (never imported) before loading, so a missing one is
+    reported with the command that installs it."""
     code_sha256: dict[str, str] = {}
     """sha256 of each Python file in the checkpoint folder that the upstream repository does not
     track (hub checkpoints carry their own modeling code): remote code runs only when every such
@@ -135,6 +143,9 @@ class SmokeTest(Node):
     def _loader(self) -> SmokeTest:
         if self.loader == "entry-point" and not self.entry_point:
             raise ValueError("loader 'entry-point' needs `entry_point: module:function`")
-        if self.entry_point and ":" not in self.entry_point:
-            raise ValueError(f"entry_point '{self.entry_point}' must be written as module:function")
+        if self.entry_point and not re.fullmatch(ENTRY_POINT_RE, self.entry_point):
+            raise ValueError(
+                f"entry_point '{self.entry_point}' must be written as module:function (dotted Python "
+                "names, e.g. caduceus.loading:load)"
+            )
         return self

@@ -113,14 +113,15 @@ def pdf_row(facts: CardFacts) -> Row | None:
 
 
 def smoke_row(card: Card, facts: CardFacts) -> Row | None:
-    """The smoke test's state in a line: `passed, 2026-11-20, on cpu`."""
+    """The smoke test's state in a line: `passed, 2026-11-20, on cpu` (`passed, not verified, ...` for a
+    pass no allowed signer vouches for)."""
     if not isinstance(card, HasSmokeTest) or facts.smoke is None:
         return None
     status = facts.smoke
     if card.smoke_test is None and status.state == "not run":
         return row("Smoke test", "not declared")
     day = status.date[:10] if status.date else None
-    parts = [status.state, day, f"on {status.device}" if status.device else None, status.kernels]
+    parts = [status.label, day, f"on {status.device}" if status.device else None, status.kernels]
     return row("Smoke test", ", ".join(p for p in parts if p))
 
 
@@ -272,6 +273,7 @@ def walkthrough(card: Card, facts: CardFacts) -> Section | None:
 
 SMOKE_STYLES: dict[str, CalloutStyle] = {
     "passed": "success",
+    "passed, not verified": "warning",
     "failed": "failure",
     "stale": "warning",
     "skipped": "warning",
@@ -280,7 +282,8 @@ SMOKE_STYLES: dict[str, CalloutStyle] = {
 
 
 def smoke(card: Card, facts: CardFacts) -> Section | None:
-    """The embedding smoke test: its outcome, and what it loads and feeds."""
+    """The embedding smoke test: its outcome (for a pass, who signed its report and when, or why it is
+    not verified), and what it loads and feeds."""
     if not isinstance(card, HasSmokeTest) or facts.smoke is None:
         return None
     st, status = card.smoke_test, facts.smoke
@@ -302,8 +305,12 @@ def smoke(card: Card, facts: CardFacts) -> Section | None:
         when = "".join(
             [f" Run on {status.date}" if status.date else "", f" on {status.device}" if status.device else ""]
         )
+        signature = f" {status.signature_note}" if status.signature_note else None
         body = Line(
-            join([Span(status.summary or "No summary.", "markdown"), when + "." if when else None], "")
+            join(
+                [Span(status.summary or "No summary.", "markdown"), when + "." if when else None, signature],
+                "",
+            )
         )
     setup = Facts.of(
         row("Checkpoint", text(facts.smoke_checkpoint, "path")),
@@ -311,7 +318,7 @@ def smoke(card: Card, facts: CardFacts) -> Section | None:
         row("Needs CUDA", "yes" if st and st.requires_cuda else None),
         row("Input", smoke_input_words(st.input) if st else None),
     )
-    callout = Callout.of(SMOKE_STYLES.get(status.state, "note"), f"Smoke test: {status.state}", body)
+    callout = Callout.of(SMOKE_STYLES.get(status.label, "note"), f"Smoke test: {status.label}", body)
     return section(anchor(title), title, callout, setup)
 
 

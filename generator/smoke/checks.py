@@ -22,6 +22,7 @@ from generator.schema.common import param_count_value
 from generator.smoke.inputs import reverse_complement, substitute
 from generator.smoke.report import Report
 from generator.smoke.run import SmokeRun
+from generator.smoke.tying import Ties
 
 LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers", "n_layers")
 CONTEXT_KEYS = ("max_position_embeddings", "max_seq_len", "n_positions", "seq_len", "max_seqlen")
@@ -74,19 +75,45 @@ def _config_claim(
 
 
 def weights(run: SmokeRun, report: Report) -> None:
-    """Every weight came from the checkpoint: transformers fills missing ones at random, silently."""
+    """Every weight came from the checkpoint: transformers fills missing ones at random, silently.
+    Weights the model's code shares count as loaded once one of their names is in the checkpoint
+    (`generator.smoke.tying`)."""
     model = run.model
+    ties = model.ties
     missing = [k for k in model.missing_keys if "pooler" not in k.split(".")[0:2]]
+    if ties is not None and ties.conflicts:
+        name, other = ties.conflicts[0]
+        report.add(
+            "weights",
+            False,
+            f"the checkpoint stores {name} and {other}, which the model's code ties (one weight), with "
+            f"different values{f' ({len(ties.conflicts)} such pairs)' if len(ties.conflicts) > 1 else ''}: "
+            "it was not saved from this model",
+        )
+        return
     if not missing:
         note = " (an unused pooler head was initialised at random)" if model.missing_keys else ""
-        report.add("weights", True, f"every weight came from the checkpoint{note}")
+        report.add("weights", True, f"every weight came from the checkpoint{note}{_tied_note(ties)}")
         return
     shown = ", ".join(missing[:4]) + ("..." if len(missing) > 4 else "")
+    unread = (
+        f" ({ties.undetermined}, so weights it ties may be among them)" if ties and ties.undetermined else ""
+    )
     report.add(
         "weights",
         False,
         f"{len(missing)} weight(s) are not in the checkpoint and were initialised at "
-        f"random ({shown}): wrong loader or class for this checkpoint (smoke_test.loader)",
+        f"random ({shown}): wrong loader or class for this checkpoint (smoke_test.loader){unread}",
+    )
+
+
+def _tied_note(ties: Ties | None) -> str:
+    if ties is None or not ties.tied:
+        return ""
+    name, source = next(iter(ties.tied.items()))
+    return (
+        f"; {len(ties.tied)} weight(s) the model's code shares with others were tied after loading "
+        f"({name} is {source}{', ...' if len(ties.tied) > 1 else ''})"
     )
 
 
@@ -294,7 +321,7 @@ def _close(run: SmokeRun, a: torch.Tensor, b: torch.Tensor) -> bool:
 def determinism(run: SmokeRun, report: Report) -> None:
     """A second run gives the same pooled and projected outputs (eval mode: no dropout, no masking)."""
     out, tol = run.out, run.tolerances
-    pooled2 = run.embed(out.samples)
+    pooled2 = run.embed(out.samples, fresh=True)
     projected2 = run.project_(pooled2)
     if tol.exact:
         ok = torch.equal(out.pooled, pooled2) and torch.equal(out.projected, projected2)
@@ -408,13 +435,22 @@ RC_FIX = {
 
 
 def reverse_complement_check(run: SmokeRun, report: Report) -> None:
-    """The pooled embedding of a sequence equals that of its reverse complement, where claimed."""
+    """The pooled embedding of a sequence equals that of its reverse complement, where claimed. Both are
+    tokenized as the card's smoke input says (`add_special_tokens`), which the message names."""
     mode, claimed_flag = run.card.pooling.reverse_complement, run.smoke.rc_invariant
     claimed = mode != "none" if claimed_flag is None else claimed_flag
     seqs = run.samples
     fwd = run.embed(seqs)
     rev = run.embed([reverse_complement(s) for s in seqs])
     diff, where = _diff(fwd.cpu(), rev.cpu())
+    added = run.dna().added(seqs[0])
+    tokens = (
+        "no special tokens (add_special_tokens: false)"
+        if not run.dna().add_special_tokens
+        else f"with the {' '.join(added)} the tokenizer adds"
+        if added
+        else "the tokenizer adds no special tokens"
+    )
     if not claimed:
         report.add(
             "reverse complement",
@@ -424,15 +460,22 @@ def reverse_complement_check(run: SmokeRun, report: Report) -> None:
         )
         return
     if _close(run, fwd, rev):
-        report.add("reverse complement", True, f"RC-invariant ({RC_HOW[mode]}){_raw_rc(run, mode)}")
+        report.add("reverse complement", True, f"RC-invariant ({RC_HOW[mode]}; {tokens}){_raw_rc(run, mode)}")
         return
     source = "smoke_test.rc_invariant: true" if claimed_flag else f"pooling.reverse_complement: {mode}"
+    fix = RC_FIX[mode]
+    if mode == "split" and added:
+        fix = (
+            f"the tokenizer adds {' '.join(added)} to each sequence, at the same place for a sequence and "
+            "its reverse complement, so no strand symmetry holds for the token sequence; tokenize as the "
+            "walkthrough does with smoke_test.input.add_special_tokens: false"
+        )
     report.add(
         "reverse complement",
         False,
         f"the card claims an RC-invariant embedding ({source}), but a sequence "
         f"and its reverse complement give embeddings that differ by up to {diff:.3g} (sequence "
-        f"{where[0] if where else 0}, channel {where[1] if len(where) > 1 else 0}); {RC_FIX[mode]}",
+        f"{where[0] if where else 0}, channel {where[1] if len(where) > 1 else 0}; {tokens}); {fix}",
     )
 
 

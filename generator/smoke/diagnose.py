@@ -33,6 +33,8 @@ def explain(exc: BaseException, stage: SmokeStage, device: str) -> str:
     where = frames[-1] if frames else None  # the innermost frame: where it was raised
     at = f" (at {_short(where.filename)}:{where.lineno})" if where else ""
     raised = f"{type(exc).__name__}: {_first_line(exc)}{at}"
+    if isinstance(exc, SystemExit):
+        raised = f"the model's code called sys.exit({exc.code!r}){at}"
     if device == "cpu" and any("triton" in f.filename.lower() for f in frames):
         return (
             f"{raised}: the model took a triton kernel path, which needs CUDA; on a CPU machine "

@@ -8,7 +8,7 @@ embeddings averaged) or `split` (the one-pass split of an RC-equivariant model's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -153,19 +153,31 @@ class Embedder:
     """`padded` or `unpadded` (resolved from the card's `auto`)."""
     pad_id: int
     device: Any
+    _computed: dict[tuple[tuple[int, ...], ...], torch.Tensor] = field(default_factory=dict, repr=False)
+    """Pooled outputs by the exact batch of token ids that produced them (see `pooled`)."""
 
-    def pooled(self, seqs: list[list[int]]) -> torch.Tensor:
-        """[B, D] pooled embeddings (RC split applied; RC averaging is the caller's, it needs the strings)."""
+    def pooled(self, seqs: list[list[int]], fresh: bool = False) -> torch.Tensor:
+        """[B, D] pooled embeddings (RC split applied; RC averaging is the caller's, it needs the strings).
+
+        A batch computed before in this run is not computed again (the checks ask for the same inputs
+        several times: a sequence, then its reverse complement's reverse complement), unless `fresh`:
+        the determinism check and the timed encoding run the model anew."""
         if self.batching == "unpadded":
-            return torch.cat([self._pooled_batch([s]) for s in seqs])
-        return self._pooled_batch(seqs)
+            return torch.cat([self._pooled_batch([s], fresh) for s in seqs])
+        return self._pooled_batch(seqs, fresh)
 
-    def _pooled_batch(self, seqs: list[list[int]]) -> torch.Tensor:
+    def _pooled_batch(self, seqs: list[list[int]], fresh: bool) -> torch.Tensor:
+        key = tuple(tuple(s) for s in seqs)
+        if not fresh and key in self._computed:
+            return self._computed[key]
         ids, mask = pad_batch(seqs, self.pad_id, self.device)
         out = forward(self.model, ids, mask, self.layer)
         if self.rc_mode == "split":
-            return split_rc(out.hidden, out.mask, self.strategy, self.hub_tokens)
-        return pool(out.hidden, out.mask, self.strategy, self.hub_tokens)
+            pooled = split_rc(out.hidden, out.mask, self.strategy, self.hub_tokens)
+        else:
+            pooled = pool(out.hidden, out.mask, self.strategy, self.hub_tokens)
+        self._computed[key] = pooled
+        return pooled
 
     def hidden_width(self, item: list[int]) -> int:
         """Width of the hidden states themselves (2 x d_model for an RC-equivariant PS model)."""
@@ -212,7 +224,8 @@ class TensorEmbedder:
         n = (x.shape[-2] // patch) * (x.shape[-1] // patch)
         return {"noise": torch.arange(n, device=x.device, dtype=torch.float32).expand(x.shape[0], n)}
 
-    def pooled(self, items: list[Any]) -> torch.Tensor:
+    def pooled(self, items: list[Any], fresh: bool = False) -> torch.Tensor:
+        """Computed anew every time (`fresh` is for the `Embedder` interface): samples are tensors."""
         out = self._hidden(items)
         return pool(out.hidden, out.mask, self.strategy, self.hub_tokens)
 

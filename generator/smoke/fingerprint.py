@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import SmokeError, SmokeStage
 from generator.layout import Layout
+from generator.paths import files_inside
 from generator.repos import lockfile
 from generator.schema.card import HasSmokeTest
 
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
 PROJECTOR_VERSION = "1"
 """Bumped when the projector's construction or seeding changes: every report made before goes stale."""
 
-SMOKE_VERSION = "2"
-"""Bumped when the checks themselves change meaning (2: projector width, checkpoint files pulled)."""
+SMOKE_VERSION = "3"
+"""Bumped when the checks themselves change meaning (2: projector width, checkpoint files pulled; 3: the
+hub revision the checkpoint is pinned at is an input, so a signed pass never carries over to another)."""
 
 _EDGE = 64 * 1024
 
@@ -46,6 +48,13 @@ def card_content(card: ModelCard) -> dict[str, Any]:
     if data.get("smoke_test"):  # where a job runs does not change what it checks
         data["smoke_test"].pop("resources", None)
     data["projector"] = card.integration.projector.model_dump(mode="json")
+    folder = card.smoke_test.checkpoint if card.smoke_test else None
+    # The fingerprint reads only the edges of each file: the pinned hub commit pins the rest.
+    data["checkpoint_pins"] = [
+        c.model_dump(mode="json", include={"hub_id", "revision"})
+        for c in card.checkpoints
+        if c.path == folder
+    ]
     return data
 
 
@@ -53,19 +62,25 @@ HUB_METADATA = ".cache"
 """huggingface_hub's download metadata in a pulled folder (`.cache/huggingface/`): not checkpoint content."""
 
 
-def checkpoint_files(folder: Path) -> list[Path]:
-    """Every file of a checkpoint folder, sorted, without huggingface_hub's download metadata."""
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and HUB_METADATA not in p.relative_to(folder).parts[:1]
-    )
+def checkpoint_files(
+    folder: Path, clone: Path | None = None, root: Path | None = None
+) -> tuple[list[Path], list[str]]:
+    """Every file of a checkpoint folder, sorted, without huggingface_hub's download metadata, and the
+    refusals: a symbolic link that leads out of the clone (`clone`, default the folder) is never
+    followed (`generator.paths.files_inside`; paths under `root` are named relative to it)."""
+    return files_inside(folder, clone or folder, skip=HUB_METADATA, root=root)
 
 
-def checkpoint_fingerprint(folder: Path) -> str:
-    """Cheap content fingerprint of a checkpoint folder (sizes plus head and tail bytes of each file)."""
+def checkpoint_fingerprint(folder: Path, clone: Path | None = None) -> str:
+    """Cheap content fingerprint of a checkpoint folder (sizes plus head and tail bytes of each file).
+    A link out of the clone is fingerprinted by its refusal, never read or walked."""
     h = hashlib.sha256()
     if not folder.is_dir():
         return "missing"
-    for path in checkpoint_files(folder):
+    files, refused = checkpoint_files(folder, clone)
+    for why in refused:
+        h.update(f"refused\0{why}\0".encode())
+    for path in files:
         size = path.stat().st_size
         h.update(f"{path.relative_to(folder).as_posix()}\0{size}\0".encode())
         with path.open("rb") as fh:
@@ -78,13 +93,15 @@ def checkpoint_fingerprint(folder: Path) -> str:
     return h.hexdigest()
 
 
-def inputs_hash(card: ModelCard, checkpoint_folder: Path | None, golden: Path | None = None) -> str:
+def inputs_hash(
+    card: ModelCard, checkpoint_folder: Path | None, golden: Path | None = None, clone: Path | None = None
+) -> str:
     """The hash a smoke report is keyed by."""
     parts = {
         "smoke": SMOKE_VERSION,
         "projector": PROJECTOR_VERSION,
         "card": card_content(card),
-        "checkpoint": checkpoint_fingerprint(checkpoint_folder) if checkpoint_folder else "none",
+        "checkpoint": checkpoint_fingerprint(checkpoint_folder, clone) if checkpoint_folder else "none",
         "golden": hashlib.sha256(golden.read_bytes()).hexdigest() if golden and golden.is_file() else "none",
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -92,7 +109,8 @@ def inputs_hash(card: ModelCard, checkpoint_folder: Path | None, golden: Path | 
 
 def card_inputs_hash(project: Project, loaded: LoadedCard[Card]) -> str | None:
     """`inputs_hash` for a loaded card of a project (None for a card without a smoke_test section, or
-    of a kind without a smoke test: one that does not declare `HasSmokeTest`)."""
+    of a kind without a smoke test: one that does not declare `HasSmokeTest`). A checkpoint folder that
+    leads out of its clone is hashed as refused, never walked."""
     from generator.schema.model_card import ModelCard
 
     card = loaded.card
@@ -100,8 +118,11 @@ def card_inputs_hash(project: Project, loaded: LoadedCard[Card]) -> str | None:
         return None
     # What it hashes are the model card's fields: a kind with a smoke test has them (HasSmokeTest).
     assert isinstance(card, ModelCard), f"{loaded.rel}: a smoke test reads a model card's fields"
-    folder = project.layout.checkpoint_dir(card.repo.name, card.smoke_test.checkpoint)
-    return inputs_hash(card, folder, Layout.golden_file(loaded.path, card.id))
+    folder, refused = project.layout.checked_checkpoint_dir(card.repo.name, card.smoke_test.checkpoint)
+    if refused:
+        return hashlib.sha256(f"refused\0{refused}".encode()).hexdigest()
+    golden = Layout.golden_file(loaded.path, card.id)
+    return inputs_hash(card, folder, golden, project.layout.repo_dir(card.repo.name))
 
 
 def checkpoint_code(project: Project, card: ModelCard) -> dict[str, str]:

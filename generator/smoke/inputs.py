@@ -8,6 +8,7 @@ flipping token ids is correct only for character vocabularies (FACTS.md).
 from __future__ import annotations
 
 import random
+from collections import Counter
 from typing import Any
 
 COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
@@ -32,11 +33,13 @@ def substitute(seq: str, position: int | None = None) -> str:
 
 
 class Tokenize:
-    """Turns DNA strings into token ids with the checkpoint's tokenizer, and knows how to RC them."""
+    """Turns DNA strings into token ids with the checkpoint's tokenizer, as the card's smoke input says
+    (`add_special_tokens`), and knows how to RC them."""
 
-    def __init__(self, tokenizer: Any, vocabulary_kind: str | None):
+    def __init__(self, tokenizer: Any, vocabulary_kind: str | None, add_special_tokens: bool = True):
         self.tokenizer = tokenizer
         self.character = vocabulary_kind == "character"
+        self.add_special_tokens = add_special_tokens
         self._complement_ids: dict[int, int] = {}
         if self.character:
             ids = {b: self._single_id(b) for b in "ACGT"}
@@ -48,7 +51,25 @@ class Tokenize:
         return pieces[0] if len(pieces) == 1 else None
 
     def __call__(self, seq: str) -> list[int]:
-        return list(self.tokenizer(seq)["input_ids"])
+        return list(self.tokenizer(seq, add_special_tokens=self.add_special_tokens)["input_ids"])
+
+    def added(self, seq: str) -> list[str]:
+        """The special tokens that adding them puts into `seq`'s ids (none when they are not added)."""
+        if not self.add_special_tokens:
+            return []
+        plain = Counter(self.tokenizer(seq, add_special_tokens=False)["input_ids"])
+        extra = Counter(self(seq)) - plain
+        return [str(self.tokenizer.convert_ids_to_tokens(i)) for i in self(seq) if extra.pop(i, 0)]
+
+    def describe(self, seq: str) -> str:
+        """How `seq` was tokenized, in words, for the report."""
+        n = len(self(seq))
+        if not self.add_special_tokens:
+            return f"add_special_tokens: false; {n} tokens for {len(seq)} bases, no special tokens"
+        added = self.added(seq)
+        return f"add_special_tokens: true; {n} tokens for {len(seq)} bases" + (
+            f", the tokenizer adds {' '.join(added)}" if added else ", the tokenizer adds none"
+        )
 
     @property
     def pad_id(self) -> int:

@@ -5,11 +5,13 @@ job asked for really there, SLURM's time-limit warning read as a warning.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import shlex
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -94,6 +96,33 @@ def job_main(project: Project, loaded: LoadedCard[ModelCard], options: SmokeOpti
         report.finish("failed")
     report.job = {"node": node, "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", "")}
     return report
+
+
+@contextlib.contextmanager
+def outside_the_project(folder: Path) -> Iterator[None]:
+    """While a job is submitted, the working directory is the job's own folder and `PYTHONSAFEPATH` is
+    set; the job inherits both. submitit starts a job as `python -m ...` (the local controller and its
+    task; SLURM's `srun python -m submitit.core._submit`), which puts the working directory first on
+    `sys.path`, and the project's tree (a pull request's) must never be importable in a job: a
+    `submitit/`, `generator/` or `torch/` folder there would be imported instead of the installed one."""
+    previous, safe = os.getcwd(), os.environ.get("PYTHONSAFEPATH")
+    os.chdir(folder)
+    os.environ["PYTHONSAFEPATH"] = "1"  # Python 3.11+; before, the job's folder is all it has on sys.path
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+        if safe is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = safe
+
+
+def safe_python() -> str:
+    """The command a SLURM job starts Python with: this interpreter with `-P` (Python 3.11+), so that its
+    working directory is not on `sys.path` whatever environment the site's sbatch passes on."""
+    python = shlex.quote(sys.executable)
+    return f"{python} -P" if sys.version_info >= (3, 11) else python
 
 
 def job_device(choice: str, gpus: int) -> str:

@@ -2,7 +2,8 @@
 
 Each way of loading is one function registered under its `smoke_test.loader` name in `LOADERS`
 (`@loader("masked-lm")`); `load` looks it up. A new loader is one such function here and its name in
-the `loader` literal of `generator/schema/smoke.py`.
+the `loader` literal of `generator/schema/smoke.py`. Every loader that builds through `from_pretrained`
+(`_pretrained`) gets the weights the model's code ties tied again (`generator.smoke.tying`).
 
 Everything here runs with the hub switched off (`HF_HUB_OFFLINE=1`, `local_files_only=True`) and with
 custom code cached in a temporary `HF_MODULES_CACHE`, so a run neither downloads nor leaves code
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import inspect
+import logging
 import os
 import sys
 import tempfile
@@ -24,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import MissingDependency, SmokeError, SmokeStage
 from generator.smoke.kernels import Kernels, kernels_for
+from generator.smoke.pinned import auto_map_refs, code_outside_folder, module_file
+from generator.smoke.tying import Ties, retie
 
 if TYPE_CHECKING:
     from generator.schema.model_card import ModelCard
@@ -61,16 +65,23 @@ def import_transformers(purpose: str = "The embedding smoke test") -> Any:
     return transformers
 
 
-def import_required(card: ModelCard) -> None:
-    """Import the extra packages the card's model code needs, naming the line that installs each."""
+def import_required(card: ModelCard, kernels: Kernels | None = None) -> None:
+    """Check that the extra packages the card's model code needs are installed, naming the line that
+    installs each. They are distributions, looked up in the installed metadata and never imported
+    here: a card-given name must not run a module (of the project tree, or anywhere else). A package
+    the reference kernels stand in for in this run needs no installation."""
+    import importlib.metadata
+
+    standing_in = set(kernels.packages) if kernels and kernels.kind == "reference" else set()
     for package in _smoke(card).requires:
-        name = IMPORT_NAMES.get(package, package.replace("-", "_"))
+        if package in standing_in:
+            continue
         try:
-            importlib.import_module(name)
-        except ImportError as exc:
+            importlib.metadata.distribution(package)
+        except importlib.metadata.PackageNotFoundError:
             raise MissingDependency(
                 package, EXTRAS.get(package), f"card '{card.id}' (smoke_test.requires)"
-            ) from exc
+            ) from None
 
 
 def missing_code_imports(card: ModelCard, ckpt: Path) -> None:
@@ -104,18 +115,8 @@ def _code_modules(ckpt: Path) -> list[Path]:
     """The checkpoint's Python files that loading imports for sure: those `auto_map` names (config and
     tokenizer), and the files they import relatively outside `try` blocks, transitively."""
     import ast
-    import json
 
-    todo: list[str] = []
-    for name in ("config.json", "tokenizer_config.json"):
-        try:
-            auto_map = json.loads((ckpt / name).read_text(encoding="utf-8")).get("auto_map") or {}
-        except (OSError, ValueError, AttributeError):
-            continue
-        for ref in auto_map.values():
-            for item in ref if isinstance(ref, list) else [ref]:
-                if isinstance(item, str) and "." in item:
-                    todo.append(item.split("--")[-1].rsplit(".", 1)[0])
+    todo = [ref.rsplit(".", 1)[0] for _, ref in auto_map_refs(ckpt) if "." in ref]
     seen: dict[str, Path] = {}
     while todo:
         module = todo.pop()
@@ -207,6 +208,8 @@ class LoadedModel:
     """Keyword arguments the encoder's forward accepts (empty: it takes **kwargs)."""
     missing_keys: list[str] = field(default_factory=list)
     """Weights the checkpoint did not provide (initialised at random by transformers)."""
+    ties: Ties | None = None
+    """Weights the model's code shares, tied again after loading (`generator.smoke.tying`)."""
     overrides: dict[str, Any] = field(default_factory=dict)
     """Configuration values changed for inference (ViT-MAE's mask_ratio)."""
 
@@ -238,7 +241,8 @@ def load(
     smoke = _smoke(card)
     kwargs: dict[str, Any] = {"local_files_only": True, "trust_remote_code": trusted}
     with kernels_for(kernels), offline_hub():
-        import_required(card)
+        import_required(card, kernels)
+        code_outside_folder(card, ckpt)
         if trusted:
             missing_code_imports(card, ckpt)
         got = LOADERS[smoke.loader](ToLoad(transformers, card, ckpt, repo_dir, dtype, kwargs))
@@ -262,6 +266,7 @@ def load(
         input_name,
         set() if var_kw else params,
         got.missing,
+        got.ties,
         got.overrides,
     )
 
@@ -288,6 +293,8 @@ class Loaded:
     config: Any | None
     missing: list[str] = field(default_factory=list)
     overrides: dict[str, Any] = field(default_factory=dict)
+    ties: Ties | None = None
+    """Weights the model's code shares, tied again after loading (None: not built by from_pretrained)."""
     encoder: Callable[[Any], Any] | None = None
     """The module whose hidden states are pooled, from the loaded model (None: the model itself)."""
 
@@ -335,12 +342,14 @@ def _from_entry_point(c: ToLoad) -> Loaded:
 
 
 def _pretrained(c: ToLoad, auto: Any) -> Loaded:
+    """Through an Auto class's from_pretrained, then the weights the model's code ties tied again (inside
+    `load`'s kernels, which the model's code was built on and `retie` builds it with again)."""
     full, missing, config, overrides = _from_pretrained(
         c.transformers, c.card, c.folder, c.dtype, c.kwargs, auto
     )
-    return Loaded(
-        full, _load_tokenizer(c.transformers, c.card, c.folder, c.kwargs), config, missing, overrides
-    )
+    ties = retie(full, missing)
+    tokenizer = _load_tokenizer(c.transformers, c.card, c.folder, c.kwargs)
+    return Loaded(full, tokenizer, config, ties.missing, overrides, ties)
 
 
 def _from_pretrained(
@@ -352,9 +361,10 @@ def _from_pretrained(
     for key, value in overrides.items():  # ViT-MAE masks at random unless told not to
         setattr(config, key, value)
     try:
-        full, info = auto.from_pretrained(
-            str(ckpt), config=config, dtype=dtype, output_loading_info=True, **kwargs
-        )
+        with _missing_weights_reported_by_the_check():
+            full, info = auto.from_pretrained(
+                str(ckpt), config=config, dtype=dtype, output_loading_info=True, **kwargs
+            )
     except (OSError, ValueError, KeyError) as exc:
         first = (str(exc).strip().splitlines() or [""])[0]  # transformers lists every class after it
         raise SmokeError(
@@ -362,6 +372,24 @@ def _from_pretrained(
             "(smoke_test.loader: auto, masked-lm, causal-lm or entry-point)"
         ) from exc
     return full, sorted(info.get("missing_keys", [])), config, overrides
+
+
+class _NotMissingWeights(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "and are newly initialized: " not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _missing_weights_reported_by_the_check() -> Iterator[None]:
+    """transformers' own warning about missing weights is dropped while loading: weights the model's
+    code ties come back as missing before `retie` ties them, and the `weights` check names the ones
+    that remain (shape mismatches are still warned about)."""
+    logger, quiet = logging.getLogger("transformers.modeling_utils"), _NotMissingWeights()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def _encoder(card: ModelCard, full: Any) -> Any:
@@ -416,6 +444,9 @@ def _entry_point(card: ModelCard, ckpt: Path, repo_dir: Path) -> tuple[Any, Any 
     sys.path.insert(0, str(repo_dir))
     try:
         module = importlib.import_module(module_name)
+        expected = module_file(repo_dir, module_name)
+        if expected is None or expected.resolve() != Path(str(module.__file__)).resolve():
+            raise ImportError(f"{module_name} was found at {module.__file__}, not in the clone")
         func = getattr(module, func_name)
     except ImportError as exc:
         raise SmokeError(f"card '{card.id}': cannot import {module_name} from {repo_dir}: {exc}") from exc

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from generator.exceptions import MissingDependency
-from generator.smoke.job import JobLog, SmokeOptions, job_main, resources
+from generator.smoke.job import JobLog, SmokeOptions, job_main, outside_the_project, resources
 from generator.smoke.report import Report
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class LocalJobs:
         except ImportError as exc:
             raise MissingDependency("submitit", "smoke", "kb smoke --executor local") from exc
         folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
         self.executor = submitit.AutoExecutor(folder=folder, cluster="local")
 
     def submit(self, loaded: LoadedCard[ModelCard], in_flight: int) -> Job[Report]:
@@ -44,7 +45,8 @@ class LocalJobs:
         self.executor.update_parameters(
             name=f"kb-smoke-{loaded.id}", timeout_min=res.time_minutes, gpus_per_node=res.gpus
         )
-        job: Job[Report] = self.executor.submit(job_main, self.project, loaded, self.options, res.gpus)
+        with outside_the_project(self.folder):  # the job's `python -m` must not see the project's tree
+            job: Job[Report] = self.executor.submit(job_main, self.project, loaded, self.options, res.gpus)
         return job
 
     def finished(

@@ -33,6 +33,21 @@ class Check(BaseModel):
     message: str
 
 
+class Signature(BaseModel):
+    """Who vouches for a report: the Ed25519 signature `kb smoke` adds when it holds a signing key
+    (`generator.smoke.signed`). It covers the whole report, with the card, the inputs hash and the
+    verdict in it, and the signer, the key and the time below."""
+
+    signer: str
+    """The name the signing run gave itself (shown only when the allowed signers name the key)."""
+    key: str
+    """The public key, `ssh-ed25519 AAAA...`."""
+    signed_at: str
+    """When it was signed (ISO 8601, UTC)."""
+    value: str
+    """The Ed25519 signature, base64."""
+
+
 class Report(BaseModel):
     """What `artifacts/smoke/<id>.json` holds."""
 
@@ -56,6 +71,9 @@ class Report(BaseModel):
     kernels: dict[str, Any] = Field(default_factory=dict)
     """Which kernels ran the model code (`generator.smoke.kernels.Kernels.to_json`), for cards that
     import a package the reference kernels can stand in for."""
+    signature: Signature | None = None
+    """Added by `kb smoke` when a signing key is configured; the publishing gate counts a report only
+    when an allowed signer signed it (`generator.smoke.signed.verify_report`)."""
 
     def add(self, name: str, ok: bool | None, message: str) -> None:
         """ok None: not applicable here (skipped, with the reason)."""

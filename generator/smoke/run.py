@@ -113,12 +113,13 @@ class SmokeRun:
         assert isinstance(self.tokenize, Tokenize), "a DNA check ran on non-DNA input"
         return self.tokenize
 
-    def embed(self, items: list[Any]) -> torch.Tensor:
-        """Pooled embeddings of samples, with the card's reverse-complement averaging."""
-        pooled = self.embedder.pooled([self.tokenize(s) for s in items])
+    def embed(self, items: list[Any], fresh: bool = False) -> torch.Tensor:
+        """Pooled embeddings of samples, with the card's reverse-complement averaging; `fresh`: run the
+        model again even for inputs it has embedded in this run (`Embedder.pooled`)."""
+        pooled = self.embedder.pooled([self.tokenize(s) for s in items], fresh)
         if self.kind == "dna" and self.card.pooling.reverse_complement == "average":
             rc = [self.dna().reverse_complement_ids(s) for s in items]
-            pooled = 0.5 * (pooled + self.embedder.pooled([ids for ids, _ in rc]))
+            pooled = 0.5 * (pooled + self.embedder.pooled([ids for ids, _ in rc], fresh))
         return pooled
 
     def project_(self, x: torch.Tensor) -> torch.Tensor:

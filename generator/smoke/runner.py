@@ -18,6 +18,7 @@ from generator.exceptions import KBError, MissingDependency, SmokeError, SmokeSt
 from generator.io import sha256_file
 from generator.settings import DEFAULTS, Project
 from generator.smoke.fingerprint import card_inputs_hash, checkpoint_files, verify
+from generator.smoke.pinned import entry_point_file
 from generator.smoke.report import Check, Report
 from generator.smoke.trust import checkpoint_dir, require_pinned_clean, upstream_commit
 
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
     from generator.smoke.run import Encoded, SmokeRun, Tolerances
 
 __all__ = ["Check", "Report", "resolve_device", "smoke_card"]
+
+MODEL_CODE_RAISES = (Exception, SystemExit)
+"""What the model's code may raise that is a failed check of its card: `SystemExit` too (a `sys.exit()`
+in hub code must not end `kb smoke` for the other cards). Ctrl-C (`KeyboardInterrupt`) still stops."""
 
 
 def resolve_device(choice: str) -> tuple[str, bool]:
@@ -115,7 +120,7 @@ def check(run: SmokeRun, report: Report) -> None:
             spec.run(run, report)
         except KBError as exc:
             report.add(name, False, str(exc))
-        except Exception as exc:
+        except MODEL_CODE_RAISES as exc:
             report.add(name, False, explain(exc, SmokeStage.CHECK, run.device))
 
 
@@ -126,9 +131,9 @@ def stage(card_id: str, which: SmokeStage, device: str) -> Iterator[None]:
 
     try:
         yield
-    except (KBError, KeyboardInterrupt):
+    except KBError:
         raise
-    except Exception as exc:
+    except MODEL_CODE_RAISES as exc:
         raise SmokeError(f"card '{card_id}': {explain(exc, which, device)}", which) from exc
 
 
@@ -201,6 +206,8 @@ def _upstream(project: Project, card: ModelCard, report: Report) -> tuple[Path, 
         "commit": commit,
         "remote_code": runs_code,
     }
+    if smoke.loader == "entry-point":
+        entry_point_file(project, card, ckpt)  # the module imported is the pinned one, or refused
     if runs_code:
         report.add("remote code", True, f"upstream at the pinned commit {str(commit)[:12]} with a clean tree")
     return ckpt, runs_code
@@ -211,7 +218,7 @@ def _checkpoint_files(project: Project, loaded: LoadedCard[ModelCard], ckpt: Pat
     match what was recorded then."""
     import hashlib
 
-    files = checkpoint_files(ckpt)
+    files, _ = checkpoint_files(ckpt, project.repo_dir(loaded.card.repo.name))  # links out: refused already
     digests = {p.relative_to(ckpt).as_posix(): sha256_file(p) for p in files}
     combined = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in digests.items()).encode()).hexdigest()
     report.checkpoint = {"path": project.rel(ckpt), "sha256": combined, "files": digests}
@@ -290,13 +297,15 @@ def _encode(run: SmokeRun, samples: list[Any], report: Report) -> Encoded:
     with stage(card.id, SmokeStage.ENCODE, run.device):
         width = run.embedder.hidden_width(run.tokenize(samples[0]))  # also warms up
         t0 = time.perf_counter()
-        pooled = run.embed(samples)
+        pooled = run.embed(samples, fresh=True)
         if run.device == "cuda":
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - t0
-        rc_note = ""
-        if run.kind == "dna" and card.pooling.reverse_complement == "average":
-            rc_note = run.dna().reverse_complement_ids(samples[0])[1]
+        rc_note = tokenized = ""
+        if run.kind == "dna":
+            tokenized = run.dna().describe(samples[0])
+            if card.pooling.reverse_complement == "average":
+                rc_note = run.dna().reverse_complement_ids(samples[0])[1]
     report.timings["forward_per_sample_ms"] = round(1000 * elapsed / len(samples), 3)
     pooling = card.pooling
     report.embedding = {
@@ -309,6 +318,7 @@ def _encode(run: SmokeRun, samples: list[Any], report: Report) -> Encoded:
         "layer": pooling.layer,
         "reverse_complement": pooling.reverse_complement,
         "rc_tokens": rc_note or None,
+        "tokenized": tokenized or None,
         "sample_sizes": [list(getattr(s, "shape", [len(s)])) for s in samples],
         "config_overrides": model.overrides,
     }
@@ -344,7 +354,8 @@ def _inputs(
                 "(smoke_test.tokenizer: checkpoint)",
                 SmokeStage.TOKENIZE,
             )
-        tok = Tokenize(model.tokenizer, card.tokenization.kind if card.tokenization else None)
+        kind = card.tokenization.kind if card.tokenization else None
+        tok = Tokenize(model.tokenizer, kind, spec.add_special_tokens)
         samples = dna_batch(spec.length, spec.batch_size, spec.seed)
     else:
         tok, samples = _token_ids(card, model)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from generator.exceptions import MissingDependency, SmokeError, SmokeStage
 from generator.io import sha256_file
 from generator.layout import Layout
+from generator.paths import files_inside
 from generator.settings import Project
 
 if TYPE_CHECKING:
@@ -22,22 +23,28 @@ if TYPE_CHECKING:
 
 def checkpoint_dir(project: Project, card: ModelCard) -> Path:
     """`external_repos/<repo.name>/checkpoints/<smoke_test.checkpoint>` (`Project.layout`), refusing
-    anything that leaves it."""
+    anything that leaves it (a symbolic link of the clone included: `Layout.checked_checkpoint_dir`)."""
     assert card.smoke_test is not None
     name = card.smoke_test.checkpoint
-    base = project.layout.checkpoints_dir(card.repo.name).resolve()
-    path = project.layout.checkpoint_dir(card.repo.name, name).resolve()  # resolves symlinks too
-    if path != base and base not in path.parents:
+    path, why = project.layout.checked_checkpoint_dir(card.repo.name, name)
+    if why:
         raise SmokeError(
-            f"card '{card.id}': smoke_test.checkpoint '{name}' resolves to "
-            f"{path}, outside {project.rel(base)}/ (a symlink?): put the checkpoint inside it"
+            f"card '{card.id}': smoke_test.checkpoint '{name}': {why} (a symlink?): put the checkpoint "
+            "inside it"
         )
     if not path.exists():
         raise SmokeError(
             f"card '{card.id}': checkpoint folder {project.rel(path)} does not exist: run "
             f"kb checkpoints pull {card.id} (or place the checkpoint there by hand)"
         )
-    return path
+    _, links_out = files_inside(path, project.repo_dir(card.repo.name), root=project.root)
+    if links_out:  # never hashed, never loaded: a link out of the clone would read any file
+        raise SmokeError(
+            f"card '{card.id}': the checkpoint links out of its clone: {'; '.join(links_out)}; replace "
+            "the links with the files",
+            SmokeStage.CHECKPOINT,
+        )
+    return path.resolve()
 
 
 def upstream_commit(repo_dir: Path) -> str | None:

@@ -20,10 +20,14 @@ LAYERS: list[list[str]] = [
         "generator.problems",
         "generator.io",
         "generator.yamlio",
+        "generator.yamledit",
         "generator.workers",
         "generator.gitdates",
         "generator.layout",
         "generator.settings",
+        "generator.paths",
+        "generator.signing",
+        "generator.trusted",
     ],
     ["generator.schema"],
     ["generator.repos.lockfile", "generator.smoke.report", "generator.forge", "generator.policy"],
@@ -265,8 +269,15 @@ def test_hub_uses_smoke_and_not_the_reverse() -> None:
 
 
 SMOKE_INTERFACE = {"generator.smoke.report", "generator.smoke.status", "generator.smoke.fingerprint"}
-SMOKE_DRIVER = {"generator.commands.smoke": {"generator.smoke.executor", "generator.smoke.loader"}}
-"""`kb smoke` runs the tests through the executor (and checks that torch is installed)."""
+SMOKE_DRIVER = {
+    "generator.commands.smoke": {
+        "generator.smoke.executor",
+        "generator.smoke.loader",
+        "generator.smoke.signed",
+    }
+}
+"""`kb smoke` runs the tests through the executor (and checks that torch is installed), and signs the
+reports (`signed`)."""
 
 
 def test_other_packages_use_only_the_smoke_interface() -> None:

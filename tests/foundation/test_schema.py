@@ -83,6 +83,7 @@ def test_new_card_validates_once_placeholders_are_filled(
         "<SPDX id, e.g. Apache-2.0>": "MIT",
         "<https://github.com/owner/repo>": "https://github.com/o/r",
         "<40-hex commit sha>": "a" * 40,
+        "<release tag>": "v1.0",
         "<e.g. 117M>": "117M",
         "<arXiv id>": "'2403.03234'",
         "<https://docs.example.org>": "https://o.example.org/docs",

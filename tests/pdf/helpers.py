@@ -9,7 +9,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from generator.cli import main
-from tests.factory import make_card, new_project, write_card, write_yaml
+from tests.factory import make_card, new_project, upstream_clone, write_card, write_yaml
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -46,22 +46,38 @@ def rich_card(table_rows: int = 2) -> dict[str, Any]:
     )
 
 
-def write_lock(project: Path, card_id: str) -> None:
+def write_lock(project: Path, card_id: str, commit: str = COMMIT) -> None:
     write_yaml(
         project / "kb" / "model_cards" / f"{card_id}.lock.yaml",
         {
-            "commit": COMMIT,
+            "commit": commit,
             "citations": [{"path": "model/net.py", "lines": [10, 12], "snippet": SNIPPET}],
         },
     )
 
 
+RICH_REPO = "tiny-bert"
+"""The rich card's upstream clone: `model/net.py` holds SNIPPET at lines 10-12 (the snippet a page shows
+is read there, at the pinned commit, never from the lock file alone); `model/head.py` is not there."""
+
+
 def small_project(tmp: Path, table_rows: int = 2) -> Path:
     root = new_project(tmp)
     write_card(root, make_card())
-    write_card(root, rich_card(table_rows))
-    write_lock(root, "rich-model")
+    net = "".join(f"# line {n}\n" for n in range(1, 10)) + SNIPPET
+    commit = upstream_clone(root, RICH_REPO, {"model/net.py": net})
+    card = rich_card(table_rows)
+    card["repo"] = {**card["repo"], "name": RICH_REPO, "commit": commit}
+    write_card(root, card)
+    write_lock(root, "rich-model", commit)
     return root
+
+
+def rich_commit(root: Path) -> str:
+    """The commit the rich card pins (its upstream clone's)."""
+    from git import Repo
+
+    return str(Repo(root / "external_repos" / RICH_REPO).head.commit.hexsha)
 
 
 def kb_pdf(root: Path, *args: str) -> int:

@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from generator.schema import TEMPLATE_SECTIONS
-from tests.pdf.helpers import kb_pdf, outline_titles, pdf_dir, pdf_text, small_project
+from tests.pdf.helpers import kb_pdf, outline_titles, pdf_dir, pdf_text, rich_commit, small_project
 
 EPOCH = 1700000000  # 2023-11-14T22:13:20Z
 
@@ -56,17 +56,18 @@ def test_every_page_has_the_license_footer_and_page_x_of_y(rendered: Path) -> No
 
 def test_cover_shows_repository_pin_license_date_and_card_path(rendered: Path) -> None:
     cover = PdfReader(rendered / "rich-model.pdf").pages[0].extract_text()
+    commit = rich_commit(rendered.parent.parent.parent)
     for expected in (
         "Rich Model",
         "RichM",
         "https://github.com/example/tiny-bert",
-        "0123456789abcdef0123456789abcdef01234567",
+        commit,
         "v1.0",
         "Apache-2.0",
         "2023-11-14",
         "kb/model_cards/rich-model.yaml",
         "artifacts/pdf/code_walkthroughs/rich-model.pdf",
-        "Tag / commit pinned at 0123456 (v1.0)",
+        f"Tag / commit pinned at {commit[:7]} (v1.0)",
         "Modality DNA",  # in words, as the site says it
     ):
         assert expected in cover, expected
@@ -95,11 +96,11 @@ def test_cited_snippet_keeps_its_real_line_numbers_and_permalink(rendered: Path)
     text = pdf_text(rendered / "rich-model.pdf")
     assert re.search(r"10\s+def forward\(self, x\):", text), text
     assert re.search(r"12\s+return self\.encoder\(h\)", text)
-    assert (
-        "https://github.com/example/tiny-bert/blob/0123456789abcdef0123456789abcdef01234567/"
-        "model/net.py#L10-L12" in text.replace("\n", "")
+    commit = rich_commit(rendered.parent.parent.parent)
+    assert f"https://github.com/example/tiny-bert/blob/{commit}/model/net.py#L10-L12" in text.replace(
+        "\n", ""
     )
-    # The second citation is not in the lock file yet.
+    # The second citation's file is not in the repository at the pin.
     assert "The code is at the link above (not copied into this document)." in text
     assert "kb repos sync" not in text  # a reader gets the permalink, not a maintainer's instruction
 
@@ -111,10 +112,8 @@ def test_links_in_the_pdf_point_at_the_permalinks(rendered: Path) -> None:
             action = annot.get_object().get("/A")
             if action and "/URI" in action:
                 uris.append(str(action["/URI"]))
-    assert (
-        "https://github.com/example/tiny-bert/blob/0123456789abcdef0123456789abcdef01234567/"
-        "model/net.py#L10-L12"
-    ) in uris
+    commit = rich_commit(rendered.parent.parent.parent)
+    assert f"https://github.com/example/tiny-bert/blob/{commit}/model/net.py#L10-L12" in uris
     assert "https://arxiv.org/abs/2403.03234" in uris
 
 

@@ -10,6 +10,7 @@ from generator.pdf import PdfRun, build_pdfs
 from generator.settings import Project
 from tests.factory import make_card, write_card, write_yaml
 from tests.pdf.helpers import COMMIT, edit_card, pdf_dir, pdf_text, small_project
+from tests.signing import allow, new_key, sign_file
 
 
 def build(root: Path) -> PdfRun:
@@ -45,5 +46,14 @@ def test_a_changed_fact_re_renders_exactly_the_pdfs_that_show_it(tmp_path: Path)
         encoding="utf-8",
     )
     assert build(root).rendered == ["lone-model"]
-    assert "passed, 2026-11-20, on cpu" in pdf_text(pdf_dir(root) / "lone-model.pdf")
+    assert "passed, not verified, 2026-11-20, on cpu" in pdf_text(pdf_dir(root) / "lone-model.pdf")
     assert build(root).rendered == []
+
+    # The same report signed by an allowed signer: the PDF, like the page, says who vouches for it.
+    key = new_key(tmp_path / "keys")
+    allow(root, ("smoke-ci", key))
+    when = sign_file(smoke / "lone-model.json", key)["signature"]["signed_at"]
+    assert "lone-model" in build(root).rendered
+    text = " ".join(pdf_text(pdf_dir(root) / "lone-model.pdf").split())  # lines joined
+    assert "passed, 2026-11-20, on cpu" in text and "not verified" not in text
+    assert f"Signed by smoke-ci on {when.replace('T', ' ').removesuffix('+00:00')} UTC." in text

@@ -15,7 +15,7 @@ from generator.knowledge import load_knowledge_base
 from generator.pdf import PdfRun, build_pdfs
 from generator.settings import Project
 from tests.factory import make_card, write_card
-from tests.pdf.helpers import edit_card, kb_pdf, pdf_dir
+from tests.pdf.helpers import edit_card, kb_pdf, pdf_dir, rich_commit
 
 IDS = ["rich-model", "tiny-bert"]
 
@@ -43,8 +43,11 @@ def test_only_changed_cards_are_rendered(project: Path, capsys: pytest.CaptureFi
     run = build(project)
     assert (run.rendered, run.skipped) == (["tiny-bert"], ["rich-model"])
 
-    # Its lock file changed (a citation synced): that card again.
-    (project / "kb/model_cards/rich-model.lock.yaml").write_text("commit: null\ncitations: []\n")
+    # Its lock file changed what the PDF shows (the pin's date, once synced): that card again.
+    lock = project / "kb/model_cards/rich-model.lock.yaml"
+    lock.write_text(
+        f"commit: {rich_commit(project)}\ncommitted: '2024-03-01T12:00:00+00:00'\ncitations: []\n"
+    )
     assert build(project).rendered == ["rich-model"]
 
     # A print template changed: all of them.

@@ -55,6 +55,9 @@ def test_shipped_card_pdf(shipped: tuple[KnowledgeBase, PdfRun], card_file: Path
     for title in (s.title for s in TEMPLATE_SECTIONS.values()):
         assert title in text, title
         assert title in outline, title
+    st = card.smoke_test
+    if st and st.input.kind == "dna" and not st.input.add_special_tokens:  # the Caduceus cards
+        assert "tokenized without special tokens" in " ".join(text.split())  # as the page says it
     if card.integration.strategy:  # the strategy card by its name, with its file
         strategy = kb.get("integration", card.integration.strategy)
         assert strategy is not None

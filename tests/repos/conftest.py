@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.factory import make_card, new_project, write_card
+from tests.factory import FORGE, make_card, mirror_forge, new_project, write_card
 
 MODEL_V1 = "".join(f"line {n}\n" for n in range(1, 11))
 """src/model.py at v1.0: ten numbered lines."""
@@ -83,6 +83,9 @@ def upstream(tmp_path: Path) -> Upstream:
     return up
 
 
+UPSTREAM_URL = f"{FORGE}upstream"
+"""The upstream repository as cards name it (cloned from the `upstream` fixture's folder)."""
+
 STEPS = [
     {
         "title": "Encode",
@@ -101,7 +104,10 @@ STEPS = [
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return new_project(tmp_path)
+    """A project whose cards' `https://github.com/example/<name>` clone from `tmp_path/<name>`."""
+    root = new_project(tmp_path)
+    mirror_forge(root, tmp_path)
+    return root
 
 
 @pytest.fixture
@@ -115,7 +121,7 @@ def card_for(project: Path, upstream: Upstream) -> Callable[..., Path]:
         url: str | None = None,
         **repo: Any,
     ) -> Path:
-        pin = {"name": "upstream", "url": url or str(upstream.path), "commit": upstream.shas[at], **repo}
+        pin = {"name": "upstream", "url": url or UPSTREAM_URL, "commit": upstream.shas[at], **repo}
         pin = {k: v for k, v in pin.items() if v is not None}
         card = make_card(id=card_id, alias=card_id, repo=pin, walkthrough=STEPS if steps is None else steps)
         return write_card(project, card)

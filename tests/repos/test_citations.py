@@ -12,6 +12,7 @@ from generator.repos.citations import card_citations, check_citations, permalink
 from generator.repos.pins import pin_info
 from generator.schema.model_card import Repo
 from generator.settings import Project
+from tests.repos.conftest import MODEL_V2
 
 
 def check(project: Path, strict: bool = False) -> list[str]:
@@ -55,13 +56,15 @@ def test_permalinks_for_github_gitlab_and_configured_hosts():
     assert permalink(gitea, "a.py", 3, 5, templates) == (
         f"https://git.example.org/lab/model/src/commit/{sha}/a.py#L3-L5"
     )
-    assert permalink(Repo(name="x", url="/srv/git/model", commit=sha), "a.py", 1, 2) is None
+    assert (
+        permalink(Repo(name="x", url="https://git.example.net/srv/model", commit=sha), "a.py", 1, 2) is None
+    )
 
 
 def test_unsynced_card_shows_permalink_and_says_when_the_snippet_appears(project, card_for, upstream):
-    card_for(url="https://github.com/example/upstream")
+    card_for()
     proj, loaded = loaded_card(project)
-    views = card_citations(loaded)
+    views = card_citations(proj, loaded)
     sha = upstream.shas["v1"]
     assert [(v.label, v.language, v.snippet, v.note) for v in views.values()] == [
         ("src/model.py, lines 3-5", "python", None, "The snippet appears after `kb repos sync`."),
@@ -76,12 +79,8 @@ def test_unsynced_card_shows_permalink_and_says_when_the_snippet_appears(project
 def test_synced_card_renders_the_pinned_snippet_with_its_date(project, card_for, upstream):
     card_for(tag="v1.0")
     assert sync(project) == 0
-    # The lock file carries everything: the page builds even after the clone is gone.
-    import shutil
-
-    shutil.rmtree(project / "external_repos")
     proj, loaded = loaded_card(project)
-    view = card_citations(loaded)[0]
+    view = card_citations(proj, loaded)[0]
     assert (view.start, view.end, view.snippet, view.note) == (3, 5, "line 3\nline 4\nline 5\n", None)
     assert view.commit == upstream.shas["v1"]
     assert pin_info(proj, loaded).label == f"pinned at {upstream.shas['v1'][:7]} (v1.0), 2024-03-01"
@@ -90,19 +89,38 @@ def test_synced_card_renders_the_pinned_snippet_with_its_date(project, card_for,
     page = (project / "site_src" / "models" / f"{loaded.id}.md").read_text(encoding="utf-8")
     row = next(line for line in page.splitlines() if line.startswith("| Tag / commit |"))
     assert f"pinned at {upstream.shas['v1'][:7]} (v1.0), 2024-03-01" in row
+    assert "line 3" in page
+
+
+def test_the_lock_files_copy_is_never_shown_on_its_own_word(project, card_for, upstream):
+    card_for(tag="v1.0")
+    assert sync(project) == 0
+    # Without the clone, the copy in the lock file (part of the tree, so a pull request's) is not shown as
+    # upstream code: the page links the code upstream and says when the snippet appears.
+    import shutil
+
+    shutil.rmtree(project / "external_repos")
+    proj, loaded = loaded_card(project)
+    view = card_citations(proj, loaded)[0]
+    assert view.snippet is None
+    assert view.note == (
+        "The copy of this snippet in the lock file is shown only once it is read from the pinned commit: "
+        "it appears after `kb repos sync`."
+    )
+    sha = upstream.shas["v1"]
+    assert view.permalink == f"https://github.com/example/upstream/blob/{sha}/src/model.py#L3-L5"
+    assert pin_info(proj, loaded).label == f"pinned at {sha[:7]} (v1.0), 2024-03-01"
 
 
 def test_a_lock_for_another_pin_is_not_shown(project, card_for, upstream):
     card_for()
     assert sync(project) == 0
     card_for(at="v2")
-    _, loaded = loaded_card(project)
-    view = card_citations(loaded)[0]
-    assert view.snippet is None
-    assert view.note == (
-        f"The copy of this snippet was taken at {upstream.shas['v1'][:7]}, not at the "
-        "pinned commit; it appears after `kb repos sync --update-citations`."
-    )
+    proj, loaded = loaded_card(project)
+    view = card_citations(proj, loaded)[0]
+    # Read at the new pin from the clone's object database, not from the lock file's v1 copy.
+    assert view.snippet == "".join(MODEL_V2.splitlines(keepends=True)[2:5])
+    assert view.commit == upstream.shas["v2"]
 
 
 def test_all_citations_verified(project, card_for):
@@ -243,6 +261,7 @@ def test_update_citations_fails_when_a_citation_cannot_be_read(project, card_for
         f"{upstream.shas['v2'][:7]} (see `kb check citations`)"
     ) in captured.out.splitlines()
     assert captured.err == (
-        "upstream: failed: some citations could not be read at the pin: fix their "
-        "`path` or `lines` (see `kb check citations`), then sync again\n"
+        "kb/model_cards/tiny.yaml:48:3: error: repo.url: repository 'upstream' not synced: some citations "
+        "could not be read at the pin: fix their `path` or `lines` (see `kb check citations`), then sync "
+        "again\n"
     )

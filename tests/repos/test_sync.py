@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from generator.cli import main
-from tests.factory import make_card, write_card
-from tests.repos.conftest import MODEL_V1
+from tests.factory import FORGE, make_card, write_card
+from tests.repos.conftest import MODEL_V1, UPSTREAM_URL
 
 
 def sync(project: Path, *args: str) -> int:
     return main(["-C", str(project), "repos", "sync", *args])
+
+
+def failures(err: str) -> str:
+    """stderr with each sync failure, an error located at its card's `repo.url`, written as
+    `<repo>: failed: <message>` (the location itself is checked by the test of a failing repository)."""
+    return re.sub(
+        r"(?m)^kb/model_cards/\S+?\.yaml:\d+:\d+: error: repo\.url: repository '([^']+)' not synced: ",
+        r"\1: failed: ",
+        err,
+    )
 
 
 def head(clone: Path) -> str:
@@ -24,7 +35,7 @@ def test_sync_clones_at_the_pinned_commit_detached(project, card_for, upstream, 
     assert sync(project) == 0
     out = capsys.readouterr().out.splitlines()
     assert out == [
-        f"upstream: cloning {upstream.path} into external_repos/upstream",
+        f"upstream: cloning {UPSTREAM_URL} (from the mirror {upstream.path}) into external_repos/upstream",
         f"upstream: checked out {upstream.shas['v1'][:7]} (v1.0), committed 2024-03-01 (cards: tiny)",
         "  kb/model_cards/tiny.lock.yaml: wrote 2 citation(s)",
         "1 of 1 repositories synced",
@@ -41,17 +52,19 @@ def test_sync_clones_at_the_pinned_commit_detached(project, card_for, upstream, 
     assert sync(project) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[:2] == [
-        "upstream: fetching " + str(upstream.path),
+        f"upstream: fetching {UPSTREAM_URL} (from the mirror {upstream.path})",
         f"upstream: already at {upstream.shas['v1'][:7]} (v1.0), committed 2024-03-01 (cards: tiny)",
     ]
 
 
-def test_sync_accepts_file_urls_and_tag_only_pins(project, card_for, upstream, capsys):
-    card_for(url=f"file://{upstream.path}", commit=None, tag="v1.1")
+def test_sync_resolves_a_tag_only_pin_and_records_its_commit(project, card_for, upstream, capsys):
+    card_for(commit=None, tag="v1.1")
     assert sync(project) == 0
     out = capsys.readouterr().out
     assert f"checked out {upstream.shas['v2'][:7]} (v1.1), committed 2024-06-01" in out, out
     assert head(project / "external_repos" / "upstream") == upstream.shas["v2"]
+    lock = (project / "kb/model_cards/tiny.lock.yaml").read_text()
+    assert f"commit: {upstream.shas['v2']}" in lock and "tag: v1.1" in lock
 
 
 def test_resync_after_the_pin_moves(project, card_for, upstream, capsys):
@@ -98,7 +111,7 @@ def test_refuses_to_discard_uncommitted_changes(project, card_for, upstream, cap
     capsys.readouterr()
     assert sync(project) == 1
     captured = capsys.readouterr()
-    assert captured.err == (
+    assert failures(captured.err) == (
         "upstream: failed: external_repos/upstream has uncommitted changes (src/model.py): commit and push "
         "them, or move the folder away, or delete it, then run `kb repos sync` again (nothing was changed)\n"
     )
@@ -133,7 +146,7 @@ def test_refuses_to_strand_local_commits(project, card_for, upstream, capsys):
     card_for(at="v2")
     capsys.readouterr()
     assert sync(project) == 1
-    assert capsys.readouterr().err == (
+    assert failures(capsys.readouterr().err) == (
         f"upstream: failed: external_repos/upstream has 1 local commit(s) that no remote branch holds "
         f"({mine[:7]} my fix): push them, or move the folder away, or delete it, then run "
         "`kb repos sync` again (nothing was changed)\n"
@@ -155,7 +168,7 @@ def test_cards_sharing_a_repository_must_pin_the_same_commit(project, card_for, 
     card_for("caduceus-ph")
     card_for("caduceus-ps", at="v2")
     assert sync(project) == 1
-    assert capsys.readouterr().err == (
+    assert failures(capsys.readouterr().err) == (
         f"upstream: failed: kb/model_cards/caduceus-ph.yaml pins {upstream.shas['v1'][:7]} but "
         f"kb/model_cards/caduceus-ps.yaml pins {upstream.shas['v2'][:7]} in the same repository 'upstream': "
         "pin the same commit, or give one of them another repo.name\n"
@@ -166,7 +179,7 @@ def test_cards_sharing_a_repository_must_pin_the_same_commit(project, card_for, 
 def test_tag_and_commit_that_disagree_name_the_card(project, card_for, upstream, capsys):
     card_for(tag="v1.1")  # v1.1 comes after the pinned v1 commit
     assert sync(project) == 1
-    assert capsys.readouterr().err == (
+    assert failures(capsys.readouterr().err) == (
         f"upstream: failed: kb/model_cards/tiny.yaml: tag 'v1.1' is at {upstream.shas['v2'][:7]}, which is "
         f"not the pinned commit {upstream.shas['v1'][:7]} nor one of its ancestors: fix repo.tag or "
         "repo.commit\n"
@@ -176,12 +189,16 @@ def test_tag_and_commit_that_disagree_name_the_card(project, card_for, upstream,
 def test_one_failing_repository_does_not_stop_the_others(project, card_for, upstream, tmp_path, capsys):
     card_for()
     broken = make_card(
-        id="broken", alias="broken", repo={"name": "missing", "url": str(tmp_path / "nowhere"), "tag": "v1"}
+        id="broken", alias="broken", repo={"name": "missing", "url": f"{FORGE}nowhere", "tag": "v1"}
     )
     write_card(project, broken)
     assert sync(project) == 1
     captured = capsys.readouterr()
-    assert captured.err.startswith(f"missing: failed: cannot clone {tmp_path / 'nowhere'}: fatal:")
+    # The failure is an error of the card that names the repository, located at its repo.url.
+    assert captured.err.startswith(
+        "kb/model_cards/broken.yaml:48:3: error: repo.url: repository 'missing' not synced: cannot clone "
+        f"{tmp_path / 'nowhere'}: fatal:"
+    ), captured.err
     assert "upstream: checked out" in captured.out
     assert captured.out.splitlines()[-1] == "1 of 2 repositories synced; failed: missing"
     assert not (project / "external_repos" / "missing").exists()
@@ -193,7 +210,7 @@ def test_a_folder_that_is_not_a_clone_is_left_alone(project, card_for, capsys):
     folder.mkdir(parents=True)
     (folder / "README").write_text("hand-made\n")
     assert sync(project) == 1
-    assert capsys.readouterr().err == (
+    assert failures(capsys.readouterr().err) == (
         "upstream: failed: external_repos/upstream exists but is not a git clone: move it away or delete it, "
         "then run `kb repos sync` again\n"
     )
@@ -203,7 +220,7 @@ def test_a_folder_that_is_not_a_clone_is_left_alone(project, card_for, capsys):
 def test_unknown_card_id_is_a_usage_error(project, card_for, capsys):
     card_for()
     assert sync(project, "tinny") == 2
-    assert capsys.readouterr().err == (
+    assert failures(capsys.readouterr().err) == (
         "kb repos: error: no valid model card 'tinny' in kb/model_cards (did you mean 'tiny'?)\n"
     )
 

@@ -12,6 +12,7 @@ from lxml import html
 
 from generator.cli import main
 from tests.factory import REPO_ROOT, new_project, write_card
+from tests.signing import allow, new_key, sign_file
 from tests.site.conftest import SITE_PAGES, build, mkdocs_cli, model
 
 
@@ -197,12 +198,15 @@ def test_kb_render_and_kb_build_commands(project: Path, capsys: pytest.CaptureFi
 
 
 def test_require_smoke_refuses_unverified_cards_and_names_them(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    key = new_key(tmp_path / "keys")
+    allow(project, ("smoke-ci", key))
     smoke = project / "artifacts" / "smoke"
     smoke.mkdir(parents=True)
     (smoke / "tiny-bert.json").write_text(json.dumps({"status": "passed"}), encoding="utf-8")
     (smoke / "tiny-hyena.json").write_text(json.dumps({"status": "failed"}), encoding="utf-8")
+    sign_file(smoke / "tiny-bert.json", key)
     assert main(["-C", str(project), "build", "--no-pdf", "--require-smoke"]) == 1
     err = capsys.readouterr().err
     assert "2 model card(s) are not verified" in err
@@ -213,6 +217,7 @@ def test_require_smoke_refuses_unverified_cards_and_names_them(
 
     for card_id in ("tiny-hyena", "tiny-brain"):
         (smoke / f"{card_id}.json").write_text(json.dumps({"status": "passed"}), encoding="utf-8")
+        sign_file(smoke / f"{card_id}.json", key)
     assert main(["-C", str(project), "build", "--no-pdf", "--require-smoke"]) == 0
 
 
@@ -223,10 +228,13 @@ def test_a_stale_smoke_report_blocks_publishing_and_shows_on_the_page(
         project,
         model("tiny-bert", smoke_test={"checkpoint": "tiny-bert", "input": {"kind": "dna", "length": 64}}),
     )
+    key = new_key(project.parent / "keys")
+    allow(project, ("smoke-ci", key))
     smoke = project / "artifacts" / "smoke"
     smoke.mkdir(parents=True)
     for card_id in ("tiny-bert", "tiny-hyena", "tiny-brain"):
         (smoke / f"{card_id}.json").write_text(json.dumps({"status": "passed"}), encoding="utf-8")
+        sign_file(smoke / f"{card_id}.json", key)
     # A report made for other inputs (the card, its checkpoint or the projector changed since).
     (smoke / "tiny-bert.json").write_text(
         json.dumps(
@@ -239,6 +247,7 @@ def test_a_stale_smoke_report_blocks_publishing_and_shows_on_the_page(
         ),
         encoding="utf-8",
     )
+    sign_file(smoke / "tiny-bert.json", key)
     assert main(["-C", str(project), "build", "--no-pdf", "--require-smoke"]) == 1
     err = capsys.readouterr().err
     assert "1 model card(s) are not verified" in err

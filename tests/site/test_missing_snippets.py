@@ -1,7 +1,8 @@
-"""A walkthrough step that cites upstream code whose snippet is not in the card's lock file (the
-repositories are not synced): the reader sees the permalink, the maintainer one warning per build naming
-the card, the steps and the fix. It never fails a build, not even a strict one: a fresh clone has no
-synced repositories, and the Pages workflow syncs them before its strict build."""
+"""A walkthrough step that cites upstream code the build cannot read at the pinned commit (the
+repositories are not synced; a lock file's copy is never shown on its own word): the reader sees the
+permalink, the maintainer one warning per build naming the card, the steps and the fix. It never
+fails a build, not even a strict one: a fresh clone has no synced repositories, and the Pages workflow
+syncs them before its strict build."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
-from tests.factory import new_project, write_card, write_yaml
+from tests.factory import new_project, upstream_clone, write_card, write_yaml
 from tests.site.conftest import DATASET, mkdocs_cli, model
 
 STEPS = [
@@ -44,7 +45,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def notices(text: str) -> list[str]:
-    return [ln for ln in text.splitlines() if "not in cites-code.lock.yaml" in ln]
+    return [ln for ln in text.splitlines() if "cites-code.yaml" in ln and "not read from the pinned" in ln]
 
 
 def test_kb_build_warns_once_naming_the_card_the_steps_and_the_fix(
@@ -54,42 +55,48 @@ def test_kb_build_warns_once_naming_the_card_the_steps_and_the_fix(
     err = capsys.readouterr().err
     assert notices(err) == [
         "kb/model_cards/cites-code.yaml:68:3: warning: walkthrough[0].cite: 2 cited snippets of walkthrough "
-        "steps 1 'Encode' (model/net.py, lines 10-12), 3 'Project' (model/head.py, lines 3-4) are not in "
-        "cites-code.lock.yaml: the page and the PDF link the code upstream instead of showing it (run "
-        "`kb repos sync` to clone the repository at its pin and copy them)"
+        "steps 1 'Encode' (model/net.py, lines 10-12), 3 'Project' (model/head.py, lines 3-4) are not read "
+        "from the pinned commit: the page and the PDF link the code upstream instead of showing it (run "
+        "`kb repos sync` to clone the repository at its pin (snippets are shown only as read from the pinned "
+        "commit, never from a lock file alone))"
     ]
     page = (project / "site" / "models" / "cites-code" / "index.html").read_text(encoding="utf-8")
     assert PERMALINK in page and "kb repos sync" not in page  # the reader gets the permalink only
 
 
 def test_a_synced_card_gets_no_warning(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write_yaml(
-        project / "kb" / "model_cards" / "cites-code.lock.yaml",
-        {
-            "commit": COMMIT,
-            "citations": [
-                {"path": "model/net.py", "lines": [10, 12], "snippet": "a = 1\nb = 2\nc = 3\n"},
-                {"path": "model/head.py", "lines": [3, 4], "snippet": "d = 4\ne = 5\n"},
-            ],
-        },
+    net = "".join(f"# {n}\n" for n in range(1, 10)) + "a = 1\nb = 2\nc = 3\n"
+    sha = upstream_clone(
+        project, "tiny-bert", {"model/net.py": net, "model/head.py": "# 1\n# 2\nd = 4\ne = 5\n"}
     )
+    write_card(project, model("cites-code", walkthrough=STEPS, repo={**model("x")["repo"], "commit": sha}))
     assert main(["-C", str(project), "render"]) == 0
     assert notices(capsys.readouterr().err) == []
 
 
-def test_a_lock_taken_at_another_commit_names_update_citations(
+def test_a_lock_file_alone_is_not_a_synced_repository(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_yaml(
         project / "kb" / "model_cards" / "cites-code.lock.yaml",
         {
-            "commit": "f" * 40,
+            "commit": COMMIT,
             "citations": [{"path": "model/net.py", "lines": [10, 12], "snippet": "a = 1\nb = 2\nc = 3\n"}],
         },
     )
     assert main(["-C", str(project), "render"]) == 0
     [line] = notices(capsys.readouterr().err)
-    assert line.endswith("(run `kb repos sync --update-citations` to copy them at the pinned commit)")
+    assert "2 cited snippets" in line and line.endswith("never from a lock file alone))")
+
+
+def test_lines_missing_at_the_pin_name_the_citation_check(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sha = upstream_clone(project, "tiny-bert", {"model/net.py": "short\n", "model/head.py": "also short\n"})
+    write_card(project, model("cites-code", walkthrough=STEPS, repo={**model("x")["repo"], "commit": sha}))
+    assert main(["-C", str(project), "render"]) == 0
+    [line] = notices(capsys.readouterr().err)
+    assert line.endswith("(the cited lines are not there at the pin: see `kb check citations`)")
 
 
 def test_plain_mkdocs_build_warns_once_and_strict_mode_does_not_fail_on_it(project: Path) -> None:

@@ -150,7 +150,10 @@ def test_home_page_counts_models_by_modality(shipped_site: Path) -> None:
     # The site's own name and description from mkdocs.yml, not a placeholder title.
     home = html.parse(str(shipped_site / "site" / "index.html")).getroot()
     assert home.findtext(".//article//h1").strip() == "Foundation Model Knowledge Base"
-    assert "Model cards, code walkthroughs and verified embeddings" in text
+    assert "Model cards, code walkthroughs and embedding smoke tests" in text
+    assert "verified embeddings" not in text  # promised only where a smoke test passed
+    shipped = len(kb.models)
+    assert f"Embedding smoke test: 0 passed · 0 failed · {shipped} not run." in text
 
 
 def test_published_site_keeps_the_cards_yaml_beside_the_pages(shipped_site: Path) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from generator.cli import main
 from generator.exceptions import OutputConflict
 from generator.render.site import is_generated
-from tests.factory import write_card, write_yaml
+from tests.factory import upstream_clone, write_card, write_yaml
+from tests.signing import allow, new_key, sign_file
 from tests.site.conftest import model, page, render
 
 CARD_PAGES = {
@@ -236,29 +238,32 @@ def test_code_citation_with_and_without_snippet(project: Path) -> None:
     assert "kb repos sync" not in text
     assert f"read it [upstream at the pinned commit]({permalink})" in text
 
+    # A lock file's copy is part of the tree (a pull request's): it is never shown as upstream code.
     write_yaml(
         project / "kb" / "model_cards" / "tiny-bert.lock.yaml",
         {
             "commit": "0123456789abcdef0123456789abcdef01234567",
-            "citations": [
-                {
-                    "path": "src/model.py",
-                    "lines": [12, 13],
-                    "snippet": "def encode(x):\n    return model(x)\n",
-                }
-            ],
+            "citations": [{"path": "src/model.py", "lines": [12, 13], "snippet": "import os  # forged\n"}],
         },
     )
     render(project)
+    assert "forged" not in page(project, "models/tiny-bert.md")
+
+    # Synced: the snippet is read from the clone at the pinned commit.
+    source = "".join(f"# line {n}\n" for n in range(1, 12)) + "def encode(x):\n    return model(x)\n"
+    sha = upstream_clone(project, "tiny-bert", {"src/model.py": source})
+    write_card(project, model("tiny-bert", walkthrough=[step], repo={**model("x")["repo"], "commit": sha}))
+    render(project)
     text = page(project, "models/tiny-bert.md")
     assert '```python linenums="12" title="src/model.py"\ndef encode(x):\n    return model(x)\n```' in text
-    assert "pinned at [0123456 (v1.0)]" in text
+    assert f"pinned at [{sha[:7]} (v1.0)" in text
+    assert "forged" not in text
 
 
-def test_smoke_status_is_shown(project: Path) -> None:
+def test_smoke_status_is_shown(project: Path, tmp_path: Path) -> None:
     render(project)
     assert "This card declares no smoke_test section" in page(project, "models/tiny-bert.md")
-    smoke_test = {"checkpoint": "tiny-bert", "input": {"kind": "dna", "length": 1024}}
+    smoke_test: dict[str, Any] = {"checkpoint": "tiny-bert", "input": {"kind": "dna", "length": 1024}}
     write_card(project, model("tiny-bert", smoke_test=smoke_test))
     render(project)
     text = page(project, "models/tiny-bert.md")
@@ -275,9 +280,57 @@ def test_smoke_status_is_shown(project: Path) -> None:
     (smoke / "tiny-bert.json").write_text(json.dumps(report), encoding="utf-8")
     render(project)
     text = page(project, "models/tiny-bert.md")
+    # Nobody vouches for this pass (anyone can commit such a file): the page says so, and why.
+    assert '!!! warning "Smoke test: passed, not verified"' in text
+    assert (
+        "All 9 checks passed. Run on 2026-11-20T10:00:00Z on cpu. Not verified: the report is unsigned; no "
+        "allowed signers are configured (smoke_allowed_signers)."
+    ) in text
+    assert "| Smoke test | passed, not verified, 2026-11-20, on cpu |" in text
+
+    key = new_key(tmp_path / "keys")
+    allow(project, ("smoke-ci", key))
+    signed = sign_file(smoke / "tiny-bert.json", key)
+    render(project)
+    text = page(project, "models/tiny-bert.md")
+    when = signed["signature"]["signed_at"].replace("T", " ").removesuffix("+00:00")
     assert '!!! success "Smoke test: passed"' in text
-    assert "All 9 checks passed. Run on 2026-11-20T10:00:00Z on cpu." in text
+    signature = f"Signed by smoke-ci on {when} UTC."
+    assert f"All 9 checks passed. Run on 2026-11-20T10:00:00Z on cpu. {signature}" in text
     assert "| Smoke test | passed, 2026-11-20, on cpu |" in text
+    smoke_test["input"]["add_special_tokens"] = False
+    write_card(project, model("tiny-bert", smoke_test=smoke_test))
+    render(project)
+    text = page(project, "models/tiny-bert.md")
+    plain = "2 random DNA sequences of 1,024 bases (seed 0), tokenized without special tokens"
+    assert f"| Input | {plain} |" in text
+
+
+def test_home_page_tallies_the_smoke_tests_and_promises_no_more(project: Path) -> None:
+    """The home page counts the models whose smoke test passed, failed or has not run (from this
+    build's facts) and claims verified embeddings only for those that passed."""
+    import copy
+
+    from tests.factory import make_card, write_card
+
+    other = make_card(id="tiny-other", name="Tiny Other")
+    write_card(project, copy.deepcopy(other))
+    render(project)
+    home = page(project, "index.md")
+    assert (
+        "**Embedding smoke test**: 0 passed · 0 failed · 4 not run." in home
+    )  # the fixture's 3 and this one
+    assert "verified only where\nits smoke test passed in a run signed by a trusted key" in home
+    smoke = project / "artifacts" / "smoke"
+    smoke.mkdir(parents=True)
+    (smoke / "tiny-bert.json").write_text(json.dumps({"status": "passed", "summary": "ok"}), encoding="utf-8")
+    (smoke / "tiny-other.json").write_text(
+        json.dumps({"status": "failed", "summary": "no"}), encoding="utf-8"
+    )
+    render(project)
+    # An unsigned pass is not counted as passed (a pull request could have committed it).
+    tally = "0 passed · 1 passed without a trusted signature · 1 failed · 2 not run."
+    assert f"**Embedding smoke test**: {tally}" in page(project, "index.md")
 
 
 def test_pdf_button_and_downloads_page_once_the_pdf_exists(project: Path) -> None:

@@ -20,6 +20,34 @@ from tests.factory import write_card
 from tests.smoke.slurm_cluster import SlurmCluster, missing
 from tests.smoke.standins import StandIn, build_all, git_commit_all
 
+PROBES_SYS_PATH = '''"""Upstream's loader, which also writes down where its process imports from."""
+import json
+import os
+import sys
+
+from transformers import AutoModel, AutoTokenizer
+
+
+def load(checkpoint):
+    with open({out!r}, "w") as fh:
+        json.dump({{"sys_path": sys.path, "cwd": os.getcwd()}}, fh)
+    return (AutoModel.from_pretrained(checkpoint, local_files_only=True),
+            AutoTokenizer.from_pretrained(checkpoint, local_files_only=True))
+'''
+
+
+def project_on_sys_path(root: Path, probe: Path) -> list[str]:
+    """The entries of a job's `sys.path` (written by the `PROBES_SYS_PATH` loader) that would import
+    from the project's tree or the job's working directory: the project root, the working directory,
+    or '' (which Python reads as the working directory). There must be none."""
+    seen = json.loads(probe.read_text(encoding="utf-8"))
+    cwd = Path(seen["cwd"]).resolve()
+    return [
+        entry
+        for entry in seen["sys_path"]
+        if entry in ("", ".") or Path(entry).resolve() in (root.resolve(), cwd)
+    ]
+
 
 @dataclass
 class SmokeProject:
@@ -57,6 +85,11 @@ class SmokeProject:
         )
         self.write(card)
         return card
+
+    def probe_sys_path(self, card_id: str, out: Path) -> dict[str, Any]:
+        """Point the card at a pinned upstream loader that loads the checkpoint as usual and writes down
+        its process's `sys.path` and working directory (`out`, JSON): the card, written."""
+        return self.entry_point(card_id, PROBES_SYS_PATH.format(out=str(out)), "a loader that looks around")
 
     def kb(self, *args: str) -> tuple[int, str, str]:
         """Run `kb -C <root> ARGS...`: (exit status, stdout, stderr)."""

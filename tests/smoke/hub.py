@@ -1,7 +1,8 @@
 """A local model hub for the tests: a real HTTP server on 127.0.0.1 answering the endpoints
 huggingface_hub 0.x uses for `model_info` and `snapshot_download` into a local folder:
 
-- `GET /api/models/{repo}/revision/{rev}`: the commit `sha` and the file list (`siblings`);
+- `GET /api/models/{repo}/revision/{rev}`: the commit `sha` that `rev` (a branch, a tag or a commit)
+  names, and the file list (`siblings`);
 - `HEAD` and `GET /{repo}/resolve/{rev}/{file}`: `X-Repo-Commit`, `ETag`, and for weight (LFS) files
   `X-Linked-Etag` (their sha256) and `X-Linked-Size`; `GET` honours `Range: bytes=N-` (206) to resume.
 
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 LFS_SUFFIXES = (".safetensors", ".bin")
 
@@ -28,6 +30,15 @@ LFS_SUFFIXES = (".safetensors", ".bin")
 class HubRepo:
     commit: str
     files: dict[str, bytes]
+    refs: dict[str, str] = field(default_factory=dict)
+    """Branches and tags -> the commit each names (`main` names `commit` unless given here)."""
+
+    def resolve(self, rev: str) -> str | None:
+        """The commit `rev` (a branch, a tag or a commit) names, or None when the hub knows no such."""
+        refs = {"main": self.commit, **self.refs}
+        if rev in refs:
+            return refs[rev]
+        return rev if rev in (self.commit, *refs.values()) else None
 
 
 @dataclass
@@ -82,7 +93,7 @@ def _handler(hub: LocalHub) -> type[BaseHTTPRequestHandler]:
             if token is not None and self.headers.get("Authorization") != f"Bearer {token}":
                 self._error(401, "GatedRepo")
                 return None
-            if rev not in (repo.commit, "main"):
+            if repo.resolve(unquote(rev)) is None:
                 self._error(404, "RevisionNotFound")
                 return None
             return repo
@@ -106,7 +117,7 @@ def _handler(hub: LocalHub) -> type[BaseHTTPRequestHandler]:
                 {
                     "id": repo_id,
                     "modelId": repo_id,
-                    "sha": repo.commit,
+                    "sha": repo.resolve(unquote(rev)),
                     "private": False,
                     "siblings": [{"rfilename": name} for name in repo.files],
                 }
@@ -130,7 +141,7 @@ def _handler(hub: LocalHub) -> type[BaseHTTPRequestHandler]:
             if ranged and self.command == "GET":
                 start = int(ranged[1])
             self.send_response(206 if start else 200)
-            self.send_header("X-Repo-Commit", repo.commit)
+            self.send_header("X-Repo-Commit", str(repo.resolve(unquote(rev))))
             self.send_header("Accept-Ranges", "bytes")
             if name.endswith(LFS_SUFFIXES):
                 self.send_header("X-Linked-Etag", f'"{hashlib.sha256(data).hexdigest()}"')

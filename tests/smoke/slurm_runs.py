@@ -39,13 +39,15 @@ def load(checkpoint):
     subprocess.run(["scancel", os.environ["SLURM_JOB_ID"]], check=True)
     time.sleep(120)
 '''
-EXITS = '''"""A loader whose code ends the process, as a library calling sys.exit does."""
+EXITS = '''"""A loader whose code ends the process at once, as a library calling os._exit does (a
+`sys.exit` is caught: it fails the card's check like any exception of the model's code)."""
+import os
 import sys
 
 
 def load(checkpoint):
-    print("upstream: no config found, giving up", file=sys.stderr)
-    sys.exit(3)
+    print("upstream: no config found, giving up", file=sys.stderr, flush=True)
+    os._exit(3)
 '''
 FAILS_ITS_NODE = '''"""A loader during which its node fails (here: is set DOWN, which ends the jobs on it)."""
 import os

@@ -10,9 +10,11 @@ import itertools
 import random
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tests.factory import make_card, write_card
 
@@ -189,8 +191,10 @@ def _custom(
     config_kwargs: dict[str, Any],
     sep_at_end: bool,
     vocab_size: int,
+    save: Callable[[Any, Path], None] | None = None,
 ) -> int:
-    """Save a custom-code model the way hub repositories do: config.json with auto_map + modeling_*.py."""
+    """Save a custom-code model the way hub repositories do: config.json with auto_map + modeling_*.py.
+    `save(model, out)` writes the weights (default: save_pretrained)."""
     import importlib.util
     import sys
 
@@ -209,11 +213,49 @@ def _custom(
         auto["auto"]: f"{module_file[:-3]}.{auto['model']}",
     }
     model = _seeded(lambda: model_cls(config))
-    model.save_pretrained(out)
+    (save or _save_pretrained)(model, out)
     # save_pretrained copies the module only for classes registered through auto_map; keep ours.
     shutil.copy(DATA / module_file, out / module_file)
     char_tokenizer(sep_at_end=sep_at_end, vocab_size=vocab_size).save_pretrained(out)
     return _params(model)
+
+
+def _save_pretrained(model: Any, out: Path) -> None:
+    model.save_pretrained(out)
+
+
+WeightsFormat = Literal["safetensors", "bin", "safetensors-both"]
+
+
+def save_as_upstream(model: Any, out: Path, weights: WeightsFormat = "safetensors") -> None:
+    """Write a model whose parameters are shared (Caduceus's tied projections) as its authors' tools did,
+    which transformers 4.57's save_pretrained refuses: config.json, and the weights as
+
+    - `safetensors`: `model.safetensors` holding each shared tensor once, under the first of its names
+      in sorted order (`mamba_fwd...`; safetensors' `save_model`, as the hub files are deduplicated);
+    - `bin`: `pytorch_model.bin`, torch.save of the state dict (every name, the storage shared);
+    - `safetensors-both`: `model.safetensors` with a copy under every name."""
+    import torch
+    from safetensors.torch import save_file, save_model
+
+    model.config.save_pretrained(out)
+    if weights == "safetensors":
+        save_model(model, str(out / "model.safetensors"), metadata={"format": "pt"})
+    elif weights == "bin":
+        torch.save(model.state_dict(), out / "pytorch_model.bin")
+    else:
+        state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
+
+
+def without_weight(folder: Path, name: str) -> None:
+    """Take one tensor out of the checkpoint's `model.safetensors` (a checkpoint that truly lacks it)."""
+    from safetensors.torch import load_file, save_file
+
+    path = folder / "model.safetensors"
+    state = load_file(str(path))
+    del state[name]
+    save_file(state, str(path), metadata={"format": "pt"})
 
 
 def build_hyena(out: Path) -> int:
@@ -234,10 +276,17 @@ COMPLEMENT = {7: 10, 10: 7, 8: 9, 9: 8}
 CADUCEUS_SSM = {"d_state": 4, "d_conv": 4, "expand": 2, "dt_rank": "auto", "bias": False, "conv_bias": True}
 """The hub config's ssm_cfg (d_state 16 there), shrunk for speed."""
 
+CADUCEUS_COMPLEMENT_MAP = {str(i): COMPLEMENT.get(i, i) for i in range(16)}
+"""The hub config's complement_map: every id of the padded vocabulary of 16, string keys as in JSON."""
 
-def build_caduceus(out: Path, rcps: bool, fused: bool = True, **config: Any) -> int:
-    """A Caduceus-shaped checkpoint: mamba-ssm imported as upstream does, here the reference kernels
-    (the product's own, `generator.smoke.reference`). `fused`: fused_add_norm and rms_norm, as the hub
+
+def build_caduceus(
+    out: Path, rcps: bool, fused: bool = True, weights: WeightsFormat = "safetensors", **config: Any
+) -> int:
+    """A Caduceus-shaped checkpoint as the hub stores one: mamba-ssm imported as upstream does (here the
+    reference kernels, the product's own `generator.smoke.reference`), the reverse projections tied by
+    sharing parameters and saved once (`weights`: see `save_as_upstream`), and a character tokenizer
+    that appends [SEP] as the hub tokenizer does. `fused`: fused_add_norm and rms_norm, as the hub
     config sets them; otherwise the unfused LayerNorm path. `config` overrides the tiny sizes."""
     from generator.smoke.reference import installed
 
@@ -248,7 +297,7 @@ def build_caduceus(out: Path, rcps: bool, fused: bool = True, **config: Any) -> 
             "CaduceusStandinConfig",
             {"auto": "AutoModel", "model": "CaduceusStandinModel"},
             {
-                "vocab_size": 12,  # padded to 16 (pad_vocab_size_multiple 8), as upstream does
+                "vocab_size": 16,  # the hub config's (12 tokens, padded to a multiple of 8)
                 "d_model": 16,
                 "n_layer": 2,
                 "ssm_cfg": dict(CADUCEUS_SSM),
@@ -256,11 +305,12 @@ def build_caduceus(out: Path, rcps: bool, fused: bool = True, **config: Any) -> 
                 "fused_add_norm": fused,
                 "residual_in_fp32": False,
                 "rcps": rcps,
-                "complement_map": COMPLEMENT,
+                "complement_map": dict(CADUCEUS_COMPLEMENT_MAP),
                 **config,
             },
-            False,
+            True,
             16,
+            partial(save_as_upstream, weights=weights),
         )
 
 
@@ -444,7 +494,8 @@ def build_all(root: Path) -> dict[str, StandIn]:
                     # As the shipped Caduceus cards: CUDA for mamba-ssm, which the reference replaces on CPU.
                     "requires_cuda": True,
                     "requires": ["mamba-ssm"],
-                    "input": {"kind": "dna", "length": 48, "batch_size": 2},
+                    # As the shipped cards' walkthroughs tokenize: the hub tokenizer appends [SEP].
+                    "input": {"kind": "dna", "length": 48, "batch_size": 2, "add_special_tokens": False},
                 },
             ),
             "tiny-caduceus",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
@@ -175,15 +176,23 @@ def test_an_unknown_revision(on_hub: SmokeProject, hub: LocalHub) -> None:
     assert "Traceback" not in err and not on_hub.checkpoint("tiny-hyena").exists()
 
 
+@pytest.mark.parametrize(
+    ("action", "says"),
+    [
+        ("pull", f"cannot pull {HUB_ID} at {COMMIT[:12]} from "),
+        ("resolve", f"cannot resolve {HUB_ID} at 'main' on "),
+    ],
+)
 def test_a_gated_model_needs_hf_token(
-    on_hub: SmokeProject, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+    on_hub: SmokeProject, hub: LocalHub, monkeypatch: pytest.MonkeyPatch, action: str, says: str
 ) -> None:
     hub.gated[HUB_ID] = "hf_secret"
-    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    code, _, err = on_hub.kb("checkpoints", action, "tiny-hyena")
     assert code == 1
-    assert "the model is gated; accept its terms on the hub and set HF_TOKEN to an access token" in err
+    assert f"kb checkpoints: card 'tiny-hyena': {says}{hub.url}: the model is gated; accept its terms" in err
+    assert "set HF_TOKEN" in err
     monkeypatch.setenv("HF_TOKEN", "hf_secret")
-    code, _, err = on_hub.kb("checkpoints", "pull", "tiny-hyena")
+    code, _, err = on_hub.kb("checkpoints", action, "tiny-hyena")
     assert code == 0, err
 
 
@@ -249,3 +258,120 @@ def test_pull_before_the_repository_is_cloned(on_hub: SmokeProject) -> None:
         "kb checkpoints: card 'tiny-hyena': external_repos/tiny-hyena is not cloned yet and the checkpoint "
         "goes inside it: run kb repos sync tiny-hyena first"
     ) in err
+
+
+# --- kb checkpoints resolve, and editing cards written by other YAML dumpers -------------------------
+
+MAIN = "beef" + "2" * 36
+"""Where `main` points on the hub: a later commit than the tag v1.0 (COMMIT)."""
+
+
+def _pyyaml_block(card: dict) -> str:
+    """PyYAML's defaults: block style, keys sorted, sequences not indented under their key."""
+    import yaml
+
+    return "# Written by PyYAML (sorted keys), edited by hand.\n" + yaml.safe_dump(card, sort_keys=True)
+
+
+def _pyyaml_mixed(card: dict) -> str:
+    """PyYAML with flow style for the innermost collections and an indentation of 4."""
+    import yaml
+
+    return yaml.safe_dump(card, default_flow_style=None, indent=4, sort_keys=False, width=100)
+
+
+def _pyyaml_flow(card: dict) -> str:
+    """PyYAML with every collection in flow style, wrapped at 100 columns."""
+    import yaml
+
+    return yaml.safe_dump(card, default_flow_style=True, sort_keys=False, width=100)
+
+
+def _ruamel_odd(card: dict) -> str:
+    """ruamel.yaml with an indentation of 3 and sequences offset, commented: no layout `kb` writes."""
+    import io
+
+    out = io.StringIO()
+    yaml = YAML()
+    yaml.indent(mapping=3, sequence=5, offset=3)
+    yaml.dump(card, out)
+    return out.getvalue().replace("\nsmoke_test:\n", "\nsmoke_test:   # loads the hub checkpoint\n")
+
+
+DUMPERS = [_pyyaml_block, _pyyaml_mixed, _pyyaml_flow, _ruamel_odd]
+
+
+def _only_insertions(before: str, after: str) -> list[str]:
+    """What `after` adds to `before`, asserting that it removes or changes nothing."""
+    import difflib
+
+    ops = difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+    assert all(op in ("equal", "insert") for op, *_ in ops), [o for o in ops if o[0] != "equal"]
+    return [after[j1:j2] for op, _, _, j1, j2 in ops if op == "insert"]
+
+
+@pytest.mark.parametrize("dump", DUMPERS, ids=lambda f: f.__name__.lstrip("_"))
+def test_resolve_then_pull_and_pin_a_card_written_by_another_dumper(
+    on_hub: SmokeProject, hub: LocalHub, dump: Any
+) -> None:
+    """`kb checkpoints resolve` writes the commit a tag names, then `pull` and `pin` work, on a card that
+    another YAML dumper wrote: every other byte of the card stays as it was."""
+    import yaml
+
+    hub.repos[HUB_ID].refs = {"main": MAIN, "v1.0": COMMIT}
+    card = on_hub.card("tiny-hyena")
+    del card["checkpoints"][0]["revision"]
+    card_file = on_hub.root / "kb" / "model_cards" / "tiny-hyena.yaml"
+    before = dump(card)
+    card_file.write_text(before)
+    assert on_hub.kb("validate", "kb/model_cards/tiny-hyena.yaml")[0] == 0
+
+    code, out, err = on_hub.kb("checkpoints", "resolve", "tiny-hyena", "--ref", "v1.0")
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"tiny-hyena: {HUB_ID} at 'v1.0' is {COMMIT}: written to kb/model_cards/tiny-hyena.yaml "
+        "(checkpoints[0].revision)",
+        "next: kb checkpoints pull tiny-hyena, review its code, then kb checkpoints pin tiny-hyena",
+    ]
+    resolved = card_file.read_text()
+    [added] = _only_insertions(before, resolved)
+    assert added.strip(" \n,") == f"revision: {COMMIT}"
+    assert yaml.safe_load(resolved)["checkpoints"][0]["revision"] == COMMIT
+
+    assert on_hub.kb("checkpoints", "pull", "tiny-hyena")[0] == 0
+    code, _, err = on_hub.kb("checkpoints", "pin", "tiny-hyena")
+    assert code == 0, err
+    pinned = card_file.read_text()
+    [added] = _only_insertions(resolved, pinned)
+    digest = _digest(hub.repos[HUB_ID].files[MODELING])
+    assert "code_sha256:" in added and f"{MODELING}: {digest}" in added
+    assert yaml.safe_load(pinned)["smoke_test"]["code_sha256"] == {MODELING: digest}
+    code, _, err = on_hub.kb("smoke", "tiny-hyena", "--device", "cpu")
+    assert code == 0, err
+
+    # main has moved on: resolving it again moves the pin, saying from where.
+    code, out, err = on_hub.kb("checkpoints", "resolve", "tiny-hyena")
+    assert code == 0, err
+    assert out.startswith(f"tiny-hyena: {HUB_ID} at 'main' is {MAIN}: written to ")
+    assert f", was {COMMIT}" in out
+    assert card_file.read_text() == pinned.replace(COMMIT, MAIN)
+    code, out, _ = on_hub.kb("checkpoints", "resolve", "tiny-hyena")
+    assert f"is {MAIN}, as kb/model_cards/tiny-hyena.yaml (checkpoints[0].revision) pins already" in out
+
+
+def test_resolve_an_unknown_ref(on_hub: SmokeProject, hub: LocalHub) -> None:
+    before = (on_hub.root / "kb" / "model_cards" / "tiny-hyena.yaml").read_text()
+    code, _, err = on_hub.kb("checkpoints", "resolve", "tiny-hyena", "--ref", "v9")
+    assert code == 1
+    assert (
+        f"kb checkpoints: card 'tiny-hyena': cannot resolve {HUB_ID} at 'v9' on {hub.url}: the hub has no "
+        "branch, tag or commit 'v9' (see --ref)"
+    ) in err
+    assert "Traceback" not in err
+    assert (on_hub.root / "kb" / "model_cards" / "tiny-hyena.yaml").read_text() == before
+
+
+def test_resolve_a_card_without_a_hub_checkpoint(smoke_project: SmokeProject) -> None:
+    code, _, err = smoke_project.kb("checkpoints", "resolve", "tiny-nt")
+    assert code == 1
+    assert "kb checkpoints: card 'tiny-nt': no checkpoints[] entry names a hub_id" in err

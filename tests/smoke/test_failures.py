@@ -183,7 +183,7 @@ def test_checkpoint_outside_its_folder_is_refused(smoke_project: SmokeProject, t
     smoke_project.write(card)
     line = _fails(smoke_project, "tiny-dnabert", "load")
     assert (
-        "smoke_test.checkpoint 'escape' resolves to" in line
+        "smoke_test.checkpoint 'escape': external_repos/tiny-dnabert/checkpoints/escape resolves to" in line
         and "outside external_repos/tiny-dnabert/checkpoints/" in line
     )
 

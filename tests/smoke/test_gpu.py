@@ -64,7 +64,7 @@ def test_native_mamba_ssm_matches_the_reference_kernels(
     for kernels in (NATIVE, Kernels("reference", ("mamba-ssm",))):
         ckpt, repo = smoke_project.checkpoint(card_id), smoke_project.repo(card_id)
         model = load(card, ckpt, repo, torch.device("cuda"), getattr(torch, dtype), True, kernels)
-        mixer = model.encoder.layers[0].mixer
+        mixer = model.encoder.backbone.layers[0].mixer
         mamba = getattr(mixer, "submodule", mixer).mamba_fwd
         assert type(mamba).__module__.startswith("generator.smoke.reference") == (kernels.kind == "reference")
         with torch.inference_mode():

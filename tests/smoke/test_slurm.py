@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.smoke.conftest import SmokeProject
+from tests.smoke.conftest import SmokeProject, project_on_sys_path
 from tests.smoke.slurm_cluster import NODE, SlurmCluster
 from tests.smoke.slurm_runs import SLEEPS, outcome, resources, settings
 
@@ -103,3 +103,30 @@ def test_an_interrupted_run_cancels_its_jobs_and_keeps_finished_reports(
     assert json.loads(report.read_text())["status"] == "passed"
     assert "PASSED  tiny-nt (cpu/float32, " in out
     assert not (smoke_project.root / "artifacts" / "smoke" / "tiny-hyena.json").exists()
+
+
+def test_no_job_imports_from_the_project_or_its_working_directory(
+    on_slurm: SlurmCluster, smoke_project: SmokeProject, tmp_path: Path
+) -> None:
+    """`kb smoke` started in the project, as a user starts it: the job's Python has neither the project
+    nor its own working directory on sys.path (`python -P`, its own folder), so packages a pull request
+    adds to the tree are never imported in place of the installed ones."""
+    marker = tmp_path / "PWNED"
+    for package in ("submitit", "generator", "torch"):
+        (smoke_project.root / package).mkdir()
+        (smoke_project.root / package / "__init__.py").write_text(f"open({str(marker)!r}, 'w')\n")
+    probe = tmp_path / "sys_path.json"
+    settings(smoke_project)
+    resources(smoke_project, "tiny-dnabert", smoke_project.probe_sys_path("tiny-dnabert", probe))
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "kb"), "smoke", "tiny-dnabert", "--executor", "slurm"],
+        cwd=smoke_project.root,
+        env={**os.environ, "SLURM_CONF": str(on_slurm.conf)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists()
+    assert project_on_sys_path(smoke_project.root, probe) == []

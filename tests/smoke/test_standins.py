@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factory import REPO_ROOT
+from tests.signing import allow, new_key, signing_with
 from tests.smoke.conftest import SmokeProject
 
 FAMILIES = [
@@ -61,8 +63,11 @@ def all_passed(
     template, _ = standin_template
     root = tmp_path_factory.mktemp("smoke-all") / "project"
     shutil.copytree(template, root, symlinks=True)
+    shutil.copy(REPO_ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    key = new_key(tmp_path_factory.mktemp("keys"))
+    allow(root, ("smoke-ci", key))  # the reports are signed by an allowed signer, as a trusted run's are
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), signing_with(key):
         code = main(["-C", str(root), "smoke", "--device", "cpu"])
     return root, code, out.getvalue()
 
@@ -176,8 +181,10 @@ CADUCEUS = ["tiny-caduceus-ph", "tiny-caduceus-ph-unfused", "tiny-caduceus-ps", 
 def test_caduceus_runs_on_the_reference_kernels_and_says_so(
     all_passed: tuple[Path, int, str], card_id: str
 ) -> None:
-    """Upstream-shaped Caduceus (mamba-ssm imported as upstream does) on a CPU machine without
-    mamba-ssm: the reference kernels stand in, the RC checks pass, and the report says so."""
+    """Upstream-shaped Caduceus (mamba-ssm imported as upstream does, the reverse projections tied as
+    upstream ties them and stored once, a tokenizer that appends [SEP] as the hub's does) on a CPU
+    machine without mamba-ssm: the reference kernels stand in, the tied weights are tied, the RC checks
+    pass on the input as the card tokenizes it, and the report says all of it."""
     root, _, out = all_passed
     report = json.loads((root / "artifacts" / "smoke" / f"{card_id}.json").read_text())
     assert report["kernels"] == {
@@ -191,7 +198,21 @@ def test_caduceus_runs_on_the_reference_kernels_and_says_so(
     assert line.endswith(", reference kernels (CPU))")
     rc = next(c for c in report["checks"] if c["name"] == "reverse complement")
     how = "one-pass split of 2 x d channels" if "-ps" in card_id else "forward and RC embeddings averaged"
-    assert (rc["status"], rc["message"].split(")")[0]) == ("passed", f"RC-invariant ({how}")
+    assert rc["status"] == "passed"
+    assert rc["message"].startswith(f"RC-invariant ({how}; no special tokens (add_special_tokens: false))")
+    assert report["embedding"]["tokenized"] == (
+        "add_special_tokens: false; 48 tokens for 48 bases, no special tokens"
+    )
+    weights = next(c for c in report["checks"] if c["name"] == "weights")
+    assert weights["status"] == "passed"
+    assert weights["message"] == (
+        "every weight came from the checkpoint; 4 weight(s) the model's code shares with others were tied "
+        "after loading (backbone.layers.0.mixer"
+        + (".submodule" if "-ps" in card_id else "")
+        + ".mamba_rev.in_proj.weight is backbone.layers.0.mixer"
+        + (".submodule" if "-ps" in card_id else "")
+        + ".mamba_fwd.in_proj.weight, ...)"
+    )
     assert "mamba_ssm" not in sys.modules
 
 
@@ -228,7 +249,6 @@ def test_the_card_page_says_reference_kernels(all_passed: tuple[Path, int, str])
     import shutil
 
     from generator.cli import main
-    from tests.factory import REPO_ROOT
 
     root, _, _ = all_passed
     shutil.copytree(REPO_ROOT / "templates", root / "templates", dirs_exist_ok=True)
@@ -239,3 +259,5 @@ def test_the_card_page_says_reference_kernels(all_passed: tuple[Path, int, str])
     row = next(line for line in page.splitlines() if line.startswith("| Smoke test |"))
     assert row.startswith("| Smoke test | passed, ") and row.endswith(", on cpu, reference kernels (CPU) |")
     assert "check(s) passed on cpu with reference kernels (CPU)" in page
+    # Who vouches for the pass, and when: the allowed signer's name for the key that signed the report.
+    assert "Signed by smoke-ci on 20" in page and " UTC." in page

@@ -15,8 +15,9 @@ mamba-ssm release, and takes every trace of it out again afterwards:
 
 Only those names exist (packages have an empty `__path__`), so model code that probes for one
 layout and falls back to the other takes the same branch it takes with the real release. The
-computation is exact, not approximate: `mamba.Mamba` runs transformers' `MambaMixer` pure-PyTorch
-path; `layer_norm` adds and normalises in float32 as the Triton kernels do.
+computation is exact, not approximate: `mamba.Mamba` has transformers' `MambaMixer` parameters and
+computes the selective scan in chunks (`scan`), equal to its position-by-position scan within float32
+rounding; `layer_norm` adds and normalises in float32 as the Triton kernels do.
 
 Importing this package is light; the modules import torch and transformers when installed.
 """

@@ -2,21 +2,42 @@
 
 The constructor, its defaults, its initialisation and the parameter names and shapes are mamba-ssm's
 (`in_proj`, `conv1d`, `x_proj`, `dt_proj`, `A_log`, `D`, `out_proj`), so a mamba-ssm checkpoint loads
-unchanged. The computation is `MambaMixer.slow_forward`, transformers' pure-PyTorch path (a sequential
-selective scan), which computes what mamba-ssm's fused CUDA kernel (`mamba_inner_fn`) computes:
+unchanged. `forward` computes what mamba-ssm's fused CUDA kernel (`mamba_inner_fn`) computes:
 projection, causal depthwise convolution, SiLU, selective scan with the softplus time step and the D
-skip, SiLU gate, output projection.
+skip, SiLU gate, output projection; the convolution and the gating are whole-sequence tensor
+operations and the scan runs in chunks (`generator.smoke.reference.scan`), exact and bounded in memory.
+Inside `sequential_scan()`, every layer runs transformers' `MambaMixer.slow_forward` instead (a Python
+step per position): the baseline the benchmark and the exactness tests compare against.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from transformers import MambaConfig
 from transformers.models.mamba.modeling_mamba import MambaMixer
+
+from generator.smoke.reference.scan import selective_scan
+
+_SEQUENTIAL = [False]
+"""Set inside `sequential_scan()` (a list, so the context manager changes it in place)."""
+
+
+@contextlib.contextmanager
+def sequential_scan() -> Iterator[None]:
+    """Inside the block, reference Mamba layers run transformers' sequential scan (the baseline)."""
+    saved = _SEQUENTIAL[0]
+    _SEQUENTIAL[0] = True
+    try:
+        yield
+    finally:
+        _SEQUENTIAL[0] = saved
 
 
 class Mamba(MambaMixer):
@@ -86,4 +107,33 @@ class Mamba(MambaMixer):
     def forward(self, hidden_states: torch.Tensor, inference_params: Any = None) -> torch.Tensor:  # type: ignore[override]  # mamba-ssm's signature, not MambaMixer's
         if inference_params is not None:
             raise NotImplementedError("the reference Mamba layer does not implement step-by-step decoding")
-        return self.slow_forward(hidden_states)
+        if _SEQUENTIAL[0]:
+            return self.slow_forward(hidden_states)
+        return self.chunked_forward(hidden_states)
+
+    def chunked_forward(self, hidden_states: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
+        """(B, L, D) -> (B, L, D), laid out (batch, length, channels) throughout, so that every
+        elementwise operation runs over contiguous channels."""
+        dtype, length = hidden_states.dtype, hidden_states.shape[1]
+        projected = self.in_proj(hidden_states)
+        x, gate = projected.chunk(2, dim=-1)
+        u = self.act(self._causal_conv(x, length))
+        time_step, b, c = torch.split(
+            self.x_proj(u), [self.time_step_rank, self.ssm_state_size, self.ssm_state_size], dim=-1
+        )
+        delta = F.softplus(self.dt_proj(time_step))
+        y = selective_scan(u, delta, -torch.exp(self.A_log.float()), b, c, self.D, chunk)
+        out: torch.Tensor = self.out_proj(y.to(dtype) * self.act(gate))
+        return out
+
+    def _causal_conv(self, x: torch.Tensor, length: int) -> torch.Tensor:
+        """The depthwise causal convolution as shifted multiply-adds over (B, L, D): out[t] = bias +
+        sum_k w[k] x[t - (K-1) + k], positions before the start counting as zero (conv1d's padding)."""
+        weight = self.conv1d.weight[:, 0, :]  # (D, K)
+        kernel = weight.shape[1]
+        out = x * weight[:, kernel - 1]
+        if self.conv1d.bias is not None:
+            out += self.conv1d.bias
+        for shift in range(1, min(kernel, length)):
+            out[:, shift:] += x[:, :-shift] * weight[:, kernel - 1 - shift]
+        return out

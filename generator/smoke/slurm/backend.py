@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.exceptions import MissingDependency
-from generator.smoke.job import JobLog, SmokeOptions, job_main, resources
+from generator.smoke.job import JobLog, SmokeOptions, job_main, outside_the_project, resources, safe_python
 from generator.smoke.report import Report
 from generator.smoke.slurm import verdict
 from generator.smoke.slurm.queue import Cluster, JobState, Partition, Queue, SlurmUnanswered
@@ -88,12 +88,14 @@ class SlurmJobs:
         from submitit.core.utils import FailedJobError, FailedSubmissionError
 
         request = Request.of(resources(loaded), self.slurm)
-        executor = SlurmExecutor(folder=self.folder)
+        # `python -P` and the job's own folder (request.py's chdir): the project's tree is never on the
+        # job's sys.path
+        executor = SlurmExecutor(folder=self.folder, python=safe_python())
         executor.update_parameters(**request.parameters(f"kb-smoke-{loaded.id}", self.folder, self.slurm))
         before = set(self.folder.iterdir())
         captured = io.StringIO()
         try:  # submitit echoes sbatch's error on stderr: it goes in the report instead
-            with contextlib.redirect_stderr(captured):
+            with contextlib.redirect_stderr(captured), outside_the_project(self.folder):
                 gpus = request.resources.gpus
                 job: Job[Report] = executor.submit(job_main, self.project, loaded, self.options, gpus)
         except (FailedJobError, FailedSubmissionError, OSError) as exc:

@@ -209,9 +209,9 @@ def ended(
         said = f": {log.last}" if log.last else ""
         why = (
             f"its process ended without a result{said}. The smoke test turns an error of the model's code "
-            "into a failed check, so the process itself was stopped: by code that exits (sys.exit, "
-            f"os._exit), a crash, or the job's environment (the job runs {python} after slurm.setup; the "
-            "project and its virtualenv must be on a filesystem the compute nodes share)"
+            "(`sys.exit` too) into a failed check, so the process itself was stopped: by code that ends "
+            f"it at once (os._exit), a crash, or the job's environment (the job runs {python} after "
+            "slurm.setup; the project and its virtualenv must be on a filesystem the compute nodes share)"
         )
     return (
         f"SLURM job {job_id} ended without a report ({state.describe()}{where}): {why}; its log: {log_path}"
