@@ -376,13 +376,22 @@ def _zensical_site(
             project,
             staging,
             generated=[*render.written, *render.unchanged],
-            pdfs=result.pdf.paths if result.pdf is not None else {},
+            pdfs=result.pdf.paths if result.pdf is not None else _pdfs_on_disk(project, result.kb),
         )
         pages = len(render.written) + len(render.unchanged)
         say(f"kb: site: every page built by Zensical ({pages} generated from cards)")
         result.links = link_check(project, say, site_dir=staging, origins=result)
         publish(staging, project.site_dir)
     return 0
+
+
+def _pdfs_on_disk(project: Project, kb: KnowledgeBase) -> dict[str, Path]:
+    """With no PDF rendered by this build (`--no-pdf`): the PDFs already under artifacts/, which the
+    pages link (`Site.pdf_file`), as the `kb` plugin publishes them for MkDocs."""
+    if not project.settings.pdf:
+        return {}
+    paths = {loaded.id: project.layout.pdf_file(loaded.id) for loaded in kb.all()}
+    return {card_id: path for card_id, path in paths.items() if path.is_file()}
 
 
 def _say_site(result: BuildResult, say: Say) -> None:

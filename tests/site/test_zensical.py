@@ -86,6 +86,13 @@ def test_kb_build_with_zensical_gives_the_mkdocs_site(
     assert 'href="../../pdf/tiny-bert.pdf"' in card
     assert 'href="../../kb/model_cards/tiny-bert.yaml"' in card
 
+    # Without rendering PDFs (`--no-pdf`), the pages still link the PDFs already made, and the site
+    # still holds them, as MkDocs' does.
+    capsys.readouterr()
+    code = main(["-C", str(zensical), "build", "--engine", "zensical", "--force", "--no-pdf"])
+    assert code == 0, capsys.readouterr().err[-3000:]
+    assert _files_under(zensical_site, "pdf") == pdfs
+
 
 def test_kb_build_with_zensical_refuses_a_broken_link_and_keeps_the_last_site(
     project: Path, capsys: pytest.CaptureFixture[str]
