@@ -45,6 +45,10 @@ class Bench:
     smoke_skip_reason: str = ""
     route_timeout: float | None = None
     """Seconds after which a comparison tool's run is stopped (its time then is a lower bound)."""
+    server: tuple[Any, str] | None = None
+    """The `mkdocs serve` process of the serve stages and its URL (`benchmarks/serve_latency.py`)."""
+    edits: int = 0
+    """Edits made through the server so far (each run's edit is a new one)."""
 
     # -- commands -----------------------------------------------------------------------------------
     def kb(self, *args: str) -> list[str]:
@@ -57,7 +61,7 @@ class Bench:
     # -- state --------------------------------------------------------------------------------------
     def clean(self) -> None:
         """Back to a fresh checkout: no site, no PDFs or caches, only the hand-written pages."""
-        for name in ("site", "site-plain", "site-topdf", "artifacts", ".kb-cache"):
+        for name in ("site", "site-plain", "site-topdf", "site-zensical", "artifacts", ".kb-cache", ".cache"):
             shutil.rmtree(self.root / name, ignore_errors=True)
         assert self.pristine_docs is not None
         shutil.rmtree(self.root / "site_src", ignore_errors=True)

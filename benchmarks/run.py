@@ -51,11 +51,12 @@ PDF_CPU_S = 1.5
 """CPU seconds per PDF of a synthetic card, measured at 100 cards (used only to explain a skip)."""
 
 
-def run_group(b: Bench, group: str) -> None:
-    """The stages of one group (see `stages.GROUPS`), in order; a failing one skips the rest."""
+def run_group(b: Bench, group: str, only: set[str] | None = None) -> None:
+    """The stages of one group (see `stages.GROUPS`), in order (with `only`, those named in it); a failing
+    one skips the rest."""
     try:
         for stage in STAGES:
-            if stage.group == group:
+            if stage.group == group and (only is None or stage.name in only):
                 stage.run(b)
     except (StageFailed, SystemExit) as exc:
         for name in GROUPS[group]:
@@ -66,7 +67,8 @@ def run_group(b: Bench, group: str) -> None:
 def run_for(
     n: int, args: argparse.Namespace, venv: Path | None, smoke: tuple[Path | None, str], work: Path
 ) -> dict[str, Any]:
-    wanted = [s for g in args.stages for s in GROUPS[g]]
+    only = set(args.only) if args.only else None
+    wanted = [s for g in args.stages for s in GROUPS[g] if only is None or s in only]
     for old in (work / f"n{n}", work / f"n{n}-site_src"):  # a kept folder from an earlier run
         shutil.rmtree(old, ignore_errors=True)
     (work / f"n{n}").mkdir()
@@ -88,8 +90,13 @@ def run_for(
     b.smoke_root, b.smoke_skip_reason = smoke
     load_before = os.getloadavg()
     started = time.perf_counter()
-    for group in args.stages:
-        run_group(b, group)
+    try:
+        for group in args.stages:
+            run_group(b, group, only)
+    finally:
+        if b.server is not None:  # a serve stage failed before the last one stopped it
+            b.server[0].kill()
+            b.server[0].wait()
     return {
         "cards": n,
         "files": sum(1 for _ in (project / "kb").rglob("*.yaml")),
@@ -187,6 +194,13 @@ def main(argv: list[str] | None = None) -> int:
         "--merge",
         action="store_true",
         help="measure only --stages again and replace them in an existing pipeline-<N>.json",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=[s.name for s in STAGES],
+        default=None,
+        help="of the --stages groups, only these stages (e.g. engine-mkdocs engine-zensical)",
     )
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite benchmarks/README.md")
     parser.add_argument("--keep", type=Path, help="keep the projects here (default: a temporary folder)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,6 +221,114 @@ def _smoke_ready(b: Bench) -> str | None:
     return None if b.smoke_root is not None else b.smoke_skip_reason
 
 
+# -- one card's text changed (not its name: the navigation stays) -------------------------------------
+
+
+def _touch_text(offset: int) -> Callable[[Bench, int], None]:
+    """Change one card's summary, a different edit each run: its page, and the catalog pages that show
+    summaries, change; the navigation does not."""
+
+    def touch(b: Bench, i: int) -> None:
+        card = b.root / "kb" / "model_cards" / f"{b.ids[0]}.yaml"
+        text = card.read_text(encoding="utf-8")
+        text = re.sub(
+            r"(?m)^summary: (.*?)( \(edit \d+\))?$",
+            lambda m: f"summary: {m.group(1)} (edit {offset + i})",
+            text,
+            count=1,
+        )
+        card.write_text(text, encoding="utf-8")
+
+    return touch
+
+
+# -- mkdocs serve: from saving a card to its page being served ----------------------------------------
+
+
+def _serve_ready(b: Bench) -> str | None:
+    """A running `mkdocs serve` of the project (its first build untimed), until the group ends."""
+    from benchmarks.serve_latency import start
+
+    if b.server is None:
+        b.server = start(b.root, b.root / "serve.log")
+    return None
+
+
+def _serve_idle(b: Bench, _i: int) -> None:
+    from benchmarks.serve_latency import wait_idle
+
+    wait_idle(b.root / "serve.log")
+
+
+def _serve_edit(what: str, *extra: str) -> Callable[[Bench], list[str]]:
+    def command(b: Bench) -> list[str]:
+        assert b.server is not None
+        b.edits += 1
+        return [
+            PY,
+            str(HERE / "serve_latency.py"),
+            "edit",
+            str(b.root),
+            b.server[1],
+            b.ids[0],
+            what,
+            str(1000 * b.edits),
+            *extra,
+        ]
+
+    return command
+
+
+def _serve_stop(b: Bench, result: dict[str, Any]) -> None:
+    """After the last serve stage: the server goes."""
+    if b.server is not None:
+        proc = b.server[0]
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except Exception:
+            proc.kill()
+        b.server = None
+
+
+# -- the engines: MkDocs and Zensical on the same pages ------------------------------------------------
+
+
+def _engines_ready(b: Bench) -> str | None:
+    """The pages rendered (untimed), and for each engine a copy of mkdocs.yml without the `kb` plugin
+    but with the product's navigation, building into a folder of its own."""
+    import importlib.util
+
+    b.ensure(b.kb("render"), "kb render")
+    nav = subprocess.run(
+        [PY, "-c", NAV_JSON, str(b.root)], cwd=b.root, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    for name, site in (("mkdocs-engine.yml", "site-engine-mkdocs"), ("mkdocs-zensical.yml", "site-zensical")):
+        config_copy(b, name, site)
+        with (b.root / name).open("a", encoding="utf-8") as fh:
+            fh.write(f"\nnav: {nav}\n")
+    if importlib.util.find_spec("zensical") is None:
+        return "zensical is not installed (pip install zensical)"
+    return None
+
+
+NAV_JSON = (
+    "import json, sys\n"
+    "from pathlib import Path\n"
+    "from generator.knowledge import load_knowledge_base\n"
+    "from generator.render.nav import site_nav\n"
+    "from generator.settings import Project\n"
+    "p = Project.load(Path(sys.argv[1]))\n"
+    "kb, _ = load_knowledge_base(p.root, None, p.kb_dir, p.smoke_dir)\n"
+    "print(json.dumps(site_nav(kb, p.docs_dir)))\n"
+)
+"""The product's navigation of a project, as JSON (which YAML reads)."""
+
+
+def _zensical(b: Bench) -> list[str]:
+    return [PY, "-m", "zensical", "build", "--clean", "-f", str(b.root / "mkdocs-zensical.yml")]
+
+
 # -- the stages, in the order they run -----------------------------------------------------------------
 
 STAGES: list[Stage] = [
@@ -285,6 +394,14 @@ STAGES: list[Stage] = [
         after=_without_pdfs(" (--no-pdf)"),
     ),
     Stage(
+        "build-one-text",
+        "build",
+        "kb build (one card's text changed: 1 PDF, its pages)",
+        _build,
+        before=_touch_text(200),
+        after=_without_pdfs(" (--no-pdf)"),
+    ),
+    Stage(
         "mkdocs-kb-plugin",
         "mkdocs",
         "mkdocs build (kb plugin, pages up to date)",
@@ -326,6 +443,61 @@ STAGES: list[Stage] = [
         prepare=_linkchecker_ready,
         ok_codes=(0, 1),
         route=True,
+    ),
+    Stage(
+        "serve-text",
+        "serve",
+        "mkdocs serve: one card's text saved -> its page served",
+        _serve_edit("text"),
+        prepare=_serve_ready,
+        before=_serve_idle,
+    ),
+    Stage(
+        "serve-name",
+        "serve",
+        "mkdocs serve: one card's name saved -> its page served",
+        _serve_edit("name"),
+        prepare=_serve_ready,
+        before=_serve_idle,
+    ),
+    Stage(
+        "serve-name-all",
+        "serve",
+        "mkdocs serve: one card's name saved -> every page has the new navigation",
+        _serve_edit("name", "--all"),
+        prepare=_serve_ready,
+        before=_serve_idle,
+        after=_serve_stop,
+    ),
+    Stage(
+        "engine-mkdocs",
+        "engines",
+        "plain mkdocs build (same pages and navigation, cold)",
+        lambda b: b.mkdocs("mkdocs-engine.yml"),
+        prepare=_engines_ready,
+        before=lambda b, _i: shutil.rmtree(b.root / "site-engine-mkdocs", ignore_errors=True),
+    ),
+    Stage(
+        "engine-zensical",
+        "engines",
+        "plain zensical build (same pages and navigation, cold: --clean)",
+        _zensical,
+        prepare=_engines_ready,
+        before=lambda b, _i: shutil.rmtree(b.root / "site-zensical", ignore_errors=True),
+    ),
+    Stage(
+        "build-mkdocs-force",
+        "engines",
+        "kb build --force --no-pdf (MkDocs, every page)",
+        lambda b: b.kb("build", "--force", "--no-pdf"),
+        prepare=_engines_ready,
+    ),
+    Stage(
+        "build-zensical-force",
+        "engines",
+        "kb build --engine zensical --force --no-pdf",
+        lambda b: b.kb("build", "--engine", "zensical", "--force", "--no-pdf"),
+        prepare=_engines_ready,
     ),
     Stage(
         "smoke",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from generator.incremental.state import SiteState
     from generator.pdf import PdfPlan, PdfRun, Rendering
 
 from generator.exceptions import BuildFailed, PublishRefused, ValidationFailed
@@ -27,7 +28,14 @@ from generator.facts import Facts, build_facts, missing_snippets
 from generator.knowledge import KnowledgeBase
 from generator.layout import Layout
 from generator.problems import Problem, Severity, escalate
-from generator.render.site import BrokenCard, RenderReport, broken_cards, error_pages, render_site
+from generator.render.site import (
+    BrokenCard,
+    PageKeys,
+    RenderReport,
+    broken_cards,
+    error_pages,
+    render_site,
+)
 from generator.settings import CONFIG_FILE, Project
 from generator.sitedir import failed_dir, publish, staging_dir
 from generator.stamp import BuildStamp
@@ -55,6 +63,16 @@ class BuildResult:
     pdf_pending: dict[str, Path] | None = None
     """Card id -> PDF under artifacts/ of the PDFs `kb build` is still rendering while MkDocs runs: the
     plugin lists them in the site without copying them (the build copies them once they exist)."""
+    incremental: bool = False
+    """`kb build` builds the site incrementally (MkDocs dirty, into a copy of the last site)."""
+    site_state: SiteState | None = None
+    """The last build's state, for an incremental build (None: every page is built)."""
+    new_site_state: SiteState | None = None
+    """What the plugin recorded of this build, saved once the site is published."""
+    site_built: list[str] = field(default_factory=list)
+    """The HTML files of the pages MkDocs built (the others are kept from the last site)."""
+    site_read: list[str] = field(default_factory=list)
+    """Of those, the pages whose Markdown was converted again (the others were themed again only)."""
 
 
 def validate(project: Project, kb: KnowledgeBase, *, strict: bool = False) -> list[Problem]:
@@ -165,11 +183,13 @@ def prepare(
     require_smoke: bool = False,
     show_errors: bool = False,
     notice: Say | None = None,
+    keys: PageKeys | None = None,
 ) -> BuildResult:
     """Everything before MkDocs: validate, (the publishing gate), PDFs, pages. Used by `kb build`,
     `kb render` and the MkDocs plugin. `say` shows problems, `info` progress (default: `say`; the
     MkDocs plugin logs it below warning level), `notice` the maintainer's warnings that never fail a
-    build, even a strict one (default: `say`).
+    build, even a strict one (default: `say`). `keys`: card pages rendered from the same inputs
+    before are not rendered again (`mkdocs serve`).
 
     With `show_errors` (`mkdocs serve`) invalid cards do not raise: the pages are rendered from the
     valid cards, each broken card's page lists its problems instead (`BuildResult.broken`), no PDF."""
@@ -178,18 +198,23 @@ def prepare(
     except ValidationFailed as exc:
         if not show_errors:
             raise
-        return _prepare_with_errors(project, kb, exc.problems, say, notice or say)
+        return _prepare_with_errors(project, kb, exc.problems, say, notice or say, keys)
     result = checked(project, kb, problems, say=say, require_smoke=require_smoke, notice=notice)
     # PDFs first, so the pages rendered next can link the ones that exist.
     if pdf and project.settings.pdf:
         result.pdf = pdf_step(project, kb, result.facts, say, info, strict=strict)
     # Pages into docs_dir: only changed ones are written, orphans removed, hand-written ones refused.
-    result.render = render_site(project, kb, result.facts)
+    result.render = render_site(project, kb, result.facts, keys=keys)
     return result
 
 
 def _prepare_with_errors(
-    project: Project, kb: KnowledgeBase, problems: list[Problem], say: Say, shown_on_page: Say
+    project: Project,
+    kb: KnowledgeBase,
+    problems: list[Problem],
+    say: Say,
+    shown_on_page: Say,
+    keys: PageKeys | None = None,
 ) -> BuildResult:
     """The problems a broken card's page shows are told through `shown_on_page` (information under
     `mkdocs serve --strict`, so the rebuild does not abort and the page appears), the others `say`."""
@@ -201,7 +226,7 @@ def _prepare_with_errors(
         raise ValidationFailed(problems)  # an error no card's page can show (not in a card file)
     facts = build_facts(project, kb)
     result = BuildResult(kb, facts, problems, broken=broken)
-    result.render = render_site(project, kb, facts, extra=error_pages(project, broken))
+    result.render = render_site(project, kb, facts, extra=error_pages(project, broken), keys=keys)
     return result
 
 
@@ -215,8 +240,9 @@ def build(
     force: bool = False,
     say: Say = _stderr,
     wait: bool = True,
+    engine: str = "mkdocs",
 ) -> BuildResult:
-    """`kb build`: validate -> gate -> PDFs -> pages -> `mkdocs build` -> link check.
+    """`kb build`: validate -> gate -> PDFs -> pages -> `mkdocs build` (or Zensical) -> link check.
 
     One build at a time per project (`generator.lock`): a second one waits for the first, saying so,
     or with `wait=False` raises `BuildLocked` naming the process that holds the lock.
@@ -224,7 +250,16 @@ def build(
     from generator.lock import project_lock
 
     with project_lock(project.root, wait=wait, say=say):
-        return _build(project, kb, strict=strict, pdf=pdf, require_smoke=require_smoke, force=force, say=say)
+        return _build(
+            project,
+            kb,
+            strict=strict,
+            pdf=pdf,
+            require_smoke=require_smoke,
+            force=force,
+            say=say,
+            engine=engine,
+        )
 
 
 def _build(
@@ -236,6 +271,7 @@ def _build(
     require_smoke: bool,
     force: bool,
     say: Say,
+    engine: str = "mkdocs",
 ) -> BuildResult:
     # 1-2. Validate (and, when asked, refuse unverified cards before producing anything).
     result = checked(project, kb, validate(project, kb, strict=strict), say=say, require_smoke=require_smoke)
@@ -246,10 +282,13 @@ def _build(
     #      Leaving the block with an error or Ctrl-C kills the pool (`Rendering`).
     with plan.start() if plan is not None else nullcontext() as rendering:
         result.pdf_pending = plan.expected if plan is not None else None
-        result.render = render_site(project, kb, result.facts, pdfs=result.pdf_pending)
+        # Card pages rendered from the same inputs by the last build are not rendered again.
+        keys = PageKeys() if force else PageKeys.load(project)
+        result.render = render_site(project, kb, result.facts, pdfs=result.pdf_pending, keys=keys)
+        keys.save(project)
         say(f"kb: pages: {result.render.summary()}")
         strict_build = strict or bool(project.mkdocs_config.get("strict"))
-        stamp = BuildStamp.of(project, strict=strict_build)
+        stamp = BuildStamp.of(project, strict=strict_build, engine=engine)
         if plan is None and not force and stamp.up_to_date():
             say(
                 f"kb: {project.rel(project.site_dir)}/ is up to date: nothing MkDocs reads changed since "
@@ -257,11 +296,15 @@ def _build(
             )
             return result
         stamp.forget()
-        warnings = _site(project, result, rendering, strict=strict, say=say)
+        if engine == "zensical":
+            warnings = _zensical_site(project, result, rendering, strict=strict, say=say)
+        else:
+            warnings = _site(project, result, rendering, strict=strict, say=say, force=force)
     if plan is not None:
-        stamp = BuildStamp.of(project, strict=strict_build)  # of the PDFs as they are now
+        stamp = BuildStamp.of(project, strict=strict_build, engine=engine)  # of the PDFs as they are now
     if not warnings and not result.links:
         stamp.save()  # a build with warnings is built (and its warnings shown) again next time
+        _keep_state(project, result)
     return result
 
 
@@ -280,23 +323,144 @@ def _pdf_plan(project: Project, kb: KnowledgeBase, result: BuildResult) -> PdfPl
 
 
 def _site(
-    project: Project, result: BuildResult, rendering: Rendering | None, *, strict: bool, say: Say
+    project: Project,
+    result: BuildResult,
+    rendering: Rendering | None,
+    *,
+    strict: bool,
+    say: Say,
+    force: bool = False,
 ) -> int:
     """MkDocs into a staging folder, then (once the PDFs are all made) the PDFs into it, the link
     check, and the swap into site/. Built beside site/ and put in its place only once the link check
     passed: a failed build leaves the last good site as it was (and is kept in .site.failed/ to look
-    at). Returns the number of MkDocs warnings."""
+    at). Returns the number of MkDocs warnings.
+
+    Incremental unless `force`d: when the last build's state (`generator.incremental.state`) still
+    describes site/ and nothing shaping every page changed, the staging folder starts as a copy of
+    site/, MkDocs builds only the pages whose Markdown changed (all of them themed again when the
+    navigation changed), and the link check reads the pages it built (every page when one lost an
+    anchor or a file was removed)."""
+    config = load_mkdocs_config(project, strict=strict)
+    result.incremental = True  # the plugin records what the next build needs, even of a full build
+    result.site_state = None if force else _last_state(project, config)
     with staging_dir(project.site_dir) as staging:
+        if result.site_state is not None:
+            copy_site(project.site_dir, staging)
         # In-process with the project's mkdocs.yml (the plugin is handed this result instead of
         # preparing again).
-        warnings = run_mkdocs(project, strict=strict, prepared=result, site_dir=staging)
+        warnings = run_mkdocs(project, strict=strict, prepared=result, site_dir=staging, config=config)
+        _say_site(result, say)
         if rendering is not None:
             result.pdf = pdf_report(project, rendering.wait(), say, strict=strict)
             _copy_pdfs(result.pdf, staging)
         # Internal links, anchors, PDFs (`kb check links --external` adds the http(s) ones).
-        result.links = link_check(project, say, site_dir=staging, origins=result)
+        result.links = link_check(project, say, site_dir=staging, origins=result, pages=_changed(result))
         publish(staging, project.site_dir)
     return warnings
+
+
+def _zensical_site(
+    project: Project, result: BuildResult, rendering: Rendering | None, *, strict: bool, say: Say
+) -> int:
+    """As `_site`, with Zensical building the staging folder (`generator.engines`): the PDFs are
+    copied in once made, the link check reads every page, and the site is swapped in only then."""
+    from generator.engines import finish_zensical, run_zensical
+
+    with staging_dir(project.site_dir) as staging:
+        run_zensical(project, result.kb, staging, strict=strict, say=say)  # while the PDF pool renders
+        if rendering is not None:
+            result.pdf = pdf_report(project, rendering.wait(), say, strict=strict)
+        render = result.render or RenderReport()
+        finish_zensical(
+            project,
+            staging,
+            generated=[*render.written, *render.unchanged],
+            pdfs=result.pdf.paths if result.pdf is not None else _pdfs_on_disk(project, result.kb),
+        )
+        pages = len(render.written) + len(render.unchanged)
+        say(f"kb: site: every page built by Zensical ({pages} generated from cards)")
+        result.links = link_check(project, say, site_dir=staging, origins=result)
+        publish(staging, project.site_dir)
+    return 0
+
+
+def _pdfs_on_disk(project: Project, kb: KnowledgeBase) -> dict[str, Path]:
+    """With no PDF rendered by this build (`--no-pdf`): the PDFs already under artifacts/, which the
+    pages link (`Site.pdf_file`), as the `kb` plugin publishes them for MkDocs."""
+    if not project.settings.pdf:
+        return {}
+    paths = {loaded.id: project.layout.pdf_file(loaded.id) for loaded in kb.all()}
+    return {card_id: path for card_id, path in paths.items() if path.is_file()}
+
+
+def _say_site(result: BuildResult, say: Say) -> None:
+    state = result.new_site_state
+    if state is None:
+        return
+    if result.site_state is None:
+        say(f"kb: site: every page built ({len(state.pages)})")
+        return
+    kept = len(state.pages) - len(result.site_built)
+    say(
+        f"kb: site: {len(result.site_built)} page(s) built again, {kept} kept from the last build "
+        "(--force builds every page)"
+    )
+
+
+def _last_state(project: Project, config: Any) -> SiteState | None:
+    """The last build's state when it still describes site/ (as that build left it) and nothing that
+    shapes every page changed since; else None (a full build)."""
+    from generator.incremental.mkdocs import site_signature
+    from generator.incremental.state import SiteState
+    from generator.stamp import outputs_hash
+
+    state = SiteState.load(project.layout)
+    if state is None or not project.site_dir.is_dir() or state.signature != site_signature(config):
+        return None
+    return state if state.outputs == outputs_hash(project.site_dir) else None
+
+
+def _changed(result: BuildResult) -> list[str] | None:
+    """The HTML files whose links an incremental build must check, or None when every page must be
+    checked (a full build; a file removed, whose links may live on any page).
+
+    The pages read again (their content is new) and the 404 page are checked whole. Of the pages only
+    themed again for a new navigation, one per folder depth is: their content is the last build's,
+    already checked, and the navigation and footer links they got are the same on every page of a
+    depth (relative links to the same pages), which that one shows."""
+    last, new = result.site_state, result.new_site_state
+    if last is None or new is None or set(last.files) - set(new.files):
+        return None
+    read = set(result.site_read)
+    sample: dict[int, str] = {}
+    for uri in result.site_built:
+        if uri not in read:
+            sample.setdefault(uri.count("/"), uri)
+    return ["404.html", *sorted(read), *sorted(sample.values())]
+
+
+def _keep_state(project: Project, result: BuildResult) -> None:
+    """After a build that passed: what the next incremental build needs (with the site it describes)."""
+    from generator.stamp import outputs_hash
+
+    state = result.new_site_state
+    if state is None:
+        return
+    state.outputs = outputs_hash(project.site_dir)
+    state.save(project.layout)
+
+
+def copy_site(site: Path, staging: Path) -> None:
+    """The last site, as the starting point of an incremental build (modification times kept: MkDocs
+    copies a static file again only when its source is newer)."""
+    shutil.copytree(site, staging, symlinks=True, ignore=lambda folder, names: _hidden(site, folder, names))
+
+
+def _hidden(site: Path, folder: str, names: list[str]) -> list[str]:
+    """Hidden entries at the top of the site (a gh-pages `.git`) stay where they are (`publish` carries
+    them over)."""
+    return [n for n in names if n.startswith(".")] if Path(folder) == site else []
 
 
 def _copy_pdfs(run: PdfRun, site_dir: Path) -> None:
@@ -308,15 +472,26 @@ def _copy_pdfs(run: PdfRun, site_dir: Path) -> None:
 
 
 def link_check(
-    project: Project, say: Say = _stderr, site_dir: Path | None = None, origins: BuildResult | None = None
+    project: Project,
+    say: Say = _stderr,
+    site_dir: Path | None = None,
+    origins: BuildResult | None = None,
+    pages: list[str] | None = None,
 ) -> list[Problem]:
     """Every internal link and anchor of the built site resolves; raise `BuildFailed` naming the broken
     ones (pages are named relative to the site; with `origins`, the build's cards, a link written in a
-    card is named at its field, `FILE:LINE:COL`)."""
+    card is named at its field, `FILE:LINE:COL`). `pages`: only these pages' links are checked (what an
+    incremental build wrote; every page when one lost an anchor the old site/ had)."""
     from generator.checks import check_site
     from generator.checks.origin import in_cards
 
-    problems = check_site(site_dir or project.site_dir, site_url=project.mkdocs_config.get("site_url"))
+    problems = check_site(
+        site_dir or project.site_dir,
+        site_url=project.mkdocs_config.get("site_url"),
+        pages=pages,
+        was=project.site_dir if pages is not None else None,
+        rewritten=origins.site_read if origins is not None else (),
+    )
     if origins is not None:
         problems = in_cards(problems, origins.kb, origins.facts)
     for p in problems:
@@ -330,7 +505,9 @@ def link_check(
             f"{where}/ (listed above){kept}; fix the card or page each one names and "
             "build again"
         )
-    say(f"kb: link check: every internal link, anchor and PDF of {project.rel(project.site_dir)}/ resolves")
+    which = f"the {len(pages)} page(s) built in " if pages is not None else ""
+    site = project.rel(project.site_dir)
+    say(f"kb: link check: every internal link, anchor and PDF of {which}{site}/ resolves")
     return problems
 
 
@@ -342,33 +519,51 @@ class TakesPrepared(Protocol):
     def use_prepared(self, result: BuildResult) -> None: ...
 
 
+def load_mkdocs_config(project: Project, *, strict: bool = False) -> Any:
+    """The project's mkdocs.yml as MkDocs loads it for a build."""
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    config_file = project.root / CONFIG_FILE
+    try:
+        # None, not False: MkDocs keeps mkdocs.yml's own `strict: true` only when the option is unset.
+        return load_config(config_file=str(config_file), strict=strict or None)
+    except MkDocsException as exc:
+        raise BuildFailed(f"{config_file}: the MkDocs build failed: {exc}") from exc
+
+
 def run_mkdocs(
     project: Project,
     *,
     strict: bool = False,
     prepared: BuildResult | None = None,
     site_dir: Path | None = None,
+    config: Any = None,
 ) -> int:
     """Build site/ with MkDocs; `strict` (or `strict: true` in mkdocs.yml) fails on any MkDocs warning
-    (broken link, missing anchor). Returns the number of warnings MkDocs logged."""
+    (broken link, missing anchor). Returns the number of warnings MkDocs logged. A `prepared` result
+    with the last build's state (`site_state`) builds incrementally (MkDocs' dirty build, into a copy
+    of the last site)."""
     from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
+
+    from generator.incremental.mkdocs import dirty_build
 
     _show_mkdocs_log()
     counter = _WarningCounter()
     log = logging.getLogger("mkdocs")
     log.addHandler(counter)
     config_file = project.root / CONFIG_FILE
+    dirty = prepared is not None and prepared.site_state is not None
     try:
-        # None, not False: MkDocs keeps mkdocs.yml's own `strict: true` only when the option is unset.
-        config = load_config(config_file=str(config_file), strict=strict or None)
+        config = config if config is not None else load_mkdocs_config(project, strict=strict)
         if site_dir is not None:
             config["site_dir"] = str(site_dir)
         plugin = config.plugins.get("kb")
         if isinstance(plugin, TakesPrepared) and prepared is not None:
             plugin.use_prepared(prepared)
-        mkdocs_build(config)
+        with dirty_build() if dirty else nullcontext():
+            mkdocs_build(config, dirty=dirty)
     except MkDocsException as exc:
         raise BuildFailed(f"{config_file}: the MkDocs build failed: {exc}") from exc
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import stat
 import typing
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from generator.schema.derived import FineTunedCard, SAECard, name_disagreements
 from generator.schema.sources import field_value
 from generator.settings import DEFAULTS, Project
 from generator.smoke.report import Report
-from generator.yamlio import Document, FieldPath, dotted, read_document
+from generator.yamlio import MAX_BYTES, Document, FieldPath, dotted, read_document
 
 C = TypeVar("C", bound=Card, covariant=True)
 T = TypeVar("T", bound=Card)
@@ -223,13 +224,61 @@ def kind_of(path: Path) -> CardKind | None:
     return next((k for k in CARD_KINDS.values() if k.folder == folder), None)
 
 
+_Loaded = tuple["LoadedCard[Card] | None", Document, list[Problem]]
+"""What loading one card file gives: the card (None when it is invalid), its document, its problems."""
+
+
+class CardCache:
+    """What `load_knowledge_base` made of each card file, kept by a long-lived process (`mkdocs serve`)
+    and reused while the file and its side files (lock file, smoke report) hold the same bytes: saving
+    one card re-validates that card only. The cross-card checks run again on every load."""
+
+    def __init__(self) -> None:
+        self._entries: dict[Path, tuple[tuple[bytes | None, ...], _Loaded]] = {}
+
+    @staticmethod
+    def _inputs(path: Path, smoke_dir: Path) -> tuple[bytes | None, ...] | None:
+        """The bytes the card's load reads (None where a file is absent); None when one of them is not a
+        plain small file (the loader then reads it itself and says what is wrong)."""
+        out: list[bytes | None] = []
+        for file in (path, Layout.lock_file(path), Layout.smoke_report_in(smoke_dir, path.stem)):
+            try:
+                st = file.stat()
+            except OSError:
+                out.append(None)
+                continue
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
+                return None
+            try:
+                out.append(file.read_bytes())
+            except OSError:
+                return None
+        return tuple(out)
+
+    def load(self, kind: CardKind, path: Path, root: Path, smoke_dir: Path) -> _Loaded:
+        inputs = self._inputs(path, smoke_dir)
+        hit = self._entries.get(path)
+        if inputs is not None and hit is not None and hit[0] == inputs:
+            return hit[1]
+        loaded = _load_card(kind, path, root, smoke_dir)
+        if inputs is not None:
+            self._entries[path] = (inputs, loaded)
+        return loaded
+
+
 def load_knowledge_base(
-    root: Path, paths: Iterable[Path] | None = None, kb_dir: Path | None = None, smoke_dir: Path | None = None
+    root: Path,
+    paths: Iterable[Path] | None = None,
+    kb_dir: Path | None = None,
+    smoke_dir: Path | None = None,
+    *,
+    cache: CardCache | None = None,
 ) -> tuple[KnowledgeBase, list[Problem]]:
     """Load and validate cards (all under `kb_dir`, or just `paths`): the valid ones and all problems.
 
     Each valid card's side files are read once here: its lock file and, for a card with a smoke test,
     its smoke report from `smoke_dir` (`Project.smoke_dir`; default `artifacts/smoke/` under the root).
+    With a `cache`, a card whose files are unchanged since the last load through it is not read again.
     """
     root = root.resolve()
     kb_dir = (kb_dir or root / DEFAULTS.kb_dir).resolve()
@@ -241,7 +290,9 @@ def load_knowledge_base(
     docs: list[tuple[CardKind, Document]] = []
     for kind, path in files:
         try:
-            loaded, doc, found = _load_card(kind, path, root, smoke_dir)
+            loaded, doc, found = (
+                cache.load(kind, path, root, smoke_dir) if cache else _load_card(kind, path, root, smoke_dir)
+            )
         except Exception as exc:  # no card content may end in a traceback: report it, located
             loaded, doc, found = None, None, [_unexpected(path, root, exc)]
         problems.extend(found)
@@ -325,9 +376,7 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _load_card(
-    kind: CardKind, path: Path, root: Path, smoke_dir: Path
-) -> tuple[LoadedCard[Card] | None, Document, list[Problem]]:
+def _load_card(kind: CardKind, path: Path, root: Path, smoke_dir: Path) -> _Loaded:
     rel = _rel(path, root)
     # Only files inside the knowledge-base folder they are listed in are read (a symlinked card that
     # resolves elsewhere is refused): kb/<kind>/<file> -> kb/.

@@ -166,6 +166,20 @@ class Layout:
     def cache_dir(self) -> Path:
         return self.root / self.CACHE_FOLDER
 
+    @property
+    def site_state_file(self) -> Path:
+        """What an incremental `kb build` knows of the last build (`generator.incremental.state`)."""
+        return self.cache_dir / "site-state" / "state.json"
+
+    def site_state_blob(self, digest: str) -> Path:
+        """One page's rendered content, kept for the next incremental build, named by its hash."""
+        return self.cache_dir / "site-state" / "pages" / f"{digest}.json"
+
+    @property
+    def serve_trigger_dir(self) -> Path:
+        """Watched by `mkdocs serve`: a file written here asks for the next step of a rebuild."""
+        return self.cache_dir / "serve"
+
     # -- the built site (POSIX paths) -----------------------------------------------------------------
 
     @classmethod

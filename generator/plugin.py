@@ -6,7 +6,12 @@
   an invalid card fails the build with every located message. Under `mkdocs serve` it does not:
   the rest of the site is built, and the card's page (at its usual URL) lists the card's located
   problems until the card is fixed, so the browser shows them on the next reload.
-- `mkdocs serve` also watches `kb/` and `templates/`, so saving a card reloads its page.
+- `mkdocs serve` also watches `kb/` and `templates/`, so saving a card reloads its page. It rebuilds
+  incrementally (`generator.incremental`): the changed card is read again (`CardCache`), its page and
+  the pages that show it are rendered (`PageKeys`), MkDocs converts and themes only the pages whose
+  Markdown changed (all of them themed, a few seconds' worth per rebuild, when the navigation
+  changed), and the writes of the plugin itself never start another rebuild.
+- `kb build` hands over the last build's state (`BuildResult.site_state`) for its incremental builds.
 - The PDFs under artifacts/ are added to the site's files as `pdf/<id>.pdf`, and each card's YAML as
   `kb/<kind folder>/<id>.yaml`, so MkDocs copies them and its link validation knows them.
 - Without a `nav:` in mkdocs.yml, the navigation is the reader's order of `generator.render.nav`.
@@ -29,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from mkdocs.config.base import ValidationError as MkDocsValidationError
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from pydantic import ValidationError
 
@@ -42,6 +47,11 @@ if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
     from generator.build import BuildResult
+    from generator.incremental.mkdocs import Incremental
+    from generator.incremental.serve import Inputs
+    from generator.incremental.state import SiteState
+    from generator.knowledge import CardCache
+    from generator.render.site import PageKeys
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
@@ -64,6 +74,19 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         """The navigation this plugin set (mkdocs.yml has no `nav:`): replaced on the next build."""
         self.strict = False
         """MkDocs' strict mode (`--strict` or `strict: true`), which fails the build on any warning."""
+        self.dirty = False
+        """`mkdocs serve --dirty` / `mkdocs build --dirty`: every build is a dirty one."""
+        # -- what `mkdocs serve` keeps between its rebuilds (`generator.incremental`) --
+        self.cards: CardCache | None = None
+        self.keys: PageKeys | None = None
+        self.site_state: SiteState | None = None
+        self.deferred: set[str] = set()
+        self.inputs: Inputs | None = None
+        self.serve_dirty = False
+        """The next build is asked for dirty by the serve builder."""
+        self.inc: Incremental | None = None
+        """This build's incremental bookkeeping (serve and `kb build`), None for a plain build."""
+        self.files: Files | None = None
 
     def use_prepared(self, result: BuildResult) -> None:
         """`kb build` has validated the cards and rendered the PDFs and pages already: use its result
@@ -85,22 +108,36 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
+        self.dirty = dirty
+        if command == "serve":
+            from generator.knowledge import CardCache
+            from generator.render.site import PageKeys
+
+            self.cards, self.keys = CardCache(), PageKeys()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         # A new build (perhaps of another project, in the same process): nothing of the last one.
         self.project = Project.from_mkdocs(config, self.settings)
         self.result = None
+        self.inc = None
         self.strict = bool(config.strict)
         if not config.repo_url:
             # mkdocs.yml's repo_url comes from the environment (KB_REPO_URL); without it, an edit_uri
             # would become a link relative to each page.
             config.edit_uri = None
+        from generator.render.fastlinks import FastLinks
+
+        # Catalog-like pages hold blocks of hundreds of links: linear instead of quadratic (same HTML).
+        if not any(isinstance(e, FastLinks) for e in config.markdown_extensions):
+            config.markdown_extensions.append(FastLinks())
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         """Load the knowledge base, validate and render before MkDocs collects the files of docs_dir;
         set the navigation."""
         project = self._project()
+        if self.command == "serve" and self.inputs is not None:
+            self.inputs.start()  # before anything is read: a save from now on is a change
         if self.handed is not None:
             self.result, self.handed = self.handed, None
         else:
@@ -111,6 +148,27 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             config.nav = self.nav = site_nav(
                 self.result.kb, project.docs_dir, broken=[(b.kind.name, b.page) for b in self.result.broken]
             )
+        self._incremental(config)
+
+    def _incremental(self, config: MkDocsConfig) -> None:
+        """Serving, or handed an incremental `kb build`: this build's `Incremental` (which pages MkDocs
+        reads and builds again)."""
+        from generator.incremental.mkdocs import Incremental, site_signature
+
+        serving = self.command == "serve"
+        handed = self.result.site_state if self.result is not None else None
+        if serving:
+            dirty = self.dirty or self.serve_dirty
+            self.serve_dirty = False
+            self.inc = Incremental(
+                self.site_state if dirty else None,
+                signature=site_signature(config),
+                serving=True,
+                budget=self.settings.serve_refresh_s,
+                deferred=self.deferred,
+            )
+        elif self.result is not None and self.result.incremental:
+            self.inc = Incremental(handed, signature=site_signature(config), serving=False)
 
     def _prepare(self, project: Project) -> None:
         from generator.build import prepare
@@ -128,7 +186,9 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         serving = self.command == "serve"
         pdf = self.settings.pdf_on_serve if serving else True
         try:
-            kb, _problems = load_knowledge_base(project.root, None, project.kb_dir, project.smoke_dir)
+            kb, _problems = load_knowledge_base(
+                project.root, None, project.kb_dir, project.smoke_dir, cache=self.cards
+            )
             # Serving, a card with errors shows them on its page instead of failing the rebuild. The
             # maintainer's notices (a cited snippet not synced) and, serving, the errors a card's page
             # shows never fail a build: under strict mode, where every warning does, they are logged
@@ -142,11 +202,15 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
                 info=log.info,
                 show_errors=serving,
                 notice=log.info if self.strict else log.warning,
+                keys=self.keys,
             )
         except KBError as exc:
             raise PluginError(f"kb: {exc}") from exc
-        if self.result.render and self.result.render.written:
-            log.info("kb: %s", self.result.render.summary())
+        render = self.result.render
+        if render and (render.written or render.removed):
+            log.info("kb: %s", render.summary())
+            if self.inputs is not None:
+                self.inputs.wrote(project.docs_dir / p for p in [*render.written, *render.removed])
         for card in self.result.broken:
             errors = sum(p.is_error for p in card.problems)
             (log.info if self.strict else log.warning)(
@@ -157,15 +221,51 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
                 card.page.removesuffix(".md") + "/",
             )
 
+    def on_nav(self, nav: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        if self.inc is not None:
+            self.inc.on_nav(nav, config, files)
+        return nav
+
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        if self.inc is not None:
+            self.inc.on_env(files)
+        return env
+
+    @event_priority(-100)  # after the search plugin has looked at the page
+    def on_page_context(self, context: Any, *, page: Any, config: MkDocsConfig, nav: Any) -> Any:
+        if self.inc is not None:
+            self.inc.on_page_context(page)
+        return context
+
+    def on_post_page(self, output: str, *, page: Any, config: MkDocsConfig) -> str:
+        if self.inc is not None:
+            self.inc.on_post_page(page)
+        return output
+
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.inc is not None and self.files is not None:
+            inc = self.inc
+            state = inc.on_post_build(self.files, config.site_dir)
+            if self.command == "serve":
+                self.site_state, self.deferred = state, set(inc.deferred)
+                _say_served(inc)
+            elif self.result is not None:
+                self.result.new_site_state = state
+                dest = self.files.src_uris
+                self.result.site_built = sorted(dest[u].dest_uri for u in inc.built)
+                self.result.site_read = sorted(dest[u].dest_uri for u in inc.built & inc.read)
         self._release()
 
     def on_build_error(self, *, error: Exception) -> None:
         self._release()
+        # A failed rebuild leaves the served folder half built: the next one builds every page.
+        self.site_state, self.deferred = None, set()
 
     def on_shutdown(self) -> None:
         self._release()
         self.command = "build"  # the next in-process build of this (cached) object is not serving
+        self.cards = self.keys = self.site_state = self.inputs = None
+        self.deferred = set()
 
     def _release(self) -> None:
         if self.lock is not None:
@@ -174,6 +274,16 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """Publish each card's YAML as `kb/<folder>/<id>.yaml` and its PDF as `pdf/<id>.pdf` (only for
         cards that exist)."""
+        files = self._publish_files(files, config)
+        self.files = files
+        if self.inc is not None:
+            handed = self.result.site_state if self.result is not None else None
+            project = self._project()
+            load = (lambda uris: handed.load_bodies(project.layout, uris)) if handed is not None else None
+            self.inc.on_files(files, config.site_dir, load)
+        return files
+
+    def _publish_files(self, files: Files, config: MkDocsConfig) -> Files:
         project = self._project()
         from generator.knowledge import card_files
 
@@ -238,17 +348,65 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         return markdown
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
-        """Reload the site when a card or a template changes."""
+        """Reload the site when a card or a template changes; rebuild incrementally, and only when
+        something changed besides the pages this plugin wrote (`generator.incremental.serve`)."""
+        from generator.incremental.serve import Inputs, ServeBuilder
+
         project = self._project()
-        for folder in (project.kb_dir, project.templates_dir, project.template_overrides):
+        watched = [project.kb_dir, project.templates_dir, project.template_overrides]
+        for folder in watched:
             if folder is not None and folder.is_dir():
                 server.watch(str(folder))
+        if self.command != "serve":
+            return server  # `mkdocs serve --clean`: full builds, as asked
+        trigger = project.layout.serve_trigger_dir
+        trigger.mkdir(parents=True, exist_ok=True)
+        server.watch(str(trigger))
+        paths = [config.docs_dir, config.config_file_path, *config.watch, *watched]
+        theme_dir = config.theme.custom_dir
+        self.inputs = Inputs(Path(p) for p in [*paths, theme_dir] if p)
+        self.inputs.start()
+        rebuild = ServeBuilder(
+            builder, needed=self._rebuild_needed, before=self._dirty_next, after=self._more
+        )
+        if rebuild.incremental:
+            server.builder = rebuild
+        else:
+            log.warning("kb: this MkDocs builds its own way: every rebuild of `mkdocs serve` is a full one")
         return server
+
+    def _rebuild_needed(self) -> bool:
+        return bool(self.deferred) or self.inputs is None or self.inputs.changed()
+
+    def _dirty_next(self) -> None:
+        self.serve_dirty = True
+
+    def _more(self) -> None:
+        """Pages still wait for their navigation: ask the server for the next rebuild."""
+        if self.deferred and self.project is not None:
+            from generator.incremental.serve import request_more
+
+            request_more(self.project.layout.serve_trigger_dir)
 
     def _project(self) -> Project:
         if self.project is None:
             raise PluginError("kb: the plugin was used before MkDocs loaded its configuration")
         return self.project
+
+
+def _say_served(inc: Incremental) -> None:
+    if not inc.incremental:
+        return
+    themed = len(inc.built - inc.read)
+    pending = f"; the navigation of {len(inc.deferred)} page(s) is refreshed next" if inc.deferred else ""
+    log.info(
+        "kb: %d page(s) built again (%d changed, %d with the new navigation), %d kept%s",
+        len(inc.built),
+        len(inc.built & inc.read),
+        themed,
+        len(inc.sources) - len(inc.built),
+        pending,
+    )
 
 
 class _PendingFile(File):

@@ -130,6 +130,10 @@ class Settings(BaseModel):
     copy them into the built site and link them from the pages. Off: no PDF is rendered or published."""
     pdf_on_serve: bool = False
     """Render PDFs during `mkdocs serve` too (off: editing stays fast)."""
+    serve_refresh_s: float = Field(default=2.0, ge=0)
+    """Under `mkdocs serve`, after a card's name or group changed: seconds per rebuild spent giving the
+    other pages the new navigation (the changed pages are served first; each rebuild then refreshes
+    this much of the rest, so a new save never waits for all of them)."""
     pdf_jobs: int = 0
     """Processes rendering PDFs; 0 = one per core."""
     permalink_templates: dict[str, str] = Field(default_factory=dict)

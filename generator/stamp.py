@@ -3,7 +3,8 @@
 MkDocs rebuilds every page on every build, so a `kb build` with nothing changed used to cost a whole
 MkDocs build plus a link check. After a build that passed, the stamp records a hash of everything
 MkDocs reads (mkdocs.yml, every file of docs_dir, the theme overrides, the PDFs it copies, this
-package's own code, the versions of MkDocs, its plugins and Markdown extensions, the strict flag) and a
+package's own code, the versions of MkDocs, its plugins and Markdown extensions, the strict flag, the
+engine) and a
 listing of what it wrote (every file of site/ with its size and modification time). The next build
 skips both stages only when both are the same: a changed page, a new PDF, an edited theme file, or a
 file deleted or touched in site/ all rebuild. `kb build --force` rebuilds regardless.
@@ -58,7 +59,7 @@ def _version(package: str) -> str:
         return "none"
 
 
-def inputs_hash(project: Project, *, strict: bool) -> str | None:
+def inputs_hash(project: Project, *, strict: bool, engine: str = "mkdocs") -> str | None:
     """A hash of everything the MkDocs build and the link check read; None when that cannot be known
     (no mkdocs.yml: MkDocs reports it; or a configuration that reads inputs the stamp cannot see)."""
     try:
@@ -67,7 +68,7 @@ def inputs_hash(project: Project, *, strict: bool) -> str | None:
         return None
     if any(marker.encode() in config_text for marker in _UNSEEN):
         return None
-    h = hashlib.sha256(f"v{STAMP_VERSION}\0strict={strict}\0".encode())
+    h = hashlib.sha256(f"v{STAMP_VERSION}\0strict={strict}\0engine={engine}\0".encode())
     for package in _PACKAGES:
         h.update(f"{package}={_version(package)}\0".encode())
     h.update(config_text)
@@ -109,8 +110,8 @@ class BuildStamp:
     """None: never up to date, never saved."""
 
     @classmethod
-    def of(cls, project: Project, *, strict: bool) -> BuildStamp:
-        return cls(project, inputs_hash(project, strict=strict))
+    def of(cls, project: Project, *, strict: bool, engine: str = "mkdocs") -> BuildStamp:
+        return cls(project, inputs_hash(project, strict=strict, engine=engine))
 
     @property
     def path(self) -> Path:

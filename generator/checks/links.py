@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import posixpath
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,9 +77,16 @@ def check_site(
     allow_local: bool = False,
     timeout: float = 10.0,
     jobs: int = 0,
+    pages: Collection[str] | None = None,
+    was: Path | None = None,
+    rewritten: Collection[str] = (),
     **external_options: Any,
 ) -> list[Problem]:
     """Every problem with the links of the built site in `site_dir` (empty when all resolve).
+
+    `pages` (HTML files relative to the site): check only the links of these pages, the ones an
+    incremental build wrote, against the whole site. With `was` (the site they replace), every page is
+    checked after all when one of the `rewritten` pages lost an id another page may link to.
 
     `site_url` (mkdocs.yml's) maps absolute links such as the 404 page's `/kb/...` and the canonical
     `https://host/kb/...` onto the site folder. With `external`, http(s) URLs are requested (see
@@ -86,7 +94,9 @@ def check_site(
     `cache_max_age` seconds. `allow_local` accepts links to localhost (tests only). `jobs` processes
     parse the pages (0 = one per core).
     """
-    report = scan_site(site_dir, site_url=site_url, allow_local=allow_local, jobs=jobs)
+    report = scan_site(site_dir, site_url=site_url, allow_local=allow_local, jobs=jobs, pages=pages)
+    if pages is not None and was is not None and lost_ids(site_dir, was, rewritten):
+        report = scan_site(site_dir, site_url=site_url, allow_local=allow_local, jobs=jobs)
     problems = report.problems
     if external and report.external:
         from generator.checks.external import check_urls
@@ -114,13 +124,39 @@ def check_site(
 
 
 def scan_site(
-    site_dir: Path, *, site_url: str | None = None, allow_local: bool = False, jobs: int = 0
+    site_dir: Path,
+    *,
+    site_url: str | None = None,
+    allow_local: bool = False,
+    jobs: int = 0,
+    pages: Collection[str] | None = None,
 ) -> LinkReport:
-    """Check the internal links of every HTML page and collect the external ones (no network).
+    """Check the internal links of every HTML page (or of `pages`) and collect the external ones (no
+    network).
 
     `jobs` processes parse the pages (0 = one per core, at most 8); small sites use one.
     """
-    return _Scanner(site_dir, site_base_path(site_url), site_url, allow_local).run(jobs)
+    return _Scanner(site_dir, site_base_path(site_url), site_url, allow_local).run(jobs, pages)
+
+
+def lost_ids(site_dir: Path, was: Path, pages: Collection[str]) -> bool:
+    """Whether one of `pages` has lost an id (or an `<a name>`) it had in the site `was`."""
+    from lxml import etree
+
+    parser = etree.HTMLParser(recover=True, no_network=True, remove_comments=True)
+    find_ids = etree.XPath(_ID_XPATH, smart_strings=False)
+    for page in pages:
+        try:
+            before = set(find_ids(etree.parse(str(was / page), parser)))
+        except (OSError, etree.LxmlError):
+            continue  # a new page: nothing linked to it before
+        try:
+            after = set(find_ids(etree.parse(str(site_dir / page), parser)))
+        except (OSError, etree.LxmlError):
+            return True
+        if before - after:
+            return True
+    return False
 
 
 _Pending = tuple[str, str, str, str, int]
@@ -178,9 +214,12 @@ class _Scanner:
         # (folder, link) -> (target page or None, fragment, problem text / "external" / None).
         self.resolved: dict[tuple[str, str], tuple[str | None, str, str | None]] = {}
 
-    def run(self, jobs: int = 0) -> LinkReport:
+    def run(self, jobs: int = 0, only: Collection[str] | None = None) -> LinkReport:
         self._index_files()
         pages = sorted(f for f in self.files if f.endswith((".html", ".htm")))
+        if only is not None:
+            wanted = set(only)
+            pages = [p for p in pages if p in wanted]
         jobs = jobs or min(os.cpu_count() or 1, 8)
         jobs = min(jobs, max(1, len(pages) // 50))  # forking costs more than parsing a few pages
         if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -206,6 +245,10 @@ class _Scanner:
             report.links += part.links
         for part in parts:
             for page, link, target, fragment, line in part.pending:
+                if target not in ids and only is not None:
+                    found = self._ids_of(target)  # a page not checked: its ids only
+                    if found is not None:
+                        ids[target] = found
                 target_ids = ids.get(target)
                 if target_ids is not None and fragment not in target_ids:
                     report.problems.append(_problem(page, link, f"no anchor '#{fragment}' on {target}", line))
@@ -240,6 +283,20 @@ class _Scanner:
                 part.links += 1
                 self._check_link(part, page, folder, link, value)
         return part
+
+    def _ids_of(self, page: str) -> frozenset[str] | None:
+        from lxml import etree
+
+        parser = etree.HTMLParser(recover=True, no_network=True, remove_comments=True)
+        try:
+            tree = etree.parse(str(self.root / page), parser)
+        except (OSError, etree.LxmlError):
+            return None
+        return (
+            frozenset(etree.XPath(_ID_XPATH, smart_strings=False)(tree))
+            if tree.getroot() is not None
+            else None
+        )
 
     def _index_files(self) -> None:
         if not self.root.is_dir():

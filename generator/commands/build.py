@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from generator.build import build
+from generator.engines import ENGINES
 from generator.knowledge import load_knowledge_base
 from generator.settings import Project
 
@@ -22,12 +23,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="run MkDocs and the link check even when nothing they read changed",
+        help="build every page and check every link, even when nothing changed (what CI and Pages run); "
+        "without it only what changed since the last build is built again",
     )
     parser.add_argument(
         "--require-smoke",
         action="store_true",
         help="refuse to publish while a model card's smoke test failed, is stale or not run",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="mkdocs",
+        help="what builds the site from the pages: MkDocs with the kb plugin (default), or Zensical "
+        "(the same navigation, PDFs, cards' YAML and link check; pip install zensical)",
     )
     parser.add_argument(
         "--no-wait",
@@ -47,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         require_smoke=args.require_smoke,
         force=args.force,
         wait=not args.no_wait,
+        engine=args.engine,
     )
     print(f"kb build: the site is in {project.rel(project.site_dir)}/", file=sys.stderr)
     return 0

@@ -14,7 +14,7 @@ from typing import Any
 
 from generator.exceptions import KBError
 from generator.io import atomic_write_bytes
-from generator.pdf.context import FILTERS, PdfJob, card_context
+from generator.pdf.context import FILTERS, PdfJob, card_context, pygments_css
 from generator.render.jinja import Renderer
 
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
@@ -63,7 +63,8 @@ def render_html(job: PdfJob) -> tuple[str, list[str]]:
 
 
 def finish_html(html: str, where: str, *, sanitize: bool = True) -> tuple[str, list[str]]:
-    """Fill `<nav id="toc">` from the section headings; drop links a PDF reader should not follow;
+    """Fill `<nav id="toc">` from the section headings and `<style id="code-style">` with the rules of
+    the code classes the body uses; drop links a PDF reader should not follow;
     pass the body through the print allowlist (`sanitize=False` only to compare, in the tests)."""
     import lxml.html
 
@@ -83,6 +84,10 @@ def finish_html(html: str, where: str, *, sanitize: bool = True) -> tuple[str, l
         _fill_toc(doc, toc)
     if sanitize:
         _sanitize_body(doc)
+    code_style = doc.get_element_by_id("code-style", None)
+    if code_style is not None:
+        used = {name for el in doc.body.iter() for name in (el.get("class") or "").split()}
+        code_style.text = pygments_css(used)
     out = lxml.html.tostring(doc, encoding="unicode", doctype="<!DOCTYPE html>")
     return out, warnings
 

@@ -46,7 +46,7 @@ def card_context(site: Site, loaded: LoadedCard[Card]) -> dict[str, Any]:
     """Everything `pages/<kind>.md.j2` renders from: `view` (the sections), and for the card's PDF
     `pdf_link` (the download, when published) and `pdf_enabled`; `card` and `facts` for overrides."""
     facts = site.facts.of(loaded)
-    published = facts.pdf_artifact is not None and site.pdf_file(loaded.id)
+    published = pdf_published(site, loaded)
     return {
         "card": loaded.card,
         "kind": loaded.kind,
@@ -58,3 +58,8 @@ def card_context(site: Site, loaded: LoadedCard[Card]) -> dict[str, Any]:
         "pdf_link": Layout.relative(facts.page, Layout.site_pdf_path(loaded.id)) if published else None,
         "pdf_enabled": site.pdf_enabled,
     }
+
+
+def pdf_published(site: Site, loaded: LoadedCard[Card]) -> bool:
+    """Whether the card's page links its PDF: its kind is printed and the PDF is published."""
+    return site.facts.of(loaded).pdf_artifact is not None and site.pdf_file(loaded.id) is not None

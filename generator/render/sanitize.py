@@ -79,9 +79,10 @@ _TEXT = {
     "wbr",
 }
 
-PAGE_TAGS = frozenset(_TEXT | {"input", "label"})
+PAGE_TAGS = frozenset(_TEXT | {"input", "label", "nav"})
 """Tags of the generated pages: Markdown, admonition, details, tables, highlight, tabbed (radio inputs
-and labels), toc permalinks. No image: the page templates show none, and card text may not add one."""
+and labels), toc permalinks, and (Zensical's pages are sanitized whole, `generator.engines`) the
+theme's list of a page's tags. No image: the page templates show none, and card text may not add one."""
 
 PRINT_TAGS = frozenset(
     _TEXT | {"section", "nav", "main", "article", "header", "footer", "aside", "figure", "figcaption", "img"}
@@ -113,8 +114,9 @@ _PRINT_ATTRS: dict[str, set[str]] = {
     "ol": {"start"},
     "span": {"data-linenos"},
 }
-_VALUES = {"input": {"type": {"radio"}}}
-"""The tabbed extension's inputs are radio buttons; no other input type survives."""
+_VALUES = {"input": {"type": {"radio"}}, "a": {"tabindex": {"-1"}}}
+"""The tabbed extension's inputs are radio buttons; no other input type survives. Zensical takes the
+heading permalinks out of the tab order (`tabindex="-1"`)."""
 
 
 @cache

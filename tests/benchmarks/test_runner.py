@@ -69,3 +69,16 @@ def test_runner_measures_the_pdf_floor_and_the_builds_beside_it(tmp_path: Path) 
     assert "| WeasyPrint alone on the same print HTML (one process per core) |" in run.stdout
     assert "| kb pdf cold vs WeasyPrint alone (same print HTML) | <= 1.3 |" in run.stdout
     assert "PDF pages produced" in run.stdout
+
+
+@pytest.mark.slow
+def test_runner_measures_serve_latency_and_the_engines_side_by_side(tmp_path: Path) -> None:
+    """From saving a card to its page served by a real `mkdocs serve`, and MkDocs beside Zensical on
+    the same pages; the goals table lists the serve latency."""
+    run, data = bench(tmp_path, "serve", "engines", timeout=900)
+    stages = data["stages"]
+    assert {"serve-text", "serve-name", "serve-name-all"} <= set(stages)
+    assert all(stages[s]["wall_s"] > 0 for s in ("serve-text", "serve-name", "serve-name-all"))
+    if "engine-zensical" in stages:  # zensical is in the test extra
+        assert {"engine-mkdocs", "build-mkdocs-force", "build-zensical-force"} <= set(stages)
+    assert "| mkdocs serve: one card's text saved -> its page served | <= 3 s |" in run.stdout

@@ -37,7 +37,7 @@ LAYERS: list[list[str]] = [
     ["generator.sections"],
     ["generator.render", "generator.checks"],
     ["generator.pdf", "generator.interop"],
-    ["generator.stamp", "generator.sitedir", "generator.lock"],
+    ["generator.stamp", "generator.sitedir", "generator.lock", "generator.incremental", "generator.engines"],
     ["generator.build"],
     ["generator.plugin", "generator.commands", "generator.cli", "generator.__main__"],
 ]
