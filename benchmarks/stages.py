@@ -73,16 +73,17 @@ def _clean(b: Bench, _i: int) -> None:
     b.clean()
 
 
-def _touch_card(offset: int) -> Callable[[Bench, int], None]:
-    """Change one card's text the way an author would, a different edit each run (its `name`: the card
-    relating to it is rendered again too)."""
+def _touch(key: str, offset: int) -> Callable[[Bench, int], None]:
+    """Change one card's `key` (a top-level text field) the way an author would, a different edit each
+    run. `name`: the card relating to it is rendered again too, and the navigation; `summary`: its page
+    and the catalog pages that show summaries change, the navigation does not."""
 
     def touch(b: Bench, i: int) -> None:
         card = b.root / "kb" / "model_cards" / f"{b.ids[0]}.yaml"
         text = card.read_text(encoding="utf-8")
         text = re.sub(
-            r"(?m)^name: (.*?)( \(edit \d+\))?$",
-            lambda m: f"name: {m.group(1)} (edit {offset + i})",
+            rf"(?m)^{key}: (.*?)( \(edit \d+\))?$",
+            lambda m: f"{key}: {m.group(1)} (edit {offset + i})",
             text,
             count=1,
         )
@@ -224,24 +225,6 @@ def _smoke_ready(b: Bench) -> str | None:
 # -- one card's text changed (not its name: the navigation stays) -------------------------------------
 
 
-def _touch_text(offset: int) -> Callable[[Bench, int], None]:
-    """Change one card's summary, a different edit each run: its page, and the catalog pages that show
-    summaries, change; the navigation does not."""
-
-    def touch(b: Bench, i: int) -> None:
-        card = b.root / "kb" / "model_cards" / f"{b.ids[0]}.yaml"
-        text = card.read_text(encoding="utf-8")
-        text = re.sub(
-            r"(?m)^summary: (.*?)( \(edit \d+\))?$",
-            lambda m: f"summary: {m.group(1)} (edit {offset + i})",
-            text,
-            count=1,
-        )
-        card.write_text(text, encoding="utf-8")
-
-    return touch
-
-
 # -- mkdocs serve: from saving a card to its page being served ----------------------------------------
 
 
@@ -373,7 +356,7 @@ STAGES: list[Stage] = [
         "kb pdf (one card changed)",
         lambda b: b.kb("pdf", "--no-progress"),
         prepare=_pdfs,
-        before=_touch_card(0),
+        before=_touch("name", 0),
     ),
     Stage(
         "build-cold",
@@ -390,7 +373,7 @@ STAGES: list[Stage] = [
         "build",
         "kb build (one card changed)",
         _build,
-        before=_touch_card(100),
+        before=_touch("name", 100),
         after=_without_pdfs(" (--no-pdf)"),
     ),
     Stage(
@@ -398,7 +381,7 @@ STAGES: list[Stage] = [
         "build",
         "kb build (one card's text changed: 1 PDF, its pages)",
         _build,
-        before=_touch_text(200),
+        before=_touch("summary", 200),
         after=_without_pdfs(" (--no-pdf)"),
     ),
     Stage(
