@@ -3,9 +3,9 @@ headings, but not their listings of every card (`generator.render.unsearched`): 
 every query, and past Zensical's limit on a search field's length its build stops.
 
 Zensical's limit on a field is 2**30 token positions divided by the number of the site's search items
-(rounded up to a power of two): about 870 cards like the shipped ones, all in one modality, reach it on the home
-page. 200 cards whose summaries run to 1,400 words reach it with fewer pages to build (the home page's
-section of DNA models: 282,000 positions against 262,144 for about 3,000 items)."""
+(rounded up to a power of two): about 870 cards like the shipped ones, all in one modality, reach it on
+the home page. 200 cards whose summaries run to 1,400 words reach it with fewer pages to build (the home
+page's section of DNA models: 282,000 positions against 262,144 for about 3,000 items)."""
 
 from __future__ import annotations
 
