@@ -130,6 +130,12 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         # Catalog-like pages hold blocks of hundreds of links: linear instead of quadratic (same HTML).
         if not any(isinstance(e, FastLinks) for e in config.markdown_extensions):
             config.markdown_extensions.append(FastLinks())
+        from generator.render.unsearched import Unsearched
+
+        # The card listings of catalog-like pages out of the search index, where mkdocs.yml lacks it.
+        listed = (e == Unsearched.__module__ or isinstance(e, Unsearched) for e in config.markdown_extensions)
+        if not any(listed):
+            config.markdown_extensions.append(Unsearched())
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:

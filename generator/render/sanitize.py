@@ -99,7 +99,11 @@ _PAGE_ATTRS: dict[str, set[str]] = {
     "details": {"open"},
     "input": {"name", "checked"},
     "label": {"for"},
-    "div": {"data-tabs"},
+    # data-search-exclude: a card listing kept out of the search index (`generator.render.unsearched`);
+    # the search plugin reads it after this sanitizer (MkDocs' on_page_context) and then removes it.
+    "div": {"data-tabs", "data-search-exclude"},
+    "table": {"data-search-exclude"},
+    "ul": {"data-search-exclude"},
     # data-sort: a comparison cell's sort key (the context window's, in its unit), read by kb-tables.js.
     "span": {"data-linenos", "data-sort"},
     "code": {"data-lang"},
