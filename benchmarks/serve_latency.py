@@ -2,7 +2,8 @@
 
     python benchmarks/serve_latency.py edit PROJECT URL CARD_ID (text|name) N [--all]
 
-Edits the card the way an author would (its summary, or its name: `(edit N)` / `(rename N)` added),
+Edits the card the way an author would (its summary, or its name: `(edit N)` / `(rename N)` added,
+N above the one the card already has),
 then asks the server for the card's page every 50 ms until the page shows the edit, and exits: the
 process's wall time is the latency (plus this script's start, about 0.05 s: it imports only the
 standard library). With `--all`, it also waits until the server's log says no page is left waiting
@@ -83,7 +84,11 @@ def edit(root: Path, url: str, card_id: str, what: str, n: int, wait_all: bool) 
     log = root / "serve.log"
     offset = log.stat().st_size if log.exists() else 0
     text = card.read_text(encoding="utf-8")
-    key, marker = ("summary", f"(edit {n})") if what == "text" else ("name", f"(rename {n})")
+    key, word = ("summary", "edit") if what == "text" else ("name", "rename")
+    # Each run of the same command saves a new text: a marker the page already shows measures nothing.
+    before = re.search(rf"(?m)^{key}: .*? \({word} (\d+)\)$", text)
+    n = max(n, int(before.group(1)) + 1) if before else n
+    marker = f"({word} {n})"
     text = re.sub(
         rf"(?m)^{key}: (.*?)( \((edit|rename) \d+\))?$",
         lambda m: f"{key}: {m.group(1)} {marker}",
