@@ -53,6 +53,14 @@ def model(card_id: str, **overrides: Any) -> dict[str, Any]:
     return make_card(**base)
 
 
+TINY_HYENA: dict[str, Any] = {
+    "related": {"models": ["tiny-bert"], "datasets": ["synthetic-dna"]},
+    "architecture__model_type": "causal",
+    "architecture__family": "hyena",
+}
+"""The project's causal DNA model, relating to tiny-bert and the dataset (for tests that write it again)."""
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project with two DNA models and one fMRI model (one relating to another) and a dataset card."""
@@ -64,12 +72,7 @@ def project(tmp_path: Path) -> Path:
     )
     write_card(
         root,
-        model(
-            "tiny-hyena",
-            related={"models": ["tiny-bert"], "datasets": ["synthetic-dna"]},
-            architecture__model_type="causal",
-            architecture__family="hyena",
-        ),
+        model("tiny-hyena", **TINY_HYENA),
     )
     write_card(root, model("tiny-brain", modality="fmri", tokenization__kind="roi-tensors"))
     return root

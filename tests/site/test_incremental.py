@@ -30,7 +30,7 @@ import pytest
 
 from generator.cli import main
 from tests.factory import write_card
-from tests.site.conftest import model
+from tests.site.conftest import TINY_HYENA, model
 
 EPOCH = "1700000000"
 
@@ -59,13 +59,7 @@ def _differences(got: dict[str, bytes], want: dict[str, bytes]) -> list[str]:
 def _content(root: Path) -> str:
     write_card(
         root,
-        model(
-            "tiny-hyena",
-            related={"models": ["tiny-bert"], "datasets": ["synthetic-dna"]},
-            architecture__model_type="causal",
-            architecture__family="hyena",
-            summary="A Hyena model, its summary edited.",
-        ),
+        model("tiny-hyena", **TINY_HYENA, summary="A Hyena model, its summary edited."),
     )
     return "models/tiny-hyena/"
 
