@@ -154,12 +154,15 @@ def _site_ready(b: Bench) -> str | None:
     return None
 
 
-def config_copy(b: Bench, name: str, site_dir: str, extra_plugins: str = "") -> str:
-    """mkdocs.yml without the `kb` plugin (same pages, theme and extensions), building into site_dir."""
+def config_copy(b: Bench, name: str, site_dir: str, extra_plugins: str = "", *, usual: bool = False) -> str:
+    """mkdocs.yml without the `kb` plugin (same pages, theme and extensions), building into site_dir.
+    `usual`: for the usual route's venv, which lacks this package: its Markdown extensions go too."""
     text = (b.root / "mkdocs.yml").read_text(encoding="utf-8")
     plain, removed = re.subn(r"(?m)^(\s*)- kb\s*(#.*)?\n", extra_plugins, text, count=1)
     if not removed:
         raise SystemExit("mkdocs.yml lists no `- kb` plugin line to remove for the plain baseline")
+    if usual:
+        plain = re.sub(r"(?m)^\s*- generator\.[\w.]+:?\s*\n", "", plain)
     plain, moved = re.subn(r"(?m)^site_dir:.*$", f"site_dir: {site_dir}", plain, count=1)
     if not moved:
         plain = f"site_dir: {site_dir}\n" + plain
@@ -402,7 +405,7 @@ STAGES: list[Stage] = [
         "mkdocs-to-pdf",
         "pdf-route",
         "mkdocs build + mkdocs-to-pdf (cold, one PDF)",
-        lambda b: b.mkdocs(config_copy(b, "mkdocs-topdf.yml", "site-topdf", TO_PDF), b.venv),
+        lambda b: b.mkdocs(config_copy(b, "mkdocs-topdf.yml", "site-topdf", TO_PDF, usual=True), b.venv),
         prepare=_to_pdf_ready,
         before=lambda b, _i: shutil.rmtree(b.root / "site-topdf", ignore_errors=True),
         after=_to_pdf_counts,

@@ -8,6 +8,7 @@ keys. One card failing never stops the others.
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -390,18 +391,24 @@ class _Pool:
 
     def __init__(self, todo: list[PdfJob], workers: int, progress: bool):
         context = _context()
-        if context is not None and context.get_start_method() == "fork":
+        forked = context is not None and context.get_start_method() == "fork"
+        if forked:
             preload()  # imported once here, not once per worker
+            gc.freeze()
         # Workers are forked here, before this process starts threads of its own (see `_context`).
         self.executor = ProcessPoolExecutor(
             workers, mp_context=context, initializer=exit_with_parent, initargs=(os.getpid(),)
         )
         self.bar = _bar(len(todo), progress)
         self.futures: dict[Future[JobResult], PdfJob] = {}
-        for job in todo:
-            future = self.executor.submit(run_job, job)
-            self.futures[future] = job
-            future.add_done_callback(self._done)
+        try:
+            for job in todo:
+                future = self.executor.submit(run_job, job)
+                self.futures[future] = job
+                future.add_done_callback(self._done)
+        finally:
+            if forked:
+                gc.unfreeze()
         self.collected: set[Future[JobResult]] = set()
 
     def _done(self, future: Future[JobResult]) -> None:

@@ -36,6 +36,8 @@ that one keeps the page safe whatever slips through.
 from __future__ import annotations
 
 import re
+import threading
+from typing import Any
 
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _SAFE_LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
@@ -205,6 +207,18 @@ def escape_html_in_markdown(text: str) -> str:
 
 def markdown_to_html(text: str) -> str:
     """Untrusted Markdown to HTML (for the PDF), through `prose`; the print body is sanitized after."""
-    import markdown
+    return _converter().reset().convert(prose(text))
 
-    return markdown.markdown(prose(text), extensions=["tables", "fenced_code"])
+
+_local = threading.local()
+
+
+def _converter() -> Any:
+    """This thread's Markdown converter (made once: building its parser is most of converting a short
+    text; `reset()` clears what the last text left in it)."""
+    md = getattr(_local, "markdown", None)
+    if md is None:
+        import markdown
+
+        md = _local.markdown = markdown.Markdown(extensions=["tables", "fenced_code"])
+    return md
