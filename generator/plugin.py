@@ -234,7 +234,7 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         if self.inc is not None:
-            self.inc.on_env(files)
+            self.inc.on_env(files, config)
         return env
 
     @event_priority(-100)  # after the search plugin has looked at the page
@@ -373,7 +373,7 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         self.inputs = Inputs(Path(p) for p in [*paths, theme_dir] if p)
         self.inputs.start()
         rebuild = ServeBuilder(
-            builder, needed=self._rebuild_needed, before=self._dirty_next, after=self._more
+            builder, needed=self._rebuild_needed, before=self._dirty_next, after=self._more, server=server
         )
         if rebuild.incremental:
             server.builder = rebuild

@@ -86,8 +86,11 @@ class ServeBuilder:
         needed: Callable[[], bool],
         before: Callable[[], None],
         after: Callable[[], None],
+        server: Any = None,
     ) -> None:
         self.original = original
+        self.server = server
+        """MkDocs' `LiveReloadServer`, whose rebuild loop this builder is called from."""
         self.needed = needed
         """Whether anything changed since the last build (or pages still wait for their turn)."""
         self.before, self.after = before, after
@@ -105,6 +108,7 @@ class ServeBuilder:
             return
         if not self.needed():
             log.info("kb: nothing changed but the pages this server wrote itself: no rebuild")
+            self._same_site()
             return
         from mkdocs.commands.build import build
 
@@ -117,6 +121,33 @@ class ServeBuilder:
         with dirty_build():
             build(config, serve_url=self.serve_url, dirty=True)
         self.after()
+        self._forget_own_writes()
+
+    # MkDocs' rebuild loop (`LiveReloadServer._build_loop`) starts a rebuild for every change the
+    # watcher saw, and tells the browsers to reload after each: the pages this plugin wrote during a
+    # build would cost a second reload, and hold every page request while it runs. Where the server
+    # has the attributes of MkDocs 1.5-1.6, these two avoid that; elsewhere that rebuild just happens.
+
+    def _forget_own_writes(self) -> None:
+        """After a build: a change the watcher saw that was only this build's own writes is dropped."""
+        server = self.server
+        cond = getattr(server, "_rebuild_cond", None)
+        if cond is None or not hasattr(server, "_want_rebuild"):
+            return
+        with cond:  # the watcher sets the flag under this lock: a save now is either seen here or after
+            if server._want_rebuild and not self.needed():
+                server._want_rebuild = False
+
+    def _same_site(self) -> None:
+        """A rebuild that built nothing: the browsers are not told to reload, and page requests held
+        for it go on at once."""
+        server = self.server
+        cond = getattr(server, "_epoch_cond", None)
+        if cond is None or not hasattr(server, "_visible_epoch") or not hasattr(server, "_wanted_epoch"):
+            return
+        with cond:
+            server._wanted_epoch = server._visible_epoch
+            cond.notify_all()
 
 
 def _closure(builder: Callable[..., None]) -> dict[str, Any]:

@@ -203,6 +203,25 @@ class _Server:
         return "refreshed next" not in log.rsplit("kb: ", 1)[-1] and "Reloading browsers" in tail
 
 
+    def reload_after(self, epoch: int, timeout: float = 120) -> int | None:
+        """What a page's live-reload script asks (`/livereload/<epoch>/<id>`): the server answers with a
+        newer site's epoch as soon as there is one (the page then reloads); None when it did not
+        within `timeout`."""
+        try:
+            with urllib.request.urlopen(f"{self.url}livereload/{epoch}/1", timeout=timeout) as response:
+                answer = int(response.read())
+        except TimeoutError:
+            return None
+        return answer if answer > epoch else None
+
+
+def _epoch(html: bytes) -> int:
+    """The site's epoch the server wrote into a page's live-reload script."""
+    found = re.search(rb"livereload\((\d+), \d+\);", html)
+    assert found, html[-500:]
+    return int(found.group(1))
+
+
 @pytest.fixture
 def server(project: Path, tmp_path: Path) -> Iterator[_Server]:
     srv = _Server(project, tmp_path / "serve.log")
@@ -288,3 +307,21 @@ def test_mkdocs_serve_rebuilds_incrementally_to_the_full_builds_site_after_each_
         if what == "name":
             # The renamed card's page was served first; the other pages followed, one per rebuild.
             assert "is refreshed next" in log, log
+
+
+@pytest.mark.slow
+def test_mkdocs_serve_reloads_the_browser_once_per_saved_card(project: Path, server: _Server) -> None:
+    status, html = server.get("models/tiny-hyena/")
+    assert status == 200
+    shown = _epoch(html)
+    page = _content(project)
+    newer = server.reload_after(shown)
+    assert newer is not None, server.text()[-3000:]
+    assert b"A Hyena model, its summary edited." in server.get(page)[1]
+    # The pages the rebuild wrote into the docs folder are no change of the author's: the browser is
+    # not told to reload a second time, and a page asked for meanwhile is answered at once.
+    server.wait_until(server.quiet, "the server's echo of its own writes")
+    assert server.reload_after(newer, timeout=3) is None, server.text()[-3000:]
+    started = time.monotonic()
+    assert server.get(page)[0] == 200
+    assert time.monotonic() - started < 2
