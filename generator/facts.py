@@ -12,9 +12,7 @@ every fact its features give.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,9 +114,10 @@ class CardFacts:
     """The card's unverified facts, those of its `unverified` list and its unverified sources."""
 
     def digest(self) -> str:
-        """A hash of every fact: part of the PDF's cache key."""
-        text = json.dumps(dataclasses.asdict(self), sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
+        """A hash of every fact: part of the PDF's and the page's cache key. The dataclasses' repr
+        writes every field, nested ones too, in a fixed order (`dataclasses.asdict` would copy every
+        value first: a tenth of a second per rebuild at 500 cards)."""
+        return hashlib.sha256(repr(self).encode()).hexdigest()
 
 
 class Facts:

@@ -79,6 +79,9 @@ class KnowledgeBase:
     """Every problem found while loading, valid cards' warnings included."""
     kb_dir: Path | None = None
     """The folder the cards were loaded from (default: `kb/` under the root)."""
+    _index: tuple[tuple[tuple[object, ...], ...], dict[tuple[str, str], list[LoadedCard[Card]]]] | None = (
+        field(default=None, init=False, repr=False, compare=False)
+    )
 
     def of_kind(self, kind: str) -> list[LoadedCard[Card]]:
         return sorted(self.cards.get(kind, {}).values(), key=lambda c: c.id)
@@ -100,7 +103,19 @@ class KnowledgeBase:
 
     def referrers(self, kind: str, card_id: str) -> list[LoadedCard[Card]]:
         """Cards that point at (kind, id): the other half of "linked both ways"."""
-        return [c for c in self.all() if any(k == kind and i == card_id for k, i, _ in c.refs)]
+        return list(self._pointed_at().get((kind, card_id), ()))
+
+    def _pointed_at(self) -> dict[tuple[str, str], list[LoadedCard[Card]]]:
+        """(kind, id) -> the cards pointing at it, in `all()` order; made once for the cards as they
+        are (again when a card was added, removed or replaced), not one pass over every card per card."""
+        shape = tuple((kind, *map(id, cards.values())) for kind, cards in self.cards.items())
+        if self._index is None or self._index[0] != shape:
+            index: dict[tuple[str, str], list[LoadedCard[Card]]] = {}
+            for card in self.all():
+                for target in dict.fromkeys((k, i) for k, i, _ in card.refs):
+                    index.setdefault(target, []).append(card)
+            self._index = (shape, index)
+        return self._index[1]
 
     def related(self, loaded: LoadedCard[Card]) -> dict[str, list[LoadedCard[Card]]]:
         """Every card related to this one in either direction, by kind, without duplicates."""

@@ -4,6 +4,7 @@ license ids an expression names, and which of them the policy flags or refuses."
 from __future__ import annotations
 
 import fnmatch
+from functools import lru_cache
 
 from generator.schema.card import Card, HasLicense
 from generator.settings import LicensePolicy
@@ -11,17 +12,23 @@ from generator.settings import LicensePolicy
 
 def license_ids(expression: str) -> list[str]:
     """The SPDX license ids of an expression (`Apache-2.0 OR MIT` -> both), exceptions left out."""
+    return list(_license_ids(expression))
+
+
+@lru_cache(maxsize=1024)
+def _license_ids(expression: str) -> tuple[str, ...]:
+    """Parsing is the costly part of a card's facts (every card, every rebuild): once per expression."""
     from generator.schema.common import _licensing
 
     try:
         parsed = _licensing().parse(expression)
     except Exception:  # the schema already reported an unparsable expression
-        return []
+        return ()
     if parsed is None:
-        return []
+        return ()
     symbols = _licensing().license_symbols(parsed, decompose=False)
     # `X WITH exception` counts as X: the exception adds a permission, it is not a license of its own.
-    return [str(getattr(s, "license_symbol", s).key) for s in symbols]
+    return tuple(str(getattr(s, "license_symbol", s).key) for s in symbols)
 
 
 def matches(patterns: list[str], license_id: str) -> str | None:

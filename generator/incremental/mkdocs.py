@@ -21,6 +21,8 @@ site a full build gives:
 - `post_build`: the search index is the last one with the entries of the pages read replaced, in the
   order a full build writes them; outputs of files that are gone are removed (under serve once no page
   is deferred, so no navigation links a page already removed).
+- the theme's own pages (404.html, sitemap.xml) are kept as the last build wrote them when the
+  navigation did not change (they show nothing else of a page).
 
 A page themed again without being read keeps its search entries: it is kept out of the search
 plugin's indexing for that build (`search.exclude` in its meta while the plugin looks, then restored).
@@ -82,6 +84,7 @@ class Incremental:
         self._config: Any = None
         self._files: Files | None = None
         self._search_before: dict[str, list[Any]] | None = None
+        self._kept_templates: set[str] = set()
         self._nav = ""
 
     @property
@@ -135,7 +138,8 @@ class Incremental:
                 continue
             page = file.page if file.page is not None else Page(None, file, config)
             page.content = state.content
-            page.toc = _toc(state.toc or [])
+            # Its table of contents is made only if the page is themed again (`builds`): no other page
+            # shows it.
             page._title_from_render = state.title
             page.present_anchor_ids = None if state.anchors is None else set(state.anchors)
 
@@ -156,7 +160,7 @@ class Incremental:
 
     # -- on_env --------------------------------------------------------------------------------------
 
-    def on_env(self, files: Files) -> None:
+    def on_env(self, files: Files, config: Any = None) -> None:
         """The pages are read: did the navigation change? Then the build phase starts."""
         if self.last is not None and not self.nav_changed:
             for uri in self.read:
@@ -168,8 +172,18 @@ class Incremental:
         if self.last is not None and self.nav_changed:
             self.deferred |= set(self.sources) - self.read
         self.deferred &= set(self.sources)
+        if self.last is not None and not self.nav_changed and config is not None:
+            self._keep_theme_templates(config)
         self._deadline = time.monotonic() + (self.budget or 0.0)
         self.building = True
+
+    def _keep_theme_templates(self, config: Any) -> None:
+        """The theme's pages of their own (404.html, sitemap.xml) show the navigation and the list of
+        pages, nothing else of a page: with neither changed, the last build's stay as written."""
+        templates = config.theme.static_templates
+        kept = {t for t in templates if (Path(config.site_dir) / t).is_file()}
+        templates -= kept
+        self._kept_templates = kept
 
     def builds(self, file: File) -> bool:
         """Whether `file`'s page is built now (MkDocs asks through `is_modified`)."""
@@ -184,6 +198,8 @@ class Incremental:
             return False
         page = file.page
         if page is not None:
+            state = self.last.pages.get(uri) if self.last is not None else None
+            page.toc = _toc(state.toc or []) if state is not None else page.toc
             # Themed again with its content as kept: its search entries are kept too, not indexed again.
             self._meta[uri] = page.meta
             page.meta = {**page.meta, "search": {"exclude": True}}
@@ -215,6 +231,8 @@ class Incremental:
 
     def on_post_build(self, files: Files, site_dir: str) -> SiteState:
         """Merge the search index, remove the outputs of files gone; the state for the next build."""
+        if self._kept_templates and self._config is not None:
+            self._config.theme.static_templates |= self._kept_templates
         pages = files.documentation_pages(inclusion=self._inclusion())
         if self.last is not None and self._search_before is not None:
             _merge_search(Path(site_dir) / SEARCH_INDEX, pages, self._search_before, self.read)
@@ -285,13 +303,28 @@ def _toc(data: Toc) -> TableOfContents:
     return TableOfContents(items)
 
 
+_search_read: dict[str, tuple[tuple[int, int], dict[str, list[Any]]]] = {}
+"""The last search index this process wrote or read, by path, with its (size, modification time): under
+`mkdocs serve` the next rebuild takes it from here instead of parsing the file again."""
+
+
 def _read_search(path: Path) -> dict[str, list[Any]] | None:
     """The search index's entries by page URL (None when there is no index to read)."""
     try:
+        st = path.stat()
+        known = _search_read.get(str(path))
+        if known is not None and known[0] == (st.st_size, st.st_mtime_ns):
+            return known[1]
         data = json.loads(path.read_text(encoding="utf-8"))
         docs = data["docs"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    by_page = _by_page(docs)
+    _search_read[str(path)] = ((st.st_size, st.st_mtime_ns), by_page)
+    return by_page
+
+
+def _by_page(docs: list[Any]) -> dict[str, list[Any]]:
     by_page: dict[str, list[Any]] = {}
     for entry in docs:
         by_page.setdefault(str(entry.get("location", "")).split("#", 1)[0], []).append(entry)
@@ -305,9 +338,7 @@ def _merge_search(path: Path, pages: Sequence[File], before: dict[str, list[Any]
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return  # no search plugin (or it wrote nothing): nothing to merge
-    now: dict[str, list[Any]] = {}
-    for entry in data.get("docs", []):
-        now.setdefault(str(entry.get("location", "")).split("#", 1)[0], []).append(entry)
+    now = _by_page(data.get("docs", []))
     docs = []
     for file in pages:
         url = file.page.url if file.page is not None else file.url
@@ -315,6 +346,8 @@ def _merge_search(path: Path, pages: Sequence[File], before: dict[str, list[Any]
     data["docs"] = docs
     # As the search plugin writes it.
     path.write_text(json.dumps(data, separators=(",", ":"), default=str), encoding="utf-8")
+    st = path.stat()
+    _search_read[str(path)] = ((st.st_size, st.st_mtime_ns), _by_page(docs))
 
 
 def _remove_outputs(site_dir: Path, gone: set[str]) -> None:

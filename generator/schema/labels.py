@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from generator.schema.card import Card, HasLicense, HasRepo
 from generator.schema.common import Citation
@@ -405,6 +406,7 @@ GENERIC_FIELDS = {"tokens", "bases", "timepoints", "description", "samples", "si
 """Field names that mean little alone: shown with the field they belong to (`context tokens`)."""
 
 
+@lru_cache(maxsize=4096)
 def field_words(path: str) -> str:
     """`tokenization.context.tokens` -> `context tokens`; `training.sources[0].samples` ->
     `training source 1 samples`."""
