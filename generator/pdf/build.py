@@ -350,6 +350,7 @@ def _job(
         templates=_search_path(project),
         assets_dir=(project.kb_dir / "assets").resolve(),
         template=print_template(project, loaded.kind),
+        weight=len(loaded.doc.source),
     )
 
 
@@ -402,7 +403,7 @@ class _Pool:
         self.bar = _bar(len(todo), progress)
         self.futures: dict[Future[JobResult], PdfJob] = {}
         try:
-            for job in todo:
+            for job in sorted(todo, key=lambda j: j.weight, reverse=True):
                 future = self.executor.submit(run_job, job)
                 self.futures[future] = job
                 future.add_done_callback(self._done)

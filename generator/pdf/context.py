@@ -42,6 +42,9 @@ class PdfJob:
     assets_dir: Path
     template: str = GENERIC_PRINT
     """The print template: the kind's own (`pdf/<kind>.html.j2`) where there is one, else the generic."""
+    weight: int = 0
+    """How long the card is (its YAML's length): the pool starts the longest first, so that no worker
+    is left with a long one at the end while the others idle."""
 
     @property
     def card_id(self) -> str:

@@ -111,3 +111,28 @@ def test_hostile_markup_does_not_survive_the_page_sanitizer() -> None:
 def _body(document: str) -> str:
     body = html.document_fromstring(document).body
     return (body.text or "") + "".join(html.tostring(c, encoding="unicode") for c in body)
+
+
+@pytest.mark.parametrize(
+    ("html", "named"),
+    [
+        ('<p onclick="alert(1)">x</p>', "p[onclick=alert(1)]"),
+        ("<p>x<script>alert(1)</script></p>", "script"),
+        ('<p style="color: red; text-align: left">x</p>', "p[style=color:red;text-align:left]"),
+        ("<!-- hidden --><p>x</p>", "comment"),
+        ('<a href="javascript:alert(1)">x</a>', "a[href=javascript:alert(1)]"),
+        ('<iframe src="https://example.org"></iframe><p>y</p>', "iframe"),
+        ("<input type=text value=1>", "input[value=1]"),
+        ("<math><mi>x</mi></math>", "math"),
+    ],
+)
+def test_what_the_page_sanitizer_takes_away_is_named(html: str, named: str) -> None:
+    # The log line that says a page was cut names each thing taken (a quick look at the tags as written
+    # comes first; it must never hide one).
+    assert named in removed(html, clean_page(html))
+
+
+def test_markup_the_page_sanitizer_only_writes_its_own_way_is_not_reported() -> None:
+    html = "<p>x <span class=a>y</span><br /></p>"
+    assert clean_page(html) != html
+    assert removed(html, clean_page(html)) == []
