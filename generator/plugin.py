@@ -233,6 +233,9 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         return nav
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        from generator.render.jinja import compiled_templates
+
+        env.bytecode_cache = compiled_templates("theme")  # serve: the theme compiled once, not per rebuild
         if self.inc is not None:
             self.inc.on_env(files, config)
         return env

@@ -9,12 +9,38 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 
 from generator.exceptions import RenderError
 from generator.render import markup
 
 HTML_EXTENSIONS = ("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2")
 """Templates escaped when autoescaping is on (print templates end in `.html.j2`)."""
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per process: `mkdocs serve` renders the same ones on every rebuild, each
+    time in a new Jinja environment. Jinja compares each with its source's checksum before using it."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.compiled.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_compiled: dict[str, _CompiledTemplates] = {}
+
+
+def compiled_templates(environment: str) -> jinja2.BytecodeCache:
+    """The compiled templates of one kind of environment (how a template compiles depends on the
+    environment's settings, so each kind keeps its own): `pages`, `print`, `theme` (MkDocs')."""
+    return _compiled.setdefault(environment, _CompiledTemplates())
 
 
 class Renderer:
@@ -33,6 +59,7 @@ class Renderer:
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            bytecode_cache=compiled_templates("print" if autoescape else "pages"),
         )
         self.env.filters["md"] = markup.prose
         self.env.filters["plain"] = markup.plain
