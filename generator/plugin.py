@@ -29,6 +29,7 @@ project meets the same object: what one build prepared is forgotten when the nex
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
     from generator.build import BuildResult
     from generator.incremental.mkdocs import Incremental
-    from generator.incremental.serve import Inputs
+    from generator.incremental.serve import Inputs, Repeats
     from generator.incremental.state import SiteState
     from generator.knowledge import CardCache
     from generator.render.site import PageKeys
@@ -78,6 +79,7 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         """`mkdocs serve --dirty` / `mkdocs build --dirty`: every build is a dirty one."""
         # -- what `mkdocs serve` keeps between its rebuilds (`generator.incremental`) --
         self.cards: CardCache | None = None
+        self.repeats: Repeats | None = None
         self.keys: PageKeys | None = None
         self.site_state: SiteState | None = None
         self.deferred: set[str] = set()
@@ -110,10 +112,11 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         self.command = command
         self.dirty = dirty
         if command == "serve":
+            from generator.incremental.serve import Repeats
             from generator.knowledge import CardCache
             from generator.render.site import PageKeys
 
-            self.cards, self.keys = CardCache(), PageKeys()
+            self.cards, self.keys, self.repeats = CardCache(), PageKeys(), Repeats()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         # A new build (perhaps of another project, in the same process): nothing of the last one.
@@ -199,19 +202,30 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             # maintainer's notices (a cited snippet not synced) and, serving, the errors a card's page
             # shows never fail a build: under strict mode, where every warning does, they are logged
             # as information (else `mkdocs serve --strict` would abort and keep the old page).
+            say: Callable[[str], None] = log.warning
+            notice: Callable[[str], None] = log.info if self.strict else log.warning
+            repeats = self.repeats if serving and not (self.strict or self.settings.strict) else None
+            if repeats is not None:
+                say, notice = repeats.wrap(say), repeats.wrap(notice)
             self.result = prepare(
                 project,
                 kb,
                 pdf=pdf,
                 strict=self.settings.strict,
-                say=log.warning,
+                say=say,
                 info=log.info,
                 show_errors=serving,
-                notice=log.info if self.strict else log.warning,
+                notice=notice,
                 keys=self.keys,
             )
         except KBError as exc:
             raise PluginError(f"kb: {exc}") from exc
+        finally:
+            held = repeats.end() if repeats is not None else 0
+        if held:
+            log.info(
+                "kb: %d warning(s) that the last rebuild gave, not repeated (`mkdocs build` lists all)", held
+            )
         render = self.result.render
         if render and (render.written or render.removed):
             log.info("kb: %s", render.summary())
@@ -273,7 +287,7 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
     def on_shutdown(self) -> None:
         self._release()
         self.command = "build"  # the next in-process build of this (cached) object is not serving
-        self.cards = self.keys = self.site_state = self.inputs = None
+        self.cards = self.keys = self.site_state = self.inputs = self.repeats = None
         self.deferred = set()
 
     def _release(self) -> None:

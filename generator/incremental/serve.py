@@ -150,6 +150,34 @@ class ServeBuilder:
             cond.notify_all()
 
 
+class Repeats:
+    """Under `mkdocs serve`, the warnings of each rebuild that the one before said already are held
+    back: saving one card would otherwise list every other card's warnings again (500 lines on a
+    knowledge base of 500 cards whose repositories are not synced). A warning that went away and comes
+    back is said again. Not under strict mode, where every warning fails the build."""
+
+    def __init__(self) -> None:
+        self.last: set[str] = set()
+        self.now: set[str] = set()
+        self.held = 0
+
+    def wrap(self, say: Callable[[str], None]) -> Callable[[str], None]:
+        def once(message: str) -> None:
+            self.now.add(message)
+            if message in self.last:
+                self.held += 1
+            else:
+                say(message)
+
+        return once
+
+    def end(self) -> int:
+        """A rebuild's warnings are all said: how many were held back."""
+        held = self.held
+        self.last, self.now, self.held = self.now, set(), 0
+        return held
+
+
 def _closure(builder: Callable[..., None]) -> dict[str, Any]:
     try:
         return dict(inspect.getclosurevars(builder).nonlocals)

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
-from tests.factory import write_card
+from tests.factory import make_card, write_card
 from tests.site.conftest import TINY_HYENA, model
 
 EPOCH = "1700000000"
@@ -202,7 +202,6 @@ class _Server:
         tail = lines[-1] if lines else ""
         return "refreshed next" not in log.rsplit("kb: ", 1)[-1] and "Reloading browsers" in tail
 
-
     def reload_after(self, epoch: int, timeout: float = 120) -> int | None:
         """What a page's live-reload script asks (`/livereload/<epoch>/<id>`): the server answers with a
         newer site's epoch as soon as there is one (the page then reloads); None when it did not
@@ -325,3 +324,28 @@ def test_mkdocs_serve_reloads_the_browser_once_per_saved_card(project: Path, ser
     started = time.monotonic()
     assert server.get(page)[0] == 200
     assert time.monotonic() - started < 2
+
+
+@pytest.mark.slow
+def test_mkdocs_serve_says_a_warning_again_only_when_it_changed(project: Path, server: _Server) -> None:
+    # A card related to nothing draws a warning; saving another card does not list it again.
+    since = len(server.text())
+    write_card(project, make_card(id="tiny-alone", name="Tiny Alone"))
+    server.wait_until(lambda: server.get("models/tiny-alone/")[0] == 200, "the new card's page")
+    server.wait_until(server.quiet, "the rebuild for the new card")
+    warned = [line for line in server.text()[since:].splitlines() if "tiny-alone.yaml" in line]
+    assert warned and all(line.startswith("WARNING") for line in warned), server.text()[since:]
+    since = len(server.text())
+    page = _content(project)
+    server.wait_until(lambda: b"A Hyena model, its summary edited." in server.get(page)[1], "the edit")
+    server.wait_until(server.quiet, "the rebuild for the edit")
+    log = server.text()[since:]
+    assert not [line for line in warned if line in log], log
+    assert f"kb: {len(warned)} warning(s) that the last rebuild gave, not repeated" in log, log
+    # The card's own warning is said again once it changes (here: it goes, then comes back).
+    since = len(server.text())
+    related = {"datasets": ["synthetic-dna"]}
+    write_card(project, make_card(id="tiny-alone", name="Tiny Alone", related=related))
+    server.wait_until(server.quiet, "the rebuild for the fix")
+    write_card(project, make_card(id="tiny-alone", name="Tiny Alone"))
+    server.wait_until(lambda: all(w in server.text()[since:] for w in warned), "the warning said again")
