@@ -198,15 +198,7 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             kb, _problems = load_knowledge_base(
                 project.root, None, project.kb_dir, project.smoke_dir, cache=self.cards
             )
-            # Serving, a card with errors shows them on its page instead of failing the rebuild. The
-            # maintainer's notices (a cited snippet not synced) and, serving, the errors a card's page
-            # shows never fail a build: under strict mode, where every warning does, they are logged
-            # as information (else `mkdocs serve --strict` would abort and keep the old page).
-            say: Callable[[str], None] = log.warning
-            notice: Callable[[str], None] = log.info if self.strict else log.warning
-            repeats = self.repeats if serving and not (self.strict or self.settings.strict) else None
-            if repeats is not None:
-                say, notice = repeats.wrap(say), repeats.wrap(notice)
+            say, notice, repeats = self._sayers(serving)
             self.result = prepare(
                 project,
                 kb,
@@ -240,6 +232,21 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
                 errors,
                 card.page.removesuffix(".md") + "/",
             )
+
+    def _sayers(self, serving: bool) -> tuple[Callable[[str], None], Callable[[str], None], Repeats | None]:
+        """How a rebuild tells its problems (`say`) and the maintainer's notices (`notice`), and what
+        holds back those the last rebuild told (serving, not strict).
+
+        Serving, a card with errors shows them on its page instead of failing the rebuild. The
+        maintainer's notices (a cited snippet not synced) and, serving, the errors a card's page shows
+        never fail a build: under strict mode, where every warning does, they are logged as information
+        (else `mkdocs serve --strict` would abort and keep the old page)."""
+        say: Callable[[str], None] = log.warning
+        notice: Callable[[str], None] = log.info if self.strict else log.warning
+        repeats = self.repeats if serving and not (self.strict or self.settings.strict) else None
+        if repeats is not None:
+            say, notice = repeats.wrap(say), repeats.wrap(notice)
+        return say, notice, repeats
 
     def on_nav(self, nav: Any, *, config: MkDocsConfig, files: Files) -> Any:
         if self.inc is not None:
