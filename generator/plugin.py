@@ -194,6 +194,7 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
         # when the `pdf` setting is off: `prepare` checks it).
         serving = self.command == "serve"
         pdf = self.settings.pdf_on_serve if serving else True
+        repeats = None
         try:
             kb, _problems = load_knowledge_base(
                 project.root, None, project.kb_dir, project.smoke_dir, cache=self.cards
@@ -214,10 +215,11 @@ class KBPlugin(BasePlugin):  # options are validated by pydantic, not MkDocs
             raise PluginError(f"kb: {exc}") from exc
         finally:
             held = repeats.end() if repeats is not None else 0
-        if held:
-            log.info(
-                "kb: %d warning(s) that the last rebuild gave, not repeated (`mkdocs build` lists all)", held
-            )
+            if held:
+                log.info(
+                    "kb: %d warning(s) that the last rebuild gave, not repeated (`mkdocs build` lists all)",
+                    held,
+                )
         render = self.result.render
         if render and (render.written or render.removed):
             log.info("kb: %s", render.summary())

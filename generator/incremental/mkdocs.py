@@ -21,8 +21,8 @@ site a full build gives:
 - `post_build`: the search index is the last one with the entries of the pages read replaced, in the
   order a full build writes them; outputs of files that are gone are removed (under serve once no page
   is deferred, so no navigation links a page already removed).
-- the theme's own pages (404.html, sitemap.xml) are kept as the last build wrote them when the
-  navigation did not change (they show nothing else of a page).
+- the theme's 404.html is kept as the last build wrote it when the navigation did not change (it shows
+  nothing else of a page).
 
 A page themed again without being read keeps its search entries: it is kept out of the search
 plugin's indexing for that build (`search.exclude` in its meta while the plugin looks, then restored).
@@ -178,10 +178,11 @@ class Incremental:
         self.building = True
 
     def _keep_theme_templates(self, config: Any) -> None:
-        """The theme's pages of their own (404.html, sitemap.xml) show the navigation and the list of
-        pages, nothing else of a page: with neither changed, the last build's stay as written."""
+        """The theme's 404.html shows the navigation, nothing else of a page: with it unchanged, the
+        last build's stays as written. (sitemap.xml carries the build date, and other static templates
+        may show pages' content: those are written again.)"""
         templates = config.theme.static_templates
-        kept = {t for t in templates if (Path(config.site_dir) / t).is_file()}
+        kept = {t for t in templates & {"404.html"} if (Path(config.site_dir) / t).is_file()}
         templates -= kept
         self._kept_templates = kept
 

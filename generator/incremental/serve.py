@@ -150,6 +150,10 @@ class ServeBuilder:
             cond.notify_all()
 
 
+WARNING = ": warning: "
+"""How a warning reads (`Problem.format`): only those are held back, never an error."""
+
+
 class Repeats:
     """Under `mkdocs serve`, the warnings of each rebuild that the one before said already are held
     back: saving one card would otherwise list every other card's warnings again (500 lines on a
@@ -164,7 +168,7 @@ class Repeats:
     def wrap(self, say: Callable[[str], None]) -> Callable[[str], None]:
         def once(message: str) -> None:
             self.now.add(message)
-            if message in self.last:
+            if message in self.last and WARNING in message:  # an error is always said
                 self.held += 1
             else:
                 say(message)

@@ -395,14 +395,15 @@ class _Pool:
         forked = context is not None and context.get_start_method() == "fork"
         if forked:
             preload()  # imported once here, not once per worker
-            gc.freeze()
-        # Workers are forked here, before this process starts threads of its own (see `_context`).
-        self.executor = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=exit_with_parent, initargs=(os.getpid(),)
-        )
-        self.bar = _bar(len(todo), progress)
         self.futures: dict[Future[JobResult], PdfJob] = {}
         try:
+            if forked:
+                gc.freeze()  # the workers' collections then leave the parent's objects alone
+            # Workers are forked here, before this process starts threads of its own (see `_context`).
+            self.executor = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=exit_with_parent, initargs=(os.getpid(),)
+            )
+            self.bar = _bar(len(todo), progress)
             for job in sorted(todo, key=lambda j: j.weight, reverse=True):
                 future = self.executor.submit(run_job, job)
                 self.futures[future] = job

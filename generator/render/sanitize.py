@@ -179,7 +179,7 @@ def removed(before: str, after: str) -> list[str]:
     taken (what nh3 takes away always shows there: a tag, an attribute, a style property, a comment); a
     page of 500 cards is then not parsed twice on every rebuild.
     """
-    if _written(before) == _written(after):
+    if _all_seen(before) and _all_seen(after) and _written(before) == _written(after):
         return []
     a, b = _inventory(before), _inventory(after)
     out = []
@@ -189,9 +189,14 @@ def removed(before: str, after: str) -> list[str]:
     return sorted(out)
 
 
-_VALUE = r"""(?:"[^"]*"|'[^']*'|[^\s>]+)"""
+_VALUE = r"""(?:"[^"]*"|'[^']*'|[^\s>"'][^\s>]*)"""  # one way to read each value: no backtracking
 _TAG = re.compile(rf"<([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s=>/]+(?:\s*=\s*{_VALUE})?)*)\s*/?>")
 _ATTR = re.compile(rf"([^\s=>/]+)(?:\s*=\s*({_VALUE}))?")
+
+
+def _all_seen(html: str) -> bool:
+    """Whether the quick look reads every start tag (not `<svg/onload=...>` or `<a:b ...>`)."""
+    return len(re.findall(r"<[a-zA-Z]", html)) == sum(1 for _ in _TAG.finditer(html))
 
 
 def _written(html: str) -> Counter[Any]:
